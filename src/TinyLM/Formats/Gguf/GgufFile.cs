@@ -1,0 +1,133 @@
+using TinyLM.Quantization;
+
+namespace TinyLM.Formats.Gguf;
+
+/// <summary>
+/// A parsed GGUF file (v2 or v3): header, metadata, tensor infos, and the data section, read in
+/// place from a <see cref="ModelBuffer"/> (memory-mapped natively, a pinned array in the browser).
+/// </summary>
+/// <remarks>
+/// Format: ggml/include/gguf.h and ggml/src/gguf.cpp (llama.cpp). The reader validates before it
+/// allocates or reads: magic, version, counts against the bytes left, string and array lengths,
+/// nesting depth, known tensor types, dimension products and byte sizes with overflow checks, rows
+/// divisible by the block size, power-of-two alignment, duplicate keys and tensor names, and tensor
+/// data inside the file and not overlapping. Any violation throws <see cref="ModelFormatException"/>.
+/// </remarks>
+public sealed unsafe class GgufFile : IDisposable
+{
+    /// <summary>The GGUF magic, "GGUF" as little-endian uint32.</summary>
+    public const uint Magic = 0x46554747;
+
+    /// <summary>Default data alignment in bytes when <c>general.alignment</c> is absent.</summary>
+    public const int DefaultAlignment = 32;
+
+    private readonly Dictionary<string, GgufTensorInfo> _byName;
+    private readonly bool _ownsBuffer;
+
+    internal GgufFile(ModelBuffer buffer, bool ownsBuffer, uint version, int alignment, long dataOffset,
+        GgufMetadata metadata, List<GgufTensorInfo> tensors)
+    {
+        Buffer = buffer;
+        _ownsBuffer = ownsBuffer;
+        Version = version;
+        Alignment = alignment;
+        DataOffset = dataOffset;
+        Metadata = metadata;
+        Tensors = tensors;
+        _byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>The bytes of the file.</summary>
+    public ModelBuffer Buffer { get; }
+
+    /// <summary>File path or buffer name.</summary>
+    public string Source => Buffer.Name;
+
+    /// <summary>GGUF version (2 or 3).</summary>
+    public uint Version { get; }
+
+    /// <summary>Alignment of tensor data in bytes (<c>general.alignment</c>, default 32).</summary>
+    public int Alignment { get; }
+
+    /// <summary>Absolute byte offset of the data section.</summary>
+    public long DataOffset { get; }
+
+    /// <summary>The metadata key/value pairs.</summary>
+    public GgufMetadata Metadata { get; }
+
+    /// <summary>The tensor infos in file order.</summary>
+    public IReadOnlyList<GgufTensorInfo> Tensors { get; }
+
+    /// <summary><c>general.architecture</c>, or null when absent (vocabulary-only files may lack it).</summary>
+    public string? Architecture => Metadata.GetString("general.architecture", null);
+
+    /// <summary>Maps and parses a file.</summary>
+    /// <exception cref="ModelFormatException">The file is not a valid GGUF file.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static GgufFile Open(string path)
+    {
+        ModelBuffer buffer = OperatingSystem.IsBrowser() || OperatingSystem.IsWasi() ? ModelBuffer.ReadFile(path) : ModelBuffer.MapFile(path);
+        try
+        {
+            return GgufReader.Read(buffer, ownsBuffer: true);
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Parses GGUF bytes held in memory (pinned until the file is disposed).</summary>
+    /// <exception cref="ModelFormatException">The bytes are not a valid GGUF file.</exception>
+    public static GgufFile Load(byte[] data, string name = "<memory>")
+    {
+        ModelBuffer buffer = ModelBuffer.FromArray(data, name);
+        try
+        {
+            return GgufReader.Read(buffer, ownsBuffer: true);
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Parses GGUF bytes in <paramref name="buffer"/>; the caller keeps ownership of the buffer.</summary>
+    /// <exception cref="ModelFormatException">The bytes are not a valid GGUF file.</exception>
+    public static GgufFile Load(ModelBuffer buffer) => GgufReader.Read(buffer, ownsBuffer: false);
+
+    /// <summary>Finds a tensor by name, or null.</summary>
+    public GgufTensorInfo? FindTensor(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>Finds a tensor by name.</summary>
+    /// <exception cref="ModelFormatException">No tensor has that name.</exception>
+    public GgufTensorInfo GetTensor(string name) =>
+        FindTensor(name) ?? throw new ModelFormatException(Source, -1, $"expected tensor '{name}', found none");
+
+    /// <summary>Address of a tensor's data.</summary>
+    public byte* GetTensorPointer(GgufTensorInfo tensor) => Buffer.Pointer + DataOffset + tensor.Offset;
+
+    /// <summary>A tensor's data bytes.</summary>
+    /// <exception cref="NotSupportedException">The tensor is 2 GiB or larger (use <see cref="GetTensorPointer"/>).</exception>
+    public ReadOnlySpan<byte> GetTensorData(GgufTensorInfo tensor) =>
+        tensor.ByteSize <= int.MaxValue
+            ? new ReadOnlySpan<byte>(GetTensorPointer(tensor), (int)tensor.ByteSize)
+            : throw new NotSupportedException($"Tensor {tensor.Name} is {tensor.ByteSize} bytes, too large for a span.");
+
+    /// <summary>Dequantizes a whole tensor to float (tools and tests; not the token path).</summary>
+    public float[] ReadAsSingles(GgufTensorInfo tensor)
+    {
+        var values = new float[checked((int)tensor.ElementCount)];
+        TensorTypes.Get(tensor.Type).Dequantize(GetTensorData(tensor), values);
+        return values;
+    }
+
+    /// <summary>Releases the buffer if this file owns it.</summary>
+    public void Dispose()
+    {
+        if (_ownsBuffer)
+            Buffer.Dispose();
+    }
+}

@@ -1,0 +1,24 @@
+namespace TinyLM.Quantization;
+
+/// <summary>STUB (helper replaces): BF16.</summary>
+public sealed class BF16 : TensorType
+{
+    /// <inheritdoc/>
+    public override GgmlType Type => GgmlType.BF16;
+    /// <inheritdoc/>
+    public override string Name => "bf16";
+    /// <inheritdoc/>
+    public override int BlockSize => 1;
+    /// <inheritdoc/>
+    public override int BlockBytes => 2;
+    /// <inheritdoc/>
+    public override GgmlType VecDotType => GgmlType.BF16;
+    /// <inheritdoc/>
+    public override void Dequantize(ReadOnlySpan<byte> source, Span<float> destination) => throw new NotImplementedException();
+    /// <inheritdoc/>
+    public override void QuantizeReference(ReadOnlySpan<float> source, Span<byte> destination) => throw new NotImplementedException();
+    /// <inheritdoc/>
+    public override float DotReference(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count) => throw new NotImplementedException();
+    /// <inheritdoc/>
+    public override float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count) => throw new NotImplementedException();
+}

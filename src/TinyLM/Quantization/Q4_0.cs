@@ -1,0 +1,24 @@
+namespace TinyLM.Quantization;
+
+/// <summary>STUB (helper replaces): Q4_0.</summary>
+public sealed class Q4_0 : TensorType
+{
+    /// <inheritdoc/>
+    public override GgmlType Type => GgmlType.Q4_0;
+    /// <inheritdoc/>
+    public override string Name => "q4_0";
+    /// <inheritdoc/>
+    public override int BlockSize => 32;
+    /// <inheritdoc/>
+    public override int BlockBytes => 18;
+    /// <inheritdoc/>
+    public override GgmlType VecDotType => GgmlType.Q8_0;
+    /// <inheritdoc/>
+    public override void Dequantize(ReadOnlySpan<byte> source, Span<float> destination) => throw new NotImplementedException();
+    /// <inheritdoc/>
+    public override void QuantizeReference(ReadOnlySpan<float> source, Span<byte> destination) => throw new NotImplementedException();
+    /// <inheritdoc/>
+    public override float DotReference(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count) => throw new NotImplementedException();
+    /// <inheritdoc/>
+    public override float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count) => throw new NotImplementedException();
+}
