@@ -6,13 +6,13 @@ namespace TinyLM.Tests.Formats.Gguf;
 /// <summary>Reads the vocabulary-only GGUF files shipped with llama.cpp (written by its Python converter).</summary>
 public sealed class GgufLlamaCppFileTests
 {
-    public static TheoryData<string> VocabFiles => LlamaCppModels.VocabFileNames();
+    public static TheoryData<string> VocabFiles => LlamaCppPeer.VocabFileNames();
 
     [LlamaCppTheory]
     [MemberData(nameof(VocabFiles))]
     public void Open_LlamaCppVocabFile_ParsesTokenizerMetadata(string fileName)
     {
-        string path = Path.Combine(LlamaCppModels.RequireDirectory(), fileName);
+        string path = Path.Combine(LlamaCppPeer.RequireModelsFolder(), fileName);
         using GgufFile file = GgufFile.Open(path);
 
         Assert.InRange(file.Version, 2u, 3u);
@@ -34,7 +34,7 @@ public sealed class GgufLlamaCppFileTests
     [LlamaCppFact]
     public void Open_LlamaSpmVocab_HasLlamaModelAnd32000Tokens()
     {
-        using GgufFile file = GgufFile.Open(Path.Combine(LlamaCppModels.RequireDirectory(), "ggml-vocab-llama-spm.gguf"));
+        using GgufFile file = GgufFile.Open(Path.Combine(LlamaCppPeer.RequireModelsFolder(), "ggml-vocab-llama-spm.gguf"));
 
         Assert.Equal("llama", file.Architecture);
         Assert.Equal("llama", file.Metadata.GetString("tokenizer.ggml.model"));
@@ -58,7 +58,7 @@ public sealed class GgufLlamaCppFileTests
     [MemberData(nameof(VocabFiles))]
     public void Writer_RewritesLlamaCppVocabFile_ByteForByte(string fileName)
     {
-        byte[] original = File.ReadAllBytes(Path.Combine(LlamaCppModels.RequireDirectory(), fileName));
+        byte[] original = File.ReadAllBytes(Path.Combine(LlamaCppPeer.RequireModelsFolder(), fileName));
         using GgufFile file = GgufFile.Load(original, fileName);
         Assert.Empty(file.Tensors);
         var writer = new GgufWriter();
