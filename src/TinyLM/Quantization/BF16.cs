@@ -53,6 +53,7 @@ public sealed class BF16 : TensorType
     }
 
     /// <summary>Vector256 form of <see cref="Dequantize"/> over <paramref name="n"/> checked values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DequantizeVector256(ReadOnlySpan<byte> source, Span<float> destination, int n)
     {
         ref ushort px = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(source));
@@ -69,6 +70,7 @@ public sealed class BF16 : TensorType
     }
 
     /// <summary>Vector128 form of <see cref="Dequantize"/> over <paramref name="n"/> checked values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DequantizeVector128(ReadOnlySpan<byte> source, Span<float> destination, int n)
     {
         ref ushort px = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(source));
@@ -108,6 +110,7 @@ public sealed class BF16 : TensorType
     }
 
     /// <summary>Vector256 form of <see cref="Quantize"/> over <paramref name="n"/> checked values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void QuantizeVector256(ReadOnlySpan<float> source, Span<byte> destination, int n)
     {
         Span<ushort> y = MemoryMarshal.Cast<byte, ushort>(destination);
@@ -125,6 +128,7 @@ public sealed class BF16 : TensorType
     }
 
     /// <summary>Vector128 form of <see cref="Quantize"/> over <paramref name="n"/> checked values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void QuantizeVector128(ReadOnlySpan<float> source, Span<byte> destination, int n)
     {
         Span<ushort> y = MemoryMarshal.Cast<byte, ushort>(destination);
@@ -176,6 +180,7 @@ public sealed class BF16 : TensorType
     }
 
     /// <summary>Vector256 form of <see cref="Dot"/> over <paramref name="n"/> checked elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotVector256(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int n)
     {
         ref ushort px = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(weights));
@@ -196,6 +201,7 @@ public sealed class BF16 : TensorType
     }
 
     /// <summary>Vector128 form of <see cref="Dot"/> over <paramref name="n"/> checked elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int n)
     {
         ref ushort px = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(weights));

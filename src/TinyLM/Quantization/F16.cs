@@ -52,6 +52,7 @@ public sealed class F16 : TensorType
     }
 
     /// <summary>Vector256 form of <see cref="Dequantize"/> over <paramref name="n"/> checked values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DequantizeVector256(ReadOnlySpan<byte> source, Span<float> destination, int n)
     {
         ref ushort px = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(source));
@@ -68,6 +69,7 @@ public sealed class F16 : TensorType
     }
 
     /// <summary>Vector128 form of <see cref="Dequantize"/> over <paramref name="n"/> checked values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DequantizeVector128(ReadOnlySpan<byte> source, Span<float> destination, int n)
     {
         ref ushort px = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(source));
@@ -107,6 +109,7 @@ public sealed class F16 : TensorType
     }
 
     /// <summary>Vector256 form of <see cref="Quantize"/> over <paramref name="n"/> checked values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void QuantizeVector256(ReadOnlySpan<float> source, Span<byte> destination, int n)
     {
         Span<ushort> y = MemoryMarshal.Cast<byte, ushort>(destination);
@@ -124,6 +127,7 @@ public sealed class F16 : TensorType
     }
 
     /// <summary>Vector128 form of <see cref="Quantize"/> over <paramref name="n"/> checked values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void QuantizeVector128(ReadOnlySpan<float> source, Span<byte> destination, int n)
     {
         Span<ushort> y = MemoryMarshal.Cast<byte, ushort>(destination);
@@ -175,6 +179,7 @@ public sealed class F16 : TensorType
     }
 
     /// <summary>Vector256 form of <see cref="Dot"/> over <paramref name="n"/> checked elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotVector256(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int n)
     {
         ref ushort px = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(weights));
@@ -195,6 +200,7 @@ public sealed class F16 : TensorType
     }
 
     /// <summary>Vector128 form of <see cref="Dot"/> over <paramref name="n"/> checked elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int n)
     {
         ref ushort px = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(weights));

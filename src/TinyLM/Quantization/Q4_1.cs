@@ -149,6 +149,7 @@ public sealed unsafe class Q4_1 : TensorType
     }
 
     /// <summary>AVX2 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
     {
         ref BlockQ4_1 x = ref Unsafe.As<byte, BlockQ4_1>(ref MemoryMarshal.GetReference(weights));
@@ -181,6 +182,7 @@ public sealed unsafe class Q4_1 : TensorType
     }
 
     /// <summary>Vector128 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
     {
         ref BlockQ4_1 x = ref Unsafe.As<byte, BlockQ4_1>(ref MemoryMarshal.GetReference(weights));

@@ -164,6 +164,7 @@ public sealed unsafe class Q5_0 : TensorType
     }
 
     /// <summary>AVX2 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
     {
         ref BlockQ5_0 x = ref Unsafe.As<byte, BlockQ5_0>(ref MemoryMarshal.GetReference(weights));
@@ -194,6 +195,7 @@ public sealed unsafe class Q5_0 : TensorType
     }
 
     /// <summary>Vector128 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
     {
         ref BlockQ5_0 x = ref Unsafe.As<byte, BlockQ5_0>(ref MemoryMarshal.GetReference(weights));

@@ -167,6 +167,7 @@ public sealed unsafe class Q5_1 : TensorType
     }
 
     /// <summary>AVX2 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
     {
         ref BlockQ5_1 x = ref Unsafe.As<byte, BlockQ5_1>(ref MemoryMarshal.GetReference(weights));
@@ -199,6 +200,7 @@ public sealed unsafe class Q5_1 : TensorType
     }
 
     /// <summary>Vector128 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
     {
         ref BlockQ5_1 x = ref Unsafe.As<byte, BlockQ5_1>(ref MemoryMarshal.GetReference(weights));

@@ -109,6 +109,7 @@ public sealed unsafe class Q8_0 : TensorType
     }
 
     /// <summary>Vector256 form of <see cref="Quantize"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void QuantizeVector256(ReadOnlySpan<float> source, Span<byte> destination, int nb)
     {
         Span<BlockQ8_0> y = MemoryMarshal.Cast<byte, BlockQ8_0>(destination);
@@ -127,6 +128,7 @@ public sealed unsafe class Q8_0 : TensorType
     }
 
     /// <summary>Vector128 form of <see cref="Quantize"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void QuantizeVector128(ReadOnlySpan<float> source, Span<byte> destination, int nb)
     {
         Span<BlockQ8_0> y = MemoryMarshal.Cast<byte, BlockQ8_0>(destination);
@@ -178,6 +180,7 @@ public sealed unsafe class Q8_0 : TensorType
     }
 
     /// <summary>AVX2 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
     {
         ref BlockQ8_0 x = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(weights));
@@ -208,6 +211,7 @@ public sealed unsafe class Q8_0 : TensorType
     }
 
     /// <summary>Vector128 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
     {
         ref BlockQ8_0 x = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(weights));

@@ -122,6 +122,7 @@ public sealed unsafe class Q8_1 : TensorType
     }
 
     /// <summary>Vector256 form of <see cref="Quantize"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void QuantizeVector256(ReadOnlySpan<float> source, Span<byte> destination, int nb)
     {
         Span<BlockQ8_1> y = MemoryMarshal.Cast<byte, BlockQ8_1>(destination);
@@ -141,6 +142,7 @@ public sealed unsafe class Q8_1 : TensorType
     }
 
     /// <summary>Vector128 form of <see cref="Quantize"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void QuantizeVector128(ReadOnlySpan<float> source, Span<byte> destination, int nb)
     {
         Span<BlockQ8_1> y = MemoryMarshal.Cast<byte, BlockQ8_1>(destination);
@@ -193,6 +195,7 @@ public sealed unsafe class Q8_1 : TensorType
     }
 
     /// <summary>AVX2 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
     {
         ref BlockQ8_1 x = ref Unsafe.As<byte, BlockQ8_1>(ref MemoryMarshal.GetReference(weights));
@@ -223,6 +226,7 @@ public sealed unsafe class Q8_1 : TensorType
     }
 
     /// <summary>Vector128 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
     {
         ref BlockQ8_1 x = ref Unsafe.As<byte, BlockQ8_1>(ref MemoryMarshal.GetReference(weights));
