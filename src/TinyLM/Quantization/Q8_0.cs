@@ -230,6 +230,67 @@ public sealed unsafe class Q8_0 : TensorType
         return sumf;
     }
 
+    /// <inheritdoc/>
+    /// <remarks>With AVX2, each weight block is widened once for four activation rows, whose four
+    /// float sums run in one Vector128 (lane k adds token k's terms in block order, exactly as
+    /// <see cref="DotReference"/>); leftover tokens use <see cref="Dot"/>. Every output equals
+    /// <see cref="Dot"/> of its row pair.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A count or index is negative, <paramref name="cols"/>
+    /// is not a multiple of 32, or <paramref name="outputStride"/> is below <c>rowStart + rowCount</c>.</exception>
+    /// <exception cref="ArgumentException">The weights, activations or output are too short.</exception>
+    public override void MatMul(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int cols,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
+    {
+        int nb = TensorTypeChecks.MatMulBlocks(this, weights.Length, rowStart, rowCount, cols, activations.Length, tokens, output.Length, outputStride, Bytes);
+        if (Avx2.IsSupported)
+            MatMulAvx2(weights, rowStart, rowCount, nb, activations, tokens, output, outputStride);
+        else
+            base.MatMul(weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
+    }
+
+    /// <summary>AVX2 form of <see cref="MatMul"/> over checked operands with <paramref name="nb"/> blocks per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MatMulAvx2(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int nb,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
+    {
+        ref BlockQ8_0 w = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(weights));
+        ref BlockQ8_0 a = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(activations));
+        int rowBytes = nb * Bytes;
+        for (int r = rowStart; r < rowStart + rowCount; r++)
+        {
+            ref BlockQ8_0 x = ref Unsafe.Add(ref w, r * nb);
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4)
+            {
+                ref BlockQ8_0 y0 = ref Unsafe.Add(ref a, t * nb), y1 = ref Unsafe.Add(ref y0, nb), y2 = ref Unsafe.Add(ref y1, nb), y3 = ref Unsafe.Add(ref y2, nb);
+                Vector128<float> sumf = Vector128<float>.Zero;
+                for (int ib = 0; ib < nb; ib++)
+                {
+                    ref BlockQ8_0 xb = ref Unsafe.Add(ref x, ib);
+                    Vector256<sbyte> q = Vector256.LoadUnsafe(ref xb.Qs[0]);
+                    Vector256<short> ql = Avx2.ConvertToVector256Int16(q.GetLower()), qh = Avx2.ConvertToVector256Int16(q.GetUpper());
+                    ref BlockQ8_0 b0 = ref Unsafe.Add(ref y0, ib), b1 = ref Unsafe.Add(ref y1, ib), b2 = ref Unsafe.Add(ref y2, ib), b3 = ref Unsafe.Add(ref y3, ib);
+                    Vector128<float> sumi = Vector128.ConvertToSingle(BlockDot.Sum4(
+                        MultiplyAdd(ql, qh, Vector256.LoadUnsafe(ref b0.Qs[0])),
+                        MultiplyAdd(ql, qh, Vector256.LoadUnsafe(ref b1.Qs[0])),
+                        MultiplyAdd(ql, qh, Vector256.LoadUnsafe(ref b2.Qs[0])),
+                        MultiplyAdd(ql, qh, Vector256.LoadUnsafe(ref b3.Qs[0]))));
+                    Vector128<float> dy = HalfConversions.Fp16ToFp32(Vector128.Create((uint)Bits(b0.D), Bits(b1.D), Bits(b2.D), Bits(b3.D)));
+                    sumf += sumi * (Vector128.Create(HalfConversions.Fp16ToFp32(xb.D)) * dy);
+                }
+                output[t * outputStride + r] = sumf.GetElement(0);
+                output[(t + 1) * outputStride + r] = sumf.GetElement(1);
+                output[(t + 2) * outputStride + r] = sumf.GetElement(2);
+                output[(t + 3) * outputStride + r] = sumf.GetElement(3);
+            }
+            for (; t < tokens; t++)
+                output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), activations.Slice(t * nb * Bytes, nb * Bytes), nb);
+        }
+
+        static Vector256<int> MultiplyAdd(Vector256<short> ql, Vector256<short> qh, Vector256<sbyte> y) =>
+            Avx2.MultiplyAddAdjacent(ql, Avx2.ConvertToVector256Int16(y.GetLower())) + Avx2.MultiplyAddAdjacent(qh, Avx2.ConvertToVector256Int16(y.GetUpper()));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> BlockSum256(ref BlockQ8_0 x, ref BlockQ8_0 y) =>
         BlockDot.MultiplyAddSigned256(Vector256.LoadUnsafe(ref x.Qs[0]), Vector256.LoadUnsafe(ref y.Qs[0]));

@@ -45,4 +45,35 @@ internal static class TensorTypeChecks
             throw new ArgumentException($"{type.VecDotType} activation row of {count} elements needs {needA} bytes, found {activationBytes}.", "activations");
         return blocks;
     }
+
+    /// <summary>
+    /// Checks the operands of <see cref="TensorType.MatMul"/> and returns the number of blocks per row.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A count or index is negative, <paramref name="cols"/>
+    /// is not a multiple of the block size, or <paramref name="outputStride"/> is below <c>rowStart + rowCount</c>.</exception>
+    /// <exception cref="ArgumentException">The weights, activations or output are too short.</exception>
+    public static int MatMulBlocks(TensorType type, int weightBytes, int rowStart, int rowCount, int cols,
+        int activationBytes, int tokens, int outputLength, int outputStride, int activationBlockBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rowStart);
+        ArgumentOutOfRangeException.ThrowIfNegative(rowCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        int blockSize = type.BlockSize;
+        if (cols < 0 || cols % blockSize != 0)
+            throw new ArgumentOutOfRangeException(nameof(cols), cols, $"{type.Name} rows need a non-negative multiple of {blockSize} elements.");
+        long rowEnd = (long)rowStart + rowCount;
+        if (outputStride < rowEnd)
+            throw new ArgumentOutOfRangeException(nameof(outputStride), outputStride, $"The output stride must be at least rowStart + rowCount = {rowEnd}.");
+        int blocks = cols / blockSize;
+        long needW = rowEnd * blocks * type.BlockBytes;
+        if (weightBytes < needW)
+            throw new ArgumentException($"{type.Name} rows up to {rowEnd} of {cols} elements need {needW} bytes, found {weightBytes}.", "weights");
+        long needA = (long)tokens * blocks * activationBlockBytes;
+        if (activationBytes < needA)
+            throw new ArgumentException($"{tokens} {type.VecDotType} activation rows of {cols} elements need {needA} bytes, found {activationBytes}.", "activations");
+        long needO = tokens == 0 ? 0 : (long)(tokens - 1) * outputStride + rowEnd;
+        if (outputLength < needO)
+            throw new ArgumentException($"{tokens} output rows with stride {outputStride} need {needO} floats, found {outputLength}.", "output");
+        return blocks;
+    }
 }

@@ -82,21 +82,44 @@ public class DotTests
         TensorType t = QuantTestData.Type(name);
         TensorType at = TensorTypes.Get(t.VecDotType);
         var rng = new Random(29);
-        const int rows = 7, tokens = 3, cols = 96, stride = 9;
-        byte[] w = QuantTestData.QuantizeReference(t, QuantTestData.Uniform(rng, rows * cols, 1f));
-        byte[] a = QuantTestData.QuantizeReference(at, QuantTestData.Uniform(rng, tokens * cols, 1f));
-        float[] output = new float[tokens * stride];
-        Array.Fill(output, float.NaN);
-        t.MatMul(w, 2, 4, cols, a, tokens, output, stride);
-        int rowBytes = (int)t.RowBytes(cols), actBytes = (int)at.RowBytes(cols);
-        for (int tok = 0; tok < tokens; tok++)
-            for (int r = 0; r < stride; r++)
-            {
-                float got = output[tok * stride + r];
-                if (r is < 2 or >= 6)
-                    Assert.True(float.IsNaN(got), $"row {r} outside the range was written");
-                else
-                    Assert.True(QuantTestData.BitEqual(t.Dot(w.AsSpan(r * rowBytes, rowBytes), a.AsSpan(tok * actBytes, actBytes), cols), got));
-            }
+        foreach ((int rows, int tokens, int cols) in new[] { (7, 9, 96), (3, 4, 32), (5, 1, 64), (2, 13, 4096 + 32) })
+        {
+            int stride = rows + 2, rowStart = rows > 2 ? 1 : 0, rowCount = rows - rowStart - (rows > 3 ? 1 : 0);
+            byte[] w = QuantTestData.QuantizeReference(t, QuantTestData.Uniform(rng, rows * cols, 1f));
+            byte[] a = QuantTestData.QuantizeReference(at, QuantTestData.Uniform(rng, tokens * cols, 1f));
+            float[] output = new float[tokens * stride];
+            Array.Fill(output, float.NaN);
+            t.MatMul(w, rowStart, rowCount, cols, a, tokens, output, stride);
+            int rowBytes = (int)t.RowBytes(cols), actBytes = (int)at.RowBytes(cols);
+            for (int tok = 0; tok < tokens; tok++)
+                for (int r = 0; r < stride; r++)
+                {
+                    float got = output[tok * stride + r];
+                    if (r < rowStart || r >= rowStart + rowCount)
+                        Assert.True(float.IsNaN(got), $"{name}: row {r} outside the range was written");
+                    else
+                        Assert.True(QuantTestData.BitEqual(t.DotReference(w.AsSpan(r * rowBytes, rowBytes), a.AsSpan(tok * actBytes, actBytes), cols), got),
+                            $"{name}: {rows}x{cols} by {tokens} tokens, row {r}, token {tok}");
+                }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllTypes))]
+    public void MatMulRejectsShortOperands(string name)
+    {
+        TensorType t = QuantTestData.Type(name);
+        TensorType at = TensorTypes.Get(t.VecDotType);
+        const int rows = 4, tokens = 5, cols = 64;
+        byte[] w = new byte[t.RowBytes(rows * cols)], a = new byte[at.RowBytes(tokens * cols)];
+        float[] o = new float[tokens * rows];
+        Assert.Throws<ArgumentException>("weights", () => t.MatMul(w.AsSpan(1), 0, rows, cols, a, tokens, o, rows));
+        Assert.Throws<ArgumentException>("activations", () => t.MatMul(w, 0, rows, cols, a.AsSpan(1), tokens, o, rows));
+        Assert.Throws<ArgumentException>("output", () => t.MatMul(w, 0, rows, cols, a, tokens, o.AsSpan(1), rows));
+        Assert.Throws<ArgumentOutOfRangeException>("outputStride", () => t.MatMul(w, 0, rows, cols, a, tokens, o, rows - 1));
+        Assert.Throws<ArgumentOutOfRangeException>("rowStart", () => t.MatMul(w, -1, rows, cols, a, tokens, o, rows));
+        if (t.IsQuantized)
+            Assert.Throws<ArgumentOutOfRangeException>("cols", () => t.MatMul(w, 0, rows, cols - 1, a, tokens, o, rows));
+        t.MatMul(w, 0, rows, cols, a, tokens, o, rows);
     }
 }
