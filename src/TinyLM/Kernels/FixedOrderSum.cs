@@ -39,6 +39,7 @@ public static class FixedOrderSum
     }
 
     /// <summary>Vector256 form of <see cref="Dot"/> (lanes 0–7 and 8–15 in two registers); <paramref name="y"/> already checked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotVector256(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
         int n = x.Length;
@@ -58,6 +59,7 @@ public static class FixedOrderSum
     }
 
     /// <summary>Vector128 form of <see cref="Dot"/> (lanes in four registers); <paramref name="y"/> already checked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotVector128(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {
         int n = x.Length;
