@@ -31,36 +31,50 @@ public static class FixedOrderSum
         int n = x.Length;
         if ((uint)y.Length < (uint)n)
             throw new ArgumentException("y is shorter than x.", nameof(y));
+        if (Vector256.IsHardwareAccelerated && n >= Lanes)
+            return DotVector256(x, y);
+        if (Vector128.IsHardwareAccelerated && n >= Lanes)
+            return DotVector128(x, y);
+        return DotReference(x, y);
+    }
+
+    /// <summary>Vector256 form of <see cref="Dot"/> (lanes 0–7 and 8–15 in two registers); <paramref name="y"/> already checked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static float DotVector256(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        int n = x.Length;
         ref float px = ref MemoryMarshal.GetReference(x);
         ref float py = ref MemoryMarshal.GetReference(y);
         int i = 0;
-        float sum;
-        if (Vector256.IsHardwareAccelerated && n >= Lanes)
+        Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero;
+        for (; i <= n - Lanes; i += Lanes)
         {
-            Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero;
-            for (; i <= n - Lanes; i += Lanes)
-            {
-                a0 += Vector256.LoadUnsafe(ref px, (nuint)i) * Vector256.LoadUnsafe(ref py, (nuint)i);
-                a1 += Vector256.LoadUnsafe(ref px, (nuint)(i + 8)) * Vector256.LoadUnsafe(ref py, (nuint)(i + 8));
-            }
-            sum = Fold(a0 + a1);
+            a0 += Vector256.LoadUnsafe(ref px, (nuint)i) * Vector256.LoadUnsafe(ref py, (nuint)i);
+            a1 += Vector256.LoadUnsafe(ref px, (nuint)(i + 8)) * Vector256.LoadUnsafe(ref py, (nuint)(i + 8));
         }
-        else if (Vector128.IsHardwareAccelerated && n >= Lanes)
+        float sum = Fold(a0, a1);
+        for (; i < n; i++)
+            sum += Unsafe.Add(ref px, i) * Unsafe.Add(ref py, i);
+        return sum;
+    }
+
+    /// <summary>Vector128 form of <see cref="Dot"/> (lanes in four registers); <paramref name="y"/> already checked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static float DotVector128(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        int n = x.Length;
+        ref float px = ref MemoryMarshal.GetReference(x);
+        ref float py = ref MemoryMarshal.GetReference(y);
+        int i = 0;
+        Vector128<float> a0 = Vector128<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+        for (; i <= n - Lanes; i += Lanes)
         {
-            Vector128<float> a0 = Vector128<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-            for (; i <= n - Lanes; i += Lanes)
-            {
-                a0 += Vector128.LoadUnsafe(ref px, (nuint)i) * Vector128.LoadUnsafe(ref py, (nuint)i);
-                a1 += Vector128.LoadUnsafe(ref px, (nuint)(i + 4)) * Vector128.LoadUnsafe(ref py, (nuint)(i + 4));
-                a2 += Vector128.LoadUnsafe(ref px, (nuint)(i + 8)) * Vector128.LoadUnsafe(ref py, (nuint)(i + 8));
-                a3 += Vector128.LoadUnsafe(ref px, (nuint)(i + 12)) * Vector128.LoadUnsafe(ref py, (nuint)(i + 12));
-            }
-            sum = Fold((a0 + a2) + (a1 + a3));
+            a0 += Vector128.LoadUnsafe(ref px, (nuint)i) * Vector128.LoadUnsafe(ref py, (nuint)i);
+            a1 += Vector128.LoadUnsafe(ref px, (nuint)(i + 4)) * Vector128.LoadUnsafe(ref py, (nuint)(i + 4));
+            a2 += Vector128.LoadUnsafe(ref px, (nuint)(i + 8)) * Vector128.LoadUnsafe(ref py, (nuint)(i + 8));
+            a3 += Vector128.LoadUnsafe(ref px, (nuint)(i + 12)) * Vector128.LoadUnsafe(ref py, (nuint)(i + 12));
         }
-        else
-        {
-            return DotReference(x, y);
-        }
+        float sum = Fold(a0, a1, a2, a3);
         for (; i < n; i++)
             sum += Unsafe.Add(ref px, i) * Unsafe.Add(ref py, i);
         return sum;
@@ -89,6 +103,14 @@ public static class FixedOrderSum
 
     /// <summary>Sum of squares <c>Σ x[i]²</c> in the fixed order (the RMSNorm reduction).</summary>
     public static float SumOfSquares(ReadOnlySpan<float> x) => Dot(x, x);
+
+    /// <summary>Folds the 16 lanes held as lanes 0–7 in <paramref name="a0"/> and 8–15 in <paramref name="a1"/> to one sum, in the fixed order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Fold(Vector256<float> a0, Vector256<float> a1) => Fold(a0 + a1);
+
+    /// <summary>Folds the 16 lanes held as lanes 0–3, 4–7, 8–11, 12–15 in <paramref name="a0"/>…<paramref name="a3"/> to one sum, in the fixed order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Fold(Vector128<float> a0, Vector128<float> a1, Vector128<float> a2, Vector128<float> a3) => Fold((a0 + a2) + (a1 + a3));
 
     /// <summary>Folds 8 lanes: (j, j+4), then (j, j+2), then (0, 1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,6 +1,17 @@
+using System.Runtime.InteropServices;
+using TinyLM.Kernels;
+
 namespace TinyLM.Quantization;
 
-/// <summary>STUB (helper replaces): F32.</summary>
+/// <summary>
+/// F32: IEEE 754 binary32, one element per 4-byte block, little-endian. Dots take F32 activations
+/// and sum in <see cref="FixedOrderSum"/>'s order.
+/// </summary>
+/// <remarks>
+/// ggml's <c>type_traits[GGML_TYPE_F32]</c> has no conversion (a copy); its <c>ggml_vec_dot_f32</c>
+/// (ggml/src/ggml-cpu/vec.cpp) sums in a machine-dependent order, replaced here by TinyLM's fixed
+/// 16-lane order so that every machine gets the same bits.
+/// </remarks>
 public sealed class F32 : TensorType
 {
     /// <inheritdoc/>
@@ -13,12 +24,36 @@ public sealed class F32 : TensorType
     public override int BlockBytes => 4;
     /// <inheritdoc/>
     public override GgmlType VecDotType => GgmlType.F32;
+
     /// <inheritdoc/>
-    public override void Dequantize(ReadOnlySpan<byte> source, Span<float> destination) => throw new NotImplementedException();
+    /// <remarks>A copy.</remarks>
+    public override void Dequantize(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        int n = TensorTypeChecks.Blocks(this, destination.Length, source.Length, nameof(destination), nameof(source));
+        MemoryMarshal.Cast<byte, float>(source)[..n].CopyTo(destination);
+    }
+
     /// <inheritdoc/>
-    public override void QuantizeReference(ReadOnlySpan<float> source, Span<byte> destination) => throw new NotImplementedException();
+    /// <remarks>A copy.</remarks>
+    public override void QuantizeReference(ReadOnlySpan<float> source, Span<byte> destination)
+    {
+        TensorTypeChecks.Blocks(this, source.Length, destination.Length, nameof(source), nameof(destination));
+        MemoryMarshal.AsBytes(source).CopyTo(destination);
+    }
+
     /// <inheritdoc/>
-    public override float DotReference(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count) => throw new NotImplementedException();
+    /// <remarks><see cref="FixedOrderSum.DotReference"/> of the two rows.</remarks>
+    public override float DotReference(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count)
+    {
+        TensorTypeChecks.DotBlocks(this, count, weights.Length, activations.Length, 4);
+        return FixedOrderSum.DotReference(MemoryMarshal.Cast<byte, float>(weights)[..count], MemoryMarshal.Cast<byte, float>(activations));
+    }
+
     /// <inheritdoc/>
-    public override float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count) => throw new NotImplementedException();
+    /// <remarks><see cref="FixedOrderSum.Dot"/> of the two rows.</remarks>
+    public override float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count)
+    {
+        TensorTypeChecks.DotBlocks(this, count, weights.Length, activations.Length, 4);
+        return FixedOrderSum.Dot(MemoryMarshal.Cast<byte, float>(weights)[..count], MemoryMarshal.Cast<byte, float>(activations));
+    }
 }

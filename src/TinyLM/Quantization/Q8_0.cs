@@ -1,24 +1,300 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace TinyLM.Quantization;
 
-/// <summary>STUB (helper replaces): Q8_0.</summary>
-public sealed class Q8_0 : TensorType
+/// <summary>
+/// One Q8_0 block (ggml's <c>block_q8_0</c>, ggml/src/ggml-common.h): 32 values as int8 with one
+/// float16 scale; 34 bytes, 8.5 bits per weight. Value j is <c>D · Qs[j]</c>.
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public unsafe struct BlockQ8_0
 {
+    /// <summary>Scale (ggml: <c>ggml_half d</c>, delta).</summary>
+    public Half D;
+
+    /// <summary>Quants (ggml: <c>int8_t qs[QK8_0]</c>).</summary>
+    public fixed sbyte Qs[32];
+}
+
+/// <summary>
+/// Q8_0: symmetric 8-bit blocks of 32 (<see cref="BlockQ8_0"/>). Weights type and the activation
+/// type of Q4_0, Q5_0 and Q8_0 dots, so <see cref="Quantize"/> runs for every matmul.
+/// </summary>
+/// <remarks>
+/// Ports, from llama.cpp v0.5.0 (as bundled by node-llama-cpp 3.22.1):
+/// <c>quantize_row_q8_0_ref</c> and <c>dequantize_row_q8_0</c> (ggml/src/ggml-quants.c),
+/// <c>ggml_vec_dot_q8_0_q8_0_generic</c> (ggml/src/ggml-cpu/quants.c). llama.cpp's own AVX2
+/// <c>quantize_row_q8_0</c> rounds half to even; TinyLM's SIMD <see cref="Quantize"/> rounds half away
+/// from zero like the reference, so both produce the reference's bytes.
+/// </remarks>
+public sealed unsafe class Q8_0 : TensorType
+{
+    private const int QK = 32;
+    private const int Bytes = 34;
+
     /// <inheritdoc/>
     public override GgmlType Type => GgmlType.Q8_0;
     /// <inheritdoc/>
     public override string Name => "q8_0";
     /// <inheritdoc/>
-    public override int BlockSize => 32;
+    public override int BlockSize => QK;
     /// <inheritdoc/>
-    public override int BlockBytes => 34;
+    public override int BlockBytes => Bytes;
     /// <inheritdoc/>
     public override GgmlType VecDotType => GgmlType.Q8_0;
+
     /// <inheritdoc/>
-    public override void Dequantize(ReadOnlySpan<byte> source, Span<float> destination) => throw new NotImplementedException();
+    /// <remarks>Port of <c>dequantize_row_q8_0</c>: <c>y[j] = qs[j] · d</c>.</remarks>
+    public override void Dequantize(ReadOnlySpan<byte> source, Span<float> destination)
+    {
+        int nb = TensorTypeChecks.Blocks(this, destination.Length, source.Length, nameof(destination), nameof(source));
+        ReadOnlySpan<BlockQ8_0> x = MemoryMarshal.Cast<byte, BlockQ8_0>(source);
+        for (int i = 0; i < nb; i++)
+        {
+            ref BlockQ8_0 b = ref MemoryMarshal.GetReference(x.Slice(i, 1));
+            float d = HalfConversions.Fp16ToFp32(b.D);
+            for (int j = 0; j < QK; ++j)
+                destination[i * QK + j] = b.Qs[j] * d;
+        }
+    }
+
     /// <inheritdoc/>
-    public override void QuantizeReference(ReadOnlySpan<float> source, Span<byte> destination) => throw new NotImplementedException();
+    /// <remarks>Port of <c>quantize_row_q8_0_ref</c>: <c>d = amax / 127</c>, <c>qs[j] = roundf(x[j] / d)</c>.</remarks>
+    public override void QuantizeReference(ReadOnlySpan<float> source, Span<byte> destination)
+    {
+        int nb = TensorTypeChecks.Blocks(this, source.Length, destination.Length, nameof(source), nameof(destination));
+        Span<BlockQ8_0> y = MemoryMarshal.Cast<byte, BlockQ8_0>(destination);
+        for (int i = 0; i < nb; i++)
+            QuantizeBlockReference(source.Slice(i * QK, QK), ref y[i]);
+    }
+
+    private static void QuantizeBlockReference(ReadOnlySpan<float> x, ref BlockQ8_0 y)
+    {
+        float amax = 0.0f; // absolute max
+        for (int j = 0; j < QK; j++)
+        {
+            float v = x[j];
+            float a = MathF.Abs(v);
+            amax = amax > a ? amax : a; // MAX(amax, fabsf(v))
+        }
+
+        float d = amax / ((1 << 7) - 1);
+        float id = d != 0 ? 1.0f / d : 0.0f;
+
+        y.D = HalfConversions.Fp32ToHalf(d);
+
+        for (int j = 0; j < QK; ++j)
+        {
+            float x0 = x[j] * id;
+            y.Qs[j] = (sbyte)CConversions.TruncateToInt32(CConversions.RoundF(x0));
+        }
+    }
+
     /// <inheritdoc/>
-    public override float DotReference(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count) => throw new NotImplementedException();
+    /// <remarks>Vector256 or Vector128 per block; a block holding NaN, infinity or a scale whose
+    /// inverse overflows takes the scalar reference, so the bytes always equal
+    /// <see cref="QuantizeReference"/>.</remarks>
+    public override void Quantize(ReadOnlySpan<float> source, Span<byte> destination)
+    {
+        int nb = TensorTypeChecks.Blocks(this, source.Length, destination.Length, nameof(source), nameof(destination));
+        if (Vector256.IsHardwareAccelerated)
+            QuantizeVector256(source, destination, nb);
+        else if (Vector128.IsHardwareAccelerated)
+            QuantizeVector128(source, destination, nb);
+        else
+            QuantizeReference(source, destination);
+    }
+
+    /// <summary>Vector256 form of <see cref="Quantize"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void QuantizeVector256(ReadOnlySpan<float> source, Span<byte> destination, int nb)
+    {
+        Span<BlockQ8_0> y = MemoryMarshal.Cast<byte, BlockQ8_0>(destination);
+        for (int i = 0; i < nb; i++)
+        {
+            ReadOnlySpan<float> xb = source.Slice(i * QK, QK);
+            ref BlockQ8_0 yb = ref y[i];
+            if (!QuantVectors.TryScale256(xb, out float d, out float id, out Vector256<float> v0, out Vector256<float> v1, out Vector256<float> v2, out Vector256<float> v3))
+            {
+                QuantizeBlockReference(xb, ref yb);
+                continue;
+            }
+            yb.D = HalfConversions.Fp32ToHalf(d);
+            QuantVectors.RoundToInt8x32(v0, v1, v2, v3, id, out _).StoreUnsafe(ref yb.Qs[0]);
+        }
+    }
+
+    /// <summary>Vector128 form of <see cref="Quantize"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void QuantizeVector128(ReadOnlySpan<float> source, Span<byte> destination, int nb)
+    {
+        Span<BlockQ8_0> y = MemoryMarshal.Cast<byte, BlockQ8_0>(destination);
+        for (int i = 0; i < nb; i++)
+        {
+            ReadOnlySpan<float> xb = source.Slice(i * QK, QK);
+            ref BlockQ8_0 yb = ref y[i];
+            if (!QuantVectors.TryScale128(xb, out float d, out float id))
+            {
+                QuantizeBlockReference(xb, ref yb);
+                continue;
+            }
+            yb.D = HalfConversions.Fp32ToHalf(d);
+            QuantVectors.RoundToInt8x16(xb.Slice(0, 16), id, out _).StoreUnsafe(ref yb.Qs[0]);
+            QuantVectors.RoundToInt8x16(xb.Slice(16, 16), id, out _).StoreUnsafe(ref yb.Qs[16]);
+        }
+    }
+
     /// <inheritdoc/>
-    public override float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count) => throw new NotImplementedException();
+    /// <remarks>Port of <c>ggml_vec_dot_q8_0_q8_0_generic</c>: per block
+    /// <c>sumf += sumi · (dx · dy)</c>, blocks in order.</remarks>
+    public override float DotReference(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count)
+    {
+        int nb = TensorTypeChecks.DotBlocks(this, count, weights.Length, activations.Length, Bytes);
+        ReadOnlySpan<BlockQ8_0> x = MemoryMarshal.Cast<byte, BlockQ8_0>(weights);
+        ReadOnlySpan<BlockQ8_0> y = MemoryMarshal.Cast<byte, BlockQ8_0>(activations);
+        float sumf = 0;
+        for (int ib = 0; ib < nb; ++ib)
+        {
+            ref BlockQ8_0 xb = ref MemoryMarshal.GetReference(x.Slice(ib, 1));
+            ref BlockQ8_0 yb = ref MemoryMarshal.GetReference(y.Slice(ib, 1));
+            int sumi = 0;
+            for (int j = 0; j < QK; j++)
+                sumi += xb.Qs[j] * yb.Qs[j];
+            sumf += sumi * (HalfConversions.Fp16ToFp32(xb.D) * HalfConversions.Fp16ToFp32(yb.D));
+        }
+        return sumf;
+    }
+
+    /// <inheritdoc/>
+    public override float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count)
+    {
+        int nb = TensorTypeChecks.DotBlocks(this, count, weights.Length, activations.Length, Bytes);
+        if (Avx2.IsSupported)
+            return DotAvx2(weights, activations, nb);
+        if (Vector128.IsHardwareAccelerated)
+            return DotVector128(weights, activations, nb);
+        return DotReference(weights, activations, count);
+    }
+
+    /// <summary>AVX2 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
+    {
+        ref BlockQ8_0 x = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(weights));
+        ref BlockQ8_0 y = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(activations));
+        float sumf = 0;
+        int ib = 0;
+        for (; ib + 4 <= nb; ib += 4)
+        {
+            ref BlockQ8_0 x0 = ref Unsafe.Add(ref x, ib), x1 = ref Unsafe.Add(ref x, ib + 1), x2 = ref Unsafe.Add(ref x, ib + 2), x3 = ref Unsafe.Add(ref x, ib + 3);
+            ref BlockQ8_0 y0 = ref Unsafe.Add(ref y, ib), y1 = ref Unsafe.Add(ref y, ib + 1), y2 = ref Unsafe.Add(ref y, ib + 2), y3 = ref Unsafe.Add(ref y, ib + 3);
+            Vector128<float> sumi = Vector128.ConvertToSingle(BlockDot.Sum4(
+                BlockSum256(ref x0, ref y0), BlockSum256(ref x1, ref y1), BlockSum256(ref x2, ref y2), BlockSum256(ref x3, ref y3)));
+            Vector256<float> d = BlockDot.Scales8(Bits(x0.D), Bits(x1.D), Bits(x2.D), Bits(x3.D), Bits(y0.D), Bits(y1.D), Bits(y2.D), Bits(y3.D));
+            Vector128<float> t = sumi * (d.GetLower() * d.GetUpper());
+            sumf += t.GetElement(0);
+            sumf += t.GetElement(1);
+            sumf += t.GetElement(2);
+            sumf += t.GetElement(3);
+        }
+        for (; ib < nb; ib++)
+        {
+            ref BlockQ8_0 xb = ref Unsafe.Add(ref x, ib);
+            ref BlockQ8_0 yb = ref Unsafe.Add(ref y, ib);
+            int sumi = Vector256.Sum(BlockSum256(ref xb, ref yb));
+            sumf += sumi * (HalfConversions.Fp16ToFp32(xb.D) * HalfConversions.Fp16ToFp32(yb.D));
+        }
+        return sumf;
+    }
+
+    /// <summary>Vector128 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
+    {
+        ref BlockQ8_0 x = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(weights));
+        ref BlockQ8_0 y = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(activations));
+        float sumf = 0;
+        for (int ib = 0; ib < nb; ib++)
+        {
+            ref BlockQ8_0 xb = ref Unsafe.Add(ref x, ib);
+            ref BlockQ8_0 yb = ref Unsafe.Add(ref y, ib);
+            Vector128<int> p =
+                BlockDot.MultiplyAdd128(Vector128.LoadUnsafe(ref xb.Qs[0]), Vector128.LoadUnsafe(ref yb.Qs[0])) +
+                BlockDot.MultiplyAdd128(Vector128.LoadUnsafe(ref xb.Qs[16]), Vector128.LoadUnsafe(ref yb.Qs[16]));
+            int sumi = Vector128.Sum(p);
+            sumf += sumi * (HalfConversions.Fp16ToFp32(xb.D) * HalfConversions.Fp16ToFp32(yb.D));
+        }
+        return sumf;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>With AVX2, each weight block is widened once for four activation rows, whose four
+    /// float sums run in one Vector128 (lane k adds token k's terms in block order, exactly as
+    /// <see cref="DotReference"/>); leftover tokens use <see cref="Dot"/>. Every output equals
+    /// <see cref="Dot"/> of its row pair.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A count or index is negative, <paramref name="cols"/>
+    /// is not a multiple of 32, or <paramref name="outputStride"/> is below <c>rowStart + rowCount</c>.</exception>
+    /// <exception cref="ArgumentException">The weights, activations or output are too short.</exception>
+    public override void MatMul(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int cols,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
+    {
+        int nb = TensorTypeChecks.MatMulBlocks(this, weights.Length, rowStart, rowCount, cols, activations.Length, tokens, output.Length, outputStride, Bytes);
+        if (Avx2.IsSupported)
+            MatMulAvx2(weights, rowStart, rowCount, nb, activations, tokens, output, outputStride);
+        else
+            base.MatMul(weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
+    }
+
+    /// <summary>AVX2 form of <see cref="MatMul"/> over checked operands with <paramref name="nb"/> blocks per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MatMulAvx2(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int nb,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
+    {
+        ref BlockQ8_0 w = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(weights));
+        ref BlockQ8_0 a = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(activations));
+        int rowBytes = nb * Bytes;
+        for (int r = rowStart; r < rowStart + rowCount; r++)
+        {
+            ref BlockQ8_0 x = ref Unsafe.Add(ref w, r * nb);
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4)
+            {
+                ref BlockQ8_0 y0 = ref Unsafe.Add(ref a, t * nb), y1 = ref Unsafe.Add(ref y0, nb), y2 = ref Unsafe.Add(ref y1, nb), y3 = ref Unsafe.Add(ref y2, nb);
+                Vector128<float> sumf = Vector128<float>.Zero;
+                for (int ib = 0; ib < nb; ib++)
+                {
+                    ref BlockQ8_0 xb = ref Unsafe.Add(ref x, ib);
+                    Vector256<sbyte> q = Vector256.LoadUnsafe(ref xb.Qs[0]);
+                    Vector256<short> ql = Avx2.ConvertToVector256Int16(q.GetLower()), qh = Avx2.ConvertToVector256Int16(q.GetUpper());
+                    ref BlockQ8_0 b0 = ref Unsafe.Add(ref y0, ib), b1 = ref Unsafe.Add(ref y1, ib), b2 = ref Unsafe.Add(ref y2, ib), b3 = ref Unsafe.Add(ref y3, ib);
+                    Vector128<float> sumi = Vector128.ConvertToSingle(BlockDot.Sum4(
+                        MultiplyAdd(ql, qh, Vector256.LoadUnsafe(ref b0.Qs[0])),
+                        MultiplyAdd(ql, qh, Vector256.LoadUnsafe(ref b1.Qs[0])),
+                        MultiplyAdd(ql, qh, Vector256.LoadUnsafe(ref b2.Qs[0])),
+                        MultiplyAdd(ql, qh, Vector256.LoadUnsafe(ref b3.Qs[0]))));
+                    Vector128<float> dy = HalfConversions.Fp16ToFp32(Vector128.Create((uint)Bits(b0.D), Bits(b1.D), Bits(b2.D), Bits(b3.D)));
+                    sumf += sumi * (Vector128.Create(HalfConversions.Fp16ToFp32(xb.D)) * dy);
+                }
+                output[t * outputStride + r] = sumf.GetElement(0);
+                output[(t + 1) * outputStride + r] = sumf.GetElement(1);
+                output[(t + 2) * outputStride + r] = sumf.GetElement(2);
+                output[(t + 3) * outputStride + r] = sumf.GetElement(3);
+            }
+            for (; t < tokens; t++)
+                output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), activations.Slice(t * nb * Bytes, nb * Bytes), nb);
+        }
+
+        static Vector256<int> MultiplyAdd(Vector256<short> ql, Vector256<short> qh, Vector256<sbyte> y) =>
+            Avx2.MultiplyAddAdjacent(ql, Avx2.ConvertToVector256Int16(y.GetLower())) + Avx2.MultiplyAddAdjacent(qh, Avx2.ConvertToVector256Int16(y.GetUpper()));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> BlockSum256(ref BlockQ8_0 x, ref BlockQ8_0 y) =>
+        BlockDot.MultiplyAddSigned256(Vector256.LoadUnsafe(ref x.Qs[0]), Vector256.LoadUnsafe(ref y.Qs[0]));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ushort Bits(Half h) => BitConverter.HalfToUInt16Bits(h);
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace TinyLM.Quantization;
 
 /// <summary>
@@ -55,6 +53,8 @@ public abstract class TensorType
     /// </summary>
     /// <param name="source">Blocks: <c>RowBytes(destination.Length)</c> bytes.</param>
     /// <param name="destination">Values; length a multiple of <see cref="BlockSize"/>.</param>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is not a whole number of
+    /// blocks, or <paramref name="source"/> is shorter than their bytes.</exception>
     public abstract void Dequantize(ReadOnlySpan<byte> source, Span<float> destination);
 
     /// <summary>
@@ -63,12 +63,18 @@ public abstract class TensorType
     /// </summary>
     /// <param name="source">Values; length a multiple of <see cref="BlockSize"/>.</param>
     /// <param name="destination">Blocks: <c>RowBytes(source.Length)</c> bytes.</param>
+    /// <exception cref="ArgumentException"><paramref name="source"/> is not a whole number of blocks,
+    /// or <paramref name="destination"/> is shorter than their bytes.</exception>
     public abstract void QuantizeReference(ReadOnlySpan<float> source, Span<byte> destination);
 
     /// <summary>
     /// Converts floats to blocks; the fast path used for activations. Produces the same bytes as
     /// <see cref="QuantizeReference"/>.
     /// </summary>
+    /// <param name="source">Values; length a multiple of <see cref="BlockSize"/>.</param>
+    /// <param name="destination">Blocks: <c>RowBytes(source.Length)</c> bytes.</param>
+    /// <exception cref="ArgumentException"><paramref name="source"/> is not a whole number of blocks,
+    /// or <paramref name="destination"/> is shorter than their bytes.</exception>
     public virtual void Quantize(ReadOnlySpan<float> source, Span<byte> destination) => QuantizeReference(source, destination);
 
     /// <summary>
@@ -78,6 +84,9 @@ public abstract class TensorType
     /// <param name="weights">Weight row in this type: <c>RowBytes(count)</c> bytes.</param>
     /// <param name="activations">Activation row in <see cref="VecDotType"/>.</param>
     /// <param name="count">Number of elements, a multiple of <see cref="BlockSize"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative or not a
+    /// multiple of <see cref="BlockSize"/>.</exception>
+    /// <exception cref="ArgumentException">A row is shorter than <paramref name="count"/> elements need.</exception>
     public abstract float DotReference(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count);
 
     /// <summary>
@@ -85,6 +94,12 @@ public abstract class TensorType
     /// <see cref="DotReference"/>: integer block sums are exact and float accumulation follows the
     /// same order in every kernel.
     /// </summary>
+    /// <param name="weights">Weight row in this type: <c>RowBytes(count)</c> bytes.</param>
+    /// <param name="activations">Activation row in <see cref="VecDotType"/>.</param>
+    /// <param name="count">Number of elements, a multiple of <see cref="BlockSize"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative or not a
+    /// multiple of <see cref="BlockSize"/>.</exception>
+    /// <exception cref="ArgumentException">A row is shorter than <paramref name="count"/> elements need.</exception>
     public abstract float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count);
 
     /// <summary>
@@ -100,13 +115,17 @@ public abstract class TensorType
     /// <param name="output"><c>[tokens, outputStride]</c> floats.</param>
     /// <param name="outputStride">Distance between output rows, in floats (at least the matrix row count).</param>
     /// <remarks>Each output element equals <see cref="Dot"/> of its row pair, whatever the tiling.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A count or index is negative, <paramref name="cols"/>
+    /// is not a multiple of <see cref="BlockSize"/>, or <paramref name="outputStride"/> is below
+    /// <c>rowStart + rowCount</c>.</exception>
+    /// <exception cref="ArgumentException">The weights, activations or output are too short.</exception>
     public virtual void MatMul(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int cols,
         ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
     {
+        TensorType activationType = TensorTypes.Get(VecDotType);
+        TensorTypeChecks.MatMulBlocks(this, weights.Length, rowStart, rowCount, cols, activations.Length, tokens, output.Length, outputStride, activationType.BlockBytes);
         int rowBytes = (int)RowBytes(cols);
-        int actBytes = (int)TensorTypes.Get(VecDotType).RowBytes(cols);
-        Debug.Assert(weights.Length >= (long)(rowStart + rowCount) * rowBytes);
-        Debug.Assert(activations.Length >= (long)tokens * actBytes);
+        int actBytes = (int)activationType.RowBytes(cols);
         for (int r = rowStart; r < rowStart + rowCount; r++)
         {
             ReadOnlySpan<byte> w = weights.Slice(r * rowBytes, rowBytes);

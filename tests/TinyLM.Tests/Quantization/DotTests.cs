@@ -1,0 +1,125 @@
+using TinyLM.Kernels;
+using TinyLM.Quantization;
+using Xunit;
+
+namespace TinyLM.Tests.Quantization;
+
+/// <summary>Every dot kernel returns exactly the reference float (test-quantize-fns' dot tests, made exact).</summary>
+public class DotTests
+{
+    public static TheoryData<string> AllTypes() => QuantTestData.AllTypes();
+
+    private static readonly int[] BlockCounts = [1, 2, 3, 4, 5, 7, 8, 9, 12, 16, 33, 4096 / 32 + 1];
+    private static readonly int[] FloatLengths = [1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 32, 33, 63, 67, 127, 129, 193, 255, 1023, 4096 + 32];
+
+    private static IEnumerable<int> Lengths(TensorType t) =>
+        t.IsQuantized ? BlockCounts.Select(b => b * t.BlockSize) : FloatLengths;
+
+    private static IEnumerable<(string Name, byte[] Weights, byte[] Activations)> Operands(TensorType t, int n, Random rng)
+    {
+        TensorType a = TensorTypes.Get(t.VecDotType);
+        foreach (float scale in new[] { 1f, 1e-3f, 300f })
+            yield return ($"quantized random x{scale}",
+                QuantTestData.QuantizeReference(t, QuantTestData.Uniform(rng, n, scale)),
+                QuantTestData.QuantizeReference(a, QuantTestData.Uniform(rng, n, 2f)));
+        yield return ("random bytes", QuantTestData.RandomBlocks(t, n, rng), QuantTestData.RandomBlocks(a, n, rng));
+        var extreme = QuantTestData.RandomBlocks(t, n, rng);
+        var extremeAct = QuantTestData.RandomBlocks(a, n, rng);
+        if (t.IsQuantized)
+        {
+            // every quant at its extreme: nibbles 0 and 15, q8 -128 and 127
+            for (int b = 0; b < n / t.BlockSize; b++)
+                for (int k = t.BlockBytes - (t.Type is GgmlType.Q8_0 or GgmlType.Q8_1 ? 32 : 16) - (t.Type is GgmlType.Q5_0 or GgmlType.Q5_1 ? 4 : 0); k < t.BlockBytes; k++)
+                    extreme[b * t.BlockBytes + k] = (byte)((rng.Next(2) == 0 ? 0x00 : 0xFF) ^ (t.Type is GgmlType.Q8_0 or GgmlType.Q8_1 ? 0x80 : 0));
+            for (int b = 0; b < n / a.BlockSize; b++)
+                for (int k = a.BlockBytes - 32; k < a.BlockBytes; k++)
+                    extremeAct[b * a.BlockBytes + k] = (byte)(rng.Next(2) == 0 ? 0x80 : 0x7F);
+        }
+        yield return ("extreme quants", extreme, extremeAct);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllTypes))]
+    public void DotEqualsDotReferenceOnEveryPath(string name)
+    {
+        TensorType t = QuantTestData.Type(name);
+        var rng = new Random(17);
+        foreach (int n in Lengths(t))
+            foreach ((string what, byte[] w, byte[] a) in Operands(t, n, rng))
+            {
+                float expected = t.DotReference(w, a, n);
+                foreach ((string path, DotKernel dot) in KernelPaths.Dots(t))
+                {
+                    float actual = dot(w, a, n);
+                    Assert.True(QuantTestData.BitEqual(expected, actual) || float.IsNaN(expected) && float.IsNaN(actual),
+                        $"{name} {path}, n = {n}, {what}: expected {expected:R}, found {actual:R}");
+                }
+            }
+    }
+
+    [Theory]
+    [InlineData("f32")]
+    [InlineData("f16")]
+    [InlineData("bf16")]
+    public void FloatDotReferenceFollowsFixedOrderSum(string name)
+    {
+        TensorType t = QuantTestData.Type(name);
+        var rng = new Random(23);
+        foreach (int n in FloatLengths)
+        {
+            byte[] w = QuantTestData.RandomBlocks(t, n, rng), a = QuantTestData.RandomBlocks(t, n, rng);
+            float[] wf = new float[n], af = new float[n];
+            t.Dequantize(w, wf);
+            t.Dequantize(a, af);
+            Assert.True(QuantTestData.BitEqual(FixedOrderSum.DotReference(wf, af), t.DotReference(w, a, n)), $"{name}, n = {n}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllTypes))]
+    public void MatMulEqualsDotPerElement(string name)
+    {
+        TensorType t = QuantTestData.Type(name);
+        TensorType at = TensorTypes.Get(t.VecDotType);
+        var rng = new Random(29);
+        foreach ((int rows, int tokens, int cols) in new[] { (7, 9, 96), (3, 4, 32), (5, 1, 64), (2, 13, 4096 + 32) })
+        {
+            int stride = rows + 2, rowStart = rows > 2 ? 1 : 0, rowCount = rows - rowStart - (rows > 3 ? 1 : 0);
+            byte[] w = QuantTestData.QuantizeReference(t, QuantTestData.Uniform(rng, rows * cols, 1f));
+            byte[] a = QuantTestData.QuantizeReference(at, QuantTestData.Uniform(rng, tokens * cols, 1f));
+            float[] output = new float[tokens * stride];
+            Array.Fill(output, float.NaN);
+            t.MatMul(w, rowStart, rowCount, cols, a, tokens, output, stride);
+            int rowBytes = (int)t.RowBytes(cols), actBytes = (int)at.RowBytes(cols);
+            for (int tok = 0; tok < tokens; tok++)
+                for (int r = 0; r < stride; r++)
+                {
+                    float got = output[tok * stride + r];
+                    if (r < rowStart || r >= rowStart + rowCount)
+                        Assert.True(float.IsNaN(got), $"{name}: row {r} outside the range was written");
+                    else
+                        Assert.True(QuantTestData.BitEqual(t.DotReference(w.AsSpan(r * rowBytes, rowBytes), a.AsSpan(tok * actBytes, actBytes), cols), got),
+                            $"{name}: {rows}x{cols} by {tokens} tokens, row {r}, token {tok}");
+                }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(AllTypes))]
+    public void MatMulRejectsShortOperands(string name)
+    {
+        TensorType t = QuantTestData.Type(name);
+        TensorType at = TensorTypes.Get(t.VecDotType);
+        const int rows = 4, tokens = 5, cols = 64;
+        byte[] w = new byte[t.RowBytes(rows * cols)], a = new byte[at.RowBytes(tokens * cols)];
+        float[] o = new float[tokens * rows];
+        Assert.Throws<ArgumentException>("weights", () => t.MatMul(w.AsSpan(1), 0, rows, cols, a, tokens, o, rows));
+        Assert.Throws<ArgumentException>("activations", () => t.MatMul(w, 0, rows, cols, a.AsSpan(1), tokens, o, rows));
+        Assert.Throws<ArgumentException>("output", () => t.MatMul(w, 0, rows, cols, a, tokens, o.AsSpan(1), rows));
+        Assert.Throws<ArgumentOutOfRangeException>("outputStride", () => t.MatMul(w, 0, rows, cols, a, tokens, o, rows - 1));
+        Assert.Throws<ArgumentOutOfRangeException>("rowStart", () => t.MatMul(w, -1, rows, cols, a, tokens, o, rows));
+        if (t.IsQuantized)
+            Assert.Throws<ArgumentOutOfRangeException>("cols", () => t.MatMul(w, 0, rows, cols - 1, a, tokens, o, rows));
+        t.MatMul(w, 0, rows, cols, a, tokens, o, rows);
+    }
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Regenerates tests/TinyLM.Tests/Quantization/Goldens/ with quant-golden.c: the reference bytes,
+# dequantized floats and generic dot products of llama.cpp (prebuilt by node-llama-cpp 3.22.1,
+# release v0.5.0) that TinyLM's tensor types must reproduce bit for bit. Needs what setup.sh needs.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+build="$(bash "$here/setup.sh")"
+out="$(cd "$here/../.." && pwd)/tests/TinyLM.Tests/Quantization/Goldens"
+rm -rf "$out"
+mkdir -p "$out"
+"$build/quant-golden" "$out"
+echo "wrote $(ls "$out" | wc -l) files, $(du -sh "$out" | cut -f1), to $out"
