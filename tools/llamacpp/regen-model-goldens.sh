@@ -18,7 +18,7 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$out"
 
 dotnet build src/TinyLM.Cli -c Release -v q -nologo >/dev/null
-tinylm() { dotnet "src/TinyLM.Cli/bin/Release/net10.0/tinylm.dll" "$@"; }
+tinylm() { dotnet "src/TinyLM.Cli/bin/Release/net10.0/TinyLM.Cli.dll" "$@"; }
 
 prompt="Once upon a time"
 tinylm convert "$shared/models/stories260K/stories260K.bin" --tokenizer "$shared/models/stories260K/tok512.bin" \
