@@ -10,7 +10,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
 if [ ! -d node_modules/@node-llama-cpp/linux-x64 ]; then
-  npm ci --ignore-scripts --omit=optional --no-audit --no-fund >&2
+  # `npm install`, not `npm ci`: node-llama-cpp's optional builds for other platforms (win, mac,
+  # riscv64) are not all served by this registry at 3.22.1, so the lock file omits them and
+  # `npm ci` would call it out of sync. Versions are pinned exactly in package.json and the lock.
+  npm install --ignore-scripts --omit=optional --no-audit --no-fund >&2
 fi
 bins="$here/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64"
 [ -f "$bins/libllama.v0.5.0.so" ] || { echo "prebuilt libllama not found in $bins" >&2; exit 1; }

@@ -20,9 +20,10 @@ public sealed class GgufTensorInfo
         Shape = shape;
         Offset = offset;
         ByteSize = byteSize;
-        long n = 1;
-        foreach (long d in shape) n = checked(n * d);
-        ElementCount = n;
+        long rows = 1;
+        for (int i = 1; i < shape.Length; i++) rows = checked(rows * shape[i]);
+        Rows = rows;
+        ElementCount = shape.Length == 0 ? 1 : checked(shape[0] * rows);
     }
 
     /// <summary>Tensor name, e.g. <c>blk.0.attn_q.weight</c>.</summary>
@@ -46,8 +47,8 @@ public sealed class GgufTensorInfo
     /// <summary>Elements per row: <c>Shape[0]</c>.</summary>
     public long Columns => Shape.Count > 0 ? Shape[0] : 1;
 
-    /// <summary>Number of rows: the product of the outer dimensions.</summary>
-    public long Rows => Shape.Count > 0 ? ElementCount / Math.Max(1, Shape[0]) : 1;
+    /// <summary>Number of rows: the product of the outer dimensions (<c>Shape[1..]</c>), even when <c>Shape[0]</c> is 0.</summary>
+    public long Rows { get; }
 
     /// <summary>The shape as text, innermost first, e.g. <c>[288, 32000]</c>.</summary>
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";

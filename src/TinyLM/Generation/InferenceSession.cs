@@ -1,0 +1,258 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using TinyLM.Kernels;
+using TinyLM.Models;
+using TinyLM.Sampling;
+using TinyLM.Tokenizers;
+
+namespace TinyLM.Generation;
+
+/// <summary>
+/// One conversation with a <see cref="Model"/>: the token history, the KV cache and scratch memory
+/// (allocated once, at creation), prefill and decode steps, and streaming generation.
+/// </summary>
+/// <remarks>
+/// A prompt is evaluated in batches of up to <see cref="SessionOptions.BatchSize"/> tokens
+/// (prefill, matrix–matrix products), then each new token is evaluated alone (decode). The context
+/// is bounded by <see cref="ContextLength"/>: evaluating past it throws
+/// <see cref="InvalidOperationException"/>, and generation stops with
+/// <see cref="StopReason.ContextFull"/> (no context shift). Not thread-safe: one call at a time.
+/// </remarks>
+public sealed class InferenceSession : IDisposable
+{
+    private readonly ModelState _state;
+    private readonly WorkerPool _pool;
+    private readonly float[] _logits;
+    private readonly List<int> _tokens = [];
+    private int _evaluated;
+    private bool _busy;
+
+    internal InferenceSession(Model model, SessionOptions options)
+    {
+        options.Validate();
+        Model = model;
+        int context = options.ContextLength == 0 ? Math.Min(model.ContextLength, 4096) : options.ContextLength;
+        int threads = options.Threads == 0 ? Math.Min(Environment.ProcessorCount, 8) : options.Threads;
+        _pool = new WorkerPool(threads);
+        _state = model.CreateState(context, Math.Min(options.BatchSize, context), _pool);
+        _logits = new float[model.VocabularySize];
+    }
+
+    /// <summary>The model.</summary>
+    public Model Model { get; }
+
+    /// <summary>KV cache capacity, in tokens.</summary>
+    public int ContextLength => _state.ContextLength;
+
+    /// <summary>Threads used for matrix products.</summary>
+    public int Threads => _pool.ThreadCount;
+
+    /// <summary>Bytes held by the KV cache.</summary>
+    public long KVCacheBytes => _state.KVCacheBytes;
+
+    /// <summary>Tokens evaluated so far (the next position).</summary>
+    public int Position => _evaluated;
+
+    /// <summary>The token history: every token evaluated, plus a sampled token not yet evaluated, if any.</summary>
+    public IReadOnlyList<int> Tokens => _tokens;
+
+    /// <summary>The logits of the last evaluated position, [VocabularySize].</summary>
+    public ReadOnlySpan<float> Logits => _logits;
+
+    /// <summary>The result of the last <see cref="GenerateAsync"/>, set when its enumeration ends.</summary>
+    public GenerationResult? LastResult { get; private set; }
+
+    /// <summary>
+    /// Evaluates <paramref name="tokens"/> after the current position (prefill in batches) and returns
+    /// the logits of the last one.
+    /// </summary>
+    /// <returns>[VocabularySize] logits, valid until the next call.</returns>
+    /// <exception cref="ArgumentException">Empty input or a token id outside the vocabulary.</exception>
+    /// <exception cref="InvalidOperationException">The tokens do not fit in the context.</exception>
+    public ReadOnlySpan<float> Evaluate(scoped ReadOnlySpan<int> tokens)
+    {
+        EvaluateCore(tokens, null);
+        return _logits;
+    }
+
+    /// <summary>
+    /// Evaluates <paramref name="tokens"/> and returns the logits of every one of them,
+    /// [tokens.Length, VocabularySize] row-major (for tests and perplexity).
+    /// </summary>
+    /// <exception cref="ArgumentException">Empty input or a token id outside the vocabulary.</exception>
+    /// <exception cref="InvalidOperationException">The tokens do not fit in the context.</exception>
+    public float[] EvaluateAll(ReadOnlySpan<int> tokens)
+    {
+        var all = new float[checked(tokens.Length * Model.VocabularySize)];
+        EvaluateCore(tokens, all);
+        return all;
+    }
+
+    /// <summary>Evaluates one token (a decode step) and returns the next position's logits.</summary>
+    public ReadOnlySpan<float> Decode(int token) => Evaluate([token]);
+
+    /// <summary>Forgets all tokens (the KV cache is reused).</summary>
+    public void Reset() => Truncate(0);
+
+    /// <summary>Keeps the first <paramref name="position"/> evaluated tokens and forgets the rest.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Beyond <see cref="Position"/>.</exception>
+    public void Truncate(int position)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(position);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(position, _evaluated);
+        _tokens.RemoveRange(position, _tokens.Count - position);
+        _evaluated = position;
+    }
+
+    private void EvaluateCore(ReadOnlySpan<int> tokens, float[]? allLogits)
+    {
+        int vocab = Model.VocabularySize;
+        foreach (int t in tokens)
+            if ((uint)t >= (uint)vocab)
+                throw new ArgumentException($"Token id {t} is outside the vocabulary (0..{vocab - 1}).", nameof(tokens));
+        int pending = _tokens.Count - _evaluated;
+        if (tokens.IsEmpty && pending == 0)
+            throw new ArgumentException("Nothing to evaluate.", nameof(tokens));
+        if (_tokens.Count + tokens.Length > ContextLength)
+            throw new InvalidOperationException(
+                $"Context full: {_tokens.Count} tokens in the session plus {tokens.Length} new exceed the context length {ContextLength}.");
+        if (pending > 0)
+            RunBatches(CollectionsMarshal.AsSpan(_tokens).Slice(_evaluated, pending), null);
+        foreach (int t in tokens)
+            _tokens.Add(t);
+        if (!tokens.IsEmpty)
+            RunBatches(tokens, allLogits);
+    }
+
+    private void RunBatches(ReadOnlySpan<int> tokens, float[]? allLogits)
+    {
+        int batch = _state.BatchSize, vocab = Model.VocabularySize;
+        for (int i = 0; i < tokens.Length; i += batch)
+        {
+            int n = Math.Min(batch, tokens.Length - i);
+            ReadOnlySpan<int> chunk = tokens.Slice(i, n);
+            if (allLogits is null)
+            {
+                Model.Forward(_state, chunk, _evaluated, _logits, allLogits: false);
+            }
+            else
+            {
+                Span<float> rows = allLogits.AsSpan(i * vocab, n * vocab);
+                Model.Forward(_state, chunk, _evaluated, rows, allLogits: true);
+                rows[^vocab..].CopyTo(_logits);
+            }
+            _evaluated += n;
+        }
+    }
+
+    /// <summary>
+    /// Generates text after <paramref name="prompt"/>, streaming it piece by piece: each piece is the
+    /// text completed by one token (possibly empty while a multi-byte character is incomplete).
+    /// </summary>
+    /// <param name="prompt">Text to continue; appended to the session's history (BOS is added when the session is empty).</param>
+    /// <param name="options">Sampling and stop conditions; null for defaults.</param>
+    /// <param name="cancellationToken">Stops generation within one token.</param>
+    /// <returns>The text pieces; <see cref="LastResult"/> holds the totals when the enumeration ends.</returns>
+    /// <exception cref="ArgumentException">Invalid options.</exception>
+    /// <exception cref="InvalidOperationException">The prompt does not fit in the context, or another generation is running.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled (<see cref="LastResult"/> is still set).</exception>
+    public async IAsyncEnumerable<string> GenerateAsync(string prompt, GenerationOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        options ??= new GenerationOptions();
+        options.Validate();
+        if (_busy)
+            throw new InvalidOperationException("A generation is already running in this session.");
+        _busy = true;
+        try
+        {
+            long started = Stopwatch.GetTimestamp();
+            Tokenizer tokenizer = Model.Tokenizer;
+            int[] promptTokens = tokenizer.EncodeToIds(prompt, options.AddSpecialTokens && _tokens.Count == 0, options.ParseSpecialTokens);
+            if (promptTokens.Length == 0 && _tokens.Count == _evaluated)
+                throw new ArgumentException("The prompt is empty and the session has no token to continue from.", nameof(prompt));
+            int pending = _tokens.Count - _evaluated;
+            if (_tokens.Count + promptTokens.Length >= ContextLength)
+                throw new InvalidOperationException(
+                    $"Context full: the prompt needs {promptTokens.Length} tokens after {_tokens.Count} in the session, leaving no room to generate within the context length {ContextLength}.");
+
+            cancellationToken.ThrowIfCancellationRequested();
+            EvaluateCore(promptTokens, null);
+            long prefilled = Stopwatch.GetTimestamp();
+
+            var sampler = new Sampler(options, Model.VocabularySize);
+            var stream = new Utf8TextStream();
+            var text = new StringBuilder();
+            var generated = new List<int>();
+            var stop = new StopStringMatcher(options.Stop);
+            StopReason reason = StopReason.MaxTokens;
+            long firstToken = 0;
+            while (true)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    reason = StopReason.Cancelled;
+                    break;
+                }
+                if (options.MaxTokens >= 0 && generated.Count >= options.MaxTokens)
+                {
+                    reason = StopReason.MaxTokens;
+                    break;
+                }
+                if (generated.Count > 0)
+                {
+                    if (_evaluated >= ContextLength)
+                    {
+                        reason = StopReason.ContextFull;
+                        break;
+                    }
+                    EvaluateCore([], null);
+                }
+                int token = sampler.Sample(_logits, CollectionsMarshal.AsSpan(_tokens));
+                if (firstToken == 0)
+                    firstToken = Stopwatch.GetTimestamp();
+                if (!options.IgnoreEos && Model.Vocabulary.IsEndOfGeneration(token))
+                {
+                    reason = StopReason.EndOfSequence;
+                    break;
+                }
+                _tokens.Add(token);
+                generated.Add(token);
+                string piece = stop.Push(stream.Append(tokenizer.GetPieceBytes(token)), out bool stopped);
+                text.Append(piece);
+                if (piece.Length > 0)
+                    yield return piece;
+                if (stopped)
+                {
+                    reason = StopReason.StopString;
+                    break;
+                }
+                await Task.Yield();
+            }
+            if (reason != StopReason.StopString)
+            {
+                string tail = stop.Flush(stream.Flush());
+                text.Append(tail);
+                if (tail.Length > 0 && reason != StopReason.Cancelled)
+                    yield return tail;
+            }
+            long ended = Stopwatch.GetTimestamp();
+            LastResult = new GenerationResult(text.ToString(), generated, reason, new GenerationTimings(
+                promptTokens.Length + pending, Stopwatch.GetElapsedTime(started, prefilled).TotalMilliseconds,
+                generated.Count, Stopwatch.GetElapsedTime(prefilled, ended).TotalMilliseconds,
+                firstToken == 0 ? 0 : Stopwatch.GetElapsedTime(started, firstToken).TotalMilliseconds));
+            if (reason == StopReason.Cancelled)
+                cancellationToken.ThrowIfCancellationRequested();
+        }
+        finally
+        {
+            _busy = false;
+        }
+    }
+
+    /// <summary>Stops the session's worker threads.</summary>
+    public void Dispose() => _pool.Dispose();
+}

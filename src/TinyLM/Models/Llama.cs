@@ -1,0 +1,311 @@
+using TinyLM.Formats;
+using TinyLM.Formats.Gguf;
+using TinyLM.Kernels;
+
+namespace TinyLM.Models;
+
+/// <summary>
+/// Hyperparameters of a Llama-family model, read from the <c>llama.*</c> GGUF keys. Property names
+/// are the GGUF key in PascalCase; each doc names the key and llama.cpp's <c>llama_hparams</c> field.
+/// </summary>
+public sealed record LlamaConfig
+{
+    /// <summary><c>llama.context_length</c> (n_ctx_train): trained context, in tokens.</summary>
+    public required int ContextLength { get; init; }
+
+    /// <summary><c>llama.embedding_length</c> (n_embd): width of the residual stream.</summary>
+    public required int EmbeddingLength { get; init; }
+
+    /// <summary><c>llama.block_count</c> (n_layer): number of transformer blocks.</summary>
+    public required int BlockCount { get; init; }
+
+    /// <summary><c>llama.feed_forward_length</c> (n_ff): hidden width of the SwiGLU FFN.</summary>
+    public required int FeedForwardLength { get; init; }
+
+    /// <summary><c>llama.attention.head_count</c> (n_head): query heads.</summary>
+    public required int HeadCount { get; init; }
+
+    /// <summary><c>llama.attention.head_count_kv</c> (n_head_kv): key/value heads (GQA); defaults to <see cref="HeadCount"/>.</summary>
+    public required int HeadCountKV { get; init; }
+
+    /// <summary><c>llama.attention.key_length</c> (n_embd_head_k): channels per head; defaults to n_embd / n_head.</summary>
+    public required int HeadDimension { get; init; }
+
+    /// <summary><c>llama.rope.dimension_count</c> (n_rot): rotated channels per head; defaults to the head dimension.</summary>
+    public required int RopeDimensionCount { get; init; }
+
+    /// <summary><c>llama.rope.freq_base</c> (rope_freq_base_train): RoPE θ base; default 10000.</summary>
+    public float RopeFreqBase { get; init; } = 10000f;
+
+    /// <summary>RoPE linear position scale (rope_freq_scale_train): <c>1 / llama.rope.scaling.factor</c> for linear scaling, else 1.</summary>
+    public float RopeFreqScale { get; init; } = 1f;
+
+    /// <summary><c>llama.attention.layer_norm_rms_epsilon</c> (f_norm_rms_eps).</summary>
+    public required float LayerNormRmsEpsilon { get; init; }
+
+    /// <summary>Rows of the output matrix (n_vocab).</summary>
+    public required int VocabularySize { get; init; }
+
+    /// <summary>Reads and validates the hyperparameters.</summary>
+    /// <exception cref="ModelFormatException">A key is missing, has the wrong type, or an impossible value.</exception>
+    public static LlamaConfig FromGguf(GgufMetadata m, int vocabularySize)
+    {
+        const string a = Llama.ArchitectureName;
+        int Positive(string key, int value, int max)
+        {
+            if (value <= 0 || value > max)
+                throw new ModelFormatException(m.Source, m.OffsetOf(key), $"{key}: expected 1..{max}, found {value}");
+            return value;
+        }
+
+        int embd = Positive($"{a}.embedding_length", m.GetInt32($"{a}.embedding_length"), 1 << 16);
+        int heads = Positive($"{a}.attention.head_count", m.GetInt32($"{a}.attention.head_count"), 1024);
+        int kvHeads = Positive($"{a}.attention.head_count_kv", m.GetInt32($"{a}.attention.head_count_kv", heads), 1024);
+        if (heads % kvHeads != 0)
+            throw new ModelFormatException(m.Source, m.OffsetOf($"{a}.attention.head_count_kv"),
+                $"{a}.attention.head_count_kv: expected a divisor of head_count {heads}, found {kvHeads}");
+        int headDim = m.ContainsKey($"{a}.attention.key_length")
+            ? Positive($"{a}.attention.key_length", m.GetInt32($"{a}.attention.key_length"), 1 << 12)
+            : embd % heads == 0 ? embd / heads
+            : throw new ModelFormatException(m.Source, m.OffsetOf($"{a}.attention.head_count"),
+                $"{a}.attention.head_count: expected a divisor of embedding_length {embd}, found {heads}");
+        int valueDim = m.GetInt32($"{a}.attention.value_length", headDim);
+        if (valueDim != headDim)
+            throw new ModelFormatException(m.Source, m.OffsetOf($"{a}.attention.value_length"),
+                $"{a}.attention.value_length: expected {headDim} (= key_length), found {valueDim}");
+        int rot = Positive($"{a}.rope.dimension_count", m.GetInt32($"{a}.rope.dimension_count", headDim), headDim);
+        if (rot != headDim)
+            throw new ModelFormatException(m.Source, m.OffsetOf($"{a}.rope.dimension_count"),
+                $"{a}.rope.dimension_count: expected the head dimension {headDim} (llama.cpp requires n_rot == n_embd_head), found {rot}");
+        float eps = m.GetSingle($"{a}.attention.layer_norm_rms_epsilon");
+        if (!(eps >= 0f && eps < 1f))
+            throw new ModelFormatException(m.Source, m.OffsetOf($"{a}.attention.layer_norm_rms_epsilon"), $"expected a small non-negative epsilon, found {eps}");
+        float freqBase = m.GetSingle($"{a}.rope.freq_base", 10000f);
+        if (!(freqBase > 1f) || float.IsInfinity(freqBase))
+            throw new ModelFormatException(m.Source, m.OffsetOf($"{a}.rope.freq_base"), $"expected a finite base above 1, found {freqBase}");
+
+        float freqScale = 1f;
+        string scaling = m.GetString($"{a}.rope.scaling.type", "none");
+        float factor = m.ContainsKey($"{a}.rope.scaling.factor") ? m.GetSingle($"{a}.rope.scaling.factor")
+            : m.GetSingle($"{a}.rope.scale_linear", 1f);
+        switch (scaling)
+        {
+            case "none":
+                break;
+            case "linear":
+                if (!(factor > 0f) || float.IsInfinity(factor))
+                    throw new ModelFormatException(m.Source, m.OffsetOf($"{a}.rope.scaling.factor"), $"expected a positive scaling factor, found {factor}");
+                freqScale = 1f / factor;
+                break;
+            default:
+                throw new ModelFormatException(m.Source, m.OffsetOf($"{a}.rope.scaling.type"),
+                    $"{a}.rope.scaling.type: expected none or linear, found '{scaling}' (not supported yet)");
+        }
+        if (scaling == "none" && m.ContainsKey($"{a}.rope.scale_linear") && factor != 1f)
+            freqScale = 1f / factor;
+
+        return new LlamaConfig
+        {
+            ContextLength = Positive($"{a}.context_length", m.GetInt32($"{a}.context_length"), 1 << 24),
+            EmbeddingLength = embd,
+            BlockCount = Positive($"{a}.block_count", m.GetInt32($"{a}.block_count"), 1024),
+            FeedForwardLength = Positive($"{a}.feed_forward_length", m.GetInt32($"{a}.feed_forward_length"), 1 << 20),
+            HeadCount = heads,
+            HeadCountKV = kvHeads,
+            HeadDimension = headDim,
+            RopeDimensionCount = rot,
+            RopeFreqBase = freqBase,
+            RopeFreqScale = freqScale,
+            LayerNormRmsEpsilon = eps,
+            VocabularySize = vocabularySize,
+        };
+    }
+}
+
+/// <summary>
+/// The Llama architecture (Touvron et al., 2023, arXiv:2302.13971 and 2307.09288; also TinyLlama,
+/// SmolLM, the TinyStories models): pre-norm blocks of RMSNorm → grouped-query attention with RoPE
+/// → residual → RMSNorm → SwiGLU FFN → residual, then a final RMSNorm and the output projection
+/// (tied to the token embedding when <c>output.weight</c> is absent).
+/// </summary>
+/// <remarks>Follows llama.cpp src/models/llama.cpp (<c>llama_model_llama</c>): tensor names, shapes and graph.</remarks>
+public sealed class Llama : Model
+{
+    /// <summary>The <c>general.architecture</c> value.</summary>
+    public const string ArchitectureName = "llama";
+
+    private readonly WeightMatrix _tokenEmbedding;
+    private readonly float[] _outputNorm;
+    private readonly WeightMatrix _output;
+    private readonly Layer[] _layers;
+    private readonly float[]? _ropeFactors;
+
+    internal Llama(GgufFile file, bool ownsFile) : base(file, ownsFile)
+    {
+        var t = new TensorBinder(file);
+        GgufTensorInfo embd = t.Require("token_embd.weight");
+        int vocab = embd.Shape.Count == 2 && embd.Shape[1] is > 0 and <= int.MaxValue ? (int)embd.Shape[1]
+            : throw new ModelFormatException(file.Source, -1, $"tensor 'token_embd.weight': expected shape [n_embd, n_vocab], found {embd.ShapeText}");
+        Config = LlamaConfig.FromGguf(file.Metadata, vocab);
+        LlamaConfig c = Config;
+        if (vocab != Vocabulary.Count)
+            throw new ModelFormatException(file.Source, -1, $"tensor 'token_embd.weight': expected {Vocabulary.Count} rows (the vocabulary size), found {vocab}");
+        int qDim = c.HeadCount * c.HeadDimension, kvDim = c.HeadCountKV * c.HeadDimension;
+
+        _tokenEmbedding = t.Matrix("token_embd.weight", c.EmbeddingLength, vocab);
+        _outputNorm = t.Vector("output_norm.weight", c.EmbeddingLength);
+        _output = t.Has("output.weight") ? t.Matrix("output.weight", c.EmbeddingLength, vocab) : _tokenEmbedding;
+        _ropeFactors = t.Has("rope_freqs.weight") ? t.Vector("rope_freqs.weight", c.RopeDimensionCount / 2) : null;
+        _layers = new Layer[c.BlockCount];
+        for (int i = 0; i < c.BlockCount; i++)
+        {
+            string p = $"blk.{i}.";
+            _layers[i] = new Layer
+            {
+                AttentionNorm = t.Vector(p + "attn_norm.weight", c.EmbeddingLength),
+                Wq = t.Matrix(p + "attn_q.weight", c.EmbeddingLength, qDim),
+                Wk = t.Matrix(p + "attn_k.weight", c.EmbeddingLength, kvDim),
+                Wv = t.Matrix(p + "attn_v.weight", c.EmbeddingLength, kvDim),
+                Wo = t.Matrix(p + "attn_output.weight", qDim, c.EmbeddingLength),
+                Bq = t.OptionalVector(p + "attn_q.bias", qDim),
+                Bk = t.OptionalVector(p + "attn_k.bias", kvDim),
+                Bv = t.OptionalVector(p + "attn_v.bias", kvDim),
+                Bo = t.OptionalVector(p + "attn_output.bias", c.EmbeddingLength),
+                FfnNorm = t.Vector(p + "ffn_norm.weight", c.EmbeddingLength),
+                Gate = t.Matrix(p + "ffn_gate.weight", c.EmbeddingLength, c.FeedForwardLength),
+                Up = t.Matrix(p + "ffn_up.weight", c.EmbeddingLength, c.FeedForwardLength),
+                Down = t.Matrix(p + "ffn_down.weight", c.FeedForwardLength, c.EmbeddingLength),
+                BGate = t.OptionalVector(p + "ffn_gate.bias", c.FeedForwardLength),
+                BUp = t.OptionalVector(p + "ffn_up.bias", c.FeedForwardLength),
+                BDown = t.OptionalVector(p + "ffn_down.bias", c.EmbeddingLength),
+            };
+        }
+        t.EnsureAllUsed();
+    }
+
+    /// <summary>The hyperparameters.</summary>
+    public LlamaConfig Config { get; }
+
+    /// <inheritdoc/>
+    public override string Architecture => ArchitectureName;
+
+    /// <inheritdoc/>
+    public override int ContextLength => Config.ContextLength;
+
+    /// <inheritdoc/>
+    public override int VocabularySize => Config.VocabularySize;
+
+    /// <summary>True when the output projection reuses <c>token_embd.weight</c>.</summary>
+    public bool HasTiedOutput => ReferenceEquals(_output, _tokenEmbedding);
+
+    internal override ModelState CreateState(int contextLength, int batchSize, WorkerPool pool) => new State(this, contextLength, batchSize, pool);
+
+    internal override void Forward(ModelState modelState, ReadOnlySpan<int> tokens, int start, Span<float> logits, bool allLogits)
+    {
+        var s = (State)modelState;
+        LlamaConfig c = Config;
+        int n = tokens.Length, dim = c.EmbeddingLength, hd = c.HeadDimension;
+        int qDim = c.HeadCount * hd, kvDim = c.HeadCountKV * hd, ff = c.FeedForwardLength;
+        float scale = 1f / MathF.Sqrt(hd);
+        float[] x = s.X, xb = s.Xb, xb2 = s.Xb2;
+
+        for (int t = 0; t < n; t++)
+            _tokenEmbedding.DequantizeRow(tokens[t], x.AsSpan(t * dim, dim));
+
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            Layer layer = _layers[l];
+            // attn_norm, Qcur/Kcur/Vcur
+            Blocks.RmsNormRows(x, layer.AttentionNorm, c.LayerNormRmsEpsilon, xb, n, dim);
+            ActivationRows act = s.Activations.Set(xb, n, dim);
+            Blocks.Linear(s.Scratch, layer.Wq, act, s.Q, layer.Bq);
+            Blocks.Linear(s.Scratch, layer.Wk, act, s.K, layer.Bk);
+            Blocks.Linear(s.Scratch, layer.Wv, act, s.V, layer.Bv);
+            float[] keyCache = s.KeyCache[l], valueCache = s.ValueCache[l];
+            for (int t = 0; t < n; t++)
+            {
+                s.Rope.Apply(s.Q.AsSpan(t * qDim, qDim), c.HeadCount, hd, start + t);
+                s.Rope.Apply(s.K.AsSpan(t * kvDim, kvDim), c.HeadCountKV, hd, start + t);
+            }
+            s.K.AsSpan(0, n * kvDim).CopyTo(keyCache.AsSpan(start * kvDim));
+            s.V.AsSpan(0, n * kvDim).CopyTo(valueCache.AsSpan(start * kvDim));
+            // kqv_out, attn_out, ffn_inp
+            Blocks.Attention(s.Scratch, s.Q, keyCache, valueCache, s.AttentionOutput, n, start, c.HeadCount, c.HeadCountKV, hd, scale);
+            Blocks.Linear(s.Scratch, layer.Wo, s.Activations.Set(s.AttentionOutput, n, qDim), xb2, layer.Bo);
+            Blocks.Add(x.AsSpan(0, n * dim), xb2.AsSpan(0, n * dim));
+            // ffn_norm, ffn_out, l_out
+            Blocks.RmsNormRows(x, layer.FfnNorm, c.LayerNormRmsEpsilon, xb, n, dim);
+            act = s.Activations.Set(xb, n, dim);
+            Blocks.Linear(s.Scratch, layer.Gate, act, s.Hb, layer.BGate);
+            Blocks.Linear(s.Scratch, layer.Up, act, s.Hb2, layer.BUp);
+            Blocks.SwiGlu(s.Hb.AsSpan(0, n * ff), s.Hb2.AsSpan(0, n * ff));
+            Blocks.Linear(s.Scratch, layer.Down, s.Activations.Set(s.Hb, n, ff), xb2, layer.BDown);
+            Blocks.Add(x.AsSpan(0, n * dim), xb2.AsSpan(0, n * dim));
+        }
+
+        // result_norm, result_output
+        int first = allLogits ? 0 : n - 1, rows = n - first;
+        Blocks.RmsNormRows(x.AsSpan(first * dim), _outputNorm, c.LayerNormRmsEpsilon, xb, rows, dim);
+        float[] output = allLogits ? s.AllLogits(rows) : s.Logits;
+        Blocks.Linear(s.Scratch, _output, s.Activations.Set(xb, rows, dim), output);
+        output.AsSpan(0, rows * c.VocabularySize).CopyTo(logits);
+    }
+
+    private sealed class Layer
+    {
+        public required float[] AttentionNorm, FfnNorm;
+        public required WeightMatrix Wq, Wk, Wv, Wo, Gate, Up, Down;
+        public float[]? Bq, Bk, Bv, Bo, BGate, BUp, BDown;
+    }
+
+    private sealed class State : ModelState
+    {
+        private float[]? _allLogits;
+        private readonly int _vocab;
+
+        public State(Llama model, int contextLength, int batchSize, WorkerPool pool) : base(contextLength, batchSize, pool)
+        {
+            LlamaConfig c = model.Config;
+            int dim = c.EmbeddingLength, qDim = c.HeadCount * c.HeadDimension, kvDim = c.HeadCountKV * c.HeadDimension;
+            _vocab = c.VocabularySize;
+            X = new float[batchSize * dim];
+            Xb = new float[batchSize * Math.Max(dim, qDim)];
+            Xb2 = new float[batchSize * dim];
+            Q = new float[batchSize * qDim];
+            K = new float[batchSize * kvDim];
+            V = new float[batchSize * kvDim];
+            AttentionOutput = new float[batchSize * qDim];
+            Hb = new float[batchSize * c.FeedForwardLength];
+            Hb2 = new float[batchSize * c.FeedForwardLength];
+            Logits = new float[c.VocabularySize];
+            KeyCache = new float[c.BlockCount][];
+            ValueCache = new float[c.BlockCount][];
+            for (int l = 0; l < c.BlockCount; l++)
+            {
+                KeyCache[l] = new float[checked(contextLength * kvDim)];
+                ValueCache[l] = new float[checked(contextLength * kvDim)];
+            }
+            KVCacheBytes = 2L * c.BlockCount * contextLength * kvDim * sizeof(float);
+            var matrices = model._layers.SelectMany(l => new[] { l.Wq, l.Wk, l.Wv, l.Wo, l.Gate, l.Up, l.Down }).Append(model._output);
+            Activations = new ActivationRows(batchSize, Math.Max(Math.Max(dim, qDim), c.FeedForwardLength),
+                matrices.Select(w => w.Type.VecDotType));
+            Rope = new Rope(c.RopeDimensionCount, contextLength, c.RopeFreqBase, c.RopeFreqScale, model._ropeFactors);
+            Scratch = new ForwardScratch(pool, c.HeadCount, contextLength);
+        }
+
+        public float[] X, Xb, Xb2, Q, K, V, AttentionOutput, Hb, Hb2, Logits;
+        public float[][] KeyCache, ValueCache;
+        public ActivationRows Activations;
+        public Rope Rope;
+        public ForwardScratch Scratch;
+
+        public override long KVCacheBytes { get; }
+
+        public float[] AllLogits(int rows)
+        {
+            if (_allLogits is null || _allLogits.Length < rows * _vocab)
+                _allLogits = new float[rows * _vocab];
+            return _allLogits;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using TinyLM.Formats;
+using TinyLM.Formats.Gguf;
+using TinyLM.Quantization;
+
+namespace TinyLM.Models;
+
+/// <summary>
+/// Binds an architecture's tensor manifest to a GGUF file: looks tensors up by name, checks shapes
+/// and types, dequantizes small vectors (norm gains, biases) to float, and finally checks that the
+/// file holds no tensor the architecture did not ask for (as llama.cpp's "wrong number of tensors").
+/// </summary>
+internal sealed class TensorBinder(GgufFile file)
+{
+    private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+
+    public bool Has(string name) => file.FindTensor(name) is not null;
+
+    public GgufTensorInfo Require(string name) => file.GetTensor(name);
+
+    public WeightMatrix Matrix(string name, long columns, long rows)
+    {
+        _used.Add(name);
+        return WeightMatrix.FromGguf(file, file.GetTensor(name), columns, rows);
+    }
+
+    public float[] Vector(string name, int length)
+    {
+        GgufTensorInfo t = file.GetTensor(name);
+        _used.Add(name);
+        if (t.Shape.Count != 1 || t.Shape[0] != length)
+            throw new ModelFormatException(file.Source, -1, $"tensor '{name}': expected shape [{length}], found {t.ShapeText}");
+        if (!TensorTypes.TryGet(t.Type, out TensorType? type))
+            throw new ModelFormatException(file.Source, -1, $"tensor '{name}': type {t.Type} is not supported");
+        var values = new float[length];
+        type.Dequantize(file.GetTensorData(t), values);
+        foreach (float v in values)
+            if (!float.IsFinite(v))
+                throw new ModelFormatException(file.Source, file.DataOffset + t.Offset, $"tensor '{name}': expected finite values, found {v}");
+        return values;
+    }
+
+    public float[]? OptionalVector(string name, int length) => Has(name) ? Vector(name, length) : null;
+
+    public void EnsureAllUsed()
+    {
+        string[] unused = file.Tensors.Select(t => t.Name).Where(n => !_used.Contains(n)).ToArray();
+        if (unused.Length > 0)
+            throw new ModelFormatException(file.Source, -1,
+                $"expected only the tensors of architecture '{file.Architecture}', found {unused.Length} more: {string.Join(", ", unused.Take(5))}{(unused.Length > 5 ? ", ..." : "")}");
+    }
+}

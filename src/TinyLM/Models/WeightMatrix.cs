@@ -1,0 +1,79 @@
+using TinyLM.Formats;
+using TinyLM.Formats.Gguf;
+using TinyLM.Quantization;
+
+namespace TinyLM.Models;
+
+/// <summary>
+/// A weight matrix read in place from the model file: <see cref="Rows"/> output rows of
+/// <see cref="Columns"/> inputs each, row-major, in <see cref="Type"/>.
+/// </summary>
+/// <remarks>
+/// A GGUF tensor of shape <c>[cols, rows]</c> (ggml <c>ne</c> order). The memory belongs to the
+/// model's <see cref="ModelBuffer"/> and lives as long as the model.
+/// </remarks>
+public sealed unsafe class WeightMatrix
+{
+    private readonly byte* _data;
+
+    internal WeightMatrix(string name, TensorType type, byte* data, int rows, int columns)
+    {
+        Name = name;
+        Type = type;
+        _data = data;
+        Rows = rows;
+        Columns = columns;
+        RowBytes = (int)type.RowBytes(columns);
+        ByteSize = (long)RowBytes * rows;
+    }
+
+    /// <summary>Tensor name, e.g. <c>blk.0.attn_q.weight</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>Element type.</summary>
+    public TensorType Type { get; }
+
+    /// <summary>Number of output rows.</summary>
+    public int Rows { get; }
+
+    /// <summary>Elements per row (inputs).</summary>
+    public int Columns { get; }
+
+    /// <summary>Bytes per row.</summary>
+    public int RowBytes { get; }
+
+    /// <summary>Total bytes.</summary>
+    public long ByteSize { get; }
+
+    /// <summary>All rows.</summary>
+    public ReadOnlySpan<byte> Data => new(_data, (int)ByteSize);
+
+    /// <summary>One row's bytes.</summary>
+    public ReadOnlySpan<byte> Row(int row) => new(_data + (long)row * RowBytes, RowBytes);
+
+    /// <summary>Dequantizes one row (an embedding lookup).</summary>
+    /// <param name="row">Row index.</param>
+    /// <param name="destination">[Columns] floats.</param>
+    public void DequantizeRow(int row, Span<float> destination)
+    {
+        if ((uint)row >= (uint)Rows)
+            throw new ArgumentOutOfRangeException(nameof(row), row, $"{Name} has {Rows} rows");
+        Type.Dequantize(Row(row), destination[..Columns]);
+    }
+
+    /// <summary>
+    /// Binds a GGUF tensor as a matrix after checking its type and shape.
+    /// </summary>
+    /// <exception cref="ModelFormatException">Unsupported type, wrong shape, or too large.</exception>
+    internal static WeightMatrix FromGguf(GgufFile file, GgufTensorInfo tensor, long columns, long rows)
+    {
+        if (tensor.Shape.Count is < 1 or > 2 || tensor.Columns != columns || tensor.Rows != rows)
+            throw new ModelFormatException(file.Source, -1,
+                $"tensor '{tensor.Name}': expected shape [{columns}, {rows}], found {tensor.ShapeText}");
+        if (!TensorTypes.TryGet(tensor.Type, out TensorType? type))
+            throw new ModelFormatException(file.Source, -1, $"tensor '{tensor.Name}': type {tensor.Type} is not supported");
+        if (tensor.ByteSize > int.MaxValue)
+            throw new ModelFormatException(file.Source, -1, $"tensor '{tensor.Name}': {tensor.ByteSize} bytes, more than 2 GiB per matrix is not supported");
+        return new WeightMatrix(tensor.Name, type, file.GetTensorPointer(tensor), (int)rows, (int)columns);
+    }
+}

@@ -1,0 +1,159 @@
+using TinyLM.Kernels;
+
+namespace TinyLM.Tests.Kernels;
+
+public class KernelTests
+{
+    private static float[] Random(int n, int seed, float scale = 1f)
+    {
+        var r = new Random(seed);
+        var v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float)(r.NextDouble() * 2 - 1) * scale;
+        return v;
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(64)]
+    [InlineData(288)]
+    [InlineData(1000)]
+    [InlineData(4099)]
+    public void FixedOrderSum_DotEqualsReference(int n)
+    {
+        float[] x = Random(n, n), y = Random(n, n + 1);
+        float fast = FixedOrderSum.Dot(x, y), reference = FixedOrderSum.DotReference(x, y);
+        Assert.Equal(BitConverter.SingleToInt32Bits(reference), BitConverter.SingleToInt32Bits(fast));
+        double exact = 0;
+        for (int i = 0; i < n; i++) exact += (double)x[i] * y[i];
+        Assert.True(Math.Abs(fast - exact) <= 1e-5 * Math.Max(1, n), $"dot {fast} vs exact {exact}");
+    }
+
+    [Fact]
+    public void FixedOrderSum_ShorterSecondVector_Throws() =>
+        Assert.Throws<ArgumentException>(() => FixedOrderSum.Dot(new float[4], new float[3]));
+
+    [Fact]
+    public void Exp_IsWithinTwoUlpOfDoublePrecision()
+    {
+        for (float x = -103f; x <= 88.7f; x += 0.0137f)
+        {
+            double expected = Math.Exp(x);
+            float got = ScalarMath.Exp(x);
+            double ulp = expected < 1.1754943508222875e-38 ? 1.401298464324817e-45 : Math.BitIncrement((float)expected) - (float)expected;
+            Assert.True(Math.Abs(got - expected) <= 2 * ulp, $"exp({x}) = {got}, expected {expected}");
+        }
+    }
+
+    [Fact]
+    public void Exp_EdgeCases()
+    {
+        Assert.Equal(1f, ScalarMath.Exp(0f));
+        Assert.Equal(0f, ScalarMath.Exp(-1000f));
+        Assert.Equal(0f, ScalarMath.Exp(float.NegativeInfinity));
+        Assert.Equal(float.PositiveInfinity, ScalarMath.Exp(89f));
+        Assert.True(float.IsNaN(ScalarMath.Exp(float.NaN)));
+    }
+
+    [Fact]
+    public void Softmax_SumsToOneAndPreservesOrder()
+    {
+        float[] x = [1f, 3f, -2f, 3f, float.NegativeInfinity];
+        Softmax.Apply(x);
+        Assert.Equal(1f, x.Sum(), 5);
+        Assert.Equal(0f, x[4]);
+        Assert.Equal(x[1], x[3]);
+        Assert.True(x[1] > x[0] && x[0] > x[2]);
+        Assert.Equal(Math.Exp(1 - 3) / (2 + Math.Exp(-2) + Math.Exp(-5)), x[0], 6);
+    }
+
+    [Fact]
+    public void RmsNorm_MatchesDefinition()
+    {
+        float[] x = Random(300, 7, 3f), w = Random(300, 8), y = new float[300];
+        RmsNorm.Apply(x, w, 1e-5f, y);
+        double ms = x.Select(v => (double)v * v).Average();
+        double scale = 1 / Math.Sqrt(ms + 1e-5);
+        for (int i = 0; i < x.Length; i++)
+            Assert.Equal(x[i] * scale * w[i], y[i], 5);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Rope_RotatesPairsByPositionAngle(bool neox)
+    {
+        const int headDim = 8, heads = 2;
+        var rope = new Rope(headDim, 16, 10000f, 1f, default, neox);
+        float[] x = Random(heads * headDim, 3), original = (float[])x.Clone();
+        rope.Apply(x, heads, headDim, 5);
+        for (int h = 0; h < heads; h++)
+            for (int k = 0; k < headDim / 2; k++)
+            {
+                int i0 = neox ? k : 2 * k, i1 = neox ? k + headDim / 2 : 2 * k + 1;
+                double theta = 5 * Math.Pow(10000, -2.0 * k / headDim);
+                double a = original[h * headDim + i0], b = original[h * headDim + i1];
+                Assert.Equal(a * Math.Cos(theta) - b * Math.Sin(theta), x[h * headDim + i0], 4);
+                Assert.Equal(a * Math.Sin(theta) + b * Math.Cos(theta), x[h * headDim + i1], 4);
+            }
+    }
+
+    [Fact]
+    public void Rope_PositionZeroIsIdentityAndOutOfRangeThrows()
+    {
+        var rope = new Rope(4, 2, 10000f);
+        float[] x = [1, 2, 3, 4];
+        rope.Apply(x, 1, 4, 0);
+        Assert.Equal([1f, 2f, 3f, 4f], x);
+        Assert.Throws<ArgumentOutOfRangeException>(() => rope.Apply(x, 1, 4, 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Rope(3, 2, 10000f));
+    }
+
+    private sealed class CountingWork(int n) : IParallelWork
+    {
+        public readonly int[] Hits = new int[n];
+        public void Execute(int start, int end)
+        {
+            for (int i = start; i < end; i++) Interlocked.Increment(ref Hits[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 1)]
+    [InlineData(3, 4)]
+    [InlineData(4, 16)]
+    public void WorkerPool_CoversEveryItemOnce(int threads, int granularity)
+    {
+        using var pool = new WorkerPool(threads);
+        for (int round = 0; round < 200; round++)
+        {
+            int n = 1 + round * 7 % 97;
+            var work = new CountingWork(n);
+            pool.Run(work, n, granularity);
+            Assert.All(work.Hits, h => Assert.Equal(1, h));
+        }
+    }
+
+    private sealed class FailingWork : IParallelWork
+    {
+        public void Execute(int start, int end)
+        {
+            if (start > 0) throw new InvalidOperationException("boom");
+        }
+    }
+
+    [Fact]
+    public void WorkerPool_WorkerExceptionSurfacesAndPoolStaysUsable()
+    {
+        using var pool = new WorkerPool(2);
+        var e = Assert.Throws<AggregateException>(() => pool.Run(new FailingWork(), 100));
+        Assert.IsType<InvalidOperationException>(e.InnerException);
+        var work = new CountingWork(10);
+        pool.Run(work, 10);
+        Assert.All(work.Hits, h => Assert.Equal(1, h));
+    }
+}
