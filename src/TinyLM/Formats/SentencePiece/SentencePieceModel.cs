@@ -13,8 +13,10 @@ namespace TinyLM.Formats.SentencePiece;
 /// Fields read (sentencepiece_model.proto): <c>ModelProto.pieces = 1</c> (each
 /// <c>SentencePiece { piece = 1; score = 2; type = 3 }</c>), <c>trainer_spec = 2</c>
 /// (<c>unk_id = 40</c> default 0, <c>bos_id = 41</c> default 1, <c>eos_id = 42</c> default 2,
-/// <c>pad_id = 43</c> default -1) and <c>normalizer_spec = 3</c> (<c>add_dummy_prefix = 3</c>, default
+/// <c>pad_id = 43</c> default -1; a default id beyond the pieces becomes -1) and <c>normalizer_spec = 3</c> (<c>add_dummy_prefix = 3</c>, default
 /// true). Every other field is skipped by its wire type. Varints, lengths and UTF-8 are validated.
+/// SentencePiece always writes <c>trainer_spec</c> and <c>normalizer_spec</c> after the pieces, and
+/// protobuf has no end marker, so both are required: that is how a file cut short is detected.
 /// </para>
 /// <para>
 /// The vocabulary is what llama.cpp's converter (convert_hf_to_gguf.py
@@ -46,7 +48,7 @@ public static class SentencePieceModel
     /// the end, field number 0, group or unknown wire type, wrong wire type for a known field); a piece
     /// that is empty or not UTF-8; a piece type outside 1..6; a BYTE piece not of the form
     /// <c>&lt;0xNN&gt;</c>; no pieces; an unk id outside the pieces, or a bos/eos/pad id that is
-    /// neither -1 nor a piece.
+    /// neither -1 nor a piece; no <c>trainer_spec</c> or <c>normalizer_spec</c> (a file cut short).
     /// </exception>
     public static Vocabulary Read(ReadOnlySpan<byte> data, string source)
     {
@@ -55,6 +57,7 @@ public static class SentencePieceModel
         var scores = new List<float>();
         var types = new List<TokenType>();
         var spec = new Spec();
+        bool trainerSeen = false, normalizerSeen = false;
 
         var reader = new ProtobufReader(data, source, 0);
         while (!reader.AtEnd)
@@ -70,10 +73,12 @@ public static class SentencePieceModel
                 case 2: // TrainerSpec trainer_spec
                     reader.Expect(field, wire, WireType.LengthDelimited, tagAt);
                     ReadTrainerSpec(reader.ReadLengthDelimited(out long trainerAt), source, trainerAt, ref spec);
+                    trainerSeen = true;
                     break;
                 case 3: // NormalizerSpec normalizer_spec
                     reader.Expect(field, wire, WireType.LengthDelimited, tagAt);
                     ReadNormalizerSpec(reader.ReadLengthDelimited(out long normalizerAt), source, normalizerAt, ref spec);
+                    normalizerSeen = true;
                     break;
                 default:
                     reader.Skip(wire);
@@ -84,11 +89,16 @@ public static class SentencePieceModel
         int n = pieces.Count;
         if (n == 0)
             throw new ModelFormatException(source, data.Length, "expected at least one piece, found none");
+        // SentencePiece always writes both specs after the pieces; without them the file was cut short.
+        if (!trainerSeen)
+            throw new ModelFormatException(source, data.Length, "expected trainer_spec (field 2), found the end of the data");
+        if (!normalizerSeen)
+            throw new ModelFormatException(source, data.Length, "expected normalizer_spec (field 3), found the end of the data");
         if (spec.Unk < 0 || spec.Unk >= n)
             throw new ModelFormatException(source, spec.UnkAt, $"trainer_spec.unk_id: expected a piece id in [0, {n}), found {spec.Unk}");
-        CheckOptionalId(source, "bos_id", spec.Bos, spec.BosAt, n);
-        CheckOptionalId(source, "eos_id", spec.Eos, spec.EosAt, n);
-        CheckOptionalId(source, "pad_id", spec.Pad, spec.PadAt, n);
+        int bos = CheckOptionalId(source, "bos_id", spec.Bos, spec.BosAt, n);
+        int eos = CheckOptionalId(source, "eos_id", spec.Eos, spec.EosAt, n);
+        int pad = CheckOptionalId(source, "pad_id", spec.Pad, spec.PadAt, n);
 
         return new Vocabulary
         {
@@ -97,11 +107,11 @@ public static class SentencePieceModel
             Tokens = pieces,
             Scores = scores,
             TokenTypes = types,
-            BosTokenId = spec.Bos,
-            EosTokenId = spec.Eos,
+            BosTokenId = bos,
+            EosTokenId = eos,
             UnknownTokenId = spec.Unk,
-            PaddingTokenId = spec.Pad,
-            AddBos = spec.Bos >= 0,
+            PaddingTokenId = pad,
+            AddBos = bos >= 0,
             AddEos = false,
             AddSpacePrefix = spec.AddDummyPrefix,
         };
@@ -220,10 +230,14 @@ public static class SentencePieceModel
         }
     }
 
-    private static void CheckOptionalId(string source, string name, int id, long offset, int count)
+    /// <summary>A declared id must be -1 or a piece; a default one outside the pieces is disabled (-1), as llama.cpp does.</summary>
+    private static int CheckOptionalId(string source, string name, int id, long offset, int count)
     {
-        if (id < -1 || id >= count)
-            throw new ModelFormatException(source, offset, $"trainer_spec.{name}: expected -1 or a piece id in [0, {count}), found {id}");
+        if (id >= -1 && id < count)
+            return id;
+        if (offset < 0)
+            return -1;
+        throw new ModelFormatException(source, offset, $"trainer_spec.{name}: expected -1 or a piece id in [0, {count}), found {id}");
     }
 
     /// <summary>The trainer and normalizer fields read, with SentencePiece's defaults and where each was found (-1: default).</summary>
