@@ -16,7 +16,9 @@ namespace TinyLM.Tokenizers;
 /// </para>
 /// <list type="number">
 /// <item>The text is split at special tokens, longest text first: user-defined tokens always,
-/// control and unknown tokens only when special tokens are parsed.</item>
+/// control and unknown tokens only when special tokens are parsed. A token with llama.cpp's
+/// RSTRIP/LSTRIP attribute (Phi-3's special tokens, see <see cref="Vocabulary.GeneralName"/>) also
+/// removes the ASCII whitespace after/before it.</item>
 /// <item>With special tokens added and <see cref="Vocabulary.AddBos"/>, BOS comes first.</item>
 /// <item>Each text fragment gets a leading space when <see cref="Vocabulary.AddSpacePrefix"/> is set
 /// and it is the first fragment or follows a special token; every ASCII space becomes "▁" (U+2581).</item>
@@ -287,6 +289,8 @@ public sealed class SentencePieceTokenizer : Tokenizer
             if (!parseSpecialTokens && (_attributes[id] & RenderedOnlyWhenSpecial) != 0)
                 continue;
             ReadOnlySpan<byte> needle = _table[id];
+            bool lstrip = (_attributes[id] & TokenAttributes.LStrip) != 0;
+            bool rstrip = (_attributes[id] & TokenAttributes.RStrip) != 0;
             for (int f = 0; f < fragments.Count; f++)
             {
                 Fragment fragment = fragments[f];
@@ -303,10 +307,15 @@ public sealed class SentencePieceTokenizer : Tokenizer
                 while (true)
                 {
                     int match = position + found;
-                    if (match > position)
-                        pieces.Add(new Fragment(-1, position, match - position));
+                    int leftEnd = match;
+                    while (lstrip && leftEnd > position && IsCSpace(text[leftEnd - 1]))
+                        leftEnd--;
+                    if (leftEnd > position)
+                        pieces.Add(new Fragment(-1, position, leftEnd - position));
                     pieces.Add(new Fragment(id, 0, 0));
                     position = match + needle.Length;
+                    while (rstrip && position < end && IsCSpace(text[position]))
+                        position++;
                     if (position >= end)
                         break;
                     found = text[position..end].IndexOf(needle);
@@ -413,6 +422,9 @@ public sealed class SentencePieceTokenizer : Tokenizer
         foreach (byte b in symbol)
             output.Add(_byteTokens[b]);
     }
+
+    /// <summary>isspace in the C locale: space, \t, \n, \v, \f, \r.</summary>
+    private static bool IsCSpace(byte b) => b is (byte)' ' or (>= 0x09 and <= 0x0D);
 
     /// <summary>unicode_len_utf8: 1 for 0x00-0xBF, 2 for 0xC0-0xDF, 3 for 0xE0-0xEF, 4 for 0xF0-0xFF.</summary>
     private static int Utf8SequenceLength(byte lead) => (lead >> 4) switch

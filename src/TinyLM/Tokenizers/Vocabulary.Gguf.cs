@@ -39,6 +39,8 @@ public sealed partial class Vocabulary
     public const string AddSpacePrefixKey = "tokenizer.ggml.add_space_prefix";
     /// <summary>GGUF key <c>tokenizer.chat_template</c>.</summary>
     public const string ChatTemplateKey = "tokenizer.chat_template";
+    /// <summary>GGUF key <c>general.name</c> (read for <see cref="GeneralName"/>, never written).</summary>
+    public const string GeneralNameKey = "general.name";
 
     /// <summary>
     /// Reads the vocabulary from GGUF metadata the way llama.cpp's <c>llama_vocab::impl::load</c>
@@ -50,8 +52,8 @@ public sealed partial class Vocabulary
     /// Keys: <c>tokenizer.ggml.model</c> (required), <c>.pre</c>, <c>.tokens</c> (required, at least
     /// one), <c>.scores</c> (Float32 or Int32 array), <c>.token_type</c> (Int32 array, values 0..6),
     /// <c>.merges</c> (required for BPE models), the <c>.bos/.eos/.eot/.eom/.unknown/.seperator/.padding_token_id</c>
-    /// ids (any integer type), <c>.add_bos_token</c>, <c>.add_eos_token</c>, <c>.add_space_prefix</c>
-    /// and <c>tokenizer.chat_template</c>.
+    /// ids (any integer type), <c>.add_bos_token</c>, <c>.add_eos_token</c>, <c>.add_space_prefix</c>,
+    /// <c>tokenizer.chat_template</c>, and <c>general.name</c> (<see cref="GeneralName"/>).
     /// </para>
     /// <para>
     /// Absent ids and flags take llama.cpp's per-model defaults; for "llama": BOS 1, EOS 2, UNK 0,
@@ -139,6 +141,7 @@ public sealed partial class Vocabulary
             AddEos = metadata.GetBool(AddEosKey, defaults.AddEos),
             AddSpacePrefix = metadata.GetBool(AddSpacePrefixKey, defaults.AddSpacePrefix),
             ChatTemplate = metadata.GetString(ChatTemplateKey, null),
+            GeneralName = metadata.GetString(GeneralNameKey, null),
         };
     }
 

@@ -154,6 +154,15 @@ public sealed partial class Vocabulary
     /// <summary><c>tokenizer.chat_template</c>: the Jinja chat template, or null when absent.</summary>
     public string? ChatTemplate { get; init; }
 
+    /// <summary>
+    /// <c>general.name</c> of the model file, or null. Not a tokenizer key, but llama.cpp sets token
+    /// attributes by it: when the lower-cased name contains "phi-3" or "phi3", every special token
+    /// except <c>&lt;unk&gt;</c>, <c>&lt;s&gt;</c> and <c>&lt;|endoftext|&gt;</c> (and including
+    /// <c>&lt;/s&gt;</c>) swallows the whitespace that follows it in the text; with "modern-bert",
+    /// <c>[MASK]</c> swallows the whitespace before it. <see cref="WriteTo"/> does not write it.
+    /// </summary>
+    public string? GeneralName { get; init; }
+
     /// <summary>The effective score of a token: <see cref="Scores"/>[id], or 0 when there are no scores.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is not in [0, <see cref="Count"/>).</exception>
     public float GetScore(int id)

@@ -31,15 +31,19 @@ internal sealed class ResolvedVocabulary
 /// Ports the part of llama.cpp's <c>llama_vocab::impl::load</c> (src/llama-vocab.cpp@de3ff815) that
 /// runs after the keys are read: token attributes from types, detection of EOT/EOM/FIM tokens by
 /// text (each forced to CONTROL), "unused" control tokens, the end-of-generation set with its
-/// gpt-oss/solar-open and gemma4 workarounds, and the special-token cache.
+/// gpt-oss/solar-open and gemma4 workarounds, the special-token cache, and the whitespace-stripping
+/// attributes set by model name.
 /// </summary>
 /// <remarks>
 /// Differences, all invisible for SentencePiece Llama vocabularies: llama.cpp iterates an
 /// <c>unordered_map</c> when detecting tokens by text, so when several candidates exist its choice
 /// depends on the hash order; here the lowest id wins. llama.cpp sorts the special-token cache with
 /// the unstable <c>std::sort</c>; here ties keep ascending ids. FIM ids are detected by text only
-/// (the <c>tokenizer.ggml.fim_*_token_id</c> keys are not read), and the name-based LSTRIP/RSTRIP
-/// attributes (Phi-3, Jina, ModernBERT, chosen by <c>general.name</c>) are not applied.
+/// (the <c>tokenizer.ggml.fim_*_token_id</c> keys are not read). The name-based LSTRIP/RSTRIP
+/// attributes are applied from <see cref="Vocabulary.GeneralName"/> and <see cref="Vocabulary.Pre"/>
+/// (Phi-3, Jina v2, ModernBERT), except the one chosen by <c>general.architecture</c>
+/// (nomic-bert-moe, jina-bert-v3: not SentencePiece), and a token those rules name that is missing
+/// is skipped where llama.cpp fails to load.
 /// </remarks>
 internal static class VocabularyResolver
 {
@@ -189,6 +193,28 @@ internal static class VocabularyResolver
             byteLength[id] = System.Text.Encoding.UTF8.GetByteCount(texts[id]);
         int[] sortedSpecial = [.. specialTokens.OrderByDescending(id => byteLength[id]).ThenBy(id => id)];
 
+        // Attributes by model or pre-tokenizer name, set after the special-token cache (they only
+        // change how special tokens split the text).
+        string name = AsciiLower(vocabulary.GeneralName ?? "");
+        string pre = vocabulary.Pre ?? "";
+        if (pre.Contains("jina-v2-de", StringComparison.Ordinal) || pre.Contains("jina-v2-es", StringComparison.Ordinal)
+            || pre.Contains("jina-v2-code", StringComparison.Ordinal))
+        {
+            SetAttribute(ids, attributes, "<mask>", TokenAttributes.LStrip, true);
+        }
+        else if (name.Contains("phi-3", StringComparison.Ordinal) || name.Contains("phi3", StringComparison.Ordinal))
+        {
+            foreach (int id in sortedSpecial)
+                attributes[id] |= TokenAttributes.RStrip;
+            SetAttribute(ids, attributes, "</s>", TokenAttributes.RStrip, true);
+            foreach (string text in (ReadOnlySpan<string>)["<unk>", "<s>", "<|endoftext|>"])
+                SetAttribute(ids, attributes, text, TokenAttributes.RStrip, false);
+        }
+        else if (name.Contains("modern-bert", StringComparison.Ordinal))
+        {
+            SetAttribute(ids, attributes, "[MASK]", TokenAttributes.LStrip, true);
+        }
+
         int[] eogSorted = [.. eog.Order()];
         return new ResolvedVocabulary
         {
@@ -212,6 +238,21 @@ internal static class VocabularyResolver
         TokenType.Byte => TokenAttributes.Byte,
         _ => TokenAttributes.Undefined,
     };
+
+    private static void SetAttribute(Dictionary<string, int> ids, TokenAttributes[] attributes, string text, TokenAttributes attribute, bool value)
+    {
+        // llama.cpp's token_to_id.at() fails the load when the token is missing; here it is skipped.
+        if (!ids.TryGetValue(text, out int id))
+            return;
+        attributes[id] = value ? attributes[id] | attribute : attributes[id] & ~attribute;
+    }
+
+    /// <summary>std::tolower in the C locale: only A-Z change.</summary>
+    private static string AsciiLower(string text) => string.Create(text.Length, text, static (span, source) =>
+    {
+        for (int i = 0; i < source.Length; i++)
+            span[i] = source[i] is >= 'A' and <= 'Z' ? (char)(source[i] + 32) : source[i];
+    });
 
     private static void Detect(ref int slot, string[] candidates, int id, string text, TokenAttributes[] attributes)
     {

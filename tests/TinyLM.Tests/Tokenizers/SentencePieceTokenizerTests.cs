@@ -303,6 +303,24 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
+    public void Phi3Name_MakesSpecialTokensSwallowTheWhitespaceAfterThem_LikeLlamaCpp()
+    {
+        // Expected ids from llama.cpp with models/ggml-vocab-phi-3.gguf (general.name "Phi3"), which
+        // shares these ids with Llama 2: "</s>" strips the spaces after it, "<s>" and "<unk>" do not.
+        Vocabulary llama2 = VocabTestData.Llama2;
+        var phi3 = new Vocabulary
+        {
+            Model = "llama", Pre = "default", Tokens = llama2.Tokens, Scores = llama2.Scores, TokenTypes = llama2.TokenTypes,
+            BosTokenId = 1, EosTokenId = 2, UnknownTokenId = 0, AddBos = true, AddSpacePrefix = true, GeneralName = "Phi3",
+        };
+        Tokenizer tokenizer = Tokenizer.Create(phi3);
+        Assert.Equal([Bos, 921, 29871, Eos, 343], tokenizer.EncodeToIds("x </s>  y", addSpecialTokens: true, parseSpecialTokens: true));
+        Assert.Equal([Bos, Eos, 921], tokenizer.EncodeToIds("</s> x", addSpecialTokens: true, parseSpecialTokens: true));
+        // Without the name nothing is stripped.
+        Assert.Equal([Bos, 921, 29871, Eos, 259, 343], VocabTestData.Llama2Tokenizer.EncodeToIds("x </s>  y", addSpecialTokens: true, parseSpecialTokens: true));
+    }
+
+    [Fact]
     public void Decode_RemovesOneLeadingSpace_UnlessADroppedBosStartsTheIds()
     {
         Tokenizer tokenizer = VocabTestData.Llama2Tokenizer;

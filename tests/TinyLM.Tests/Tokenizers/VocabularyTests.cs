@@ -186,6 +186,18 @@ public class VocabularyTests
     }
 
     [Fact]
+    public void FromGguf_ReadsGeneralName_AndWriteToLeavesIt()
+    {
+        var metadata = Minimal();
+        metadata.Set(Vocabulary.GeneralNameKey, GgufValue.FromString("Phi3"));
+        Vocabulary v = Vocabulary.FromGguf(metadata);
+        Assert.Equal("Phi3", v.GeneralName);
+        var written = new GgufMetadata();
+        v.WriteTo(written);
+        Assert.False(written.ContainsKey(Vocabulary.GeneralNameKey));
+    }
+
+    [Fact]
     public void FromGguf_AcceptsInt32ScoresAndAnyIntegerIdType()
     {
         var metadata = Minimal();
@@ -225,6 +237,7 @@ public class VocabularyTests
         { "add_bos not a bool", Vocabulary.AddBosKey, "u32" },
         { "add_space_prefix not a bool", Vocabulary.AddSpacePrefixKey, "str:yes" },
         { "chat template not a string", Vocabulary.ChatTemplateKey, "u32" },
+        { "general.name not a string", Vocabulary.GeneralNameKey, "u32" },
         { "pre not a string", Vocabulary.PreKey, "u32" },
         { "merges not strings", Vocabulary.MergesKey, "i32[3]" },
     };
