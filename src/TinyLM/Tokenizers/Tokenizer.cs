@@ -137,6 +137,12 @@ public abstract class Tokenizer
     /// Token ids to text, like <c>llama_detokenize(vocab, ids, ..., remove_special, unparse_special: renderSpecial)</c>
     /// followed by UTF-8 decoding (invalid bytes become U+FFFD).
     /// </summary>
+    /// <remarks>
+    /// With a space prefix (SentencePiece), one leading space is removed from the first token's piece,
+    /// except when the ids start with a BOS that <paramref name="removeSpecial"/> drops: llama.cpp
+    /// keeps the space then, so <c>Decode([BOS, "▁Hello"])</c> is " Hello" and <c>Decode(["▁Hello"])</c>
+    /// is "Hello". A trailing EOS is dropped only when the vocabulary adds EOS.
+    /// </remarks>
     /// <param name="ids">The token ids.</param>
     /// <param name="removeSpecial">Drop a leading BOS and a trailing EOS when the vocabulary adds them.</param>
     /// <param name="renderSpecial">Render control and unknown tokens as their text.</param>
