@@ -3,7 +3,11 @@
 // for the prompt (last position, or every position), and the greedy continuation with its logits.
 //
 //   llama-reference MODEL PROMPT N_PREDICT OUT_PREFIX [--all-prompt-logits] [--step-logits K]
-//                   [--ctx N] [--threads N]
+//                   [--ctx N] [--threads N] [--tokens "ID ID ..."]
+//
+// --tokens evaluates the given token ids as the prompt instead of tokenizing PROMPT.
+// --dump DIR writes every F32 intermediate of the prompt's graph (llama.cpp's names, e.g.
+// attn_norm-0, Qcur-0, ffn_out-3) to DIR/NAME.f32, to diff TinyLM layer by layer.
 //
 // Writes OUT_PREFIX.json (token ids, text, shapes) and OUT_PREFIX.logits.bin (float32 rows, little
 // endian: the prompt rows first, then one row per recorded generation step).
@@ -15,6 +19,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static void quiet_log(enum ggml_log_level level, const char *text, void *user) {
+    (void)user;
+    if (level == GGML_LOG_LEVEL_ERROR) fputs(text, stderr);
+}
+
+static const char *dump_dir = NULL;
+
+static bool dump_tensor(struct ggml_tensor *t, bool ask, void *user) {
+    (void)user;
+    if (ask) return t->type == GGML_TYPE_F32 && ggml_is_contiguous(t);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.f32", dump_dir, t->name);
+    for (char *c = path + strlen(dump_dir) + 1; *c; c++) if (*c == ' ' || *c == '/' || *c == '(' || *c == ')') *c = '_';
+    FILE *f = fopen(path, "wb");
+    if (f) { fwrite(t->data, 1, ggml_nbytes(t), f); fclose(f); }
+    return true;
+}
 
 static void die(const char *msg) { fprintf(stderr, "llama-reference: %s\n", msg); exit(1); }
 
@@ -40,15 +62,27 @@ int main(int argc, char **argv) {
     const char *model_path = argv[1], *prompt = argv[2], *prefix = argv[4];
     int n_predict = atoi(argv[3]);
     int all_prompt_logits = 0, step_logits = 0, n_ctx = 512, n_threads = 1;
+    const char *token_list = NULL;
+    const char *cpu_variant = NULL;
     for (int i = 5; i < argc; i++) {
         if (!strcmp(argv[i], "--all-prompt-logits")) all_prompt_logits = 1;
         else if (!strcmp(argv[i], "--step-logits") && i + 1 < argc) step_logits = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--ctx") && i + 1 < argc) n_ctx = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) n_threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--tokens") && i + 1 < argc) token_list = argv[++i];
+        else if (!strcmp(argv[i], "--dump") && i + 1 < argc) dump_dir = argv[++i];
+        else if (!strcmp(argv[i], "--cpu-variant") && i + 1 < argc) cpu_variant = argv[++i];
         else die("unknown option");
     }
 
-    ggml_backend_load_all_from_path(LLAMACPP_BINS);
+    llama_log_set(quiet_log, NULL);
+    if (cpu_variant) {
+        char lib[4096];
+        snprintf(lib, sizeof lib, "%s/libggml-cpu-%s.so", LLAMACPP_BINS, cpu_variant);
+        if (!ggml_backend_load(lib)) die("cannot load the requested CPU variant");
+    } else {
+        ggml_backend_load_all_from_path(LLAMACPP_BINS);
+    }
     llama_backend_init();
 
     struct llama_model_params mp = llama_model_default_params();
@@ -58,9 +92,23 @@ int main(int argc, char **argv) {
     const struct llama_vocab *vocab = llama_model_get_vocab(model);
     const int n_vocab = llama_vocab_n_tokens(vocab);
 
-    int n_prompt = -llama_tokenize(vocab, prompt, (int)strlen(prompt), NULL, 0, true, false);
-    llama_token *tokens = malloc(sizeof(llama_token) * (n_prompt + n_predict + 1));
-    if (llama_tokenize(vocab, prompt, (int)strlen(prompt), tokens, n_prompt, true, false) != n_prompt) die("tokenize failed");
+    int n_prompt;
+    llama_token *tokens;
+    if (token_list) {
+        n_prompt = 0;
+        tokens = malloc(sizeof(llama_token) * (strlen(token_list) + n_predict + 1));
+        for (char *p = (char *)token_list, *end; *p; p = end) {
+            long v = strtol(p, &end, 10);
+            if (end == p) break;
+            if (v < 0 || v >= n_vocab) die("token id out of range");
+            tokens[n_prompt++] = (llama_token)v;
+        }
+        if (n_prompt == 0) die("empty --tokens");
+    } else {
+        n_prompt = -llama_tokenize(vocab, prompt, (int)strlen(prompt), NULL, 0, true, false);
+        tokens = malloc(sizeof(llama_token) * (n_prompt + n_predict + 1));
+        if (llama_tokenize(vocab, prompt, (int)strlen(prompt), tokens, n_prompt, true, false) != n_prompt) die("tokenize failed");
+    }
 
     struct llama_context_params cp = llama_context_default_params();
     cp.n_ctx = n_ctx;
@@ -72,6 +120,7 @@ int main(int argc, char **argv) {
     cp.type_v = GGML_TYPE_F32;
     cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
     cp.no_perf = true;
+    if (dump_dir) { cp.cb_eval = dump_tensor; cp.cb_eval_user_data = NULL; }
     struct llama_context *ctx = llama_init_from_model(model, cp);
     if (!ctx) die("llama.cpp could not create a context");
 
@@ -90,6 +139,7 @@ int main(int argc, char **argv) {
     }
     batch.n_tokens = n_prompt;
     if (llama_decode(ctx, batch)) die("prompt decode failed");
+    if (dump_dir) { llama_free(ctx); llama_model_free(model); return 0; }
     int prompt_rows = 0;
     for (int i = 0; i < n_prompt; i++) {
         if (!batch.logits[i]) continue;

@@ -6,6 +6,8 @@
 #   2. builds random-weight Llama models in the stories15M shape (6 and 2 KV heads) with the Llama 2
 #      vocabulary, in F16, Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, with OUR writer (tinylm random-model),
 #      and records llama.cpp's greedy 64 tokens and last-prompt-position logits for each.
+# llama.cpp runs its portable x86-64 CPU backend (libggml-cpu-x64.so: no SIMD beyond SSE2, no FMA),
+# whose arithmetic TinyLM reproduces bit for bit; see docs/numerics.md.
 # Usage: tools/llamacpp/regen-model-goldens.sh [path/to/shared]   (default: ../shared beside the repo)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -23,7 +25,7 @@ tinylm() { dotnet "src/TinyLM.Cli/bin/Release/net10.0/TinyLM.Cli.dll" "$@"; }
 prompt="Once upon a time"
 tinylm convert "$shared/models/stories260K/stories260K.bin" --tokenizer "$shared/models/stories260K/tok512.bin" \
   --name stories260K -o models/stories260K.gguf
-"$build/llama-reference" models/stories260K.gguf "$prompt" 128 "$out/stories260K-f32" --all-prompt-logits --step-logits 128
+"$build/llama-reference" models/stories260K.gguf "$prompt" 128 "$out/stories260K-f32" --all-prompt-logits --step-logits 128 --cpu-variant x64
 # The default model is embedded in the CLI: rebuild it so the random models below use the current file.
 dotnet build src/TinyLM.Cli -c Release -v q -nologo >/dev/null
 
@@ -35,7 +37,7 @@ for kv in 6 2; do
     tinylm random-model --shape stories15M --kv-heads "$kv" --type "$type" --seed 1 \
       --vocab "$tmp/llama2-vocab.gguf" -o "$tmp/$name.gguf"
     (cd "$tmp" && sha256sum "$name.gguf") >> "$out/models.sha256"
-    "$build/llama-reference" "$tmp/$name.gguf" "$prompt" 64 "$out/$name"
+    "$build/llama-reference" "$tmp/$name.gguf" "$prompt" 64 "$out/$name" --step-logits 4 --cpu-variant x64
   done
 done
 (cd models && sha256sum stories260K.gguf) >> "$out/models.sha256"

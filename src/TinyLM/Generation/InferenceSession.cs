@@ -61,6 +61,16 @@ public sealed class InferenceSession : IDisposable
     /// <summary>The logits of the last evaluated position, [VocabularySize].</summary>
     public ReadOnlySpan<float> Logits => _logits;
 
+    /// <summary>
+    /// Diagnostic hook called with every named intermediate of the forward pass (llama.cpp's names,
+    /// as its <c>cb_eval</c> callback sees them); null by default. Slows evaluation down while set.
+    /// </summary>
+    public TensorObserver? Observer
+    {
+        get => _state.Observer;
+        set => _state.Observer = value;
+    }
+
     /// <summary>The result of the last <see cref="GenerateAsync"/>, set when its enumeration ends.</summary>
     public GenerationResult? LastResult { get; private set; }
 

@@ -6,9 +6,9 @@ namespace TinyLM.Kernels;
 /// <c>ggml_rope_cache_init</c> and <c>rotate_pairs</c>) without YaRN extrapolation.
 /// </summary>
 /// <remarks>
-/// The table follows ggml's recurrence exactly: <c>θ₀ = pos</c>, <c>θ_{k+1} = θ_k · base^(−2/n_rot)</c>
-/// in float; the angle used is <c>freq_scale · θ_k / freq_factor[k]</c>. Cosine and sine are
-/// evaluated in double precision and rounded, which gives the same floats on every platform.
+/// The table follows ggml's recurrence exactly: <c>θ₀ = pos</c>, <c>θ_{k+1} = θ_k · powf(base, −2/n_rot)</c>
+/// in float; the angle used is <c>freq_scale · (θ_k / freq_factor[k])</c>, and its cosine and sine
+/// are the C library's <c>cosf</c>/<c>sinf</c> (through <see cref="MathF"/>), as in ggml.
 /// </remarks>
 public sealed class Rope
 {
@@ -35,7 +35,7 @@ public sealed class Rope
         Positions = positions;
         IsNeox = neox;
         _table = new float[checked((long)positions * rotaryDimensions)];
-        float thetaScale = (float)Math.Pow(frequencyBase, -2.0 / rotaryDimensions);
+        float thetaScale = MathF.Pow(frequencyBase, -2.0f / rotaryDimensions);
         for (int p = 0; p < positions; p++)
         {
             float theta = p;
@@ -44,8 +44,8 @@ public sealed class Rope
             {
                 float ff = frequencyFactors.IsEmpty ? 1f : frequencyFactors[k];
                 float angle = frequencyScale * (theta / ff);
-                _table[row + 2 * k] = (float)Math.Cos(angle);
-                _table[row + 2 * k + 1] = (float)Math.Sin(angle);
+                _table[row + 2 * k] = MathF.Cos(angle);
+                _table[row + 2 * k + 1] = MathF.Sin(angle);
                 theta *= thetaScale;
             }
         }

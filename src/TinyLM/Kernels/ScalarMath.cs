@@ -3,53 +3,53 @@ using System.Runtime.CompilerServices;
 namespace TinyLM.Kernels;
 
 /// <summary>
-/// Elementary functions built only from IEEE 754 single-precision additions, multiplications and
-/// rounding, so that they return the same bits on every platform (glibc, musl/emscripten, any CPU).
-/// Used on the token path (softmax, SiLU) where libm differences would break native/browser
-/// determinism.
+/// ggml's exponential and SiLU, built only from IEEE 754 single-precision operations, so that they
+/// return the same bits on every platform and equal llama.cpp's.
 /// </summary>
 public static class ScalarMath
 {
-    private const float Log2E = 1.44269504088896341f;
-    private const float Ln2Hi = 0.693145751953125f;          // 0x3F317200: few mantissa bits, so n * Ln2Hi is exact
-    private const float Ln2Lo = 1.428606765330187045e-06f;   // ln 2 - Ln2Hi
-    private const float MaxInput = 88.72283905206835f;       // ln(float.MaxValue)
-    private const float MinInput = -103.972077083991796f;    // below this e^x rounds to 0
+    // ggml_v_expf's constants, written in hexadecimal there: 0x1.8p23f, 0x1.715476p+0f, 0x1.62e4p-1f,
+    // 0x1.7f7d1cp-20f, then the polynomial 0x1.ffffecp-1f, 0x1.fffdb6p-2f, 0x1.555e66p-3f,
+    // 0x1.573e2ep-5f, 0x1.0e4020p-7f (each decimal below parses to exactly that float).
+    private const float Shift = 12582912f;
+    private const float Log2E = 1.4426950216293335f;
+    private const float Ln2Hi = 0.693145751953125f;
+    private const float Ln2Lo = 1.428606765330187e-06f;
+    private const float C1 = 0.9999994039535522f;
+    private const float C2 = 0.4999912679195404f;
+    private const float C3 = 0.16668395698070526f;
+    private const float C4 = 0.04189976677298546f;
+    private const float C5 = 0.008247390389442444f;
 
     /// <summary>
-    /// e<sup>x</sup> with a relative error below 2 ulp: Cody–Waite reduction <c>x = n·ln2 + r</c>,
-    /// <c>|r| ≤ ln2/2</c>, a degree-7 Taylor polynomial for e<sup>r</sup> in Horner form, and an exact
-    /// scaling by 2<sup>n</sup>.
+    /// e<sup>x</sup> as ggml's vectorized <c>ggml_v_expf</c> (ggml-cpu/vec.h, SSE2 form without FMA,
+    /// adapted there from ARM's optimized routines; maximum error 1.45 + 0.5 ulp), one lane at a time:
+    /// <c>x = n·ln2 + b</c>, a degree-5 polynomial in b, scaled by 2<sup>n</sup>, with the
+    /// overflow/underflow branches of the original.
     /// </summary>
-    /// <returns>+∞ above ln(float.MaxValue), 0 below about −103.97, NaN for NaN.</returns>
+    /// <returns>∞ above about 88.38, 0 below about −103.97, NaN for NaN.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Exp(float x)
     {
-        if (!(x <= MaxInput))
-            return float.IsNaN(x) ? x : float.PositiveInfinity;
-        if (x < MinInput)
-            return 0f;
-        float n = MathF.Round(x * Log2E, MidpointRounding.ToEven);
-        float r = x - n * Ln2Hi;
-        r -= n * Ln2Lo;
-        float p = 1f / 5040f;
-        p = p * r + 1f / 720f;
-        p = p * r + 1f / 120f;
-        p = p * r + 1f / 24f;
-        p = p * r + 1f / 6f;
-        p = p * r + 0.5f;
-        p = p * r + 1f;
-        p = p * r + 1f;
-        int e = (int)n;
-        if (e < -126)
-        {
-            p *= 5.42101086e-20f; // 2^-64, exact
-            e += 64;
-        }
-        return p * BitConverter.Int32BitsToSingle((e + 127) << 23);
+        float z = x * Log2E + Shift;
+        float n = z - Shift;
+        float b = x - n * Ln2Hi;
+        b -= n * Ln2Lo;
+        uint e = BitConverter.SingleToUInt32Bits(z) << 23;
+        float k = BitConverter.UInt32BitsToSingle(unchecked(e + 0x3F800000u));
+        float u = b * b;
+        float j = ((C5 * b + C4) * u + (C3 * b + C2)) * u + C1 * b;
+        if (!(MathF.Abs(n) > 126f))
+            return j * k + k;
+        uint g = n <= 0f ? 0x82000000u : 0u;
+        float s1 = BitConverter.UInt32BitsToSingle(unchecked(g + 0x7F000000u));
+        float s2 = BitConverter.UInt32BitsToSingle(unchecked(e - g));
+        if (MathF.Abs(n) > 192f)
+            return s1 * s1;
+        return (s2 * j + s2) * s1;
     }
 
-    /// <summary>SiLU (swish) activation <c>x / (1 + e<sup>−x</sup>)</c>, as ggml's <c>ggml_silu_f32</c>.</summary>
+    /// <summary>SiLU (swish) <c>x / (1 + e<sup>0−x</sup>)</c>, as ggml's <c>ggml_v_silu</c> (with <see cref="Exp"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Silu(float x) => x / (1f + Exp(-x));
+    public static float Silu(float x) => x / (1f + Exp(0f - x));
 }

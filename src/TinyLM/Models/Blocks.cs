@@ -61,8 +61,12 @@ internal static class Blocks
     /// </summary>
     public static void SwiGlu(Span<float> gate, ReadOnlySpan<float> up)
     {
-        for (int i = 0; i < gate.Length; i++)
+        // ggml_vec_swiglu_f32: groups of four with ggml_v_silu, then ggml_silu_f32 (C expf) for the rest.
+        int i = 0, grouped = gate.Length & ~3;
+        for (; i < grouped; i++)
             gate[i] = ScalarMath.Silu(gate[i]) * up[i];
+        for (; i < gate.Length; i++)
+            gate[i] = gate[i] / (1f + MathF.Exp(-gate[i])) * up[i];
     }
 
     /// <summary>
@@ -70,7 +74,10 @@ internal static class Blocks
     /// <paramref name="tokens"/> query rows at positions <c>start .. start+tokens-1</c>, whose keys and
     /// values are already in the cache. Query head h reads KV head <c>h / (heads / kvHeads)</c>
     /// (grouped-query attention, Ainslie et al., 2023). Per head and token:
-    /// <c>out = softmax(scale · q·K[0..pos]ᵀ) · V[0..pos]</c>.
+    /// <c>out = softmax(scale · q·K[0..pos]ᵀ) · V[0..pos]</c>, computed as llama.cpp's graph without
+    /// flash attention (<c>build_attn_mha</c>): <c>kq = K·q</c> with <see cref="GgmlFloat.Dot"/>,
+    /// scaled, <see cref="Softmax"/>, then each output channel <c>Σ_j V[j]·p[j]</c> accumulated in
+    /// double over j ascending (ggml's <c>mul_mat</c> of the transposed V cache).
     /// </summary>
     public static void Attention(ForwardScratch s, float[] q, float[] keyCache, float[] valueCache, float[] output,
         int tokens, int start, int heads, int kvHeads, int headDim, float scale)
@@ -81,6 +88,7 @@ internal static class Blocks
         job.Values = valueCache;
         job.Output = output;
         job.Scores = s.Scores;
+        job.Accumulators = s.AttentionAccumulators(heads * headDim);
         job.Tokens = tokens;
         job.Start = start;
         job.Heads = heads;
@@ -107,6 +115,7 @@ internal static class Blocks
     internal sealed class AttentionJob : IParallelWork
     {
         public float[] Q = [], Keys = [], Values = [], Output = [], Scores = [];
+        public double[] Accumulators = [];
         public int Tokens, Start, Heads, KVHeads, HeadDim;
         public float Scale;
 
@@ -120,33 +129,28 @@ internal static class Blocks
             {
                 int kvOffset = h / group * HeadDim;
                 Span<float> scores = Scores.AsSpan(h * context, context);
+                Span<double> acc = Accumulators.AsSpan(h * HeadDim, HeadDim);
                 for (int t = 0; t < Tokens; t++)
                 {
                     int pos = Start + t;
                     ReadOnlySpan<float> qh = Q.AsSpan(t * qDim + h * HeadDim, HeadDim);
                     for (int j = 0; j <= pos; j++)
-                        scores[j] = FixedOrderSum.Dot(qh, Keys.AsSpan(j * kvDim + kvOffset, HeadDim)) * Scale;
+                        scores[j] = GgmlFloat.Dot(qh, Keys.AsSpan(j * kvDim + kvOffset, HeadDim)) * Scale;
                     Span<float> p = scores[..(pos + 1)];
                     Softmax.Apply(p);
-                    Span<float> o = Output.AsSpan(t * qDim + h * HeadDim, HeadDim);
-                    o.Clear();
+                    acc.Clear();
                     for (int j = 0; j <= pos; j++)
-                        Axpy(p[j], Values.AsSpan(j * kvDim + kvOffset, HeadDim), o);
+                    {
+                        ReadOnlySpan<float> v = Values.AsSpan(j * kvDim + kvOffset, HeadDim);
+                        float pj = p[j];
+                        for (int d = 0; d < acc.Length; d++)
+                            acc[d] += v[d] * pj;
+                    }
+                    Span<float> o = Output.AsSpan(t * qDim + h * HeadDim, HeadDim);
+                    for (int d = 0; d < o.Length; d++)
+                        o[d] = (float)acc[d];
                 }
             }
-        }
-
-        private static void Axpy(float a, ReadOnlySpan<float> x, Span<float> y)
-        {
-            int i = 0;
-            if (Vector.IsHardwareAccelerated)
-            {
-                var va = new Vector<float>(a);
-                for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
-                    (new Vector<float>(y[i..]) + va * new Vector<float>(x[i..])).CopyTo(y[i..]);
-            }
-            for (; i < y.Length; i++)
-                y[i] += a * x[i];
         }
     }
 }
@@ -213,6 +217,12 @@ internal sealed class ForwardScratch
     public WorkerPool Pool { get; }
 
     public float[] Scores { get; }
+
+    private double[] _accumulators = [];
+
+    /// <summary>Per-head double accumulators for the attention output, [heads, headDim].</summary>
+    public double[] AttentionAccumulators(int length) =>
+        _accumulators.Length >= length ? _accumulators : _accumulators = new double[length];
 
     public Blocks.MatMulJob MatMul { get; } = new();
 

@@ -211,6 +211,7 @@ public sealed class Llama : Model
 
         for (int t = 0; t < n; t++)
             _tokenEmbedding.DequantizeRow(tokens[t], x.AsSpan(t * dim, dim));
+        s.Observe("inp_embd", -1, x.AsSpan(0, n * dim));
 
         for (int l = 0; l < _layers.Length; l++)
         {
@@ -221,31 +222,45 @@ public sealed class Llama : Model
             Blocks.Linear(s.Scratch, layer.Wq, act, s.Q, layer.Bq);
             Blocks.Linear(s.Scratch, layer.Wk, act, s.K, layer.Bk);
             Blocks.Linear(s.Scratch, layer.Wv, act, s.V, layer.Bv);
+            s.Observe("attn_norm", l, xb.AsSpan(0, n * dim));
             float[] keyCache = s.KeyCache[l], valueCache = s.ValueCache[l];
             for (int t = 0; t < n; t++)
             {
                 s.Rope.Apply(s.Q.AsSpan(t * qDim, qDim), c.HeadCount, hd, start + t);
                 s.Rope.Apply(s.K.AsSpan(t * kvDim, kvDim), c.HeadCountKV, hd, start + t);
             }
+            s.Observe("Qcur", l, s.Q.AsSpan(0, n * qDim));
+            s.Observe("Kcur", l, s.K.AsSpan(0, n * kvDim));
+            s.Observe("Vcur", l, s.V.AsSpan(0, n * kvDim));
             s.K.AsSpan(0, n * kvDim).CopyTo(keyCache.AsSpan(start * kvDim));
             s.V.AsSpan(0, n * kvDim).CopyTo(valueCache.AsSpan(start * kvDim));
             // kqv_out, attn_out, ffn_inp
             Blocks.Attention(s.Scratch, s.Q, keyCache, valueCache, s.AttentionOutput, n, start, c.HeadCount, c.HeadCountKV, hd, scale);
+            s.Observe("kqv_out", l, s.AttentionOutput.AsSpan(0, n * qDim));
             Blocks.Linear(s.Scratch, layer.Wo, s.Activations.Set(s.AttentionOutput, n, qDim), xb2, layer.Bo);
+            s.Observe("attn_out", l, xb2.AsSpan(0, n * dim));
             Blocks.Add(x.AsSpan(0, n * dim), xb2.AsSpan(0, n * dim));
+            s.Observe("ffn_inp", l, x.AsSpan(0, n * dim));
             // ffn_norm, ffn_out, l_out
             Blocks.RmsNormRows(x, layer.FfnNorm, c.LayerNormRmsEpsilon, xb, n, dim);
             act = s.Activations.Set(xb, n, dim);
             Blocks.Linear(s.Scratch, layer.Gate, act, s.Hb, layer.BGate);
             Blocks.Linear(s.Scratch, layer.Up, act, s.Hb2, layer.BUp);
+            s.Observe("ffn_norm", l, xb.AsSpan(0, n * dim));
+            s.Observe("ffn_gate", l, s.Hb.AsSpan(0, n * ff));
+            s.Observe("ffn_up", l, s.Hb2.AsSpan(0, n * ff));
             Blocks.SwiGlu(s.Hb.AsSpan(0, n * ff), s.Hb2.AsSpan(0, n * ff));
+            s.Observe("ffn_swiglu", l, s.Hb.AsSpan(0, n * ff));
             Blocks.Linear(s.Scratch, layer.Down, s.Activations.Set(s.Hb, n, ff), xb2, layer.BDown);
+            s.Observe("ffn_out", l, xb2.AsSpan(0, n * dim));
             Blocks.Add(x.AsSpan(0, n * dim), xb2.AsSpan(0, n * dim));
+            s.Observe("l_out", l, x.AsSpan(0, n * dim));
         }
 
         // result_norm, result_output
         int first = allLogits ? 0 : n - 1, rows = n - first;
         Blocks.RmsNormRows(x.AsSpan(first * dim), _outputNorm, c.LayerNormRmsEpsilon, xb, rows, dim);
+        s.Observe("result_norm", -1, xb.AsSpan(0, rows * dim));
         float[] output = allLogits ? s.AllLogits(rows) : s.Logits;
         Blocks.Linear(s.Scratch, _output, s.Activations.Set(xb, rows, dim), output);
         output.AsSpan(0, rows * c.VocabularySize).CopyTo(logits);

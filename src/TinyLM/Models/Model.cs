@@ -117,9 +117,27 @@ public abstract class Model : IDisposable
     }
 }
 
+/// <summary>
+/// Receives a named intermediate of the forward pass: <paramref name="name"/> is llama.cpp's graph
+/// name with the layer, e.g. <c>attn_norm-0</c>, <c>Qcur-3</c>, <c>ffn_out-5</c>, <c>result_norm</c>;
+/// <paramref name="values"/> are the batch's rows, [tokens, width], valid only during the call.
+/// </summary>
+/// <remarks>The counterpart of llama.cpp's <c>cb_eval</c> callback, for diffing TinyLM against llama.cpp layer by layer.</remarks>
+public delegate void TensorObserver(string name, ReadOnlySpan<float> values);
+
 /// <summary>Per-session state an architecture allocates once: KV cache and activations.</summary>
 internal abstract class ModelState
 {
+    /// <summary>Optional observer of intermediates (diagnostics; null on the normal path).</summary>
+    public TensorObserver? Observer { get; set; }
+
+    /// <summary>Reports an intermediate to <see cref="Observer"/>, if any.</summary>
+    public void Observe(string name, int layer, ReadOnlySpan<float> values)
+    {
+        if (Observer is { } o)
+            o(layer >= 0 ? $"{name}-{layer}" : name, values);
+    }
+
     protected ModelState(int contextLength, int batchSize, WorkerPool pool)
     {
         ContextLength = contextLength;

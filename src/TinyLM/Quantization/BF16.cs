@@ -7,16 +7,15 @@ namespace TinyLM.Quantization;
 
 /// <summary>
 /// BF16: bfloat16 (the upper half of a binary32), one element per 2-byte block, little-endian. Dots
-/// take BF16 activations, convert both rows to float exactly and sum in <see cref="FixedOrderSum"/>'s order.
+/// take BF16 activations, convert both rows to float exactly and accumulate their products in double as ggml's portable kernel.
 /// </summary>
 /// <remarks>
 /// Ports, from llama.cpp v0.5.0 (as bundled by node-llama-cpp 3.22.1): <c>ggml_fp32_to_bf16_row_ref</c>
 /// and <c>ggml_bf16_to_fp32_row</c> (ggml/src/ggml.c), over <c>ggml_compute_fp32_to_bf16</c> /
 /// <c>ggml_compute_bf16_to_fp32</c> (ggml/src/ggml-impl.h): round to nearest even, NaN made quiet
 /// (<c>bits | 64</c>), subnormals kept (ggml's AVX512-BF16 row conversion flushes them; the
-/// reference does not). ggml's <c>ggml_vec_dot_bf16</c> (ggml/src/ggml-cpu/vec.cpp) sums in a
-/// machine-dependent order; TinyLM uses its fixed 16-lane float order, each product rounded to
-/// float, no fused multiply-add.
+/// reference does not). The dot is the portable (non-SIMD) form of <c>ggml_vec_dot_bf16</c>
+/// (ggml/src/ggml-cpu/vec.cpp): each product rounded to float, accumulated in double in index order.
 /// </remarks>
 public sealed class BF16 : TensorType
 {
@@ -146,82 +145,22 @@ public sealed class BF16 : TensorType
     }
 
     /// <inheritdoc/>
-    /// <remarks>Both rows converted to float exactly, then <see cref="FixedOrderSum.DotReference"/>'s
-    /// order: 16 lane sums, folded pairwise, the remainder added in index order.</remarks>
+    /// <remarks>Port of ggml's portable <c>ggml_vec_dot_bf16</c> (ggml/src/ggml-cpu/vec.cpp without SIMD):
+    /// both elements converted to float exactly, their float product accumulated in double, in index
+    /// order.</remarks>
     public override float DotReference(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count)
     {
         TensorTypeChecks.DotBlocks(this, count, weights.Length, activations.Length, 2);
-        ReadOnlySpan<ushort> x = MemoryMarshal.Cast<byte, ushort>(weights);
-        ReadOnlySpan<ushort> y = MemoryMarshal.Cast<byte, ushort>(activations);
-        Span<float> acc = stackalloc float[FixedOrderSum.Lanes];
-        acc.Clear();
-        int i = 0;
-        for (; i <= count - FixedOrderSum.Lanes; i += FixedOrderSum.Lanes)
-            for (int j = 0; j < FixedOrderSum.Lanes; j++)
-                acc[j] += HalfConversions.Bf16ToFp32(x[i + j]) * HalfConversions.Bf16ToFp32(y[i + j]);
-        for (int width = FixedOrderSum.Lanes / 2; width >= 1; width /= 2)
-            for (int j = 0; j < width; j++)
-                acc[j] += acc[j + width];
-        float sum = acc[0];
-        for (; i < count; i++)
+        ReadOnlySpan<ushort> x = MemoryMarshal.Cast<byte, ushort>(weights)[..count];
+        ReadOnlySpan<ushort> y = MemoryMarshal.Cast<byte, ushort>(activations)[..count];
+        double sum = 0;
+        for (int i = 0; i < x.Length; i++)
             sum += HalfConversions.Bf16ToFp32(x[i]) * HalfConversions.Bf16ToFp32(y[i]);
-        return sum;
+        return (float)sum;
     }
 
     /// <inheritdoc/>
-    public override float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count)
-    {
-        TensorTypeChecks.DotBlocks(this, count, weights.Length, activations.Length, 2);
-        if (Vector256.IsHardwareAccelerated)
-            return DotVector256(weights, activations, count);
-        if (Vector128.IsHardwareAccelerated)
-            return DotVector128(weights, activations, count);
-        return DotReference(weights, activations, count);
-    }
-
-    /// <summary>Vector256 form of <see cref="Dot"/> over <paramref name="n"/> checked elements.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float DotVector256(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int n)
-    {
-        ref ushort px = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(weights));
-        ref ushort py = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(activations));
-        Vector256<float> a0 = Vector256<float>.Zero, a1 = Vector256<float>.Zero;
-        int i = 0;
-        for (; i <= n - FixedOrderSum.Lanes; i += FixedOrderSum.Lanes)
-        {
-            (Vector256<uint> xl, Vector256<uint> xh) = Vector256.Widen(Vector256.LoadUnsafe(ref px, (nuint)i));
-            (Vector256<uint> yl, Vector256<uint> yh) = Vector256.Widen(Vector256.LoadUnsafe(ref py, (nuint)i));
-            a0 += HalfConversions.Bf16ToFp32(xl) * HalfConversions.Bf16ToFp32(yl);
-            a1 += HalfConversions.Bf16ToFp32(xh) * HalfConversions.Bf16ToFp32(yh);
-        }
-        float sum = FixedOrderSum.Fold(a0, a1);
-        for (; i < n; i++)
-            sum += HalfConversions.Bf16ToFp32(Unsafe.Add(ref px, i)) * HalfConversions.Bf16ToFp32(Unsafe.Add(ref py, i));
-        return sum;
-    }
-
-    /// <summary>Vector128 form of <see cref="Dot"/> over <paramref name="n"/> checked elements.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int n)
-    {
-        ref ushort px = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(weights));
-        ref ushort py = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(activations));
-        Vector128<float> a0 = Vector128<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-        int i = 0;
-        for (; i <= n - FixedOrderSum.Lanes; i += FixedOrderSum.Lanes)
-        {
-            (Vector128<uint> x0, Vector128<uint> x1) = Vector128.Widen(Vector128.LoadUnsafe(ref px, (nuint)i));
-            (Vector128<uint> x2, Vector128<uint> x3) = Vector128.Widen(Vector128.LoadUnsafe(ref px, (nuint)(i + 8)));
-            (Vector128<uint> y0, Vector128<uint> y1) = Vector128.Widen(Vector128.LoadUnsafe(ref py, (nuint)i));
-            (Vector128<uint> y2, Vector128<uint> y3) = Vector128.Widen(Vector128.LoadUnsafe(ref py, (nuint)(i + 8)));
-            a0 += HalfConversions.Bf16ToFp32(x0) * HalfConversions.Bf16ToFp32(y0);
-            a1 += HalfConversions.Bf16ToFp32(x1) * HalfConversions.Bf16ToFp32(y1);
-            a2 += HalfConversions.Bf16ToFp32(x2) * HalfConversions.Bf16ToFp32(y2);
-            a3 += HalfConversions.Bf16ToFp32(x3) * HalfConversions.Bf16ToFp32(y3);
-        }
-        float sum = FixedOrderSum.Fold(a0, a1, a2, a3);
-        for (; i < n; i++)
-            sum += HalfConversions.Bf16ToFp32(Unsafe.Add(ref px, i)) * HalfConversions.Bf16ToFp32(Unsafe.Add(ref py, i));
-        return sum;
-    }
+    /// <remarks>The same sum as <see cref="DotReference"/>.</remarks>
+    public override float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count) =>
+        DotReference(weights, activations, count);
 }

@@ -5,12 +5,12 @@ namespace TinyLM.Quantization;
 
 /// <summary>
 /// F32: IEEE 754 binary32, one element per 4-byte block, little-endian. Dots take F32 activations
-/// and sum in <see cref="FixedOrderSum"/>'s order.
+/// and sum as <see cref="GgmlFloat.Dot"/>.
 /// </summary>
 /// <remarks>
-/// ggml's <c>type_traits[GGML_TYPE_F32]</c> has no conversion (a copy); its <c>ggml_vec_dot_f32</c>
-/// (ggml/src/ggml-cpu/vec.cpp) sums in a machine-dependent order, replaced here by TinyLM's fixed
-/// 16-lane order so that every machine gets the same bits.
+/// ggml's <c>type_traits[GGML_TYPE_F32]</c> has no conversion (a copy); the dot is ggml's portable
+/// <c>ggml_vec_dot_f32</c> (ggml/src/ggml-cpu/vec.cpp without <c>GGML_SIMD</c>): float products
+/// accumulated in double, in index order — the same bits on every machine.
 /// </remarks>
 public sealed class F32 : TensorType
 {
@@ -42,18 +42,15 @@ public sealed class F32 : TensorType
     }
 
     /// <inheritdoc/>
-    /// <remarks><see cref="FixedOrderSum.DotReference"/> of the two rows.</remarks>
+    /// <remarks><see cref="GgmlFloat.Dot"/> of the two rows (ggml_vec_dot_f32, portable form).</remarks>
     public override float DotReference(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count)
     {
         TensorTypeChecks.DotBlocks(this, count, weights.Length, activations.Length, 4);
-        return FixedOrderSum.DotReference(MemoryMarshal.Cast<byte, float>(weights)[..count], MemoryMarshal.Cast<byte, float>(activations));
+        return GgmlFloat.Dot(MemoryMarshal.Cast<byte, float>(weights)[..count], MemoryMarshal.Cast<byte, float>(activations));
     }
 
     /// <inheritdoc/>
-    /// <remarks><see cref="FixedOrderSum.Dot"/> of the two rows.</remarks>
-    public override float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count)
-    {
-        TensorTypeChecks.DotBlocks(this, count, weights.Length, activations.Length, 4);
-        return FixedOrderSum.Dot(MemoryMarshal.Cast<byte, float>(weights)[..count], MemoryMarshal.Cast<byte, float>(activations));
-    }
+    /// <remarks>The same sum as <see cref="DotReference"/>.</remarks>
+    public override float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count) =>
+        DotReference(weights, activations, count);
 }

@@ -128,7 +128,8 @@ public sealed class InferenceSessionTests : IDisposable
         using InferenceSession s = _model.CreateSession(new SessionOptions { ContextLength = 16 });
         var (_, r) = await Generate(s, "Once upon a time", new GenerationOptions { MaxTokens = 100, Temperature = 0, IgnoreEos = true });
         Assert.Equal(StopReason.ContextFull, r.StopReason);
-        Assert.Equal(16, s.Tokens.Count);
+        Assert.Equal(16, s.Position); // every KV slot used
+        Assert.Equal(17, s.Tokens.Count); // plus the last sampled token, returned but not evaluated
     }
 
     [Fact]

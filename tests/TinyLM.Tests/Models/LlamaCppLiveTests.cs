@@ -11,7 +11,8 @@ namespace TinyLM.Tests.Models;
 /// Runs llama.cpp itself (tools/llamacpp/llama-reference, linked to node-llama-cpp's prebuilt
 /// libllama) next to TinyLM on models TinyLM wrote, and compares greedy tokens and logits. Unlike
 /// <see cref="LlamaCppGoldenTests"/>, nothing is recorded: this also proves the committed goldens are
-/// still what llama.cpp produces.
+/// still what llama.cpp produces. With llama.cpp's portable CPU backend (x64) the match is exact;
+/// with the SIMD backend it picks for this CPU (AVX2, FMA) the logits agree by NMSE.
 /// </summary>
 public class LlamaCppLiveTests(ITestOutputHelper output)
 {
@@ -28,7 +29,7 @@ public class LlamaCppLiveTests(ITestOutputHelper output)
     [LlamaCppFact]
     public void Stories260K_LiveLlamaCpp_SameGreedyTokensAndGoldensAreCurrent()
     {
-        var (live, dir) = RunPeer(TestPaths.DefaultModel, "Once upon a time", 128, "--all-prompt-logits", "--step-logits", "128");
+        var (live, dir) = RunPeer(TestPaths.DefaultModel, "Once upon a time", 128, "--all-prompt-logits", "--step-logits", "128", "--cpu-variant", "x64");
         try
         {
             LlamaCppGolden committed = LlamaCppGolden.Load("stories260K-f32");
@@ -36,7 +37,9 @@ public class LlamaCppLiveTests(ITestOutputHelper output)
             Assert.Equal(committed.GeneratedTokens, live.GeneratedTokens);
             Assert.Equal(committed.GeneratedText, live.GeneratedText);
             for (int i = 0; i < live.PromptLogits.Length; i++)
-                Assert.True(LlamaCppGolden.MaxAbsDiff(live.PromptLogits[i], committed.PromptLogits[i]) <= 1e-5);
+                Assert.Equal(committed.PromptLogits[i], live.PromptLogits[i]);
+            for (int i = 0; i < live.StepLogits.Length; i++)
+                Assert.Equal(committed.StepLogits[i], live.StepLogits[i]);
         }
         finally
         {
@@ -59,24 +62,70 @@ public class LlamaCppLiveTests(ITestOutputHelper output)
         try
         {
             string prompt = "The little dog ran to the park";
-            LlamaCppPeer.Run("llama-reference", model, prompt, "48", Path.Combine(dir, "out"));
+            LlamaCppPeer.Run("llama-reference", model, prompt, "48", Path.Combine(dir, "out"), "--step-logits", "47", "--cpu-variant", "x64");
             LlamaCppGolden live = Load(Path.Combine(dir, "out"));
             using Model m = Model.Load(model);
             Assert.Equal(live.PromptTokens, m.Tokenizer.EncodeToIds(prompt));
             using InferenceSession s = m.CreateSession();
             ReadOnlySpan<float> logits = s.Evaluate(live.PromptTokens);
-            double diff = LlamaCppGolden.MaxAbsDiff(logits, live.PromptLogits[^1]);
-            output.WriteLine($"{type}, {kvHeads} KV heads: max logit diff {diff:E2}");
-            Assert.True(diff <= 5e-3, $"logits differ by {diff:E2}");
+            Assert.Equal(live.PromptLogits[^1], logits.ToArray());
             var ours = new List<int>();
             for (int i = 0; i < live.GeneratedTokens.Length; i++)
             {
                 int next = Sampler.ArgMax(logits);
                 ours.Add(next);
                 if (i < live.GeneratedTokens.Length - 1)
+                {
                     logits = s.Decode(next);
+                    Assert.Equal(live.StepLogits[i], logits.ToArray());
+                }
             }
             Assert.Equal(live.GeneratedTokens, ours);
+            output.WriteLine($"{type}, {kvHeads} KV heads: {ours.Count} greedy tokens and all logits bit-identical");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    /// <summary>
+    /// Against the SIMD backend llama.cpp selects on this CPU (AVX2 with FMA), whose float sums run in
+    /// another order: logits agree by NMSE (mse / mse(reference, 0), as llama.cpp's test-backend-ops).
+    /// F32 weights: only summation order differs, NMSE below 1e-9. Quantized weights: a last-bit
+    /// difference can move an activation across a Q8 rounding boundary, so a few positions may differ
+    /// by about 1e-3 relative; NMSE below 1e-3 still rejects any real error (a wrong RoPE, GQA mapping
+    /// or block layout gives NMSE near 1).
+    /// </summary>
+    [LlamaCppTheory]
+    [InlineData("f32", 1e-9)]
+    [InlineData("q4_0", 1e-3)]
+    [InlineData("q5_1", 1e-3)]
+    public void NativeSimdLlamaCpp_PromptLogitsAgreeByNmse(string type, double bound)
+    {
+        string dir = Directory.CreateTempSubdirectory("tinylm-live-").FullName;
+        try
+        {
+            string model = TestPaths.DefaultModel;
+            if (type != "f32")
+            {
+                Assert.True(TensorTypes.TryParse(type, out TensorType? t));
+                var vocab = SentencePieceModel.Read(Path.Combine(TestPaths.TestData, "vocab", "llama2", "tokenizer.model"));
+                model = Path.Combine(dir, "model.gguf");
+                File.WriteAllBytes(model, RandomLlama.Create(RandomLlama.Stories15M, vocab, t, seed: 5).ToArray());
+            }
+            string prompt = "Once upon a time there was a dragon who lived in a cave";
+            LlamaCppPeer.Run("llama-reference", model, prompt, "1", Path.Combine(dir, "out"), "--all-prompt-logits");
+            LlamaCppGolden live = Load(Path.Combine(dir, "out"));
+            using Model m = Model.Load(model);
+            using InferenceSession s = m.CreateSession();
+            float[] all = s.EvaluateAll(live.PromptTokens);
+            int v = m.VocabularySize;
+            double worst = 0;
+            for (int p = 0; p < live.PromptTokens.Length; p++)
+                worst = Math.Max(worst, LlamaCppGolden.Nmse(all.AsSpan(p * v, v), live.PromptLogits[p]));
+            output.WriteLine($"{type}: worst NMSE over {live.PromptTokens.Length} positions vs llama.cpp's SIMD backend: {worst:E2}");
+            Assert.True(worst < bound, $"NMSE {worst:E2} >= {bound:E0}");
         }
         finally
         {
