@@ -30,7 +30,11 @@ internal static class Blocks
         job.Activations = act;
         job.Tokens = x.Tokens;
         job.Output = y;
-        s.Pool.Run(job, w.Rows, granularity: 4);
+        // Below about 64K multiply-adds, waking the workers costs more than it saves.
+        if ((long)w.Rows * w.Columns * x.Tokens < 1 << 16)
+            job.Execute(0, w.Rows);
+        else
+            s.Pool.Run(job, w.Rows, granularity: 4);
         job.Weights = null;
         if (bias is not null)
             for (int t = 0; t < x.Tokens; t++)
@@ -166,13 +170,14 @@ internal sealed class ActivationRows
     private readonly bool[] _valid;
     private float[] _source = [];
 
-    public ActivationRows(int maxTokens, int maxColumns, IEnumerable<GgmlType> vecDotTypes)
+    /// <summary>Sizes one buffer per vec-dot type for the widest input of the matrices that use it.</summary>
+    public ActivationRows(int maxTokens, IEnumerable<WeightMatrix> matrices)
     {
         int count = Enum.GetValues<GgmlType>().Max(t => (int)t) + 1;
         _converted = new byte[count][];
         _valid = new bool[count];
-        foreach (GgmlType type in vecDotTypes.Distinct())
-            _converted[(int)type] = new byte[checked(maxTokens * TensorTypes.Get(type).RowBytes(maxColumns))];
+        foreach (var group in matrices.GroupBy(w => w.Type.VecDotType))
+            _converted[(int)group.Key] = new byte[checked(maxTokens * TensorTypes.Get(group.Key).RowBytes(group.Max(w => w.Columns)))];
     }
 
     public int Tokens { get; private set; }

@@ -302,8 +302,7 @@ public sealed class Llama : Model
             }
             KVCacheBytes = 2L * c.BlockCount * contextLength * kvDim * sizeof(float);
             var matrices = model._layers.SelectMany(l => new[] { l.Wq, l.Wk, l.Wv, l.Wo, l.Gate, l.Up, l.Down }).Append(model._output);
-            Activations = new ActivationRows(batchSize, Math.Max(Math.Max(dim, qDim), c.FeedForwardLength),
-                matrices.Select(w => w.Type.VecDotType));
+            Activations = new ActivationRows(batchSize, matrices);
             Rope = new Rope(c.RopeDimensionCount, contextLength, c.RopeFreqBase, c.RopeFreqScale, model._ropeFactors);
             Scratch = new ForwardScratch(pool, c.HeadCount, contextLength);
         }
