@@ -30,6 +30,18 @@ internal static class KernelPaths
         bool avx2 = Avx2.IsSupported, v256 = Vector256.IsHardwareAccelerated, v128 = Vector128.IsHardwareAccelerated;
         switch (type)
         {
+            case F32:
+                if (v256) yield return ("Vector256", (w, a, n) => GgmlFloat.DotVector256(Floats(w, n), Floats(a, n)));
+                if (v128) yield return ("Vector128", (w, a, n) => GgmlFloat.DotVector128(Floats(w, n), Floats(a, n)));
+                break;
+            case F16:
+                if (v256) yield return ("Vector256", F16.DotVector256);
+                if (v128) yield return ("Vector128", F16.DotVector128);
+                break;
+            case BF16:
+                if (v256) yield return ("Vector256", BF16.DotVector256);
+                if (v128) yield return ("Vector128", BF16.DotVector128);
+                break;
             case Q8_0:
                 if (avx2) yield return ("Avx2", (w, a, n) => Q8_0.DotAvx2(w, a, n / 32));
                 if (v128) yield return ("Vector128", (w, a, n) => Q8_0.DotVector128(w, a, n / 32));
