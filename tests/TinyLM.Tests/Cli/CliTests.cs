@@ -133,4 +133,32 @@ public class CliTests
             File.Delete(output);
         }
     }
+
+    [Fact]
+    public void Convert_Llama2cTokenizerBin_WritesTheSameVocabularyAsTokenizerModel()
+    {
+        string dir = Directory.CreateTempSubdirectory("tinylm-vocab-").FullName;
+        try
+        {
+            string fromBin = Path.Combine(dir, "bin.gguf"), fromModel = Path.Combine(dir, "model.gguf");
+            Assert.Equal(0, CliRunner.Run("convert", Path.Combine(TestPaths.TestData, "vocab", "llama2", "tokenizer.bin"), "-o", fromBin).ExitCode);
+            Assert.Equal(0, CliRunner.Run("convert", Path.Combine(TestPaths.TestData, "vocab", "llama2", "tokenizer.model"), "-o", fromModel).ExitCode);
+            using GgufFile a = GgufFile.Open(fromBin), b = GgufFile.Open(fromModel);
+            Assert.Equal(b.Metadata.GetStringArray("tokenizer.ggml.tokens"), a.Metadata.GetStringArray("tokenizer.ggml.tokens"));
+            Assert.Equal(b.Metadata.GetInt32Array("tokenizer.ggml.token_type"), a.Metadata.GetInt32Array("tokenizer.ggml.token_type"));
+            Assert.Equal("15043 3186\n", CliRunner.Run("tokenize", "-m", fromBin, "-p", "Hello world").Stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void Convert_GgufInput_IsRejectedClearly()
+    {
+        var (code, _, stderr) = CliRunner.Run("convert", TestPaths.DefaultModel, "-o", Path.Combine(Path.GetTempPath(), "x.gguf"));
+        Assert.Equal(1, code);
+        Assert.Contains("found a GGUF file", stderr);
+    }
 }
