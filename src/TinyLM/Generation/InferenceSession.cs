@@ -158,8 +158,36 @@ public sealed class InferenceSession : IDisposable
     }
 
     /// <summary>
+    /// Starts generating text after <paramref name="prompt"/>; advance it with
+    /// <see cref="TextGeneration.Step"/>, one token per call. This is the synchronous form of
+    /// <see cref="GenerateAsync"/>, for hosts that drive the loop themselves (the browser worker).
+    /// </summary>
+    /// <param name="prompt">Text to continue; appended to the session's history (BOS is added when the session is empty).</param>
+    /// <param name="options">Sampling and stop conditions; null for defaults.</param>
+    /// <returns>The generation; dispose it (or let it finish) before starting another.</returns>
+    /// <exception cref="ArgumentException">Invalid options, or an empty prompt with nothing to continue.</exception>
+    /// <exception cref="InvalidOperationException">The prompt does not fit in the context, or another generation is running.</exception>
+    public TextGeneration StartGeneration(string prompt, GenerationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        options ??= new GenerationOptions();
+        options.Validate();
+        if (_busy)
+            throw new InvalidOperationException("A generation is already running in this session.");
+        int[] promptTokens = Model.Tokenizer.EncodeToIds(prompt, options.AddSpecialTokens && _tokens.Count == 0, options.ParseSpecialTokens);
+        if (promptTokens.Length == 0 && _tokens.Count == _evaluated)
+            throw new ArgumentException("The prompt is empty and the session has no token to continue from.", nameof(prompt));
+        if (_tokens.Count + promptTokens.Length >= ContextLength)
+            throw new InvalidOperationException(
+                $"Context full: the prompt needs {promptTokens.Length} tokens after {_tokens.Count} in the session, leaving no room to generate within the context length {ContextLength}.");
+        _busy = true;
+        return new TextGeneration(this, promptTokens, options);
+    }
+
+    /// <summary>
     /// Generates text after <paramref name="prompt"/>, streaming it piece by piece: each piece is the
-    /// text completed by one token (possibly empty while a multi-byte character is incomplete).
+    /// text completed by one token (empty pieces, while a multi-byte character is incomplete, are
+    /// skipped).
     /// </summary>
     /// <param name="prompt">Text to continue; appended to the session's history (BOS is added when the session is empty).</param>
     /// <param name="options">Sampling and stop conditions; null for defaults.</param>
@@ -171,96 +199,44 @@ public sealed class InferenceSession : IDisposable
     public async IAsyncEnumerable<string> GenerateAsync(string prompt, GenerationOptions? options = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(prompt);
-        options ??= new GenerationOptions();
-        options.Validate();
-        if (_busy)
-            throw new InvalidOperationException("A generation is already running in this session.");
-        _busy = true;
-        try
+        using TextGeneration generation = StartGeneration(prompt, options);
+        cancellationToken.ThrowIfCancellationRequested();
+        while (true)
         {
-            long started = Stopwatch.GetTimestamp();
-            Tokenizer tokenizer = Model.Tokenizer;
-            int[] promptTokens = tokenizer.EncodeToIds(prompt, options.AddSpecialTokens && _tokens.Count == 0, options.ParseSpecialTokens);
-            if (promptTokens.Length == 0 && _tokens.Count == _evaluated)
-                throw new ArgumentException("The prompt is empty and the session has no token to continue from.", nameof(prompt));
-            int pending = _tokens.Count - _evaluated;
-            if (_tokens.Count + promptTokens.Length >= ContextLength)
-                throw new InvalidOperationException(
-                    $"Context full: the prompt needs {promptTokens.Length} tokens after {_tokens.Count} in the session, leaving no room to generate within the context length {ContextLength}.");
-
-            cancellationToken.ThrowIfCancellationRequested();
-            EvaluateCore(promptTokens, null);
-            long prefilled = Stopwatch.GetTimestamp();
-
-            var sampler = new Sampler(options, Model.VocabularySize);
-            var stream = new Utf8TextStream();
-            var text = new StringBuilder();
-            var generated = new List<int>();
-            var stop = new StopStringMatcher(options.Stop);
-            StopReason reason = StopReason.MaxTokens;
-            long firstToken = 0;
-            while (true)
+            if (cancellationToken.IsCancellationRequested)
             {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    reason = StopReason.Cancelled;
-                    break;
-                }
-                if (options.MaxTokens >= 0 && generated.Count >= options.MaxTokens)
-                {
-                    reason = StopReason.MaxTokens;
-                    break;
-                }
-                if (generated.Count > 0)
-                {
-                    if (_evaluated >= ContextLength)
-                    {
-                        reason = StopReason.ContextFull;
-                        break;
-                    }
-                    EvaluateCore([], null);
-                }
-                int token = sampler.Sample(_logits, CollectionsMarshal.AsSpan(_tokens));
-                if (firstToken == 0)
-                    firstToken = Stopwatch.GetTimestamp();
-                if (!options.IgnoreEos && Model.Vocabulary.IsEndOfGeneration(token))
-                {
-                    reason = StopReason.EndOfSequence;
-                    break;
-                }
-                _tokens.Add(token);
-                generated.Add(token);
-                string piece = stop.Push(stream.Append(tokenizer.GetPieceBytes(token)), out bool stopped);
-                text.Append(piece);
-                if (piece.Length > 0)
-                    yield return piece;
-                if (stopped)
-                {
-                    reason = StopReason.StopString;
-                    break;
-                }
-                await Task.Yield();
+                generation.Cancel();
+                break;
             }
-            if (reason != StopReason.StopString)
-            {
-                string tail = stop.Flush(stream.Flush());
-                text.Append(tail);
-                if (tail.Length > 0 && reason != StopReason.Cancelled)
-                    yield return tail;
-            }
-            long ended = Stopwatch.GetTimestamp();
-            LastResult = new GenerationResult(text.ToString(), generated, reason, new GenerationTimings(
-                promptTokens.Length + pending, Stopwatch.GetElapsedTime(started, prefilled).TotalMilliseconds,
-                generated.Count, Stopwatch.GetElapsedTime(prefilled, ended).TotalMilliseconds,
-                firstToken == 0 ? 0 : Stopwatch.GetElapsedTime(started, firstToken).TotalMilliseconds));
-            if (reason == StopReason.Cancelled)
-                cancellationToken.ThrowIfCancellationRequested();
+            string? piece = generation.Step();
+            if (piece is null)
+                break;
+            if (piece.Length > 0)
+                yield return piece;
+            await Task.Yield();
         }
-        finally
-        {
-            _busy = false;
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    // Called by TextGeneration.
+    internal void EvaluatePrompt(ReadOnlySpan<int> tokens) => EvaluateCore(tokens, null);
+
+    internal bool EvaluatePending()
+    {
+        if (_evaluated >= ContextLength)
+            return false;
+        EvaluateCore([], null);
+        return true;
+    }
+
+    internal List<int> History => _tokens;
+
+    internal int PendingCount => _tokens.Count - _evaluated;
+
+    internal void Finish(GenerationResult result)
+    {
+        LastResult = result;
+        _busy = false;
     }
 
     /// <summary>Stops the session's worker threads.</summary>
