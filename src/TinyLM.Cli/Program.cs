@@ -8,4 +8,5 @@ root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(RandomModelCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,101 @@
+using System.Runtime.InteropServices.JavaScript;
+using System.Text.Json;
+using TinyLM.Formats;
+using TinyLM.Generation;
+using TinyLM.Models;
+
+namespace TinyLM.Browser;
+
+/// <summary>
+/// The browser boundary, as narrow as candle's wasm example: load model bytes, start a generation,
+/// step one token, cancel, plus tokenizer and chat helpers. Called only by tinylm-worker.js, one
+/// call at a time (a worker is single-threaded). Errors reach JavaScript as exceptions whose
+/// message is "Kind|message", Kind being the .NET exception type name.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("browser")]
+public static partial class Interop
+{
+    private static Model? s_model;
+    private static InferenceSession? s_session;
+    private static TextGeneration? s_generation;
+    private static int s_contextLength;
+
+    /// <summary>Parses and admits a GGUF model held in <paramref name="data"/>; returns its description as JSON.</summary>
+    [JSExport]
+    public static string Load(byte[] data, string name, int contextLength) => Guard(() =>
+    {
+        Unload();
+        s_model = Model.Load(data, name);
+        s_contextLength = contextLength;
+        s_session = s_model.CreateSession(new SessionOptions { ContextLength = contextLength, Threads = 1 });
+        return JsonSerializer.Serialize(ModelInfo.From(s_model, s_session), BrowserJson.Default.ModelInfo);
+    });
+
+    /// <summary>Starts a generation after <paramref name="prompt"/>; <paramref name="optionsJson"/> holds GenerateOptions.</summary>
+    [JSExport]
+    public static void Start(string prompt, string optionsJson, bool resetSession) => Guard(() =>
+    {
+        InferenceSession session = s_session ?? throw new InvalidOperationException("No model is loaded.");
+        s_generation?.Dispose();
+        s_generation = null;
+        GenerationOptions options = GenerateOptions.Parse(optionsJson).ToGenerationOptions();
+        if (resetSession)
+            session.Reset();
+        s_generation = session.StartGeneration(prompt, options);
+        return 0;
+    });
+
+    /// <summary>Generates one token: the completed text (maybe empty), or null when the generation has ended.</summary>
+    [JSExport]
+    public static string? Step() => Guard(() => (s_generation ?? throw new InvalidOperationException("No generation is running.")).Step());
+
+    /// <summary>Ends the running generation (abort).</summary>
+    [JSExport]
+    public static void Cancel() => Guard(() =>
+    {
+        s_generation?.Cancel();
+        return 0;
+    });
+
+    /// <summary>The last generation's result as JSON (text, token counts, stop reason, timings).</summary>
+    [JSExport]
+    public static string Result() => Guard(() =>
+    {
+        GenerationResult r = s_generation?.Result ?? s_session?.LastResult ?? throw new InvalidOperationException("No generation has finished.");
+        return JsonSerializer.Serialize(GenerationSummary.From(r), BrowserJson.Default.GenerationSummary);
+    });
+
+    /// <summary>Token ids of <paramref name="text"/>.</summary>
+    [JSExport]
+    public static int[] Tokenize(string text, bool addSpecial, bool parseSpecial) =>
+        Guard(() => (s_model ?? throw new InvalidOperationException("No model is loaded.")).Tokenizer.EncodeToIds(text, addSpecial, parseSpecial));
+
+    /// <summary>Text of token ids (special tokens removed).</summary>
+    [JSExport]
+    public static string Detokenize(int[] ids) =>
+        Guard(() => (s_model ?? throw new InvalidOperationException("No model is loaded.")).Tokenizer.Decode(ids));
+
+    /// <summary>Releases the model and its session.</summary>
+    [JSExport]
+    public static void Unload()
+    {
+        s_generation?.Dispose();
+        s_generation = null;
+        s_session?.Dispose();
+        s_session = null;
+        s_model?.Dispose();
+        s_model = null;
+    }
+
+    private static T Guard<T>(Func<T> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"{e.GetType().Name}|{e.Message}", e);
+        }
+    }
+}

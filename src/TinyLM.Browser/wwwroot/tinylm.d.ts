@@ -1,0 +1,190 @@
+// Type declarations for tinylm.js — TinyLM in the browser: language models running in a Web Worker
+// on WebAssembly, with an offline model cache. Nothing leaves the device.
+
+/** Where a model comes from: a URL (same origin or CORS-enabled), a File/Blob, or bytes. */
+export type ModelSource = string | URL | Blob | ArrayBuffer | ArrayBufferView;
+
+/** Which browser storage keeps downloaded models. 'none' disables caching. */
+export type CacheKind = 'indexeddb' | 'cache' | 'opfs' | 'none';
+
+/** A loading step: 'download' (or reading a file/the cache), 'verify' (checksums), 'parse' (engine), 'ready'. */
+export type LoadStage = 'download' | 'verify' | 'parse' | 'ready';
+
+export interface LoadProgress {
+  stage: LoadStage;
+  /** Bytes loaded so far. */
+  loaded: number;
+  /** Total bytes, or 0 when the server did not say. */
+  total: number;
+  /** Human-readable note (e.g. "from cache", a storage warning). */
+  message?: string;
+}
+
+export interface LoadOptions {
+  onProgress?: (progress: LoadProgress) => void;
+  /** Model storage; default 'indexeddb'. */
+  cache?: CacheKind;
+  /** Hex SHA-256 the model must have; a mismatch is an 'integrity' error and nothing is cached. */
+  expectedSha256?: string;
+  /** Largest model accepted, in bytes; default 33554432 (32 MiB). Larger models are refused before download when the size is known. */
+  budgetBytes?: number;
+  /** Worker threads for the kernels (used when the page is cross-origin isolated); default 1. */
+  threads?: number;
+  /** KV cache length in tokens; 0 or absent: the model's, at most 4096. */
+  contextLength?: number;
+  /** Aborts the download and load. */
+  signal?: AbortSignal;
+}
+
+export interface ModelInfo {
+  /** general.architecture, e.g. "llama". */
+  architecture: string;
+  /** general.name or the file name. */
+  name: string;
+  /** Number of weights. */
+  parameters: number;
+  /** Tensor type holding most weight bytes, e.g. "F32", "Q8_0", "Q4_0". */
+  quantization: string;
+  /** Size of the model file in bytes. */
+  bytes: number;
+  /** Bytes of tensor data. */
+  weightBytes: number;
+  /** Hex SHA-256 of the model file. */
+  sha256: string;
+  /** Context the model was trained with, in tokens. */
+  trainedContextLength: number;
+  /** This session's KV cache length, in tokens. */
+  contextLength: number;
+  /** Bytes held by the KV cache. */
+  kvCacheBytes: number;
+  vocabularySize: number;
+  /** The model's chat template (tokenizer.chat_template), if any. */
+  chatTemplate: string | null;
+  /** File name or URL the model came from. */
+  source: string;
+  /** True when the bytes came from the model cache. */
+  fromCache: boolean;
+  /** 'stored', 'hit', 'refetched' (a corrupted entry was replaced), 'disabled', or 'not-stored: <reason>'. */
+  cacheStatus: string;
+}
+
+export interface GenerateOptions {
+  /** Tokens to generate; -1: until end of text or full context. Default 256. */
+  maxTokens?: number;
+  /** Softmax temperature; 0 is greedy. Default 0.8. */
+  temperature?: number;
+  /** Default 40; 0 disables. */
+  topK?: number;
+  /** Default 0.95; 1 disables. */
+  topP?: number;
+  /** Default 0.05; 0 disables. */
+  minP?: number;
+  /** Default 1 (off). */
+  repeatPenalty?: number;
+  /** Tokens the penalties look back over; default 64. */
+  repeatLastN?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  /** Sampler seed; the same seed gives the same text, in the browser and natively. Default 42. */
+  seed?: number;
+  /** Generation stops when the text contains one of these (not included in the output). */
+  stop?: string[];
+  /** Keep going past the end-of-text token. */
+  ignoreEos?: boolean;
+  /** Aborting stops generation within one token; the iterator then throws a TinyLMError with code 'aborted'. */
+  signal?: AbortSignal;
+}
+
+export interface GenerationResult {
+  /** All generated text. */
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+  /** 'EndOfSequence' | 'MaxTokens' | 'StopString' | 'ContextFull' | 'Cancelled'. */
+  stopReason: string;
+  promptMs: number;
+  generationMs: number;
+  timeToFirstTokenMs: number;
+  promptTokensPerSecond: number;
+  tokensPerSecond: number;
+}
+
+export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string; }
+
+export interface ChatCompletionRequest {
+  messages: ChatMessage[];
+  stream?: boolean;
+  max_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  seed?: number;
+  stop?: string | string[];
+  signal?: AbortSignal;
+}
+
+export interface ChatCompletionUsage { prompt_tokens: number; completion_tokens: number; total_tokens: number; }
+
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  choices: { index: number; message: ChatMessage; finish_reason: 'stop' | 'length' }[];
+  usage: ChatCompletionUsage;
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  choices: { index: number; delta: Partial<ChatMessage>; finish_reason: 'stop' | 'length' | null }[];
+  usage?: ChatCompletionUsage;
+}
+
+/** A cached model. */
+export interface CacheEntry {
+  key: string;
+  url: string;
+  name: string;
+  size: number;
+  sha256: string;
+  storedAt: string;
+  kind: CacheKind;
+}
+
+export interface ModelCache {
+  list(kind?: CacheKind): Promise<CacheEntry[]>;
+  delete(key: string, kind?: CacheKind): Promise<boolean>;
+  clear(kind?: CacheKind): Promise<void>;
+}
+
+/** Errors carry a code: 'budget', 'network', 'http', 'integrity', 'quota', 'format', 'admission', 'aborted', 'argument', 'state', 'worker', 'engine'. */
+export declare class TinyLMError extends Error {
+  readonly name: 'TinyLMError';
+  readonly code: string;
+  readonly details?: unknown;
+}
+
+export declare class TinyLM {
+  /** Loads a model into a new Web Worker. */
+  static load(source: ModelSource, options?: LoadOptions): Promise<TinyLM>;
+  /** The model cache of this origin. */
+  static readonly cache: ModelCache;
+  readonly info: ModelInfo;
+  /** Streams text; the iterator's return value is the GenerationResult. */
+  generate(prompt: string, options?: GenerateOptions): AsyncGenerator<string, GenerationResult, undefined>;
+  /** OpenAI-style chat, using the model's chat template (a plain prompt when it has none). */
+  readonly chat: {
+    completions: {
+      create(request: ChatCompletionRequest & { stream: true }): Promise<AsyncIterable<ChatCompletionChunk>>;
+      create(request: ChatCompletionRequest & { stream?: false }): Promise<ChatCompletion>;
+    };
+  };
+  tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): Promise<number[]>;
+  detokenize(ids: ArrayLike<number>): Promise<string>;
+  /** Frees the model and stops its worker. */
+  unload(): Promise<void>;
+}
+
+export default TinyLM;
