@@ -54,4 +54,112 @@ public sealed class ApiTests(BrowserFixture fx)
         Assert.Equal(512, info.GetProperty("contextLength").GetInt32());
         Assert.Equal(64, info.GetProperty("sha256").GetString()!.Length);
     }
+
+    [BrowserFact]
+    public async Task Abort_StopsWithinOneToken_AndTheModelStaysUsable()
+    {
+        IPage page = await OpenAsync();
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async () => {
+            const { TinyLM } = await import('/tinylm.js');
+            const lm = await TinyLM.load('/models/stories260K.gguf', { cache: 'none' });
+            const controller = new AbortController();
+            let pieces = 0, piecesAtAbort = -1, error = null;
+            try {
+                for await (const piece of lm.generate('Once upon a time', { maxTokens: 400, ignoreEos: true, signal: controller.signal })) {
+                    pieces++;
+                    if (pieces === 5) { controller.abort(); piecesAtAbort = pieces; }
+                }
+            } catch (e) { error = { name: e.name, code: e.code }; }
+            let after = '';
+            for await (const piece of lm.generate(' The end', { maxTokens: 8, temperature: 0 })) after += piece;
+            await lm.unload();
+            return { pieces, piecesAtAbort, error, after };
+        }");
+        Assert.Equal("aborted", r.GetProperty("error").GetProperty("code").GetString());
+        // The abort message is handled between two tokens: at most one more piece arrives.
+        Assert.InRange(r.GetProperty("pieces").GetInt32(), 5, 6);
+        Assert.NotEmpty(r.GetProperty("after").GetString()!);
+    }
+
+    [BrowserFact]
+    public async Task TokenizeAndDetokenize_MatchTheNativeTokenizer()
+    {
+        IPage page = await OpenAsync();
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async () => {
+            const { TinyLM } = await import('/tinylm.js');
+            const lm = await TinyLM.load('/models/stories260K.gguf', { cache: 'none' });
+            const ids = await lm.tokenize('Lily saw a big dog.');
+            const withBos = await lm.tokenize('Lily', { addSpecial: true });
+            const text = await lm.detokenize(ids);
+            await lm.unload();
+            let unloaded = null;
+            try { await lm.tokenize('x'); } catch (e) { unloaded = e.code; }
+            return { ids, withBos, text, unloaded };
+        }");
+        using Model m = Model.Load(Path.Combine(BrowserFixture.Root, "models", "stories260K.gguf"));
+        int[] expected = m.Tokenizer.EncodeToIds("Lily saw a big dog.", addSpecialTokens: false);
+        Assert.Equal(expected, r.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+        Assert.Equal(1, r.GetProperty("withBos")[0].GetInt32());
+        Assert.Equal("Lily saw a big dog.", r.GetProperty("text").GetString());
+        Assert.NotEqual(JsonValueKind.Null, r.GetProperty("unloaded").ValueKind);
+    }
+
+    [BrowserFact]
+    public async Task BadInput_GivesTypedErrors_AndLaterCallsWork()
+    {
+        IPage page = await OpenAsync();
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async () => {
+            const { TinyLM } = await import('/tinylm.js');
+            const bytes = new Uint8Array(await (await fetch('/models/stories260K.gguf')).arrayBuffer());
+            const codes = {};
+            const attempt = async (name, f) => { try { await f(); codes[name] = 'no error'; } catch (e) { codes[name] = { code: e.code, message: e.message }; } };
+            await attempt('truncated', () => TinyLM.load(bytes.slice(0, bytes.length / 2).buffer, { cache: 'none' }));
+            await attempt('garbage', () => TinyLM.load(new Uint8Array(1000).buffer, { cache: 'none' }));
+            await attempt('missing', () => TinyLM.load('/models/none.gguf', { cache: 'none' }));
+            await attempt('budget', () => TinyLM.load('/models/stories260K.gguf', { cache: 'none', budgetBytes: 1000 }));
+            await attempt('badOption', () => TinyLM.load('/models/stories260K.gguf', { cahce: 'none' }));
+            const lm = await TinyLM.load(bytes.buffer, { cache: 'none' });
+            await attempt('badGenerateOption', async () => { for await (const _ of lm.generate('x', { temprature: 0 })) {} });
+            await attempt('badValue', async () => { for await (const _ of lm.generate('x', { topP: 3 })) {} });
+            const first = lm.generate('Once', { maxTokens: 50 });
+            await first.next();
+            await attempt('concurrent', async () => { for await (const _ of lm.generate('x')) {} });
+            while (!(await first.next()).done) {}
+            let text = '';
+            for await (const piece of lm.generate('Once upon a time', { maxTokens: 5, temperature: 0 })) text += piece;
+            return { codes, text };
+        }");
+        JsonElement c = r.GetProperty("codes");
+        Assert.Equal("format", c.GetProperty("truncated").GetProperty("code").GetString());
+        Assert.Contains("expected", c.GetProperty("truncated").GetProperty("message").GetString());
+        Assert.Equal("format", c.GetProperty("garbage").GetProperty("code").GetString());
+        Assert.Equal("http", c.GetProperty("missing").GetProperty("code").GetString());
+        Assert.Equal("budget", c.GetProperty("budget").GetProperty("code").GetString());
+        Assert.Contains("1000", c.GetProperty("budget").GetProperty("message").GetString());
+        Assert.Equal("argument", c.GetProperty("badOption").GetProperty("code").GetString());
+        Assert.Equal("argument", c.GetProperty("badGenerateOption").GetProperty("code").GetString());
+        Assert.Equal("argument", c.GetProperty("badValue").GetProperty("code").GetString());
+        Assert.Equal("state", c.GetProperty("concurrent").GetProperty("code").GetString());
+        Assert.Equal(", there was a little", r.GetProperty("text").GetString());
+    }
+
+    [BrowserFact]
+    public async Task SameSeed_SameTextInBrowserAndNative()
+    {
+        IPage page = await OpenAsync();
+        string text = await page.EvaluateAsync<string>(@"async () => {
+            const { TinyLM } = await import('/tinylm.js');
+            const lm = await TinyLM.load('/models/stories260K.gguf', { cache: 'none' });
+            let text = '';
+            for await (const piece of lm.generate('Once upon a time', { maxTokens: 80, temperature: 1.0, topK: 0, topP: 0.9, seed: 1234 })) text += piece;
+            await lm.unload();
+            return text;
+        }");
+        using Model m = Model.Load(Path.Combine(BrowserFixture.Root, "models", "stories260K.gguf"));
+        using InferenceSession s = m.CreateSession();
+        var native = new System.Text.StringBuilder();
+        await foreach (string piece in s.GenerateAsync("Once upon a time", new GenerationOptions { MaxTokens = 80, Temperature = 1.0f, TopK = 0, TopP = 0.9f, Seed = 1234 }))
+            native.Append(piece);
+        Assert.Equal(native.ToString(), text);
+    }
 }

@@ -31,8 +31,17 @@ class Channel {
     };
   }
 
+  close() {
+    this.closed = true;
+    const error = new TinyLMError('state', 'The model was unloaded.');
+    for (const entry of this.pending.values()) entry.reject(error);
+    this.pending.clear();
+    this.worker.terminate();
+  }
+
   request(op, payload = {}, { onEvent, transfer = [], signal } = {}) {
     const id = nextId++;
+    if (this.closed) return Promise.reject(new TinyLMError('state', 'The model was unloaded.'));
     return new Promise((resolve, reject) => {
       if (signal?.aborted) { reject(new TinyLMError('aborted', 'Aborted.')); return; }
       this.pending.set(id, { resolve, reject, onEvent });
@@ -60,12 +69,10 @@ const GENERATE_OPTIONS = ['maxTokens', 'temperature', 'topK', 'topP', 'minP', 'r
 /** A loaded model, running in its own worker. */
 export class TinyLM {
   #channel;
-  #worker;
   #info;
   #busy = false;
 
-  constructor(worker, channel, info) {
-    this.#worker = worker;
+  constructor(channel, info) {
     this.#channel = channel;
     this.#info = info;
     this.chat = { completions: { create: request => this.#chatCompletion(request) } };
@@ -92,7 +99,7 @@ export class TinyLM {
         options: { cache: rest.cache ?? 'indexeddb', expectedSha256: rest.expectedSha256, budgetBytes, threads: rest.threads ?? 1, contextLength: rest.contextLength ?? 0 },
       }, { onEvent: m => m.type === 'progress' && onProgress?.({ stage: m.stage, loaded: m.loaded, total: m.total, message: m.message }), signal });
       for (const w of result.warnings || []) console.warn(`TinyLM: ${w}`);
-      return new TinyLM(worker, channel, result.info);
+      return new TinyLM(channel, result.info);
     } catch (e) {
       worker.terminate();
       throw e;
@@ -142,6 +149,7 @@ export class TinyLM {
     const { max_tokens, temperature, top_p, seed, stop, signal } = options;
     const mapped = { maxTokens: max_tokens, temperature, topP: top_p, seed, stop: typeof stop === 'string' ? [stop] : stop, signal };
     Object.keys(mapped).forEach(k => mapped[k] === undefined && delete mapped[k]);
+    if (!this.#info) throw new TinyLMError('state', 'The model was unloaded.');
     const prompt = await this.#channel.request('chatPrompt', { messages });
     const id = `chatcmpl-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     const created = Math.floor(Date.now() / 1000);
@@ -181,7 +189,7 @@ export class TinyLM {
   async unload() {
     if (!this.#info) return;
     this.#info = null;
-    try { await this.#channel.request('unload'); } finally { this.#worker.terminate(); }
+    try { await this.#channel.request('unload'); } finally { this.#channel.close(); }
   }
 }
 
