@@ -75,6 +75,27 @@ public static partial class Interop
     public static string Detokenize(int[] ids) =>
         Guard(() => (s_model ?? throw new InvalidOperationException("No model is loaded.")).Tokenizer.Decode(ids));
 
+    /// <summary>
+    /// The prompt for a chat: <paramref name="messagesJson"/> ([{role, content}]) formatted with the
+    /// model's chat template (llama.cpp's built-in templates), or the plain contents when it has none.
+    /// </summary>
+    [JSExport]
+    public static string ChatPrompt(string messagesJson) => Guard(() =>
+    {
+        Model model = s_model ?? throw new InvalidOperationException("No model is loaded.");
+        ChatMessage[] messages;
+        try
+        {
+            messages = JsonSerializer.Deserialize(messagesJson, BrowserJson.Default.ChatMessageArray)
+                ?? throw new ArgumentException("messages must be an array.", nameof(messagesJson));
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"Invalid messages: {e.Message}", nameof(messagesJson), e);
+        }
+        return ChatTemplate.Format(model.Vocabulary.ChatTemplate, messages);
+    });
+
     /// <summary>Releases the model and its session.</summary>
     [JSExport]
     public static void Unload()

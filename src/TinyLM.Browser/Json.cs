@@ -85,4 +85,5 @@ internal sealed record GenerationSummary(string Text, int PromptTokens, int Comp
 [JsonSerializable(typeof(GenerateOptions))]
 [JsonSerializable(typeof(ModelInfo))]
 [JsonSerializable(typeof(GenerationSummary))]
+[JsonSerializable(typeof(ChatMessage[]))]
 internal sealed partial class BrowserJson : JsonSerializerContext;

@@ -162,4 +162,34 @@ public sealed class ApiTests(BrowserFixture fx)
             native.Append(piece);
         Assert.Equal(native.ToString(), text);
     }
+
+    [BrowserFact]
+    public async Task ChatCompletions_StreamAndNonStream_OpenAIShapes()
+    {
+        IPage page = await OpenAsync();
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async () => {
+            const { TinyLM } = await import('/tinylm.js');
+            const lm = await TinyLM.load('/models/stories260K.gguf', { cache: 'none' });
+            const messages = [{ role: 'user', content: 'Once upon a time' }];
+            const full = await lm.chat.completions.create({ messages, max_tokens: 20, temperature: 0 });
+            const chunks = [];
+            for await (const chunk of await lm.chat.completions.create({ messages, max_tokens: 20, temperature: 0, stream: true })) chunks.push(chunk);
+            let bad = null;
+            try { await lm.chat.completions.create({ messages: [{ role: 'wizard', content: 'x' }] }); } catch (e) { bad = e.code; }
+            await lm.unload();
+            return { full, chunks, bad };
+        }");
+        JsonElement full = r.GetProperty("full");
+        Assert.Equal("chat.completion", full.GetProperty("object").GetString());
+        string content = full.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
+        Assert.Equal("length", full.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        Assert.Equal(20, full.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        // stories260K has no chat template: the plain prompt is the message text, so this is the greedy story.
+        Assert.StartsWith(", there was a little girl named Lily", content);
+        JsonElement[] chunks = r.GetProperty("chunks").EnumerateArray().ToArray();
+        Assert.All(chunks, c => Assert.Equal("chat.completion.chunk", c.GetProperty("object").GetString()));
+        Assert.Equal(content, string.Concat(chunks.Select(c => c.GetProperty("choices")[0].GetProperty("delta").TryGetProperty("content", out JsonElement d) ? d.GetString() : "")));
+        Assert.Equal("length", chunks[^1].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        Assert.Equal("argument", r.GetProperty("bad").GetString());
+    }
 }

@@ -79,6 +79,10 @@ const handlers = {
     await runtime;
     postMessage({ id, type: 'done', result: engine.Detokenize(Int32Array.from(ids)) });
   },
+  async chatPrompt(id, { messages }) {
+    await runtime;
+    postMessage({ id, type: 'done', result: engine.ChatPrompt(JSON.stringify(messages)) });
+  },
   async unload(id) {
     await runtime;
     engine.Unload();
