@@ -31,17 +31,22 @@ public static partial class Interop
         return JsonSerializer.Serialize(ModelInfo.From(s_model, s_session), BrowserJson.Default.ModelInfo);
     });
 
-    /// <summary>Starts a generation after <paramref name="prompt"/>; <paramref name="optionsJson"/> holds GenerateOptions.</summary>
+    /// <summary>
+    /// Starts a generation after <paramref name="prompt"/> (<paramref name="optionsJson"/>: GenerateOptions),
+    /// from a fresh context: tokens shared with the previous prompt stay in the KV cache (prompt caching).
+    /// </summary>
     [JSExport]
-    public static void Start(string prompt, string optionsJson, bool resetSession) => Guard(() =>
+    public static void Start(string prompt, string optionsJson) => Guard(() =>
     {
         InferenceSession session = s_session ?? throw new InvalidOperationException("No model is loaded.");
         s_generation?.Dispose();
         s_generation = null;
         GenerationOptions options = GenerateOptions.Parse(optionsJson).ToGenerationOptions();
-        if (resetSession)
+        int[] tokens = session.Model.Tokenizer.EncodeToIds(prompt, addSpecialTokens: true);
+        int kept = tokens.Length > 0 ? session.RewindToCommonPrefix(tokens) : 0;
+        if (tokens.Length == 0)
             session.Reset();
-        s_generation = session.StartGeneration(prompt, options);
+        s_generation = session.StartGeneration(tokens[kept..], options);
         return 0;
     });
 

@@ -147,14 +147,21 @@ public sealed class ApiTests(BrowserFixture fx)
     public async Task SameSeed_SameTextInBrowserAndNative()
     {
         IPage page = await OpenAsync();
-        string text = await page.EvaluateAsync<string>(@"async () => {
+        string[] texts = await page.EvaluateAsync<string[]>(@"async () => {
             const { TinyLM } = await import('/tinylm.js');
             const lm = await TinyLM.load('/models/stories260K.gguf', { cache: 'none' });
-            let text = '';
-            for await (const piece of lm.generate('Once upon a time', { maxTokens: 80, temperature: 1.0, topK: 0, topP: 0.9, seed: 1234 })) text += piece;
+            const texts = [];
+            // Each generate() starts from a fresh context: the same call gives the same text.
+            for (let round = 0; round < 2; round++) {
+                let text = '';
+                for await (const piece of lm.generate('Once upon a time', { maxTokens: 80, temperature: 1.0, topK: 0, topP: 0.9, seed: 1234 })) text += piece;
+                texts.push(text);
+            }
             await lm.unload();
-            return text;
+            return texts;
         }");
+        string text = texts[0];
+        Assert.Equal(texts[0], texts[1]);
         using Model m = Model.Load(Path.Combine(BrowserFixture.Root, "models", "stories260K.gguf"));
         using InferenceSession s = m.CreateSession();
         var native = new System.Text.StringBuilder();

@@ -55,9 +55,9 @@ async function load(id, { source, options }) {
   }
 }
 
-async function generate(id, { prompt, options, resetSession }) {
+async function generate(id, { prompt, options }) {
   await runtime;
-  engine.Start(prompt, JSON.stringify(options || {}), !!resetSession);
+  engine.Start(prompt, JSON.stringify(options || {}));
   for (;;) {
     if (aborted.has(id)) { engine.Cancel(); break; }
     const piece = engine.Step();

@@ -109,12 +109,16 @@ export class TinyLM {
   /** Architecture, parameters, quantization, bytes, checksum, context length, ... */
   get info() { return this.#info; }
 
-  /** Streams generated text; the iterator's return value is the result (token counts, timings). */
+  /**
+   * Streams the text generated after `prompt` (each call starts from a fresh context; the tokens it
+   * shares with the previous prompt are not evaluated again). The iterator's return value is the
+   * result (token counts, timings).
+   */
   async *generate(prompt, options = {}) {
-    return yield* this.#stream(prompt, options, false);
+    return yield* this.#stream(prompt, options);
   }
 
-  async *#stream(prompt, options, resetSession) {
+  async *#stream(prompt, options) {
     if (!this.#info) throw new TinyLMError('state', 'The model was unloaded.');
     if (typeof prompt !== 'string') throw new TinyLMError('argument', 'prompt must be a string.');
     checkOptions(options, GENERATE_OPTIONS, 'generate');
@@ -123,7 +127,7 @@ export class TinyLM {
     const { signal, ...engineOptions } = options;
     const queue = [];
     let wake = null;
-    const done = this.#channel.request('generate', { prompt, options: engineOptions, resetSession }, {
+    const done = this.#channel.request('generate', { prompt, options: engineOptions }, {
       onEvent: m => { if (m.type === 'token') { queue.push(m.text); wake?.(); } },
       signal,
     });
@@ -155,7 +159,7 @@ export class TinyLM {
     const created = Math.floor(Date.now() / 1000);
     const model = this.#info.name;
     const finish = r => r.stopReason === 'MaxTokens' || r.stopReason === 'ContextFull' ? 'length' : 'stop';
-    const iterator = this.#stream(prompt, mapped, true);
+    const iterator = this.#stream(prompt, mapped);
     if (stream) {
       return (async function* () {
         let step;

@@ -103,6 +103,23 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Evaluates one token (a decode step) and returns the next position's logits.</summary>
     public ReadOnlySpan<float> Decode(int token) => Evaluate([token]);
 
+    /// <summary>
+    /// Keeps the longest evaluated prefix of the history that <paramref name="tokens"/> starts with
+    /// (at most <c>tokens.Length − 1</c>, so that at least one token is left to evaluate) and forgets
+    /// the rest — prompt caching, as llama.cpp's server does with <c>cache_prompt</c>: a new prompt
+    /// that repeats the previous conversation only evaluates what is new.
+    /// </summary>
+    /// <param name="tokens">The full token sequence about to be evaluated.</param>
+    /// <returns>How many leading tokens of <paramref name="tokens"/> are already in the KV cache.</returns>
+    public int RewindToCommonPrefix(ReadOnlySpan<int> tokens)
+    {
+        int limit = Math.Min(_evaluated, tokens.Length - 1), kept = 0;
+        while (kept < limit && _tokens[kept] == tokens[kept])
+            kept++;
+        Truncate(kept);
+        return kept;
+    }
+
     /// <summary>Forgets all tokens (the KV cache is reused).</summary>
     public void Reset() => Truncate(0);
 
@@ -175,8 +192,27 @@ public sealed class InferenceSession : IDisposable
         if (_busy)
             throw new InvalidOperationException("A generation is already running in this session.");
         int[] promptTokens = Model.Tokenizer.EncodeToIds(prompt, options.AddSpecialTokens && _tokens.Count == 0, options.ParseSpecialTokens);
+        return StartGeneration(promptTokens, options);
+    }
+
+    /// <summary>
+    /// Starts generating after <paramref name="promptTokens"/> (token ids appended to the session's
+    /// history as they are; no BOS is added). See <see cref="StartGeneration(string, GenerationOptions?)"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Invalid options, a token id outside the vocabulary, or no tokens with nothing to continue.</exception>
+    /// <exception cref="InvalidOperationException">The tokens do not fit in the context, or another generation is running.</exception>
+    public TextGeneration StartGeneration(int[] promptTokens, GenerationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(promptTokens);
+        options ??= new GenerationOptions();
+        options.Validate();
+        if (_busy)
+            throw new InvalidOperationException("A generation is already running in this session.");
+        foreach (int t in promptTokens)
+            if ((uint)t >= (uint)Model.VocabularySize)
+                throw new ArgumentException($"Token id {t} is outside the vocabulary (0..{Model.VocabularySize - 1}).", nameof(promptTokens));
         if (promptTokens.Length == 0 && _tokens.Count == _evaluated)
-            throw new ArgumentException("The prompt is empty and the session has no token to continue from.", nameof(prompt));
+            throw new ArgumentException("The prompt is empty and the session has no token to continue from.", nameof(promptTokens));
         if (_tokens.Count + promptTokens.Length >= ContextLength)
             throw new InvalidOperationException(
                 $"Context full: the prompt needs {promptTokens.Length} tokens after {_tokens.Count} in the session, leaving no room to generate within the context length {ContextLength}.");

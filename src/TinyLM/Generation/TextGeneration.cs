@@ -10,7 +10,7 @@ namespace TinyLM.Generation;
 /// A generation in progress, advanced one token per <see cref="Step"/> call — the narrow,
 /// synchronous loop a host drives itself (the browser worker yields to its event loop between
 /// steps so that an abort arrives within one token). Created by
-/// <see cref="InferenceSession.StartGeneration"/>.
+/// <see cref="InferenceSession.StartGeneration(string, GenerationOptions?)"/>.
 /// </summary>
 /// <remarks>
 /// The first step evaluates the prompt (batched prefill) and samples the first token; each later

@@ -181,4 +181,49 @@ public sealed class InferenceSessionTests : IDisposable
             await foreach (string _ in s.GenerateAsync("Again")) { }
         });
     }
+
+    [Fact]
+    public void RewindToCommonPrefix_KeepsSharedTokensAndGivesTheSameLogits()
+    {
+        using InferenceSession s = _model.CreateSession();
+        int[] a = _model.Tokenizer.EncodeToIds("Once upon a time, there was a dog");
+        int[] b = _model.Tokenizer.EncodeToIds("Once upon a time, there was a cat named Tom");
+        s.Evaluate(a);
+        int shared = 0;
+        while (a[shared] == b[shared]) shared++;
+        Assert.Equal(shared, s.RewindToCommonPrefix(b));
+        float[] reused = s.Evaluate(b.AsSpan(shared)).ToArray();
+        using InferenceSession fresh = _model.CreateSession();
+        Assert.Equal(fresh.Evaluate(b).ToArray(), reused);
+        // The same sequence again keeps all but the last token, so there is always something to evaluate.
+        Assert.Equal(b.Length - 1, s.RewindToCommonPrefix(b));
+    }
+
+    [Fact]
+    public void TextGeneration_StepsEndWithNullAndFreeTheSession()
+    {
+        using InferenceSession s = _model.CreateSession();
+        using (TextGeneration g = s.StartGeneration("Once upon a time", new GenerationOptions { MaxTokens = 3, Temperature = 0 }))
+        {
+            Assert.Throws<InvalidOperationException>(() => s.StartGeneration("again"));
+            int steps = 0;
+            while (g.Step() is not null) steps++;
+            Assert.True(g.IsCompleted);
+            Assert.Null(g.Step());
+            Assert.Equal(3, g.Result!.Tokens.Count);
+            Assert.InRange(steps, 3, 4);
+            Assert.Same(g.Result, s.LastResult);
+        }
+        using (TextGeneration cancelled = s.StartGeneration(" more", new GenerationOptions { MaxTokens = 50 }))
+        {
+            cancelled.Step();
+            cancelled.Cancel();
+            Assert.Equal(StopReason.Cancelled, cancelled.Result!.StopReason);
+            Assert.Null(cancelled.Step());
+        }
+        using TextGeneration zero = s.StartGeneration(" x", new GenerationOptions { MaxTokens = 0 });
+        Assert.Null(zero.Step());
+        Assert.Empty(zero.Result!.Tokens);
+        Assert.Throws<ArgumentException>(() => s.StartGeneration([_model.VocabularySize]));
+    }
 }
