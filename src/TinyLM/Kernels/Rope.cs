@@ -7,8 +7,11 @@ namespace TinyLM.Kernels;
 /// </summary>
 /// <remarks>
 /// The table follows ggml's recurrence exactly: <c>θ₀ = pos</c>, <c>θ_{k+1} = θ_k · powf(base, −2/n_rot)</c>
-/// in float; the angle used is <c>freq_scale · (θ_k / freq_factor[k])</c>, and its cosine and sine
-/// are the C library's <c>cosf</c>/<c>sinf</c> (through <see cref="MathF"/>), as in ggml.
+/// in float; the angle used is <c>freq_scale · (θ_k / freq_factor[k])</c>. ggml takes <c>powf</c>,
+/// <c>cosf</c> and <c>sinf</c> from the C library; TinyLM uses <see cref="LibmFloat"/>, ports that return
+/// glibc's bits (x86-64 with FMA) on every platform, so the table equals llama.cpp's on glibc natively
+/// and in the browser, where <see cref="MathF"/> would call emscripten's musl (whose <c>sinf</c>/<c>cosf</c>
+/// differ in the last bit for about 1% of the angles).
 /// </remarks>
 public sealed class Rope
 {
@@ -35,7 +38,7 @@ public sealed class Rope
         Positions = positions;
         IsNeox = neox;
         _table = new float[checked((long)positions * rotaryDimensions)];
-        float thetaScale = MathF.Pow(frequencyBase, -2.0f / rotaryDimensions);
+        float thetaScale = LibmFloat.Pow(frequencyBase, -2.0f / rotaryDimensions);
         for (int p = 0; p < positions; p++)
         {
             float theta = p;
@@ -44,8 +47,8 @@ public sealed class Rope
             {
                 float ff = frequencyFactors.IsEmpty ? 1f : frequencyFactors[k];
                 float angle = frequencyScale * (theta / ff);
-                _table[row + 2 * k] = MathF.Cos(angle);
-                _table[row + 2 * k + 1] = MathF.Sin(angle);
+                _table[row + 2 * k] = LibmFloat.Cos(angle);
+                _table[row + 2 * k + 1] = LibmFloat.Sin(angle);
                 theta *= thetaScale;
             }
         }
