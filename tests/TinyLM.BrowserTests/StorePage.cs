@@ -135,19 +135,24 @@ public sealed class StorePage
         return StoreLoad.FromJson(r);
     }
 
-    /// <summary>acquireModel(source, options) from tinylm-store.js in the page: the store without the worker and engine.</summary>
-    public async Task<StoreLoad> AcquireAsync(string source, object? options = null)
+    /// <summary>acquireModel(source, options) from tinylm-store.js in the page: the store without the worker and engine (sources as in <see cref="LoadAsync"/>).</summary>
+    public async Task<StoreLoad> AcquireAsync(string source, object? options = null, string sourceKind = "url")
     {
-        JsonElement r = await Page.EvaluateAsync<JsonElement>(@"async ({ source, options }) => {
+        JsonElement r = await Page.EvaluateAsync<JsonElement>(@"async ({ source, options, sourceKind }) => {
             const { acquireModel } = await import('/tinylm-store.js');
             const progress = [];
             try {
-                const m = await acquireModel(source, { ...options, onProgress: p => progress.push(p) });
+                let src = source;
+                if (sourceKind !== 'url') {
+                    const buffer = await (await fetch(source)).arrayBuffer();
+                    src = sourceKind === 'file' ? new File([buffer], 'local.gguf') : buffer;
+                }
+                const m = await acquireModel(src, { ...options, onProgress: p => progress.push(p) });
                 return { ok: true, info: { cacheStatus: m.cacheStatus, fromCache: m.fromCache, sha256: m.sha256, bytes: m.bytes.byteLength }, progress, warnings: m.warnings };
             } catch (e) {
                 return { ok: false, code: e.code ?? e.name, message: String(e.message), progress };
             }
-        }", new { source, options = options ?? new { } });
+        }", new { source, options = options ?? new { }, sourceKind });
         return StoreLoad.FromJson(r);
     }
 

@@ -122,7 +122,10 @@ public sealed class StoreTests(BrowserFixture fx)
                 StorePage page = await StorePage.OpenAsync(second, fx.BaseUrl);
                 foreach (string kind in Kinds)
                 {
-                    StoreLoad r = await page.LoadAsync(ModelPath, new { cache = kind }, generate: kind == "indexeddb");
+                    // Through the worker and engine for the default backend; the store alone for the others.
+                    StoreLoad r = kind == "indexeddb"
+                        ? await page.LoadAsync(ModelPath, new { cache = kind }, generate: true)
+                        : await page.AcquireAsync(ModelPath, new { cache = kind });
                     AssertLoaded(r, "hit");
                     Assert.True(r.FromCache);
                     Assert.All(r.Downloads, p => Assert.Equal("from cache", p.Message));
@@ -161,37 +164,44 @@ public sealed class StoreTests(BrowserFixture fx)
         }
     }
 
-    [StoreTheory]
-    [InlineData("indexeddb")]
-    [InlineData("cache")]
-    [InlineData("opfs")]
-    public async Task CorruptedEntry_IsDetectedDeletedAndFetchedAgain(string kind)
+    [BrowserFact]
+    public async Task CorruptedOrTruncatedEntry_IsDetectedDeletedAndFetchedAgain()
     {
         IBrowserContext context = await NewContextAsync();
         try
         {
             StorePage page = await StorePage.OpenAsync(context, fx.BaseUrl);
-            AssertLoaded(await page.AcquireAsync(ModelPath, new { cache = kind }), "stored");
+            int requests = 0;
+            foreach (string kind in Kinds)
+            {
+                AssertLoaded(await page.AcquireAsync(ModelPath, new { cache = kind }), "stored");
+                Assert.Equal(++requests, page.ModelRequests);
 
-            await page.CorruptAsync(kind, ModelUrl, "flip");
-            StoreLoad r = await page.LoadAsync(ModelPath, new { cache = kind }, generate: true);
-            AssertLoaded(r, "refetched");
-            Assert.False(r.FromCache);
-            Assert.Equal(2, page.ModelRequests);
-            Assert.Contains(r.Warnings, w => w.Contains("unusable") && w.Contains("SHA-256"));
-            Assert.Contains(r.Progress, p => p.Message is { } m && m.Contains("unusable"));
-            Assert.Equal(Greedy8.Value, r.Text);
-            AssertEntry(await page.ListAsync(kind), ModelUrl, kind);
+                // One byte changed: the size matches, the SHA-256 does not. Through the worker and engine once.
+                await page.CorruptAsync(kind, ModelUrl, "flip");
+                StoreLoad r = kind == "indexeddb"
+                    ? await page.LoadAsync(ModelPath, new { cache = kind }, generate: true)
+                    : await page.AcquireAsync(ModelPath, new { cache = kind });
+                AssertLoaded(r, "refetched");
+                Assert.False(r.FromCache);
+                Assert.Equal(++requests, page.ModelRequests);
+                Assert.Contains(r.Warnings, w => w.Contains("unusable") && w.Contains("SHA-256") && w.Contains(kind));
+                Assert.Contains(r.Progress, p => p.Message is { } m && m.Contains("unusable"));
+                if (kind == "indexeddb")
+                    Assert.Equal(Greedy8.Value, r.Text);
+                AssertEntry(await page.ListAsync(kind), ModelUrl, kind);
 
-            await page.CorruptAsync(kind, ModelUrl, "truncate");
-            r = await page.AcquireAsync(ModelPath, new { cache = kind });
-            AssertLoaded(r, "refetched");
-            Assert.Equal(3, page.ModelRequests);
-            Assert.Contains(r.Warnings, w => w.Contains("unusable") && w.Contains($"{ModelBytes.Length / 2} bytes"));
-            AssertEntry(await page.ListAsync(kind), ModelUrl, kind);
+                // Cut in half: the size does not match.
+                await page.CorruptAsync(kind, ModelUrl, "truncate");
+                r = await page.AcquireAsync(ModelPath, new { cache = kind });
+                AssertLoaded(r, "refetched");
+                Assert.Equal(++requests, page.ModelRequests);
+                Assert.Contains(r.Warnings, w => w.Contains("unusable") && w.Contains($"{ModelBytes.Length / 2} bytes"));
+                AssertEntry(await page.ListAsync(kind), ModelUrl, kind);
 
-            AssertLoaded(await page.AcquireAsync(ModelPath, new { cache = kind }), "hit");
-            Assert.Equal(3, page.ModelRequests);
+                AssertLoaded(await page.AcquireAsync(ModelPath, new { cache = kind }), "hit");
+                Assert.Equal(requests, page.ModelRequests);
+            }
         }
         finally
         {
@@ -228,12 +238,13 @@ public sealed class StoreTests(BrowserFixture fx)
             AssertFailed(aborted, "aborted");
             Assert.True(aborted.Downloads.Max(p => p.Loaded) is > 0 and < 1_054_336, "aborted mid-way");
 
+            // Not found.
+            AssertFailed(await page.AcquireAsync("/models/missing.gguf"), "http", "404");
+
             foreach (string kind in Kinds)
                 Assert.Empty(await page.ListAsync(kind));
 
-            StoreLoad r = await page.LoadAsync(ModelPath, generate: true);
-            AssertLoaded(r, "stored");
-            Assert.Equal(Greedy8.Value, r.Text);
+            AssertLoaded(await page.AcquireAsync(ModelPath), "stored");
             AssertEntry(await page.ListAsync("indexeddb"), ModelUrl, "indexeddb");
         }
         finally
@@ -278,7 +289,7 @@ public sealed class StoreTests(BrowserFixture fx)
             Assert.Equal(1, page.ModelRequests);
             Assert.Empty(await page.ListAsync("indexeddb"));
 
-            StoreLoad r = await page.LoadAsync(ModelPath, new { expectedSha256 = ModelSha256.ToUpperInvariant() });
+            StoreLoad r = await page.AcquireAsync(ModelPath, new { expectedSha256 = ModelSha256.ToUpperInvariant() });
             AssertLoaded(r, "stored");
             Assert.Equal(2, page.ModelRequests);
 
@@ -379,15 +390,13 @@ public sealed class StoreTests(BrowserFixture fx)
         {
             StorePage page = await StorePage.OpenAsync(context, fx.BaseUrl);
             string url = server.Origin + "/chunked/stories260K.gguf";
-            StoreLoad r = await page.AcquireAsync(url);
+            StoreLoad r = await page.LoadAsync(url);
             AssertLoaded(r, "stored");
             Assert.All(r.Downloads, p => Assert.Equal(0, p.Total));
             Assert.Equal(ModelBytes.Length, r.Downloads.Last().Loaded);
             AssertEntry(await page.ListAsync("indexeddb"), url, "indexeddb");
 
-            r = await page.LoadAsync(url, generate: true);
-            AssertLoaded(r, "hit");
-            Assert.Equal(Greedy8.Value, r.Text);
+            AssertLoaded(await page.AcquireAsync(url), "hit");
             Assert.Equal(1, server.Requests("/chunked/stories260K.gguf"));
         }
         finally
@@ -407,11 +416,14 @@ public sealed class StoreTests(BrowserFixture fx)
             AssertLoaded(r, "not-stored: only URL sources are cached");
             Assert.Equal("local.gguf", r.Info.GetProperty("source").GetString());
             Assert.Equal(Greedy8.Value, r.Text);
-            AssertLoaded(await page.LoadAsync(ModelPath, sourceKind: "buffer"), "not-stored: only URL sources are cached");
+            AssertLoaded(await page.AcquireAsync(ModelPath, sourceKind: "buffer"), "not-stored: only URL sources are cached");
+            r = await page.AcquireAsync(ModelPath, new { budgetBytes = SmallBudget }, sourceKind: "file");
+            AssertFailed(r, "budget", "local.gguf", $"{ModelBytes.Length} bytes", $"{SmallBudget} bytes");
+            Assert.Empty(r.Downloads);
 
             AssertLoaded(await page.AcquireAsync(ModelPath, new { cache = "none" }), "disabled");
             AssertLoaded(await page.AcquireAsync(ModelPath, new { cache = "none" }), "disabled");
-            Assert.Equal(4, page.ModelRequests);
+            Assert.Equal(5, page.ModelRequests);
             foreach (string kind in Kinds)
                 Assert.Empty(await page.ListAsync(kind));
         }
@@ -419,16 +431,5 @@ public sealed class StoreTests(BrowserFixture fx)
         {
             await context.CloseAsync();
         }
-    }
-}
-
-/// <summary>A theory that needs Chromium (see <see cref="BrowserFixture.SkipReason"/>).</summary>
-public sealed class StoreTheoryAttribute : TheoryAttribute
-{
-    public StoreTheoryAttribute()
-    {
-        if (BrowserFixture.SkipReason is { } reason)
-            Skip = reason;
-        Timeout = 180_000;
     }
 }

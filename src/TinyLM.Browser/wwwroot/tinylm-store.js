@@ -161,6 +161,7 @@ async function transact(mode, work) {
 }
 
 const indexedDbBackend = {
+  available: () => typeof indexedDB !== 'undefined',
   async open(key) {
     const { meta, blob } = await transact('readonly', tx => {
       const m = tx.objectStore('entries').get(key);
@@ -222,6 +223,7 @@ function metaFromResponse(key, response) {
 }
 
 const cacheApiBackend = {
+  available: () => typeof caches !== 'undefined',
   async open(key) {
     const storage = cacheStorage();
     if (!(await storage.has(STORE_NAME))) return null;
@@ -315,6 +317,7 @@ async function opfsWrite(directory, name, content) {
 }
 
 const opfsBackend = {
+  available: () => typeof navigator !== 'undefined' && typeof navigator.storage?.getDirectory === 'function',
   async open(key) {
     const directory = await opfsDirectory(false);
     if (!directory) return null;
@@ -372,7 +375,7 @@ const opfsBackend = {
   },
 };
 
-const noneBackend = { async list() { return []; }, async delete() { return false; }, async clear() {} };
+const noneBackend = { available: () => false };
 
 const BACKENDS = { indexeddb: indexedDbBackend, cache: cacheApiBackend, opfs: opfsBackend, none: noneBackend };
 
@@ -457,7 +460,13 @@ async function acquireLocal(source, cache, context) {
 async function acquireUrl(key, cache, context) {
   const url = new URL(key);
   const name = decodeURIComponent(url.pathname.split('/').pop() || '') || url.host;
-  const backend = cache !== 'none' && /^https?:$/.test(url.protocol) ? BACKENDS[cache] : null;
+  let cacheStatus = cache === 'none' ? 'disabled' : 'not-stored: only http(s) URLs are cached';
+  let backend = cache !== 'none' && /^https?:$/.test(url.protocol) ? BACKENDS[cache] : null;
+  if (backend && !backend.available()) {
+    cacheStatus = `not-stored: ${cache} is not available here`;
+    context.warnings.push(`${name} is not cached: the ${cache} storage is not available in this browser or context.`);
+    backend = null;
+  }
   const discard = async () => {
     if (!backend) return false;
     try { return await backend.delete(key); } catch { return false; }
@@ -474,7 +483,6 @@ async function acquireUrl(key, cache, context) {
   const sha256 = await verify(bytes, name, context);
   // An abort that came after the last byte still means: not wanted, so not stored.
   if (context.signal?.aborted) throw abortedError(`Download of ${key}`);
-  let cacheStatus = cache === 'none' ? 'disabled' : 'not-stored: only http(s) URLs are cached';
   if (backend) {
     const meta = { key, url: key, name, size: bytes.byteLength, sha256, storedAt: new Date().toISOString() };
     cacheStatus = await store(backend, cache, meta, bytes, context);
@@ -559,7 +567,11 @@ async function download(url, name, { budgetBytes, progress, signal }) {
   try {
     response = await fetch(url, { signal });
   } catch (e) {
-    throw failed(e);
+    const error = failed(e);
+    if (error.code === 'network' && url.origin !== self.location.origin) {
+      error.message += ` A model on another origin must be served with CORS (Access-Control-Allow-Origin).`;
+    }
+    throw error;
   }
   if (!response.ok) {
     response.body?.cancel().catch(() => {});
@@ -635,21 +647,28 @@ function backendFor(kind) {
   return BACKENDS[kind];
 }
 
-/** The model cache of this origin (TinyLM.cache). `kind` defaults to 'indexeddb'. */
+/**
+ * The model cache of this origin (TinyLM.cache). `kind` defaults to 'indexeddb'. A storage this
+ * browser or context does not have (e.g. the Cache API outside a secure context) holds no entries.
+ */
 export const cacheApi = {
   /** Entries { key, url, name, size, sha256, storedAt, kind }, oldest first. */
   async list(kind = 'indexeddb') {
-    const metas = await backendFor(kind).list();
+    const backend = backendFor(kind);
+    if (!backend.available()) return [];
+    const metas = await backend.list();
     return metas.map(m => publicEntry(m, kind)).sort((a, b) => a.storedAt < b.storedAt ? -1 : a.storedAt > b.storedAt ? 1 : 0);
   },
   /** Deletes the entry of a URL (absolute, or relative to this page); true when there was one. */
   async delete(key, kind = 'indexeddb') {
     const backend = backendFor(kind);
     if (typeof key !== 'string' && !(key instanceof URL)) throw new TinyLMError('argument', 'key must be a URL string.');
+    if (!backend.available()) return false;
     return backend.delete(keyOf(key));
   },
   /** Deletes every entry of one kind of storage. */
   async clear(kind = 'indexeddb') {
-    await backendFor(kind).clear();
+    const backend = backendFor(kind);
+    if (backend.available()) await backend.clear();
   },
 };
