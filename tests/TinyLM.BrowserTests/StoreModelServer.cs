@@ -5,7 +5,7 @@ namespace TinyLM.BrowserTests;
 /// <summary>
 /// A second origin (another port) serving the default model with CORS, for what <c>tinylm serve</c>
 /// and Playwright routes cannot do: <c>/chunked/…</c> sends no Content-Length (chunked), <c>/slow/…</c>
-/// sends 64 KiB every 200 ms, <c>/cut/…</c> announces the whole length, sends a third and resets the
+/// sends 64 KiB every 500 ms, <c>/cut/…</c> announces the whole length, sends a third and resets the
 /// connection. Counts the requests per path.
 /// </summary>
 public sealed class StoreModelServer : IDisposable
@@ -87,7 +87,7 @@ public sealed class StoreModelServer : IDisposable
                 {
                     await output.WriteAsync(_model.AsMemory(at, Math.Min(Chunk, _model.Length - at)));
                     await output.FlushAsync();
-                    await Task.Delay(200);
+                    await Task.Delay(500);
                 }
                 response.Close();
             }

@@ -62,9 +62,24 @@ function checkKind(kind) {
 
 /** The cache key of a URL: absolute, without its fragment. Relative URLs resolve against this global's location. */
 function keyOf(url) {
-  const u = new URL(url, self.location.href);
+  let u;
+  try {
+    u = new URL(url, self.location.href);
+  } catch {
+    throw new TinyLMError('argument', `Not a valid URL: '${url}'.`);
+  }
   u.hash = '';
   return u.href;
+}
+
+/** The file name at the end of a URL's path (percent-decoded when well-formed), else its host. */
+function fileName(url) {
+  const last = url.pathname.split('/').pop() || '';
+  try {
+    return decodeURIComponent(last) || url.host;
+  } catch {
+    return last;
+  }
 }
 
 let persistenceRequested = false;
@@ -459,7 +474,7 @@ async function acquireLocal(source, cache, context) {
 
 async function acquireUrl(key, cache, context) {
   const url = new URL(key);
-  const name = decodeURIComponent(url.pathname.split('/').pop() || '') || url.host;
+  const name = fileName(url);
   let cacheStatus = cache === 'none' ? 'disabled' : 'not-stored: only http(s) URLs are cached';
   let backend = cache !== 'none' && /^https?:$/.test(url.protocol) ? BACKENDS[cache] : null;
   if (backend && !backend.available()) {
