@@ -45,7 +45,15 @@ async function load(id, { source, options }) {
     const model = await acquireModel(source, { ...options, signal: controller.signal, onProgress: progress });
     progress({ stage: 'parse', loaded: model.bytes.byteLength, total: model.bytes.byteLength });
     await runtime;
-    const info = JSON.parse(engine.Load(model.bytes, model.name, options.contextLength || 0));
+    if (controller.signal.aborted) throw new TinyLMError('aborted', 'Loading aborted.');
+    let info;
+    try {
+      info = JSON.parse(engine.Load(model.bytes, model.name, options.contextLength || 0));
+    } catch (e) {
+      // Not a model (e.g. an HTML error page served with 200): keep it out of the cache.
+      if (/^ModelFormatException\|/.test(String(e && e.message))) await model.discard();
+      throw e;
+    }
     modelMeta = { ...info, bytes: model.bytes.byteLength, sha256: model.sha256, source: model.name,
       fromCache: model.fromCache, cacheStatus: model.cacheStatus };
     progress({ stage: 'ready', loaded: model.bytes.byteLength, total: model.bytes.byteLength });

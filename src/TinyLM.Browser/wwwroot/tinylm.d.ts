@@ -1,10 +1,18 @@
 // Type declarations for tinylm.js — TinyLM in the browser: language models running in a Web Worker
 // on WebAssembly, with an offline model cache. Nothing leaves the device.
 
-/** Where a model comes from: a URL (same origin or CORS-enabled), a File/Blob, or bytes. */
+/**
+ * Where a model comes from: a URL (same origin or CORS-enabled; relative URLs resolve against the page),
+ * a File/Blob, or bytes. Only http(s) URLs are cached, keyed by the absolute URL without its fragment;
+ * Files, Blobs and bytes are already in memory and are never cached.
+ */
 export type ModelSource = string | URL | Blob | ArrayBuffer | ArrayBufferView;
 
-/** Which browser storage keeps downloaded models. 'none' disables caching. */
+/**
+ * Which browser storage keeps downloaded models: 'indexeddb' (default), 'cache' (Cache API), 'opfs'
+ * (origin private file system); 'none' disables caching. Each entry keeps its size and SHA-256, checked
+ * on every read: a corrupted or truncated entry is deleted and the model downloaded again.
+ */
 export type CacheKind = 'indexeddb' | 'cache' | 'opfs' | 'none';
 
 /** A loading step: 'download' (or reading a file/the cache), 'verify' (checksums), 'parse' (engine), 'ready'. */
@@ -22,11 +30,15 @@ export interface LoadProgress {
 
 export interface LoadOptions {
   onProgress?: (progress: LoadProgress) => void;
-  /** Model storage; default 'indexeddb'. */
+  /** Model storage for URL sources; default 'indexeddb'. A full quota never fails a load (see ModelInfo.cacheStatus). */
   cache?: CacheKind;
   /** Hex SHA-256 the model must have; a mismatch is an 'integrity' error and nothing is cached. */
   expectedSha256?: string;
-  /** Largest model accepted, in bytes; default 33554432 (32 MiB). Larger models are refused before download when the size is known. */
+  /**
+   * Largest model accepted, in bytes; default 33554432 (32 MiB). Larger models are refused ('budget') before
+   * download when the size is known (Content-Length, Blob size, cached entry), else as soon as the
+   * streamed bytes pass it.
+   */
   budgetBytes?: number;
   /** Worker threads for the kernels (used when the page is cross-origin isolated); default 1. */
   threads?: number;
@@ -64,7 +76,12 @@ export interface ModelInfo {
   source: string;
   /** True when the bytes came from the model cache. */
   fromCache: boolean;
-  /** 'stored', 'hit', 'refetched' (a corrupted entry was replaced), 'disabled', or 'not-stored: <reason>'. */
+  /**
+   * 'stored' (downloaded and cached), 'hit' (read from the cache, size and SHA-256 checked), 'refetched'
+   * (a corrupted cached copy, or one with another SHA-256 than expectedSha256, was replaced), 'disabled'
+   * (cache: 'none'), or 'not-stored: <reason>', e.g. 'not-stored: quota exceeded (model … bytes; this site
+   * uses … of its quota of …)' or 'not-stored: only URL sources are cached': the model runs from memory.
+   */
   cacheStatus: string;
 }
 
@@ -144,18 +161,25 @@ export interface ChatCompletionChunk {
 
 /** A cached model. */
 export interface CacheEntry {
+  /** The absolute URL the model was downloaded from (without fragment). */
   key: string;
   url: string;
   name: string;
   size: number;
+  /** Hex SHA-256 of the stored bytes, checked on every read. */
   sha256: string;
+  /** ISO 8601 time of storing. */
   storedAt: string;
   kind: CacheKind;
 }
 
+/** The model cache; `kind` defaults to 'indexeddb'. A storage the browser lacks holds no entries. */
 export interface ModelCache {
+  /** Entries of one storage, oldest first. */
   list(kind?: CacheKind): Promise<CacheEntry[]>;
+  /** Deletes the entry of a URL (absolute, or relative to the page); true when there was one. */
   delete(key: string, kind?: CacheKind): Promise<boolean>;
+  /** Deletes every entry of one storage. */
   clear(kind?: CacheKind): Promise<void>;
 }
 

@@ -5,7 +5,7 @@
 //   for await (const chunk of lm.generate('Once upon a time', { maxTokens: 64 })) out.textContent += chunk;
 //
 // See tinylm.d.ts for the whole API.
-import { cacheApi, TinyLMError } from './tinylm-store.js';
+import { cacheApi, requestPersistence, TinyLMError } from './tinylm-store.js';
 
 export { TinyLMError };
 
@@ -55,6 +55,14 @@ function rebuildError(e) {
   return new TinyLMError(e.code || 'engine', e.message, e.name && e.name !== 'TinyLMError' ? { kind: e.name } : undefined);
 }
 
+function resolveUrl(source) {
+  try {
+    return new URL(source, globalThis.document?.baseURI ?? location.href).href;
+  } catch {
+    throw new TinyLMError('argument', `Not a valid URL: '${source}'.`);
+  }
+}
+
 function checkOptions(options, allowed, what) {
   if (options === null || typeof options !== 'object') throw new TinyLMError('argument', `${what} must be an object.`);
   for (const key of Object.keys(options)) {
@@ -90,15 +98,18 @@ export class TinyLM {
     if (!(typeof source === 'string' || source instanceof URL || source instanceof Blob || source instanceof ArrayBuffer || ArrayBuffer.isView(source))) {
       throw new TinyLMError('argument', 'source must be a URL, a File/Blob or an ArrayBuffer.');
     }
+    // URLs resolve against the page (the cache key is the absolute URL), not the worker script.
+    const payload = typeof source === 'string' || source instanceof URL ? resolveUrl(source) : ArrayBuffer.isView(source) ? source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength) : source;
     const worker = new Worker(new URL('./tinylm-worker.js', import.meta.url), { type: 'module', name: 'tinylm' });
     const channel = new Channel(worker);
-    const payload = source instanceof URL ? source.href : ArrayBuffer.isView(source) ? source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength) : source;
     try {
       const result = await channel.request('load', {
         source: payload,
         options: { cache: rest.cache ?? 'indexeddb', expectedSha256: rest.expectedSha256, budgetBytes, threads: rest.threads ?? 1, contextLength: rest.contextLength ?? 0 },
       }, { onEvent: m => m.type === 'progress' && onProgress?.({ stage: m.stage, loaded: m.loaded, total: m.total, message: m.message }), signal });
       for (const w of result.warnings || []) console.warn(`TinyLM: ${w}`);
+      // Only a window can ask for persistent storage (the worker cannot); the answer does not matter.
+      if (result.info.cacheStatus === 'stored' || result.info.cacheStatus === 'refetched') requestPersistence();
       return new TinyLM(channel, result.info);
     } catch (e) {
       worker.terminate();
