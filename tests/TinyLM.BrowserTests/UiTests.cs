@@ -110,7 +110,7 @@ public sealed partial class UiTests(BrowserFixture fx, ITestOutputHelper output)
     [BrowserFact]
     public async Task Ui_Stop_EndsTheGenerationPromptly_AndTheNextOneWorks()
     {
-        UiDriver ui = await UiDriver.OpenAsync(fx.Browser, fx.BaseUrl, output.WriteLine, serviceWorker: false);
+        UiDriver ui = await UiDriver.OpenAsync(fx.Browser, fx.BaseUrl, output.WriteLine);
         try
         {
             await ui.ById("context-length").FillAsync("4096");
@@ -121,6 +121,7 @@ public sealed partial class UiTests(BrowserFixture fx, ITestOutputHelper output)
                 null, new() { Timeout = 30_000, PollingInterval = 10 });
             Assert.Equal("generating", await ui.StateAsync());
 
+            await ui.Page.Locator("#badge-offline[data-ok='true']").WaitForAsync(new() { Timeout = 30_000 });
             Directory.CreateDirectory(BrowserFixture.ArtifactsFolder);
             await ui.Page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ArtifactsFolder, "demo-mid-generation.png"), FullPage = true });
 
@@ -196,7 +197,7 @@ public sealed partial class UiTests(BrowserFixture fx, ITestOutputHelper output)
             await ui.DismissErrorsAsync();
             await ui.ById("budget").FillAsync("33554432");
             await ui.DropFileAsync("dropped.gguf", model);
-            await ui.WaitForStateAsync("loading");
+            Assert.Equal("loading", await ui.StateAsync());
             await ui.WaitForStateAsync("ready");
             Assert.Equal("dropped.gguf", await ui.Page.Locator("#info dd[data-field='source']").TextContentAsync());
             await ui.SetSamplingAsync(16, temperature: 0);

@@ -140,7 +140,8 @@ let stagesSeen = [];
 function drawProgress(p) {
   el.loadStatus.dataset.stage = p.stage;
   el.loadStatus.dataset.stages = stagesSeen.join(' ');
-  el.loadStage.textContent = `${STAGE_TEXT[p.stage] ?? p.stage}${p.stage === 'ready' ? '' : '…'}${p.message ? ` (${p.message})` : ''}`;
+  const stage = `${STAGE_TEXT[p.stage] ?? p.stage}${p.stage === 'ready' ? '' : '…'}${p.message ? ` (${p.message})` : ''}`;
+  if (el.loadStage.textContent !== stage) el.loadStage.textContent = stage; // a live region: announce changes only
   if (p.total > 0) {
     el.progress.max = p.total;
     el.progress.value = Math.min(p.loaded, p.total);
@@ -151,18 +152,22 @@ function drawProgress(p) {
   }
 }
 
-function readInteger(input, label, min, max = Number.MAX_SAFE_INTEGER) {
-  const value = Number(input.value.trim());
-  if (input.value.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
-    throw new TinyLMError('argument', `${label} must be a whole number from ${integer.format(min)} to ${integer.format(max)}; found '${input.value}'.`);
+const range = (min, max, show) => (Number.isFinite(max) && max < Number.MAX_SAFE_INTEGER ? `from ${show(min)} to ${show(max)}` : `at least ${show(min)}`);
+
+function readInteger(input, label, min, max = Infinity) {
+  const text = input.value.trim();
+  const value = Number(text);
+  if (text === '' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new TinyLMError('argument', `${label} must be a whole number ${range(min, max, n => integer.format(n))}; found '${input.value}'.`);
   }
   return value;
 }
 
 function readNumber(input, label, min, max = Infinity) {
-  const value = Number(input.value.trim());
-  if (input.value.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
-    throw new TinyLMError('argument', `${label} must be a number from ${min} to ${max === Infinity ? 'any' : max}; found '${input.value}'.`);
+  const text = input.value.trim();
+  const value = Number(text);
+  if (text === '' || !Number.isFinite(value) || value < min || value > max) {
+    throw new TinyLMError('argument', `${label} must be a number ${range(min, max, String)}; found '${input.value}'.`);
   }
   return value;
 }
@@ -379,10 +384,11 @@ function drawResult(result) {
   el.promptStat.textContent = `${integer.format(result.promptTokens)} tokens, ${formatMs(result.promptMs)} (${formatRate(result.promptTokensPerSecond)})`;
 }
 
+/** The output is a transcript: each prompt (muted), then its generated text, the latest marked data-testid="generated". */
 function startTranscriptPiece(prompt, keep) {
   if (!keep) el.output.replaceChildren();
   for (const previous of el.output.querySelectorAll('[data-testid="generated"]')) delete previous.dataset.testid;
-  if (keep && prompt) {
+  if (prompt) {
     const echo = document.createElement('span');
     echo.className = 'echo';
     echo.textContent = prompt;
@@ -602,7 +608,14 @@ async function registerServiceWorker() {
     if (hadController) el.updateNotice.hidden = false;
   });
   try {
-    await navigator.serviceWorker.register(new URL('sw.js', import.meta.url), { scope: new URL('./', import.meta.url).href });
+    const registration = await navigator.serviceWorker.register(new URL('sw.js', import.meta.url), { scope: new URL('./', import.meta.url).href });
+    const installing = registration.installing;
+    if (!registration.active && installing) {
+      setBadge(el.badgeOffline, 'Offline use: installing…');
+      installing.addEventListener('statechange', () => {
+        if (installing.state === 'redundant' && !registration.active) setBadge(el.badgeOffline, 'Offline use: install failed', false);
+      });
+    }
     await navigator.serviceWorker.ready;
     setBadge(el.badgeOffline, 'Offline-ready', true);
   } catch (e) {

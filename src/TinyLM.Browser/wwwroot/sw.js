@@ -12,7 +12,8 @@
 //   whole Response objects, so their headers stay, among them COOP/COEP: a page served from here
 //   is cross-origin isolated offline too.
 // The shell is precached on install: the files below plus the runtime files that the boot manifest
-// inside _framework/dotnet.js lists. When a new dotnet.js arrives, runtime files it no longer
+// inside _framework/dotnet.js lists (the default model is precached too, so the app works offline
+// even when the model cache is off or empty). When a new dotnet.js arrives, runtime files it no longer
 // lists are dropped. Caches of older shell versions are deleted on activate.
 
 const VERSION = 'v1';
@@ -70,9 +71,11 @@ async function precache() {
   }));
   const [, boot] = shell.find(([request]) => request.url === BOOT);
   const files = frameworkFiles(await boot.clone().text());
-  if (!files) throw new Error('Precaching failed: no boot manifest in _framework/dotnet.js');
+  // Without a boot manifest (another .NET version may keep it elsewhere), the runtime files are
+  // still stored, on their first use (cache first).
+  if (!files) console.warn('TinyLM service worker: no boot manifest in _framework/dotnet.js; runtime files are cached when first used.');
   // Fingerprinted files: the HTTP cache may answer (their names change with their content).
-  const runtime = await Promise.all(files.map(async url => {
+  const runtime = await Promise.all((files ?? []).map(async url => {
     const cached = await cache.match(url);
     if (cached) return null;
     const response = await fetch(url);
@@ -80,7 +83,7 @@ async function precache() {
     return [url, response];
   }));
   await Promise.all([...shell, ...runtime.filter(Boolean)].map(([request, response]) => cache.put(request, response)));
-  await pruneFramework(cache, files);
+  if (files) await pruneFramework(cache, files);
 }
 
 /** Drops cached runtime files that the current boot manifest no longer lists. */
