@@ -66,7 +66,7 @@ const ERROR_TITLES = {
   aborted: 'Cancelled', argument: 'Invalid setting', state: 'Not possible now', worker: 'Worker failed', engine: 'Engine error',
 };
 
-function showError(error, context) {
+function showError(error, context, hint) {
   const code = error instanceof TinyLMError || (error && typeof error.code === 'string') ? error.code : 'unexpected';
   const box = document.createElement('div');
   box.className = 'error';
@@ -87,6 +87,12 @@ function showError(error, context) {
   text.dataset.testid = 'error-text';
   text.textContent = (error && error.message) || String(error);
   body.append(title, text);
+  if (hint) {
+    const help = document.createElement('div');
+    help.className = 'error-hint';
+    help.textContent = hint;
+    body.append(help);
+  }
   const dismiss = document.createElement('button');
   dismiss.type = 'button';
   dismiss.className = 'error-dismiss';
@@ -439,7 +445,8 @@ async function generate() {
       setGenerationStatus('cancelled', STOP_TEXT.Cancelled, 'Cancelled');
     } else {
       setGenerationStatus('error', 'failed (see the message above)');
-      showError(e, 'generating');
+      const full = keep && e instanceof TinyLMError && e.code === 'state' && /context/i.test(e.message);
+      showError(e, 'generating', full ? "Uncheck 'Continue the previous text' to start again from an empty context." : undefined);
       if (e instanceof TinyLMError && e.code === 'worker') dropModel(); // the worker is gone: load a model again
     }
   } finally {

@@ -6,8 +6,8 @@
 // - everything else (the page, app.js, tinylm*.js, _framework/dotnet.js, the default model, ...):
 //   network first, so that an online page always gets the current version, with the cached copy as
 //   the fallback when the network fails;
-// - other model files (models/*, except the default model) are not touched: the model cache
-//   (tinylm-store.js, IndexedDB/Cache/OPFS) keeps them;
+// - anything else (other model files, wherever they are, data the page fetches) is not touched:
+//   the model cache (tinylm-store.js: IndexedDB/Cache/OPFS) keeps models;
 // - only complete 200 responses are stored (never 206, errors, redirects or opaque responses), as
 //   whole Response objects, so their headers stay, among them COOP/COEP: a page served from here
 //   is cross-origin isolated offline too.
@@ -16,6 +16,7 @@
 // even when the model cache is off or empty). When a new dotnet.js arrives, runtime files it no longer
 // lists are dropped. Caches of older shell versions are deleted on activate.
 
+// Bump when the shell list or the strategy changes: activation then deletes the older caches.
 const VERSION = 'v1';
 const PREFIX = 'tinylm-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
@@ -27,8 +28,9 @@ const SHELL = ['./', 'index.html', 'app.js', 'app.css', 'manifest.webmanifest', 
 const at = path => new URL(path, SCOPE).href;
 const FRAMEWORK = at('_framework/');
 const BOOT = at('_framework/dotnet.js');
-const MODELS = at('models/');
 const PRECACHED_MODELS = new Set([at(DEFAULT_MODEL)]);
+/** Paths of the app itself: pages, scripts, styles, icons, the manifest, runtime files. */
+const APP_FILE = /(\/|\.(html|js|mjs|css|json|webmanifest|svg|png|ico|wasm|dat))$/;
 
 /** A response worth keeping: complete, successful, same-origin, not redirected. */
 const storable = response => response && response.status === 200 && response.type === 'basic' && !response.redirected;
@@ -148,7 +150,6 @@ self.addEventListener('fetch', event => {
   const url = new URL(request.url);
   if (url.origin !== SCOPE.origin || !url.href.startsWith(SCOPE.href)) return;
   const key = url.origin + url.pathname; // the query string is not part of the key
-  if (key.startsWith(MODELS) && !PRECACHED_MODELS.has(key)) return;
-  if (key === at('sw.js')) return;
+  if (key === at('sw.js') || !(request.mode === 'navigate' || APP_FILE.test(url.pathname) || PRECACHED_MODELS.has(key))) return;
   event.respondWith(fingerprinted(key) ? cacheFirst(event, key) : networkFirst(event, key));
 });
