@@ -419,6 +419,9 @@ async function generate() {
   }
   const prompt = el.prompt.value;
   const keep = el.continue.checked;
+  // Every generation starts from a fresh context; continuing means sending the whole transcript
+  // again (the engine reuses the tokens it shares with the previous prompt instead of evaluating them).
+  const fullPrompt = (keep ? el.output.textContent : '') + prompt;
   const controller = new AbortController();
   generateController = controller;
   setState('generating');
@@ -429,7 +432,7 @@ async function generate() {
   drawLiveStats();
   let result = null;
   try {
-    const iterator = lm.generate(prompt, { ...options, reset: !keep, signal: controller.signal });
+    const iterator = lm.generate(fullPrompt, { ...options, signal: controller.signal });
     let step;
     while (!(step = await iterator.next()).done) {
       if (run.count === 0) run.first = performance.now();
@@ -446,7 +449,7 @@ async function generate() {
     } else {
       setGenerationStatus('error', 'failed (see the message above)');
       const full = keep && e instanceof TinyLMError && e.code === 'state' && /context/i.test(e.message);
-      showError(e, 'generating', full ? "Uncheck 'Continue the previous text' to start again from an empty context." : undefined);
+      showError(e, 'generating', full ? "The text above no longer fits in the model's context: uncheck 'Continue the text above' to start again." : undefined);
       if (e instanceof TinyLMError && e.code === 'worker') dropModel(); // the worker is gone: load a model again
     }
   } finally {
