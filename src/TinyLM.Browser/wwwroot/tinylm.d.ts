@@ -40,7 +40,7 @@ export interface LoadOptions {
    * streamed bytes pass it.
    */
   budgetBytes?: number;
-  /** Worker threads for the kernels (used when the page is cross-origin isolated); default 1. */
+  /** Threads for the kernels. Accepted for forward compatibility: the engine currently runs on its one worker thread (multi-threaded kernels need a cross-origin-isolated page and come with the WebAssembly kernels). Default 1. */
   threads?: number;
   /** KV cache length in tokens; 0 or absent: the model's, at most 4096. */
   contextLength?: number;
