@@ -144,15 +144,21 @@ export class TinyLM {
     });
     let finished = false, result, failure;
     done.then(r => { finished = true; result = r; wake?.(); }, e => { finished = true; failure = e; wake?.(); });
+    signal?.addEventListener('abort', () => wake?.(), { once: true });
     try {
+      // After an abort nothing more is yielded, even text already on its way from the worker
+      // (the worker itself stops within one token).
       for (;;) {
-        while (queue.length) yield queue.shift();
-        if (finished) break;
+        while (queue.length && !signal?.aborted) yield queue.shift();
+        if (finished || signal?.aborted) break;
         await new Promise(r => { wake = r; });
         wake = null;
       }
+      if (signal?.aborted) {
+        await done.catch(() => {});
+        throw new TinyLMError('aborted', 'Generation aborted.', { result });
+      }
       if (failure) throw failure;
-      if (signal?.aborted) throw new TinyLMError('aborted', 'Generation aborted.', { result });
       return result;
     } finally {
       this.#busy = false;
