@@ -119,7 +119,8 @@ internal static class SlmTestFiles
         if (b.Length < SlmHeader.Size)
             return b;
         long n = b.Length;
-        bool Inside(ulong offset, ulong length) => offset <= (ulong)n && length <= (ulong)n - offset;
+        // Regions inside the header are left alone, so that a hostile header field does not make the helper overwrite the header.
+        bool Inside(ulong offset, ulong length) => offset >= SlmHeader.Size && offset <= (ulong)n && length <= (ulong)n - offset;
         ulong dir = U64(b, SlmHeader.DirectoryOffsetAt);
         ulong count = U32(b, SlmHeader.TensorCountAt);
         if (tensors && count <= (ulong)n / SlmHeader.EntrySize && Inside(dir, count * SlmHeader.EntrySize))
