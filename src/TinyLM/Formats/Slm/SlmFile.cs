@@ -184,19 +184,19 @@ public sealed unsafe class SlmFile : IDisposable
         // --- sections: header < directory < tokenizer < metadata < data <= file_size
         long fileSize = header.FileSize;
         long directoryLength = (long)header.TensorCount * SlmHeader.EntrySize;
-        long directoryEnd = Section("directory", SlmHeader.DirectoryOffsetAt, header.DirectoryOffset, directoryLength, SlmHeader.Size, SlmHeader.SectionAlignment);
-        long tokenizerEnd = Section("tokenizer", SlmHeader.TokenizerOffsetAt, header.TokenizerOffset, header.TokenizerLength, directoryEnd, SlmHeader.SectionAlignment);
-        long metadataEnd = Section("metadata", SlmHeader.MetadataOffsetAt, header.MetadataOffset, header.MetadataLength, tokenizerEnd, SlmHeader.SectionAlignment);
-        Section("data", SlmHeader.DataOffsetAt, header.DataOffset, 0, metadataEnd, a);
+        long directoryEnd = Section("directory", SlmHeader.DirectoryOffsetAt, SlmHeader.TensorCountAt, header.DirectoryOffset, directoryLength, SlmHeader.Size, SlmHeader.SectionAlignment);
+        long tokenizerEnd = Section("tokenizer", SlmHeader.TokenizerOffsetAt, SlmHeader.TokenizerLengthAt, header.TokenizerOffset, header.TokenizerLength, directoryEnd, SlmHeader.SectionAlignment);
+        long metadataEnd = Section("metadata", SlmHeader.MetadataOffsetAt, SlmHeader.MetadataLengthAt, header.MetadataOffset, header.MetadataLength, tokenizerEnd, SlmHeader.SectionAlignment);
+        Section("data", SlmHeader.DataOffsetAt, SlmHeader.DataOffsetAt, header.DataOffset, 0, metadataEnd, a);
         if (header.TokenizerLength < SlmTokenizer.FixedBytes)
             Fail(AdmissionError.SectionOutOfRange, SlmHeader.TokenizerLengthAt, $"expected a tokenizer section of at least {SlmTokenizer.FixedBytes} bytes, found {header.TokenizerLength}");
         if (header.MetadataLength < 4)
             Fail(AdmissionError.SectionOutOfRange, SlmHeader.MetadataLengthAt, $"expected a metadata section of at least 4 bytes (its key count), found {header.MetadataLength}");
 
-        long Section(string name, int fieldAt, long offset, long size, long notBefore, int alignment)
+        long Section(string name, int fieldAt, int lengthAt, long offset, long size, long notBefore, int alignment)
         {
             if (size < 0 || size > fileSize)
-                Fail(AdmissionError.SectionOutOfRange, fieldAt + 8, $"expected a {name} length within the file ({fileSize} bytes), found {(ulong)size}");
+                Fail(AdmissionError.SectionOutOfRange, lengthAt, $"expected a {name} length within the file ({fileSize} bytes), found {(ulong)size}");
             if (offset < notBefore || offset > fileSize - size)
                 Fail(AdmissionError.SectionOutOfRange, fieldAt, $"expected the {name} section within [{notBefore}, {fileSize}] ({size} bytes, after the previous section), found offset {(ulong)offset}");
             if (offset % alignment != 0)
