@@ -17,7 +17,7 @@ public class SlmRoundTripTests
     {
         var data = new TheoryData<GgmlType>();
         foreach (TensorType t in ModelBudget.Candidates())
-            if (TinyShape.EmbeddingLength % t.BlockSize == 0 && TinyShape.FeedForwardLength % t.BlockSize == 0)
+            if (SmallShape.EmbeddingLength % t.BlockSize == 0 && SmallShape.FeedForwardLength % t.BlockSize == 0)
                 data.Add(t.Type);
         return data;
     }
