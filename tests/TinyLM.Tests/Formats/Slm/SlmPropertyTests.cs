@@ -29,6 +29,7 @@ public class SlmPropertyTests(ITestOutputHelper output)
         var errors = new Dictionary<AdmissionError, int>();
         int admitted = 0;
         var clock = Stopwatch.StartNew();
+        TimeSpan cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         for (int i = 0; i < Iterations; i++)
         {
             byte[] bytes = Mutate(valid, rng, out string description);
@@ -51,10 +52,12 @@ public class SlmPropertyTests(ITestOutputHelper output)
             }
         }
         clock.Stop();
-        output.WriteLine($"{Iterations} mutations in {clock.ElapsedMilliseconds} ms: {admitted} admitted; " +
+        // CPU time, not wall time: a loaded machine (shared cores) must not fail the test; the class runs alone.
+        TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
+        output.WriteLine($"{Iterations} mutations in {clock.ElapsedMilliseconds} ms ({cpu.TotalMilliseconds:0} ms CPU): {admitted} admitted; " +
             string.Join(", ", errors.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}")));
         Assert.True(errors.Count >= 15, $"only {errors.Count} distinct error states reached");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+        Assert.True(cpu < TimeSpan.FromSeconds(5), $"took {cpu.TotalSeconds:0.0} s of CPU");
     }
 
     private static byte[] Mutate(byte[] valid, XorShiftRandom rng, out string description)
