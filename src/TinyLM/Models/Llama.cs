@@ -140,7 +140,7 @@ public sealed class Llama : Model
     private readonly Layer[] _layers;
     private readonly float[]? _ropeFactors;
 
-    internal Llama(GgufFile file, bool ownsFile) : base(file, ownsFile)
+    internal Llama(IModelFile file, bool ownsFile) : base(file, ownsFile)
     {
         var t = new TensorBinder(file);
         GgufTensorInfo embd = t.Require("token_embd.weight");
