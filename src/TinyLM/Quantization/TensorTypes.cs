@@ -20,6 +20,8 @@ public static class TensorTypes
         new Q4_1(),
         new Q5_0(),
         new Q5_1(),
+        new Q8_K(),
+        new Q4_K(),
     ];
 
     private static readonly TensorType?[] s_byType = BuildIndex();
