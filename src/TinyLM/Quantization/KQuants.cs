@@ -370,6 +370,17 @@ internal static class KQuants
             scales[j] = (sbyte)(bytes[j] - 32);
     }
 
+    /// <summary>
+    /// <c>a + b</c> where, if both are NaN, the result carries <paramref name="a"/>'s payload (quieted):
+    /// what x86 <c>addss</c> gives with <paramref name="a"/> as its first operand, as the prebuilt
+    /// ggml evaluates <c>x[..] + dm</c> in the final requantization of Q2_K, Q4_K and Q5_K. The JIT
+    /// may order the operands of a commutative add either way; NaN inputs are the only case where
+    /// that shows (the payload reaches <c>nearest_int</c>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float AddFirstNaN(float a, float b) =>
+        float.IsNaN(a) ? BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) | 0x00400000) : a + b;
+
     /// <summary>ggml's <c>MAX(a, b)</c>: <c>a &gt; b ? a : b</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Max(int a, int b) => a > b ? a : b;

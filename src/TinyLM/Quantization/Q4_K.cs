@@ -149,7 +149,7 @@ public sealed unsafe class Q4_K : TensorType
                 float dm = HalfConversions.Fp16ToFp32(yb.DMin) * m;
                 for (int ii = 0; ii < 32; ++ii)
                 {
-                    int l = KQuants.NearestInt((x[32 * j + ii] + dm) / d);
+                    int l = KQuants.NearestInt(KQuants.AddFirstNaN(x[32 * j + ii], dm) / d);
                     l = KQuants.Max(0, KQuants.Min(15, l));
                     L[32 * j + ii] = (byte)l;
                 }
