@@ -8,7 +8,9 @@
 #      and records llama.cpp's greedy 64 tokens and last-prompt-position logits for each; also in
 #      IQ4_NL (blocks of 32);
 #   3. the same in the stories15M-256 shape (dim 256, 4 heads, FFN 768: rows divisible by 256) with 4
-#      and 2 KV heads, in Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, TQ1_0 and TQ2_0 (super-blocks of 256).
+#      and 2 KV heads, in Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, TQ1_0 and TQ2_0 (super-blocks of 256), with
+#      the 512-token vocabulary of stories260K (so the embedding and output matrices stay small and
+#      the tests that rebuild these models with the reference quantizers stay quick).
 # llama.cpp runs its portable x86-64 CPU backend (libggml-cpu-x64.so: no SIMD beyond SSE2, no FMA),
 # whose arithmetic TinyLM reproduces bit for bit; see docs/numerics.md.
 # Usage: tools/llamacpp/regen-model-goldens.sh [path/to/shared]   (default: ../shared beside the repo)
@@ -47,7 +49,7 @@ for kv in 4 2; do
   for type in q2_K q3_K q4_K q5_K q6_K tq1_0 tq2_0; do
     name="stories15M-256-kv$kv-$type"
     tinylm random-model --shape stories15M-256 --kv-heads "$kv" --type "$type" --seed 1 \
-      --vocab "$tmp/llama2-vocab.gguf" -o "$tmp/$name.gguf"
+      --vocab models/stories260K.gguf -o "$tmp/$name.gguf"
     (cd "$tmp" && sha256sum "$name.gguf") >> "$out/models.sha256"
     "$build/llama-reference" "$tmp/$name.gguf" "$prompt" 64 "$out/$name" --step-logits 4 --cpu-variant x64
   done
