@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="$(bash "$here/setup.sh")"
 out="$(cd "$here/../.." && pwd)/tests/TinyLM.Tests/Quantization/Goldens"
-rm -rf "$out"
+find "$out" -type f ! -name .gitattributes -delete 2>/dev/null || true  # keep .gitattributes (binary files)
 mkdir -p "$out"
 "$build/quant-golden" "$out"
 echo "wrote $(ls "$out" | wc -l) files, $(du -sh "$out" | cut -f1), to $out"
