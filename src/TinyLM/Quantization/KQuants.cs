@@ -354,7 +354,7 @@ internal static class KQuants
     /// with <c>kmask1</c>, <c>kmask2</c>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void UnpackScalesQ3K(ReadOnlySpan<byte> packed, Span<sbyte> scales)
+    public static void UnpackScalesQ3K(ReadOnlySpan<byte> packed, Span<int> scales)
     {
         const uint kmask1 = 0x03030303, kmask2 = 0x0f0f0f0f;
         uint a0 = Unsafe.ReadUnaligned<uint>(ref Unsafe.AsRef(in packed[0]));
@@ -364,10 +364,13 @@ internal static class KQuants
         uint a3 = ((a1 >> 4) & kmask2) | (((tmp >> 6) & kmask1) << 4);
         a0 = (a0 & kmask2) | (((tmp >> 0) & kmask1) << 4);
         a1 = (a1 & kmask2) | (((tmp >> 2) & kmask1) << 4);
-        Span<uint> aux = [a0, a1, a2, a3];
-        ReadOnlySpan<byte> bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(aux);
-        for (int j = 0; j < 16; j++)
-            scales[j] = (sbyte)(bytes[j] - 32);
+        for (int k = 0; k < 4; k++)
+        {
+            scales[k] = (int)((a0 >> (8 * k)) & 0xFF) - 32;
+            scales[4 + k] = (int)((a1 >> (8 * k)) & 0xFF) - 32;
+            scales[8 + k] = (int)((a2 >> (8 * k)) & 0xFF) - 32;
+            scales[12 + k] = (int)((a3 >> (8 * k)) & 0xFF) - 32;
+        }
     }
 
     /// <summary>

@@ -63,7 +63,7 @@ public sealed unsafe class Q3_K : TensorType
     {
         int nb = TensorTypeChecks.Blocks(this, destination.Length, source.Length, nameof(destination), nameof(source));
         ReadOnlySpan<BlockQ3_K> x = MemoryMarshal.Cast<byte, BlockQ3_K>(source);
-        Span<sbyte> scales = stackalloc sbyte[16];
+        Span<int> scales = stackalloc int[16];
         int y = 0;
         for (int i = 0; i < nb; i++)
         {
@@ -189,7 +189,7 @@ public sealed unsafe class Q3_K : TensorType
         Span<short> aux16 = stackalloc short[8];
         Span<float> sums = stackalloc float[8];
         Span<int> aux32 = stackalloc int[8];
-        Span<sbyte> scales = stackalloc sbyte[16];
+        Span<int> scales = stackalloc int[16];
         sums.Clear();
         float sumf = 0;
         for (int i = 0; i < nb; ++i)
@@ -240,69 +240,62 @@ public sealed unsafe class Q3_K : TensorType
     }
 
     /// <summary>AVX2 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
-    {
-        ref BlockQ3_K x = ref Unsafe.As<byte, BlockQ3_K>(ref MemoryMarshal.GetReference(weights));
-        ref BlockQ8_K y = ref Unsafe.As<byte, BlockQ8_K>(ref MemoryMarshal.GetReference(activations));
-        Span<sbyte> aux8 = stackalloc sbyte[QK];
-        Span<int> scales = stackalloc int[16];
-        Span<sbyte> packed = stackalloc sbyte[16];
-        Vector256<float> sums = Vector256<float>.Zero;
-        for (int i = 0; i < nb; i++)
-        {
-            ref BlockQ3_K xb = ref Unsafe.Add(ref x, i);
-            ref BlockQ8_K yb = ref Unsafe.Add(ref y, i);
-            Unpack(ref xb, aux8, scales, packed);
-            Vector256<int> aux32 = KQuantDot.ClassSums16Avx2(ref yb.Qs[0], ref MemoryMarshal.GetReference(aux8), scales);
-            sums = KQuantDot.Accumulate(sums, HalfConversions.Fp16ToFp32(xb.D) * yb.D, aux32);
-        }
-        return KQuantDot.AddLanes(0, sums);
-    }
+    internal static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) =>
+        KQuantDot.DotAvx2<LaneBlocks>(weights, activations, nb);
 
     /// <summary>Vector128 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
+    internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) =>
+        KQuantDot.DotVector128<LaneBlocks>(weights, activations, nb);
+
+    /// <inheritdoc/>
+    /// <remarks>With AVX2, each weight block is unpacked once for up to 64 activation rows, each with its
+    /// own accumulators taking exactly <see cref="Dot"/>'s float steps; every output equals
+    /// <see cref="Dot"/> of its row pair.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A count or index is negative, <paramref name="cols"/>
+    /// is not a multiple of 256, or <paramref name="outputStride"/> is below <c>rowStart + rowCount</c>.</exception>
+    /// <exception cref="ArgumentException">The weights, activations or output are too short.</exception>
+    public override void MatMul(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int cols,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
     {
-        ref BlockQ3_K x = ref Unsafe.As<byte, BlockQ3_K>(ref MemoryMarshal.GetReference(weights));
-        ref BlockQ8_K y = ref Unsafe.As<byte, BlockQ8_K>(ref MemoryMarshal.GetReference(activations));
-        Span<sbyte> aux8 = stackalloc sbyte[QK];
-        Span<int> scales = stackalloc int[16];
-        Span<sbyte> packed = stackalloc sbyte[16];
-        Vector128<float> sumsLo = Vector128<float>.Zero, sumsHi = Vector128<float>.Zero;
-        for (int i = 0; i < nb; i++)
-        {
-            ref BlockQ3_K xb = ref Unsafe.Add(ref x, i);
-            ref BlockQ8_K yb = ref Unsafe.Add(ref y, i);
-            Unpack(ref xb, aux8, scales, packed);
-            KQuantDot.ClassSums16(ref yb.Qs[0], ref MemoryMarshal.GetReference(aux8), scales, out Vector128<int> lo, out Vector128<int> hi);
-            Vector128<float> d = Vector128.Create(HalfConversions.Fp16ToFp32(xb.D) * yb.D);
-            sumsLo += d * Vector128.ConvertToSingle(lo);
-            sumsHi += d * Vector128.ConvertToSingle(hi);
-        }
-        return KQuantDot.AddLanes(0, sumsLo, sumsHi);
+        int nb = TensorTypeChecks.MatMulBlocks(this, weights.Length, rowStart, rowCount, cols, activations.Length, tokens, output.Length, outputStride, Q8Bytes);
+        if (Avx2.IsSupported)
+            KQuantDot.MatMulAvx2<LaneBlocks>(weights, rowStart, rowCount, nb, activations, tokens, output, outputStride);
+        else
+            base.MatMul(weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
     }
 
-    /// <summary>The 256 quants minus 4 as bytes in element order (the reference's <c>aux8</c>), and the 16 scales minus 32.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Unpack(ref BlockQ3_K xb, Span<sbyte> aux8, Span<int> scales, Span<sbyte> packed)
+    /// <summary>How a Q3_K block feeds the lane sums of <see cref="KQuantDot"/>: quants minus 4, scales minus 32.</summary>
+    internal readonly struct LaneBlocks : KQuantDot.ILaneBlocks
     {
-        ref byte a = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(aux8));
-        Vector128<byte> h0 = Vector128.LoadUnsafe(ref xb.HMask[0]), h1 = Vector128.LoadUnsafe(ref xb.HMask[16]);
-        Vector128<byte> four = Vector128.Create((byte)4);
-        for (int half = 0; half < 2; half++)
+        /// <inheritdoc/>
+        public static int BlockBytes => Bytes;
+        /// <inheritdoc/>
+        public static bool Groups32 => false;
+        /// <inheritdoc/>
+        public static bool HasMins => false;
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Unpack(ref byte block, Span<sbyte> aux8, Span<int> scales, Span<int> mins, out float d, out float dmin)
         {
-            Vector128<byte> q0 = Vector128.LoadUnsafe(ref xb.Qs[32 * half]), q1 = Vector128.LoadUnsafe(ref xb.Qs[32 * half + 16]);
-            for (int k = 0; k < 4; k++)
+            ref BlockQ3_K xb = ref Unsafe.As<byte, BlockQ3_K>(ref block);
+            ref byte a = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(aux8));
+            Vector128<byte> h0 = Vector128.LoadUnsafe(ref xb.HMask[0]), h1 = Vector128.LoadUnsafe(ref xb.HMask[16]);
+            Vector128<byte> four = Vector128.Create((byte)4);
+            for (int half = 0; half < 2; half++)
             {
-                int bit = 4 * half + k;
-                nuint o = (nuint)(128 * half + 32 * k);
-                (KQuantDot.Bits(q0, 2 * k, 3) - (four & ~(KQuantDot.Bits(h0, bit, 1) << 2))).StoreUnsafe(ref a, o);
-                (KQuantDot.Bits(q1, 2 * k, 3) - (four & ~(KQuantDot.Bits(h1, bit, 1) << 2))).StoreUnsafe(ref a, o + 16);
+                Vector128<byte> q0 = Vector128.LoadUnsafe(ref xb.Qs[32 * half]), q1 = Vector128.LoadUnsafe(ref xb.Qs[32 * half + 16]);
+                for (int k = 0; k < 4; k++)
+                {
+                    int bit = 4 * half + k;
+                    nuint o = (nuint)(128 * half + 32 * k);
+                    (KQuantDot.Bits(q0, 2 * k, 3) - (four & ~(KQuantDot.Bits(h0, bit, 1) << 2))).StoreUnsafe(ref a, o);
+                    (KQuantDot.Bits(q1, 2 * k, 3) - (four & ~(KQuantDot.Bits(h1, bit, 1) << 2))).StoreUnsafe(ref a, o + 16);
+                }
             }
+            KQuants.UnpackScalesQ3K(MemoryMarshal.CreateReadOnlySpan(ref xb.Scales[0], 12), scales);
+            d = HalfConversions.Fp16ToFp32(xb.D);
+            dmin = 0;
         }
-        KQuants.UnpackScalesQ3K(MemoryMarshal.CreateReadOnlySpan(ref xb.Scales[0], 12), packed);
-        for (int j = 0; j < 16; j++)
-            scales[j] = packed[j];
     }
 }

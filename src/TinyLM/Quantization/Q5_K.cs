@@ -255,84 +255,64 @@ public sealed unsafe class Q5_K : TensorType
     }
 
     /// <summary>AVX2 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
-    {
-        ref BlockQ5_K x = ref Unsafe.As<byte, BlockQ5_K>(ref MemoryMarshal.GetReference(weights));
-        ref BlockQ8_K y = ref Unsafe.As<byte, BlockQ8_K>(ref MemoryMarshal.GetReference(activations));
-        Span<sbyte> aux8 = stackalloc sbyte[QK];
-        Span<byte> utmp = stackalloc byte[16];
-        Span<int> scales = stackalloc int[8];
-        Vector256<float> sums = Vector256<float>.Zero;
-        float sumf = 0;
-        for (int i = 0; i < nb; i++)
-        {
-            ref BlockQ5_K xb = ref Unsafe.Add(ref x, i);
-            ref BlockQ8_K yb = ref Unsafe.Add(ref y, i);
-            Unpack(ref xb, aux8);
-            int sumi = ScalesAndMinSum(ref xb, ref yb, utmp, scales);
-            Vector256<int> aux32 = KQuantDot.ClassSums32Avx2(ref yb.Qs[0], ref MemoryMarshal.GetReference(aux8), scales);
-            sums = KQuantDot.Accumulate(sums, HalfConversions.Fp16ToFp32(xb.D) * yb.D, aux32);
-            float dmin = HalfConversions.Fp16ToFp32(xb.DMin) * yb.D;
-            sumf -= dmin * sumi;
-        }
-        return KQuantDot.AddLanes(sumf, sums);
-    }
+    internal static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) =>
+        KQuantDot.DotAvx2<LaneBlocks>(weights, activations, nb);
 
     /// <summary>Vector128 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
+    internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) =>
+        KQuantDot.DotVector128<LaneBlocks>(weights, activations, nb);
+
+    /// <inheritdoc/>
+    /// <remarks>With AVX2, each weight block is unpacked once for up to 64 activation rows, each with its
+    /// own accumulators taking exactly <see cref="Dot"/>'s float steps; every output equals
+    /// <see cref="Dot"/> of its row pair.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A count or index is negative, <paramref name="cols"/>
+    /// is not a multiple of 256, or <paramref name="outputStride"/> is below <c>rowStart + rowCount</c>.</exception>
+    /// <exception cref="ArgumentException">The weights, activations or output are too short.</exception>
+    public override void MatMul(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int cols,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
     {
-        ref BlockQ5_K x = ref Unsafe.As<byte, BlockQ5_K>(ref MemoryMarshal.GetReference(weights));
-        ref BlockQ8_K y = ref Unsafe.As<byte, BlockQ8_K>(ref MemoryMarshal.GetReference(activations));
-        Span<sbyte> aux8 = stackalloc sbyte[QK];
-        Span<byte> utmp = stackalloc byte[16];
-        Span<int> scales = stackalloc int[8];
-        Vector128<float> sumsLo = Vector128<float>.Zero, sumsHi = Vector128<float>.Zero;
-        float sumf = 0;
-        for (int i = 0; i < nb; i++)
-        {
-            ref BlockQ5_K xb = ref Unsafe.Add(ref x, i);
-            ref BlockQ8_K yb = ref Unsafe.Add(ref y, i);
-            Unpack(ref xb, aux8);
-            int sumi = ScalesAndMinSum(ref xb, ref yb, utmp, scales);
-            KQuantDot.ClassSums32(ref yb.Qs[0], ref MemoryMarshal.GetReference(aux8), scales, out Vector128<int> lo, out Vector128<int> hi);
-            Vector128<float> d = Vector128.Create(HalfConversions.Fp16ToFp32(xb.D) * yb.D);
-            sumsLo += d * Vector128.ConvertToSingle(lo);
-            sumsHi += d * Vector128.ConvertToSingle(hi);
-            float dmin = HalfConversions.Fp16ToFp32(xb.DMin) * yb.D;
-            sumf -= dmin * sumi;
-        }
-        return KQuantDot.AddLanes(sumf, sumsLo, sumsHi);
+        int nb = TensorTypeChecks.MatMulBlocks(this, weights.Length, rowStart, rowCount, cols, activations.Length, tokens, output.Length, outputStride, Q8Bytes);
+        if (Avx2.IsSupported)
+            KQuantDot.MatMulAvx2<LaneBlocks>(weights, rowStart, rowCount, nb, activations, tokens, output, outputStride);
+        else
+            base.MatMul(weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
     }
 
-    /// <summary>The 256 5-bit quants as bytes, in element order (the reference's <c>aux8</c>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Unpack(ref BlockQ5_K xb, Span<sbyte> aux8)
+    /// <summary>How a Q5_K block feeds the lane sums of <see cref="KQuantDot"/>.</summary>
+    internal readonly struct LaneBlocks : KQuantDot.ILaneBlocks
     {
-        ref byte a = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(aux8));
-        Vector128<byte> h0 = Vector128.LoadUnsafe(ref xb.Qh[0]), h1 = Vector128.LoadUnsafe(ref xb.Qh[16]);
-        for (int j = 0; j < 4; j++)
-        {
-            Vector128<byte> v0 = Vector128.LoadUnsafe(ref xb.Qs[32 * j]), v1 = Vector128.LoadUnsafe(ref xb.Qs[32 * j + 16]);
-            (KQuantDot.Bits(v0, 0, 0xF) | (KQuantDot.Bits(h0, 2 * j, 1) << 4)).StoreUnsafe(ref a, (nuint)(64 * j));
-            (KQuantDot.Bits(v1, 0, 0xF) | (KQuantDot.Bits(h1, 2 * j, 1) << 4)).StoreUnsafe(ref a, (nuint)(64 * j + 16));
-            (KQuantDot.Bits(v0, 4, 0xF) | (KQuantDot.Bits(h0, 2 * j + 1, 1) << 4)).StoreUnsafe(ref a, (nuint)(64 * j + 32));
-            (KQuantDot.Bits(v1, 4, 0xF) | (KQuantDot.Bits(h1, 2 * j + 1, 1) << 4)).StoreUnsafe(ref a, (nuint)(64 * j + 48));
-        }
-    }
+        /// <inheritdoc/>
+        public static int BlockBytes => Bytes;
+        /// <inheritdoc/>
+        public static bool Groups32 => true;
+        /// <inheritdoc/>
+        public static bool HasMins => true;
 
-    /// <summary>Fills <paramref name="scales"/> with the eight sub-block scales and returns <c>Σ bsums[j]·mins[j/2]</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int ScalesAndMinSum(ref BlockQ5_K xb, ref BlockQ8_K yb, Span<byte> utmp, Span<int> scales)
-    {
-        KQuants.UnpackScalesMinsK4(MemoryMarshal.CreateReadOnlySpan(ref xb.Scales[0], KQuants.KScaleSize), utmp);
-        int sumi = 0;
-        for (int j = 0; j < 8; j++)
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Unpack(ref byte block, Span<sbyte> aux8, Span<int> scales, Span<int> mins, out float d, out float dmin)
         {
-            scales[j] = utmp[j];
-            sumi += (yb.BSums[2 * j] + yb.BSums[2 * j + 1]) * utmp[8 + j];
+            ref BlockQ5_K xb = ref Unsafe.As<byte, BlockQ5_K>(ref block);
+            ref byte a = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(aux8));
+            Vector128<byte> h0 = Vector128.LoadUnsafe(ref xb.Qh[0]), h1 = Vector128.LoadUnsafe(ref xb.Qh[16]);
+            for (int j = 0; j < 4; j++)
+            {
+                Vector128<byte> v0 = Vector128.LoadUnsafe(ref xb.Qs[32 * j]), v1 = Vector128.LoadUnsafe(ref xb.Qs[32 * j + 16]);
+                (KQuantDot.Bits(v0, 0, 0xF) | (KQuantDot.Bits(h0, 2 * j, 1) << 4)).StoreUnsafe(ref a, (nuint)(64 * j));
+                (KQuantDot.Bits(v1, 0, 0xF) | (KQuantDot.Bits(h1, 2 * j, 1) << 4)).StoreUnsafe(ref a, (nuint)(64 * j + 16));
+                (KQuantDot.Bits(v0, 4, 0xF) | (KQuantDot.Bits(h0, 2 * j + 1, 1) << 4)).StoreUnsafe(ref a, (nuint)(64 * j + 32));
+                (KQuantDot.Bits(v1, 4, 0xF) | (KQuantDot.Bits(h1, 2 * j + 1, 1) << 4)).StoreUnsafe(ref a, (nuint)(64 * j + 48));
+            }
+            ReadOnlySpan<byte> packed = MemoryMarshal.CreateReadOnlySpan(ref xb.Scales[0], KQuants.KScaleSize);
+            for (int j = 0; j < 8; j++)
+            {
+                KQuants.GetScaleMinK4(j, packed, out byte sc, out byte m);
+                scales[j] = sc;
+                mins[j] = m;
+            }
+            d = HalfConversions.Fp16ToFp32(xb.D);
+            dmin = HalfConversions.Fp16ToFp32(xb.DMin);
         }
-        return sumi;
     }
 }

@@ -227,66 +227,63 @@ public sealed unsafe class Q6_K : TensorType
     }
 
     /// <summary>AVX2 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
-    {
-        ref BlockQ6_K x = ref Unsafe.As<byte, BlockQ6_K>(ref MemoryMarshal.GetReference(weights));
-        ref BlockQ8_K y = ref Unsafe.As<byte, BlockQ8_K>(ref MemoryMarshal.GetReference(activations));
-        Span<sbyte> aux8 = stackalloc sbyte[QK];
-        Span<int> scales = stackalloc int[16];
-        Vector256<float> sums = Vector256<float>.Zero;
-        for (int i = 0; i < nb; i++)
-        {
-            ref BlockQ6_K xb = ref Unsafe.Add(ref x, i);
-            ref BlockQ8_K yb = ref Unsafe.Add(ref y, i);
-            Unpack(ref xb, aux8, scales);
-            Vector256<int> aux32 = KQuantDot.ClassSums16Avx2(ref yb.Qs[0], ref MemoryMarshal.GetReference(aux8), scales);
-            sums = KQuantDot.Accumulate(sums, HalfConversions.Fp16ToFp32(xb.D) * yb.D, aux32);
-        }
-        return KQuantDot.AddLanes(0, sums);
-    }
+    internal static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) =>
+        KQuantDot.DotAvx2<LaneBlocks>(weights, activations, nb);
 
     /// <summary>Vector128 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)
+    internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) =>
+        KQuantDot.DotVector128<LaneBlocks>(weights, activations, nb);
+
+    /// <inheritdoc/>
+    /// <remarks>With AVX2, each weight block is unpacked once for up to 64 activation rows, each with its
+    /// own accumulators taking exactly <see cref="Dot"/>'s float steps; every output equals
+    /// <see cref="Dot"/> of its row pair.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A count or index is negative, <paramref name="cols"/>
+    /// is not a multiple of 256, or <paramref name="outputStride"/> is below <c>rowStart + rowCount</c>.</exception>
+    /// <exception cref="ArgumentException">The weights, activations or output are too short.</exception>
+    public override void MatMul(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int cols,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
     {
-        ref BlockQ6_K x = ref Unsafe.As<byte, BlockQ6_K>(ref MemoryMarshal.GetReference(weights));
-        ref BlockQ8_K y = ref Unsafe.As<byte, BlockQ8_K>(ref MemoryMarshal.GetReference(activations));
-        Span<sbyte> aux8 = stackalloc sbyte[QK];
-        Span<int> scales = stackalloc int[16];
-        Vector128<float> sumsLo = Vector128<float>.Zero, sumsHi = Vector128<float>.Zero;
-        for (int i = 0; i < nb; i++)
-        {
-            ref BlockQ6_K xb = ref Unsafe.Add(ref x, i);
-            ref BlockQ8_K yb = ref Unsafe.Add(ref y, i);
-            Unpack(ref xb, aux8, scales);
-            KQuantDot.ClassSums16(ref yb.Qs[0], ref MemoryMarshal.GetReference(aux8), scales, out Vector128<int> lo, out Vector128<int> hi);
-            Vector128<float> d = Vector128.Create(HalfConversions.Fp16ToFp32(xb.D) * yb.D);
-            sumsLo += d * Vector128.ConvertToSingle(lo);
-            sumsHi += d * Vector128.ConvertToSingle(hi);
-        }
-        return KQuantDot.AddLanes(0, sumsLo, sumsHi);
+        int nb = TensorTypeChecks.MatMulBlocks(this, weights.Length, rowStart, rowCount, cols, activations.Length, tokens, output.Length, outputStride, Q8Bytes);
+        if (Avx2.IsSupported)
+            KQuantDot.MatMulAvx2<LaneBlocks>(weights, rowStart, rowCount, nb, activations, tokens, output, outputStride);
+        else
+            base.MatMul(weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
     }
 
-    /// <summary>The 256 quants minus 32 as bytes in element order (the reference's <c>aux8</c>), and the 16 group scales.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Unpack(ref BlockQ6_K xb, Span<sbyte> aux8, Span<int> scales)
+    /// <summary>How a Q6_K block feeds the lane sums of <see cref="KQuantDot"/>: quants minus 32, int8 scales.</summary>
+    internal readonly struct LaneBlocks : KQuantDot.ILaneBlocks
     {
-        ref byte a = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(aux8));
-        Vector128<byte> offset = Vector128.Create((byte)32);
-        for (int half = 0; half < 2; half++)
-            for (int c = 0; c < 32; c += 16)
-            {
-                Vector128<byte> l0 = Vector128.LoadUnsafe(ref xb.Ql[64 * half + c]);
-                Vector128<byte> l1 = Vector128.LoadUnsafe(ref xb.Ql[64 * half + 32 + c]);
-                Vector128<byte> h = Vector128.LoadUnsafe(ref xb.Qh[32 * half + c]);
-                nuint o = (nuint)(128 * half + c);
-                ((KQuantDot.Bits(l0, 0, 0xF) | (KQuantDot.Bits(h, 0, 3) << 4)) - offset).StoreUnsafe(ref a, o);
-                ((KQuantDot.Bits(l1, 0, 0xF) | (KQuantDot.Bits(h, 2, 3) << 4)) - offset).StoreUnsafe(ref a, o + 32);
-                ((KQuantDot.Bits(l0, 4, 0xF) | (KQuantDot.Bits(h, 4, 3) << 4)) - offset).StoreUnsafe(ref a, o + 64);
-                ((KQuantDot.Bits(l1, 4, 0xF) | (KQuantDot.Bits(h, 6, 3) << 4)) - offset).StoreUnsafe(ref a, o + 96);
-            }
-        for (int j = 0; j < 16; j++)
-            scales[j] = xb.Scales[j];
+        /// <inheritdoc/>
+        public static int BlockBytes => Bytes;
+        /// <inheritdoc/>
+        public static bool Groups32 => false;
+        /// <inheritdoc/>
+        public static bool HasMins => false;
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Unpack(ref byte block, Span<sbyte> aux8, Span<int> scales, Span<int> mins, out float d, out float dmin)
+        {
+            ref BlockQ6_K xb = ref Unsafe.As<byte, BlockQ6_K>(ref block);
+            ref byte a = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetReference(aux8));
+            Vector128<byte> offset = Vector128.Create((byte)32);
+            for (int half = 0; half < 2; half++)
+                for (int c = 0; c < 32; c += 16)
+                {
+                    Vector128<byte> l0 = Vector128.LoadUnsafe(ref xb.Ql[64 * half + c]);
+                    Vector128<byte> l1 = Vector128.LoadUnsafe(ref xb.Ql[64 * half + 32 + c]);
+                    Vector128<byte> h = Vector128.LoadUnsafe(ref xb.Qh[32 * half + c]);
+                    nuint o = (nuint)(128 * half + c);
+                    ((KQuantDot.Bits(l0, 0, 0xF) | (KQuantDot.Bits(h, 0, 3) << 4)) - offset).StoreUnsafe(ref a, o);
+                    ((KQuantDot.Bits(l1, 0, 0xF) | (KQuantDot.Bits(h, 2, 3) << 4)) - offset).StoreUnsafe(ref a, o + 32);
+                    ((KQuantDot.Bits(l0, 4, 0xF) | (KQuantDot.Bits(h, 4, 3) << 4)) - offset).StoreUnsafe(ref a, o + 64);
+                    ((KQuantDot.Bits(l1, 4, 0xF) | (KQuantDot.Bits(h, 6, 3) << 4)) - offset).StoreUnsafe(ref a, o + 96);
+                }
+            for (int j = 0; j < 16; j++)
+                scales[j] = xb.Scales[j];
+            d = HalfConversions.Fp16ToFp32(xb.D);
+            dmin = 0;
+        }
     }
 }
