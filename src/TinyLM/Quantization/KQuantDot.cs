@@ -11,7 +11,9 @@ namespace TinyLM.Quantization;
 /// those dots keep eight int32 lanes <c>aux32[l]</c>, lane l summing <c>scale · q8[e] · a[e]</c> over
 /// the elements e ≡ l (mod 8), and convert each lane to float on its own
 /// (<c>sums[l] += d · aux32[l]</c>). The kernels here return exactly those eight lanes: integer
-/// sums are exact in any order, so the float steps that follow are the reference's.
+/// sums are exact in any order, so the float steps that follow are the reference's. On top of them,
+/// <see cref="DotAvx2{T}"/>, <see cref="DotVector128{T}"/> and <see cref="MatMulAvx2{T}"/> run the
+/// reference's float steps for any type described by <see cref="ILaneBlocks"/>.
 /// </summary>
 /// <remarks>
 /// Bounds that keep the int16 steps exact: |q8| ≤ 128 and |a| ≤ 32 (Q6_K), so a product is at most
