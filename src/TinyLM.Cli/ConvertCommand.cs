@@ -23,7 +23,7 @@ internal static class ConvertCommand
         var outputArg = new Argument<string?>("output") { Description = "Output file: .slm for an .slm file, otherwise GGUF.", Arity = ArgumentArity.ZeroOrOne };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Vocabulary of a checkpoint: llama2.c tokenizer.bin or SentencePiece tokenizer.model." };
         var output = new Option<string?>("--output", "-o") { Description = "Output file (instead of the second argument)." };
-        var type = new Option<string>("--type") { Description = "Type of a checkpoint's weight matrices: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1.", DefaultValueFactory = _ => "f32" };
+        var type = new Option<string>("--type") { Description = "Type of a checkpoint's weight matrices: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, q5_K, q6_K, tq1_0, tq2_0, iq4_nl (rows that do not divide into the type's blocks stay f32).", DefaultValueFactory = _ => "f32" };
         var name = new Option<string?>("--name") { Description = "general.name of a checkpoint (default: the input file name)." };
         var budget = new Option<string?>("--budget")
         {
@@ -49,7 +49,7 @@ internal static class ConvertCommand
             string summary;
             if (tokPath is not null)
             {
-                if (!TensorTypes.TryParse(parse.GetValue(type)!, out TensorType? matrixType) || matrixType.Type == GgmlType.Q8_1)
+                if (!TensorTypes.TryParse(parse.GetValue(type)!, out TensorType? matrixType) || matrixType.Type is GgmlType.Q8_1 or GgmlType.Q8_K)
                     throw new ArgumentException($"Unknown --type '{parse.GetValue(type)}'.");
                 using Llama2cCheckpoint ckpt = Llama2cCheckpoint.Open(inPath);
                 Vocabulary vocab = ReadVocabulary(tokPath, ckpt.VocabSize);
