@@ -162,7 +162,7 @@ public abstract class Model : IDisposable
     public InferenceSession CreateSession(SessionOptions? options = null) => new(this, options ?? new SessionOptions());
 
     /// <summary>Allocates the per-session state: KV cache for <paramref name="contextLength"/> positions, batch scratch.</summary>
-    internal abstract ModelState CreateState(int contextLength, int batchSize, WorkerPool pool);
+    internal abstract ModelState CreateState(int contextLength, int batchSize, WorkerPool pool, ComputeKernels kernels);
 
     /// <summary>
     /// Runs the transformer over <paramref name="tokens"/> at positions
