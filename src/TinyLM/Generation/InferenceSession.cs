@@ -25,7 +25,7 @@ public sealed class InferenceSession : IDisposable
     private readonly ModelState _state;
     private readonly WorkerPool _pool;
     private readonly float[] _logits;
-    private readonly List<int> _tokens = [];
+    private readonly List<int> _tokens;
     private int _evaluated;
     private bool _busy;
 
@@ -36,6 +36,7 @@ public sealed class InferenceSession : IDisposable
         int context = options.ContextLength == 0 ? Math.Min(model.ContextLength, 4096) : options.ContextLength;
         int threads = options.Threads == 0 ? Math.Min(Environment.ProcessorCount, 8) : options.Threads;
         _pool = new WorkerPool(threads);
+        _tokens = new List<int>(context); // never grows: decoding allocates nothing
         _state = model.CreateState(context, Math.Min(options.BatchSize, context), _pool, options.Kernels ?? ComputeKernels.Managed);
         Kernels = options.Kernels ?? ComputeKernels.Managed;
         _logits = new float[model.VocabularySize];

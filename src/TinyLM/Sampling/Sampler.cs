@@ -20,9 +20,9 @@ public sealed class Sampler
     private readonly int[] _ids;
     private readonly float[] _logits;
     private readonly float[] _probabilities;
-    private readonly Dictionary<int, int> _counts = [];
+    private readonly int[] _counts;   // [vocabularySize] occurrences in the penalty window; zero between calls
+    private readonly int[] _seen;     // distinct tokens of the window, in first-seen order
     private readonly Comparison<int> _byLogit;
-    private readonly IComparer<int> _comparer;
 
     /// <summary>Creates a sampler for a vocabulary of <paramref name="vocabularySize"/> tokens.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Invalid options or size.</exception>
@@ -36,12 +36,13 @@ public sealed class Sampler
         _ids = new int[vocabularySize];
         _logits = new float[vocabularySize];
         _probabilities = new float[vocabularySize];
+        _counts = new int[vocabularySize];
+        _seen = new int[vocabularySize];
         _byLogit = (a, b) =>
         {
             int c = _logits[b].CompareTo(_logits[a]);
             return c != 0 ? c : a.CompareTo(b);
         };
-        _comparer = Comparer<int>.Create(_byLogit);
     }
 
     /// <summary>The options.</summary>
@@ -125,12 +126,14 @@ public sealed class Sampler
         if (o.RepeatLastN == 0 || (o.RepeatPenalty == 1f && o.FrequencyPenalty == 0f && o.PresencePenalty == 0f))
             return;
         int window = o.RepeatLastN < 0 ? history.Length : Math.Min(o.RepeatLastN, history.Length);
-        _counts.Clear();
+        int distinct = 0;
         foreach (int t in history[^window..])
-            if ((uint)t < (uint)_logits.Length)
-                _counts[t] = _counts.GetValueOrDefault(t) + 1;
-        foreach ((int t, int c) in _counts)
+            if ((uint)t < (uint)_logits.Length && _counts[t]++ == 0)
+                _seen[distinct++] = t;
+        foreach (int t in _seen.AsSpan(0, distinct))
         {
+            int c = _counts[t];
+            _counts[t] = 0;
             float l = _logits[t];
             l = l <= 0f ? l * o.RepeatPenalty : l / o.RepeatPenalty;
             _logits[t] = l - c * o.FrequencyPenalty - o.PresencePenalty;
@@ -142,7 +145,7 @@ public sealed class Sampler
         int n = _ids.Length;
         if (k >= n)
         {
-            Array.Sort(_ids, _comparer);
+            _ids.AsSpan().Sort(_byLogit);
             return;
         }
         // Selection of the k best by a min-heap on the comparison order, then a sort of those k.
@@ -156,7 +159,8 @@ public sealed class Sampler
                 SiftDown(0, k);
             }
         }
-        Array.Sort(_ids, 0, k, _comparer);
+        // Span.Sort with the cached Comparison allocates nothing (Array.Sort with an IComparer wraps it in a new delegate per call).
+        _ids.AsSpan(0, k).Sort(_byLogit);
     }
 
     // Heap whose root is the worst (last in order) of the kept candidates.
