@@ -96,11 +96,8 @@ public class ComputeKernels
     }
 
     /// <summary>
-    /// Causal attention for query heads <c>[headStart, headEnd)</c> of a batch, as llama.cpp's graph
-    /// without flash attention: per head h and token t at position p = start + t,
-    /// <c>scores[j] = GgmlFloat.Dot(q, K[j]) · scale</c> for j ≤ p, <see cref="Softmax"/>, then each
-    /// output channel <c>Σ_j V[j]·p[j]</c> accumulated in double, j ascending. Query head h reads KV
-    /// head <c>h / (heads / kvHeads)</c> (grouped-query attention).
+    /// Causal attention for query heads <c>[headStart, headEnd)</c> of a batch: see
+    /// <see cref="Kernels.Attention.Apply"/> (llama.cpp's graph without flash attention, grouped-query heads).
     /// </summary>
     /// <param name="q">[tokens, heads · headDim] queries (after RoPE).</param>
     /// <param name="keys">K cache [context, kvHeads · headDim].</param>
@@ -112,37 +109,8 @@ public class ComputeKernels
     /// <param name="headStart">First head to compute.</param>
     /// <param name="headEnd">One past the last head.</param>
     public virtual void Attention(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
-        Span<float> scores, Span<double> accumulators, in AttentionShape shape, int headStart, int headEnd)
-    {
-        int headDim = shape.HeadDim, kvDim = shape.KVHeads * headDim, qDim = shape.Heads * headDim;
-        int group = shape.Heads / shape.KVHeads, context = shape.ContextLength;
-        for (int h = headStart; h < headEnd; h++)
-        {
-            int kvOffset = h / group * headDim;
-            Span<float> row = scores.Slice(h * context, context);
-            Span<double> acc = accumulators.Slice(h * headDim, headDim);
-            for (int t = 0; t < shape.Tokens; t++)
-            {
-                int pos = shape.Start + t;
-                ReadOnlySpan<float> qh = q.Slice(t * qDim + h * headDim, headDim);
-                for (int j = 0; j <= pos; j++)
-                    row[j] = GgmlFloat.Dot(qh, keys.Slice(j * kvDim + kvOffset, headDim)) * shape.Scale;
-                Span<float> p = row[..(pos + 1)];
-                Softmax.Apply(p);
-                acc.Clear();
-                for (int j = 0; j <= pos; j++)
-                {
-                    ReadOnlySpan<float> v = values.Slice(j * kvDim + kvOffset, headDim);
-                    float pj = p[j];
-                    for (int d = 0; d < acc.Length; d++)
-                        acc[d] += v[d] * pj;
-                }
-                Span<float> o = output.Slice(t * qDim + h * headDim, headDim);
-                for (int d = 0; d < o.Length; d++)
-                    o[d] = (float)acc[d];
-            }
-        }
-    }
+        Span<float> scores, Span<double> accumulators, in AttentionShape shape, int headStart, int headEnd) =>
+        Kernels.Attention.Apply(q, keys, values, output, scores, accumulators, shape, headStart, headEnd);
 }
 
 /// <summary>Dimensions of one attention call.</summary>
