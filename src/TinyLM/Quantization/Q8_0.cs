@@ -249,46 +249,88 @@ public sealed unsafe class Q8_0 : TensorType
     }
 
     /// <summary>AVX2 form of <see cref="MatMul"/> over checked operands with <paramref name="nb"/> blocks per row.</summary>
+    /// <remarks>
+    /// Tiles of two weight rows × four tokens: each activation block is loaded once per tile, the
+    /// activation scales are converted from FP16 once per call, and the integer block sums use the
+    /// sign trick of llama.cpp's AVX2 kernels (<c>|x|</c> unsigned times <c>sign(x)·y</c> with
+    /// <c>vpmaddubsw</c>), exact because activations from <see cref="Quantize"/> lie in [−127, 127]
+    /// (pairs stay within ±2·128·127). Each output's float sum still runs over blocks in order, so
+    /// results equal <see cref="Dot"/>.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void MatMulAvx2(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int nb,
         ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
     {
+        const int MaxScales = 4096;
+        if (tokens * nb > MaxScales && tokens > 4)
+        {
+            // Keep the scale table on the stack: split the tokens into groups of four.
+            int group = Math.Max(4, MaxScales / nb / 4 * 4);
+            for (int t0 = 0; t0 < tokens; t0 += group)
+            {
+                int n = Math.Min(group, tokens - t0);
+                MatMulAvx2(weights, rowStart, rowCount, nb, activations.Slice(t0 * nb * Bytes, n * nb * Bytes), n,
+                    output[(t0 * outputStride)..], outputStride);
+            }
+            return;
+        }
         ref BlockQ8_0 w = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(weights));
         ref BlockQ8_0 a = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(activations));
-        int rowBytes = nb * Bytes;
-        for (int r = rowStart; r < rowStart + rowCount; r++)
+        int rowBytes = nb * Bytes, tiled = tokens & ~3;
+        // dy[ib, t], four tokens' scales side by side for each block.
+        Span<float> dy = stackalloc float[tiled == 0 ? 4 : tiled * nb];
+        for (int t = 0; t < tiled; t++)
+            for (int ib = 0; ib < nb; ib++)
+                dy[(t >> 2) * nb * 4 + ib * 4 + (t & 3)] = HalfConversions.Fp16ToFp32(Unsafe.Add(ref a, t * nb + ib).D);
+        ref float dy0 = ref MemoryMarshal.GetReference(dy);
+
+        int r = rowStart, end = rowStart + rowCount;
+        for (; r + 2 <= end; r += 2)
         {
-            ref BlockQ8_0 x = ref Unsafe.Add(ref w, r * nb);
-            int t = 0;
-            for (; t + 4 <= tokens; t += 4)
+            ref BlockQ8_0 x0 = ref Unsafe.Add(ref w, r * nb), x1 = ref Unsafe.Add(ref x0, nb);
+            for (int t = 0; t < tiled; t += 4)
             {
                 ref BlockQ8_0 y0 = ref Unsafe.Add(ref a, t * nb), y1 = ref Unsafe.Add(ref y0, nb), y2 = ref Unsafe.Add(ref y1, nb), y3 = ref Unsafe.Add(ref y2, nb);
-                Vector128<float> sumf = Vector128<float>.Zero;
+                ref float d4 = ref Unsafe.Add(ref dy0, t * nb);
+                Vector128<float> sum0 = Vector128<float>.Zero, sum1 = Vector128<float>.Zero;
                 for (int ib = 0; ib < nb; ib++)
                 {
-                    ref BlockQ8_0 xb = ref Unsafe.Add(ref x, ib);
-                    Vector256<sbyte> q = Vector256.LoadUnsafe(ref xb.Qs[0]);
-                    Vector256<short> ql = Avx2.ConvertToVector256Int16(q.GetLower()), qh = Avx2.ConvertToVector256Int16(q.GetUpper());
-                    ref BlockQ8_0 b0 = ref Unsafe.Add(ref y0, ib), b1 = ref Unsafe.Add(ref y1, ib), b2 = ref Unsafe.Add(ref y2, ib), b3 = ref Unsafe.Add(ref y3, ib);
-                    Vector128<float> sumi = Vector128.ConvertToSingle(BlockDot.Sum4(
-                        MultiplyAdd(ql, qh, Vector256.LoadUnsafe(ref b0.Qs[0])),
-                        MultiplyAdd(ql, qh, Vector256.LoadUnsafe(ref b1.Qs[0])),
-                        MultiplyAdd(ql, qh, Vector256.LoadUnsafe(ref b2.Qs[0])),
-                        MultiplyAdd(ql, qh, Vector256.LoadUnsafe(ref b3.Qs[0]))));
-                    Vector128<float> dy = HalfConversions.Fp16ToFp32(Vector128.Create((uint)Bits(b0.D), Bits(b1.D), Bits(b2.D), Bits(b3.D)));
-                    sumf += sumi * (Vector128.Create(HalfConversions.Fp16ToFp32(xb.D)) * dy);
+                    Vector256<sbyte> a0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref y0, ib).Qs[0]), a1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref y1, ib).Qs[0]);
+                    Vector256<sbyte> a2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref y2, ib).Qs[0]), a3 = Vector256.LoadUnsafe(ref Unsafe.Add(ref y3, ib).Qs[0]);
+                    Vector128<float> d = Vector128.LoadUnsafe(ref d4, (nuint)(ib * 4));
+                    ref BlockQ8_0 xb0 = ref Unsafe.Add(ref x0, ib), xb1 = ref Unsafe.Add(ref x1, ib);
+                    Vector256<sbyte> q0 = Vector256.LoadUnsafe(ref xb0.Qs[0]), q1 = Vector256.LoadUnsafe(ref xb1.Qs[0]);
+                    Vector256<byte> u0 = Avx2.Abs(q0), u1 = Avx2.Abs(q1);
+                    Vector128<float> s0 = Vector128.ConvertToSingle(BlockDot.Sum4(Signed(u0, q0, a0), Signed(u0, q0, a1), Signed(u0, q0, a2), Signed(u0, q0, a3)));
+                    Vector128<float> s1 = Vector128.ConvertToSingle(BlockDot.Sum4(Signed(u1, q1, a0), Signed(u1, q1, a1), Signed(u1, q1, a2), Signed(u1, q1, a3)));
+                    sum0 += s0 * (Vector128.Create(HalfConversions.Fp16ToFp32(xb0.D)) * d);
+                    sum1 += s1 * (Vector128.Create(HalfConversions.Fp16ToFp32(xb1.D)) * d);
                 }
-                output[t * outputStride + r] = sumf.GetElement(0);
-                output[(t + 1) * outputStride + r] = sumf.GetElement(1);
-                output[(t + 2) * outputStride + r] = sumf.GetElement(2);
-                output[(t + 3) * outputStride + r] = sumf.GetElement(3);
+                Store(sum0, output, t, outputStride, r);
+                Store(sum1, output, t, outputStride, r + 1);
             }
-            for (; t < tokens; t++)
-                output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), activations.Slice(t * nb * Bytes, nb * Bytes), nb);
+            for (int t = tiled; t < tokens; t++)
+            {
+                ReadOnlySpan<byte> y = activations.Slice(t * nb * Bytes, nb * Bytes);
+                output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), y, nb);
+                output[t * outputStride + r + 1] = DotAvx2(weights.Slice((r + 1) * rowBytes, rowBytes), y, nb);
+            }
         }
+        for (; r < end; r++)
+            for (int t = 0; t < tokens; t++)
+                output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), activations.Slice(t * nb * Bytes, nb * Bytes), nb);
 
-        static Vector256<int> MultiplyAdd(Vector256<short> ql, Vector256<short> qh, Vector256<sbyte> y) =>
-            Avx2.MultiplyAddAdjacent(ql, Avx2.ConvertToVector256Int16(y.GetLower())) + Avx2.MultiplyAddAdjacent(qh, Avx2.ConvertToVector256Int16(y.GetUpper()));
+        // Pair sums of x·y as |x|·(sign(x)·y): vpsignb, vpmaddubsw, vpmaddwd.
+        static Vector256<int> Signed(Vector256<byte> ux, Vector256<sbyte> x, Vector256<sbyte> y) =>
+            Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ux, Avx2.Sign(y, x)), Vector256<short>.One);
+
+        static void Store(Vector128<float> sum, Span<float> output, int t, int stride, int r)
+        {
+            output[t * stride + r] = sum.GetElement(0);
+            output[(t + 1) * stride + r] = sum.GetElement(1);
+            output[(t + 2) * stride + r] = sum.GetElement(2);
+            output[(t + 3) * stride + r] = sum.GetElement(3);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -98,7 +98,7 @@ public class DotTests
         TensorType at = TensorTypes.Get(t.VecDotType);
         var rng = new Random(29);
         int u = Math.Max(32, t.BlockSize);
-        foreach ((int rows, int tokens, int cols) in new[] { (7, 9, 3 * u), (3, 4, u), (5, 1, 2 * u), (2, 13, 4096 + u), (3, 70, u) })
+        foreach ((int rows, int tokens, int cols) in new[] { (7, 9, 3 * u), (3, 4, u), (5, 1, 2 * u), (2, 13, 4096 + u), (3, 70, u), (4, 70, 2048) })
         {
             int stride = rows + 2, rowStart = rows > 2 ? 1 : 0, rowCount = rows - rowStart - (rows > 3 ? 1 : 0);
             byte[] w = QuantTestData.QuantizeReference(t, QuantTestData.Uniform(rng, rows * cols, 1f));
