@@ -99,13 +99,19 @@ public class ModelQuantizerTests
         return bytes;
     });
 
-    public static TheoryData<string, string> QuantizeCases()
+    /// <summary>
+    /// Every file type of every golden model. Bytes are compared for stories15M, stories15M-256-kv1 and
+    /// stories260K in every file type, and for the GQA and F16 variants of stories15M in Q4_K_M and
+    /// Q8_0 (their other file types compare the types only, to keep the suite quick).
+    /// </summary>
+    public static TheoryData<string, string, bool> QuantizeCases()
     {
-        var data = new TheoryData<string, string>();
+        var data = new TheoryData<string, string, bool>();
         foreach (string model in new[] { "stories15M", "stories15M-kv2", "stories15M-256-kv1", "stories15M-f16", "stories260K" })
         {
+            bool all = model is "stories15M" or "stories15M-256-kv1" or "stories260K";
             foreach (GoldenFileType ft in LoadGolden(model))
-                data.Add(model, ft.Name);
+                data.Add(model, ft.Name, all || ft.Name is "Q4_K_M" or "Q8_0");
         }
         return data;
     }
@@ -115,7 +121,7 @@ public class ModelQuantizerTests
 
     [Theory]
     [MemberData(nameof(QuantizeCases))]
-    public void Quantize_SameTypesAndBytesAsLlamaCpp(string model, string fileType)
+    public void Quantize_SameTypesAndBytesAsLlamaCpp(string model, string fileType, bool compareBytes)
     {
         GoldenFileType golden = LoadGolden(model).Single(g => g.Name == fileType);
         LlamaFileType ft = ParseGoldenName(fileType);
@@ -124,6 +130,12 @@ public class ModelQuantizerTests
         if (golden.Refused)
         {
             Assert.Throws<ArgumentException>(() => ModelQuantizer.Plan(input, ft));
+            return;
+        }
+        if (!compareBytes)
+        {
+            Assert.Equal(golden.Tensors.Select(t => (t.Name, t.Type, t.Shape)),
+                ModelQuantizer.Plan(input, ft).Select(c => (c.Tensor.Name, TensorTypes.Get(c.TargetType).Name, ShapeText(c.Tensor.Shape))));
             return;
         }
         var output = new MemoryStream();
