@@ -21,7 +21,7 @@ internal static class QuantizeCommand
         {
             Description = "File type, as llama.cpp's llama-quantize names it (case-insensitive): q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, "
                 + "q3_k_s, q3_k_m (q3_k), q3_k_l, q4_k_s, q4_k_m (q4_k), q5_k_s, q5_k_m (q5_k), q6_k, tq1_0, tq2_0, f16, bf16, f32. "
-                + "Mixes and fallbacks follow llama.cpp's rules. (q2_k_s needs an importance matrix and is refused, as in llama.cpp.)",
+                + "Mixes and fallbacks follow llama.cpp's rules. q2_k_s is refused where it would need an importance matrix, as in llama.cpp.",
             Required = true,
         };
         var threads = new Option<int>("--threads") { Description = "Threads quantizing rows (the output does not depend on it).", DefaultValueFactory = _ => Environment.ProcessorCount };

@@ -42,8 +42,9 @@ public enum LlamaFileType : uint
     MostlyQ5_K_M = 17,
     /// <summary><c>LLAMA_FTYPE_MOSTLY_Q6_K</c>.</summary>
     MostlyQ6_K = 18,
-    /// <summary><c>LLAMA_FTYPE_MOSTLY_Q2_K_S</c>: needs an importance matrix in llama.cpp (see
-    /// <see cref="QuantizationMix.RequiresImportanceMatrix"/>), so TinyLM plans it but does not write it.</summary>
+    /// <summary><c>LLAMA_FTYPE_MOSTLY_Q2_K_S</c>: its Q2_K tensors need an importance matrix in llama.cpp
+    /// (<see cref="TensorQuantizationChoice.RequiresImportanceMatrix"/>), so TinyLM writes it only when
+    /// every tensor falls back to another type.</summary>
     MostlyQ2_K_S = 21,
     /// <summary><c>LLAMA_FTYPE_MOSTLY_BF16</c>.</summary>
     MostlyBF16 = 32,
@@ -151,7 +152,7 @@ public static class QuantizationMix
     ];
 
     /// <summary>The file types with the names llama.cpp's <c>llama-quantize</c> gives them (<c>Q4_K_M</c>, <c>Q8_0</c>, ...).</summary>
-    public static IEnumerable<(string Name, LlamaFileType Type)> Names => s_names;
+    public static IReadOnlyList<(string Name, LlamaFileType Type)> Names { get; } = Array.AsReadOnly(s_names);
 
     /// <summary>
     /// Parses a file type name, ignoring case: llama-quantize's names (<c>Q4_K_M</c>, <c>q8_0</c>,
