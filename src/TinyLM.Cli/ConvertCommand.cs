@@ -103,7 +103,7 @@ internal static class ConvertCommand
     }
 
     /// <summary>Converts to .slm (refusing an output over the budget before writing), admits the result, writes the manifest.</summary>
-    private static string WriteSlm(IModelFile source, string sourcePath, string sourceFormat, string outPath, int alignment, long? budgetBytes, bool manifest)
+    internal static string WriteSlm(IModelFile source, string sourcePath, string sourceFormat, string outPath, int alignment, long? budgetBytes, bool manifest)
     {
         SlmWriter writer = SlmConverter.FromModelFile(source, alignment);
         long size = writer.ComputeFileSize();

@@ -7,6 +7,7 @@ root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
+root.Subcommands.Add(QuantizeCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(RandomModelCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());

@@ -59,7 +59,28 @@ public sealed class GgufWriter
         long byteSize = Validate(name, type, shape, out long _);
         if (data.Length != byteSize)
             throw new ArgumentException($"Tensor '{name}' ({type} [{string.Join(", ", shape.ToArray())}]) needs {byteSize} bytes, got {data.Length}.", nameof(data));
-        Add(new Pending(name, type, shape.ToArray(), byteSize, data, null));
+        Add(new Pending(name, type, shape.ToArray(), byteSize, data, null, null));
+    }
+
+    /// <summary>
+    /// Adds a tensor whose bytes are produced while the file is written, so that a converter (the
+    /// quantizer) holds one output tensor in memory at a time instead of the whole model.
+    /// </summary>
+    /// <param name="name">Tensor name, unique, 1 to <see cref="MaxTensorNameBytes"/> UTF-8 bytes.</param>
+    /// <param name="type">Element type; must be registered in <see cref="TensorTypes"/>.</param>
+    /// <param name="shape">Dimensions, innermost first (ggml <c>ne</c>); as for <see cref="AddTensor(string, GgmlType, ReadOnlySpan{long}, ReadOnlyMemory{byte})"/>.</param>
+    /// <param name="produce">Returns the tensor bytes (<c>type.RowBytes(shape[0])</c> times the product
+    /// of the other dimensions). Called once each time the file is written, in tensor order, after
+    /// the previous tensors' bytes were written; the writer keeps no reference to the result afterwards.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="produce"/> is null.</exception>
+    /// <exception cref="ArgumentException">Duplicate, empty, too long or invalid name; unsupported
+    /// type; or bad shape. Writing throws <see cref="InvalidOperationException"/> when
+    /// <paramref name="produce"/> returns the wrong number of bytes.</exception>
+    public void AddTensor(string name, GgmlType type, ReadOnlySpan<long> shape, Func<ReadOnlyMemory<byte>> produce)
+    {
+        ArgumentNullException.ThrowIfNull(produce);
+        long byteSize = Validate(name, type, shape, out long _);
+        Add(new Pending(name, type, shape.ToArray(), byteSize, default, null, produce));
     }
 
     /// <summary>Adds an F32 tensor.</summary>
@@ -76,7 +97,7 @@ public sealed class GgufWriter
         long byteSize = Validate(name, GgmlType.F32, shape, out long elements);
         if (values.Length != elements)
             throw new ArgumentException($"Tensor '{name}' (f32 [{string.Join(", ", shape.ToArray())}]) needs {elements} values, got {values.Length}.", nameof(values));
-        Add(new Pending(name, GgmlType.F32, shape.ToArray(), byteSize, default, values));
+        Add(new Pending(name, GgmlType.F32, shape.ToArray(), byteSize, default, values, null));
     }
 
     /// <summary>Writes the file to a stream, starting at its current position.</summary>
@@ -193,7 +214,7 @@ public sealed class GgufWriter
 
     // --- layout and output
 
-    private sealed record Pending(string Name, GgmlType Type, long[] Shape, long ByteSize, ReadOnlyMemory<byte> Bytes, float[]? Floats);
+    private sealed record Pending(string Name, GgmlType Type, long[] Shape, long ByteSize, ReadOnlyMemory<byte> Bytes, float[]? Floats, Func<ReadOnlyMemory<byte>>? Produce);
 
     private sealed record Layout(byte[] Header, int Alignment, long DataOffset, long TotalBytes);
 
@@ -306,9 +327,20 @@ public sealed class GgufWriter
         foreach (Pending t in _tensors)
         {
             if (t.Floats is { } floats)
+            {
                 WriteFloats(stream, floats);
+            }
+            else if (t.Produce is { } produce)
+            {
+                ReadOnlyMemory<byte> bytes = produce();
+                if (bytes.Length != t.ByteSize)
+                    throw new InvalidOperationException($"Tensor '{t.Name}' ({t.Type} [{string.Join(", ", t.Shape)}]) needs {t.ByteSize} bytes; its producer returned {bytes.Length}.");
+                stream.Write(bytes.Span);
+            }
             else
+            {
                 stream.Write(t.Bytes.Span);
+            }
             WriteZeros(stream, AlignUp(t.ByteSize, layout.Alignment) - t.ByteSize);
         }
         stream.Flush();
