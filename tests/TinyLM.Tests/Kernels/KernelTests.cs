@@ -150,6 +150,49 @@ public class KernelTests
         }
     }
 
+    // A worker's first chunk stalls until the calling thread has run every other item; the caller's
+    // first chunk waits until a worker has started, so that a worker surely takes part.
+    private sealed class StragglerWork(int callerThread, int items) : IParallelWork
+    {
+        private readonly ManualResetEventSlim _workerStarted = new(), _callerDone = new();
+        private int _callerItems, _callerCalls, _workerCalls;
+        public bool WorkerStarted, CallerTookOver;
+        public readonly int[] Hits = new int[items];
+
+        public void Execute(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+                Interlocked.Increment(ref Hits[i]);
+            if (Environment.CurrentManagedThreadId == callerThread)
+            {
+                if (Interlocked.Increment(ref _callerCalls) == 1)
+                    WorkerStarted = _workerStarted.Wait(TimeSpan.FromSeconds(20));
+                if (Interlocked.Add(ref _callerItems, end - start) == items - 1)
+                    _callerDone.Set();
+            }
+            else if (Interlocked.Increment(ref _workerCalls) == 1)
+            {
+                _workerStarted.Set();
+                CallerTookOver = _callerDone.Wait(TimeSpan.FromSeconds(20));
+            }
+        }
+    }
+
+    [Fact]
+    public void WorkerPool_CallerTakesOverTheChunksOfAStalledWorker()
+    {
+        using var pool = new WorkerPool(2);
+        int items = 2 * WorkerPool.ChunksPerThread; // one item per chunk
+        for (int round = 0; round < 3; round++)
+        {
+            var work = new StragglerWork(Environment.CurrentManagedThreadId, items);
+            pool.Run(work, items);
+            Assert.All(work.Hits, h => Assert.Equal(1, h));
+            Assert.True(work.WorkerStarted, "no worker took part");
+            Assert.True(work.CallerTookOver, "the caller waited for a stalled worker instead of taking its chunks");
+        }
+    }
+
     private sealed class FailingWork : IParallelWork
     {
         public void Execute(int start, int end)
