@@ -171,6 +171,19 @@ public sealed class F16 : TensorType
         return DotReference(weights, activations, count);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>With AVX, eight rows per pass (<see cref="FloatRows"/>), each output the same bits as
+    /// <see cref="Dot"/> of its row pair.</remarks>
+    public override void MatMul(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int cols,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
+    {
+        TensorTypeChecks.MatMulBlocks(this, weights.Length, rowStart, rowCount, cols, activations.Length, tokens, output.Length, outputStride, 2);
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+            FloatRows.MatMulAvx<FloatRows.F16Elements>(this, weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
+        else
+            base.MatMul(weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
+    }
+
     /// <summary>Vector256 form of <see cref="Dot"/> over <paramref name="n"/> checked elements.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotVector256(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int n)

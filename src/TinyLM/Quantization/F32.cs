@@ -56,4 +56,17 @@ public sealed class F32 : TensorType
         TensorTypeChecks.DotBlocks(this, count, weights.Length, activations.Length, 4);
         return GgmlFloat.Dot(MemoryMarshal.Cast<byte, float>(weights)[..count], MemoryMarshal.Cast<byte, float>(activations));
     }
+
+    /// <inheritdoc/>
+    /// <remarks>With AVX, eight rows per pass (<see cref="FloatRows"/>), each output the same bits as
+    /// <see cref="Dot"/> of its row pair.</remarks>
+    public override void MatMul(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int cols,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
+    {
+        TensorTypeChecks.MatMulBlocks(this, weights.Length, rowStart, rowCount, cols, activations.Length, tokens, output.Length, outputStride, 4);
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+            FloatRows.MatMulAvx<FloatRows.F32Elements>(this, weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
+        else
+            base.MatMul(weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
+    }
 }

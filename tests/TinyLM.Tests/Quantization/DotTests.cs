@@ -91,6 +91,29 @@ public class DotTests
     }
 
     [Theory]
+    [InlineData("f32")]
+    [InlineData("f16")]
+    [InlineData("bf16")]
+    public void FloatMatMul_EightRowPasses_EqualDotPerElement(string name)
+    {
+        // Row groups of eight plus a remainder, columns with and without a tail of fewer than eight.
+        TensorType t = QuantTestData.Type(name);
+        var rng = new Random(31);
+        foreach ((int rows, int tokens, int cols) in new[] { (19, 3, 37), (16, 1, 64), (9, 5, 7), (8, 2, 1) })
+        {
+            byte[] w = QuantTestData.QuantizeReference(t, QuantTestData.Uniform(rng, rows * cols, 4f));
+            byte[] a = QuantTestData.QuantizeReference(t, QuantTestData.Uniform(rng, tokens * cols, 2f));
+            var output = new float[tokens * rows];
+            t.MatMul(w, 0, rows, cols, a, tokens, output, rows);
+            int rowBytes = (int)t.RowBytes(cols);
+            for (int tok = 0; tok < tokens; tok++)
+                for (int r = 0; r < rows; r++)
+                    Assert.True(QuantTestData.BitEqual(t.DotReference(w.AsSpan(r * rowBytes, rowBytes), a.AsSpan(tok * rowBytes, rowBytes), cols), output[tok * rows + r]),
+                        $"{name}: {rows}x{cols} by {tokens} tokens, row {r}, token {tok}");
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(AllTypes))]
     public void MatMulEqualsDotPerElement(string name)
     {
