@@ -168,7 +168,7 @@ internal sealed class PageEngine : IAsyncDisposable
                 const t0 = performance.now();
                 const lm = await TinyLM.load(model, { budgetBytes: 4e9, threads, cache: 'none', contextLength: ctx });
                 window.__lm = lm;
-                return { loadMs: performance.now() - t0, isolated: crossOriginIsolated, quantization: lm.info.quantization };
+                return { loadMs: performance.now() - t0, isolated: crossOriginIsolated, quantization: lm.info.quantization, threads: lm.info.threads ?? null };
               }
               """
             : """

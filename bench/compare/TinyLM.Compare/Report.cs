@@ -67,11 +67,11 @@ internal sealed class Report(Options options)
     {
         double opp = Median(ours.Select(s => s.PromptTokensPerSecond)), ppp = Median(peer.Select(s => s.PromptTokensPerSecond));
         double otg = Median(ours.Select(s => s.DecodeTokensPerSecond)), ptg = Median(peer.Select(s => s.DecodeTokensPerSecond));
-        bool oursThreaded = threads == 1 || !oursLoad.Contains("\"threads\"", StringComparison.Ordinal) || oursLoad.Contains($"\"threads\":{threads}", StringComparison.Ordinal);
-        string note = threads > 1 ? (peerLoad.Contains("\"multithread\":true", StringComparison.Ordinal) ? "wllama multi-threaded" : "wllama NOT multi-threaded") : "";
+        string note = threads == 1 ? "" : string.Join("; ",
+            oursLoad.Contains("\"threads\":null", StringComparison.Ordinal) ? "TinyLM page single-threaded (threads option accepted, ignored)" : "TinyLM page threads as its info reports",
+            peerLoad.Contains("\"multithread\":true", StringComparison.Ordinal) ? "wllama multi-threaded" : "wllama NOT multi-threaded");
         string tokens = $"{ours[0].PromptTokens}+{ours[0].GeneratedTokens} / {peer[0].PromptTokens}+{peer[0].GeneratedTokens}";
         string row = $"| {Name(path)} | {threads} | {F(opp)} | {F(ppp)} | {opp / ppp:0.00} | {F(otg)} | {F(ptg)} | {otg / ptg:0.00} | {tokens} | {Mb(oursPeak)} / {Mb(peerPeak)} | {note} |";
-        _ = oursThreaded;
         _browser.AppendLine(row);
         Console.Error.WriteLine(row);
     }
