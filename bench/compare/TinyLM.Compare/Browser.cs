@@ -177,7 +177,7 @@ internal sealed class PageEngine : IAsyncDisposable
                 const w = new Wllama({ default: new URL('/wllama/wasm/wllama.wasm', location.href).href }, { suppressNativeLog: true });
                 const t0 = performance.now();
                 const blob = await (await fetch(model)).blob();
-                await w.loadModel([blob], { n_threads: threads, n_ctx: ctx, n_batch: 512, n_gpu_layers: 0 });
+                await w.loadModel([blob], { n_threads: threads, n_ctx: Math.max(ctx, 1024), n_batch: 512, n_gpu_layers: 0 });
                 window.__w = w;
                 return { loadMs: performance.now() - t0, isolated: crossOriginIsolated, threads: w.getNumThreads(), multithread: w.isMultithread() };
               }
