@@ -86,13 +86,29 @@ if (o.Browser)
             // TinyLM's page keeps the prompt prefix shared with the previous generation in its KV cache (here
             // BOS), so it gets one token more to evaluate the same count as wllama (cache_prompt off).
             await ours.Generate(Prompt(tokenizer, Math.Min(pp, 16) + 1, 99), Math.Min(gen, 4));
-            await peer.Generate(Prompt(tokenizer, Math.Min(pp, 16), 99), Math.Min(gen, 4));
+            await Retry(() => peer.Generate(Prompt(tokenizer, Math.Min(pp, 16), 99), Math.Min(gen, 4)));
+            // wllama 3.8.1's worker now and then fails a call ("Invalid typed array length"): reload, retry.
+            async Task<PageSample> Retry(Func<Task<PageSample>> call)
+            {
+                for (int attempt = 1; ; attempt++)
+                {
+                    try
+                    {
+                        return await call();
+                    }
+                    catch (PlaywrightException e) when (attempt < 4)
+                    {
+                        Console.Error.WriteLine($"    wllama failed ({e.Message.Split('\n')[0]}); reloading, attempt {attempt + 1}");
+                        await peer.Load(url, threads, pp + gen + 16);
+                    }
+                }
+            }
             var a = new List<PageSample>();
             var b = new List<PageSample>();
             for (int run = 0; run < o.Runs; run++)
             {
                 a.Add(await ours.Generate(Prompt(tokenizer, pp + 1, run), gen));
-                b.Add(await peer.Generate(Prompt(tokenizer, pp, run), gen));
+                b.Add(await Retry(() => peer.Generate(Prompt(tokenizer, pp, run), gen)));
                 Console.Error.WriteLine($"    run {run}: TinyLM pp {a[^1].PromptTokensPerSecond:0.0} tg {a[^1].DecodeTokensPerSecond:0.0} ({a[^1].PromptTokens}+{a[^1].GeneratedTokens}); wllama pp {b[^1].PromptTokensPerSecond:0.0} tg {b[^1].DecodeTokensPerSecond:0.0} ({b[^1].PromptTokens}+{b[^1].GeneratedTokens})");
             }
             report.BrowserRow(path, threads, a, b, ours.RendererPeakBytes(), peer.RendererPeakBytes(), oursLoad, peerLoad);
