@@ -295,9 +295,10 @@ public sealed unsafe class Q4_0 : TensorType
             for (int t = 0; t < tokens; t++)
                 output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), activations.Slice(t * actBytes, actBytes), nb);
 
-        // Pair sums of q·y for nibbles q (vpmaddubsw, then vpmaddwd with ones).
-        static Vector256<int> Unsigned(Vector256<byte> q, Vector256<sbyte> y) =>
-            Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, y), Vector256<short>.One);
+        // Sums of q·y for nibbles q: vpmaddubsw then vpmaddwd with ones, or one vpdpbusd with AVX-VNNI.
+        static Vector256<int> Unsigned(Vector256<byte> q, Vector256<sbyte> y) => AvxVnni.IsSupported
+            ? AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, q, y)
+            : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, y), Vector256<short>.One);
 
         static void Store(Vector128<float> sum, Span<float> output, int t, int stride, int r)
         {

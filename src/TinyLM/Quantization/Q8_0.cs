@@ -320,9 +320,11 @@ public sealed unsafe class Q8_0 : TensorType
             for (int t = 0; t < tokens; t++)
                 output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), activations.Slice(t * nb * Bytes, nb * Bytes), nb);
 
-        // Pair sums of x·y as |x|·(sign(x)·y): vpsignb, vpmaddubsw, vpmaddwd.
-        static Vector256<int> Signed(Vector256<byte> ux, Vector256<sbyte> x, Vector256<sbyte> y) =>
-            Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ux, Avx2.Sign(y, x)), Vector256<short>.One);
+        // Sums of x·y as |x|·(sign(x)·y): vpsignb, then vpmaddubsw and vpmaddwd (or vpdpbusd).
+        // With AVX-VNNI, vpdpbusd adds the four byte products straight into int32 (exact).
+        static Vector256<int> Signed(Vector256<byte> ux, Vector256<sbyte> x, Vector256<sbyte> y) => AvxVnni.IsSupported
+            ? AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, ux, Avx2.Sign(y, x))
+            : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ux, Avx2.Sign(y, x)), Vector256<short>.One);
 
         static void Store(Vector128<float> sum, Span<float> output, int t, int stride, int r)
         {
