@@ -125,6 +125,9 @@ internal sealed class NodeCase(string name, byte[] module, WasmMemoryType? memor
 
     public bool ExpectInvalid { get; set; }
 
+    /// <summary>Expect the module to validate but fail to instantiate (a link error), e.g. on mismatched memory limits.</summary>
+    public bool ExpectInstantiateFailure { get; set; }
+
     /// <summary>Read/write the module's own exported memory of this name instead of env.memory.</summary>
     public string? MemoryExport { get; set; }
 
@@ -187,8 +190,13 @@ internal sealed class NodeCase(string name, byte[] module, WasmMemoryType? memor
         Error = (string?)output["error"];
         if (ExpectInvalid)
             return Valid ? "expected V8 to reject the module, but it validated" : null;
-        if (!Valid || output["instantiateFailed"] is not null)
+        if (!Valid)
             return $"V8 rejected the module: {Error}";
+        bool instantiateFailed = output["instantiateFailed"] is not null;
+        if (ExpectInstantiateFailure)
+            return instantiateFailed ? null : "expected instantiation to fail, but it succeeded";
+        if (instantiateFailed)
+            return $"V8 could not instantiate the module: {Error}";
         JsonArray steps = output["steps"]!.AsArray();
         for (int i = 0; i < _sinks.Count; i++)
             _sinks[i](steps[i]!);
