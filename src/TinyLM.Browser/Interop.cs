@@ -20,12 +20,16 @@ public static partial class Interop
     private static TextGeneration? s_generation;
     private static int s_contextLength;
 
-    /// <summary>Parses and admits a GGUF model held in <paramref name="data"/>; returns its description as JSON.</summary>
+    /// <summary>
+    /// Parses and admits a model (GGUF, or .slm with its checksums verified) held in
+    /// <paramref name="data"/>, refusing it when it is larger than <paramref name="budgetBytes"/>
+    /// (0: no budget); returns its description as JSON.
+    /// </summary>
     [JSExport]
-    public static string Load(byte[] data, string name, int contextLength) => Guard(() =>
+    public static string Load(byte[] data, string name, int contextLength, double budgetBytes) => Guard(() =>
     {
         Unload();
-        s_model = Model.Load(data, name);
+        s_model = Model.Load(data, name, budgetBytes > 0 ? (long)budgetBytes : null);
         s_contextLength = contextLength;
         s_session = s_model.CreateSession(new SessionOptions { ContextLength = contextLength, Threads = 1 });
         return JsonSerializer.Serialize(ModelInfo.From(s_model, s_session), BrowserJson.Default.ModelInfo);

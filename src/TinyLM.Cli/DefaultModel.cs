@@ -20,7 +20,7 @@ internal static class DefaultModel
         return bytes;
     }
 
-    /// <summary>Loads <paramref name="path"/>, or the embedded model when it is null.</summary>
-    public static Model Load(string? path) =>
-        path is null ? Model.Load(ReadBytes(), Name + " (embedded)") : Model.Load(path);
+    /// <summary>Loads <paramref name="path"/> (GGUF or .slm), or the embedded model when it is null, refusing files over <paramref name="budgetBytes"/>.</summary>
+    public static Model Load(string? path, long? budgetBytes = null) =>
+        path is null ? Model.Load(ReadBytes(), Name + " (embedded)", budgetBytes) : Model.Load(path, budgetBytes);
 }

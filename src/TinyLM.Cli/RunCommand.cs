@@ -29,9 +29,10 @@ internal static class RunCommand
         var stop = new Option<string[]>("--stop") { Description = "Stop when this text appears (repeatable).", AllowMultipleArgumentsPerToken = false };
         var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating after the end-of-text token." };
         var noPrompt = new Option<bool>("--no-display-prompt") { Description = "Do not echo the prompt." };
+        var budget = CliCommon.BudgetOption(browserDefault: false);
 
         var cmd = new Command("run", "Generate text from a prompt with a model (default: the embedded stories260K).");
-        foreach (Option o in new Option[] { model, prompt, tokens, temp, topK, topP, minP, repeat, repeatLastN, frequency, presence, seed, ctx, threads, batch, stop, ignoreEos, noPrompt })
+        foreach (Option o in new Option[] { model, prompt, tokens, temp, topK, topP, minP, repeat, repeatLastN, frequency, presence, seed, ctx, threads, batch, stop, ignoreEos, noPrompt, budget })
             cmd.Options.Add(o);
         cmd.SetAction((parse, cancel) => CliCommon.Guard(parse, async () =>
         {
@@ -59,7 +60,7 @@ internal static class RunCommand
             };
             sessionOptions.Validate();
             string text = parse.GetValue(prompt) ?? "";
-            using Model m = DefaultModel.Load(parse.GetValue(model));
+            using Model m = DefaultModel.Load(parse.GetValue(model), CliCommon.GetBudget(parse, budget, browserDefault: false));
             using InferenceSession session = m.CreateSession(sessionOptions);
             var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = true };
             if (!parse.GetValue(noPrompt))

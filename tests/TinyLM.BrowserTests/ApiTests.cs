@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.Playwright;
+using TinyLM.Formats.Gguf;
+using TinyLM.Formats.Slm;
 using TinyLM.Generation;
 using TinyLM.Models;
 
@@ -200,5 +202,32 @@ public sealed class ApiTests(BrowserFixture fx)
         Assert.Equal(content, string.Concat(chunks.Select(c => c.GetProperty("choices")[0].GetProperty("delta").TryGetProperty("content", out JsonElement d) ? d.GetString() : "")));
         Assert.Equal("length", chunks[^1].GetProperty("choices")[0].GetProperty("finish_reason").GetString());
         Assert.Equal("argument", r.GetProperty("bad").GetString());
+    }
+
+    [BrowserFact]
+    public async Task SlmModel_LoadsLikeGguf_CorruptedOneIsRefusedByAdmission()
+    {
+        using GgufFile gguf = GgufFile.Open(Path.Combine(BrowserFixture.Root, "models", "stories260K.gguf"));
+        byte[] slm = SlmConverter.FromModelFile(gguf).ToArray();
+        byte[] corrupt = (byte[])slm.Clone();
+        corrupt[^100] ^= 0x40; // inside the last tensor's payload: its checksum no longer matches
+        IPage page = await OpenAsync();
+        await page.RouteAsync("**/models/stories260K.slm", route => route.FulfillAsync(new() { BodyBytes = slm, ContentType = "application/octet-stream" }));
+        await page.RouteAsync("**/models/corrupt.slm", route => route.FulfillAsync(new() { BodyBytes = corrupt, ContentType = "application/octet-stream" }));
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async () => {
+            const { TinyLM } = await import('/tinylm.js');
+            const lm = await TinyLM.load('/models/stories260K.slm', { cache: 'none' });
+            let text = '';
+            for await (const piece of lm.generate('Once upon a time', { maxTokens: 32, temperature: 0 })) text += piece;
+            const info = lm.info;
+            await lm.unload();
+            let error = null;
+            try { await TinyLM.load('/models/corrupt.slm', { cache: 'none' }); } catch (e) { error = { code: e.code, message: e.message }; }
+            return { text, info, error };
+        }");
+        Assert.Equal(NativeGreedy("Once upon a time", 32), r.GetProperty("text").GetString());
+        Assert.Equal(slm.Length, r.GetProperty("info").GetProperty("bytes").GetInt64());
+        Assert.Equal("admission", r.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains("checksum", r.GetProperty("error").GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -48,7 +48,7 @@ async function load(id, { source, options }) {
     if (controller.signal.aborted) throw new TinyLMError('aborted', 'Loading aborted.');
     let info;
     try {
-      info = JSON.parse(engine.Load(model.bytes, model.name, options.contextLength || 0));
+      info = JSON.parse(engine.Load(model.bytes, model.name, options.contextLength || 0, options.budgetBytes || 0));
     } catch (e) {
       // Not a model (e.g. an HTML error page served with 200): keep it out of the cache.
       if (/^ModelFormatException\|/.test(String(e && e.message))) await model.discard();

@@ -36,7 +36,8 @@ public sealed class InferenceSession : IDisposable
         int context = options.ContextLength == 0 ? Math.Min(model.ContextLength, 4096) : options.ContextLength;
         int threads = options.Threads == 0 ? Math.Min(Environment.ProcessorCount, 8) : options.Threads;
         _pool = new WorkerPool(threads);
-        _state = model.CreateState(context, Math.Min(options.BatchSize, context), _pool);
+        _state = model.CreateState(context, Math.Min(options.BatchSize, context), _pool, options.Kernels ?? ComputeKernels.Managed);
+        Kernels = options.Kernels ?? ComputeKernels.Managed;
         _logits = new float[model.VocabularySize];
     }
 
@@ -45,6 +46,9 @@ public sealed class InferenceSession : IDisposable
 
     /// <summary>KV cache capacity, in tokens.</summary>
     public int ContextLength => _state.ContextLength;
+
+    /// <summary>The kernels running the forward pass.</summary>
+    public ComputeKernels Kernels { get; }
 
     /// <summary>Threads used for matrix products.</summary>
     public int Threads => _pool.ThreadCount;

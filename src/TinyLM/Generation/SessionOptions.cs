@@ -15,6 +15,12 @@ public sealed record SessionOptions
     /// <summary>Threads for matrix products, including the caller; 0 selects one per core, at most 8. Forced to 1 in the browser.</summary>
     public int Threads { get; init; }
 
+    /// <summary>
+    /// The implementation of the hot operations; null selects <see cref="TinyLM.Kernels.ComputeKernels.Managed"/>.
+    /// The browser passes its emitted WebAssembly kernels. Every implementation gives the same bits.
+    /// </summary>
+    public Kernels.ComputeKernels? Kernels { get; init; }
+
     /// <summary>Checks the ranges.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is negative or too large.</exception>
     public void Validate()

@@ -140,7 +140,7 @@ public sealed class Llama : Model
     private readonly Layer[] _layers;
     private readonly float[]? _ropeFactors;
 
-    internal Llama(GgufFile file, bool ownsFile) : base(file, ownsFile)
+    internal Llama(IModelFile file, bool ownsFile) : base(file, ownsFile)
     {
         var t = new TensorBinder(file);
         GgufTensorInfo embd = t.Require("token_embd.weight");
@@ -198,7 +198,8 @@ public sealed class Llama : Model
     /// <summary>True when the output projection reuses <c>token_embd.weight</c>.</summary>
     public bool HasTiedOutput => ReferenceEquals(_output, _tokenEmbedding);
 
-    internal override ModelState CreateState(int contextLength, int batchSize, WorkerPool pool) => new State(this, contextLength, batchSize, pool);
+    internal override ModelState CreateState(int contextLength, int batchSize, WorkerPool pool, ComputeKernels kernels) =>
+        new State(this, contextLength, batchSize, pool, kernels);
 
     internal override void Forward(ModelState modelState, ReadOnlySpan<int> tokens, int start, Span<float> logits, bool allLogits)
     {
@@ -208,6 +209,7 @@ public sealed class Llama : Model
         int qDim = c.HeadCount * hd, kvDim = c.HeadCountKV * hd, ff = c.FeedForwardLength;
         float scale = 1f / MathF.Sqrt(hd);
         float[] x = s.X, xb = s.Xb, xb2 = s.Xb2;
+        ComputeKernels k = s.Scratch.Kernels;
 
         for (int t = 0; t < n; t++)
             _tokenEmbedding.DequantizeRow(tokens[t], x.AsSpan(t * dim, dim));
@@ -217,18 +219,15 @@ public sealed class Llama : Model
         {
             Layer layer = _layers[l];
             // attn_norm, Qcur/Kcur/Vcur
-            Blocks.RmsNormRows(x, layer.AttentionNorm, c.LayerNormRmsEpsilon, xb, n, dim);
+            k.RmsNorm(x.AsSpan(0, n * dim), layer.AttentionNorm, c.LayerNormRmsEpsilon, xb, n);
             ActivationRows act = s.Activations.Set(xb, n, dim);
             Blocks.Linear(s.Scratch, layer.Wq, act, s.Q, layer.Bq);
             Blocks.Linear(s.Scratch, layer.Wk, act, s.K, layer.Bk);
             Blocks.Linear(s.Scratch, layer.Wv, act, s.V, layer.Bv);
             s.Observe("attn_norm", l, xb.AsSpan(0, n * dim));
             float[] keyCache = s.KeyCache[l], valueCache = s.ValueCache[l];
-            for (int t = 0; t < n; t++)
-            {
-                s.Rope.Apply(s.Q.AsSpan(t * qDim, qDim), c.HeadCount, hd, start + t);
-                s.Rope.Apply(s.K.AsSpan(t * kvDim, kvDim), c.HeadCountKV, hd, start + t);
-            }
+            k.Rope(s.Rope, s.Q.AsSpan(0, n * qDim), n, c.HeadCount, hd, start);
+            k.Rope(s.Rope, s.K.AsSpan(0, n * kvDim), n, c.HeadCountKV, hd, start);
             s.Observe("Qcur", l, s.Q.AsSpan(0, n * qDim));
             s.Observe("Kcur", l, s.K.AsSpan(0, n * kvDim));
             s.Observe("Vcur", l, s.V.AsSpan(0, n * kvDim));
@@ -239,27 +238,27 @@ public sealed class Llama : Model
             s.Observe("kqv_out", l, s.AttentionOutput.AsSpan(0, n * qDim));
             Blocks.Linear(s.Scratch, layer.Wo, s.Activations.Set(s.AttentionOutput, n, qDim), xb2, layer.Bo);
             s.Observe("attn_out", l, xb2.AsSpan(0, n * dim));
-            Blocks.Add(x.AsSpan(0, n * dim), xb2.AsSpan(0, n * dim));
+            k.Add(x.AsSpan(0, n * dim), xb2.AsSpan(0, n * dim));
             s.Observe("ffn_inp", l, x.AsSpan(0, n * dim));
             // ffn_norm, ffn_out, l_out
-            Blocks.RmsNormRows(x, layer.FfnNorm, c.LayerNormRmsEpsilon, xb, n, dim);
+            k.RmsNorm(x.AsSpan(0, n * dim), layer.FfnNorm, c.LayerNormRmsEpsilon, xb, n);
             act = s.Activations.Set(xb, n, dim);
             Blocks.Linear(s.Scratch, layer.Gate, act, s.Hb, layer.BGate);
             Blocks.Linear(s.Scratch, layer.Up, act, s.Hb2, layer.BUp);
             s.Observe("ffn_norm", l, xb.AsSpan(0, n * dim));
             s.Observe("ffn_gate", l, s.Hb.AsSpan(0, n * ff));
             s.Observe("ffn_up", l, s.Hb2.AsSpan(0, n * ff));
-            Blocks.SwiGlu(s.Hb.AsSpan(0, n * ff), s.Hb2.AsSpan(0, n * ff));
+            k.SwiGlu(s.Hb.AsSpan(0, n * ff), s.Hb2.AsSpan(0, n * ff));
             s.Observe("ffn_swiglu", l, s.Hb.AsSpan(0, n * ff));
             Blocks.Linear(s.Scratch, layer.Down, s.Activations.Set(s.Hb, n, ff), xb2, layer.BDown);
             s.Observe("ffn_out", l, xb2.AsSpan(0, n * dim));
-            Blocks.Add(x.AsSpan(0, n * dim), xb2.AsSpan(0, n * dim));
+            k.Add(x.AsSpan(0, n * dim), xb2.AsSpan(0, n * dim));
             s.Observe("l_out", l, x.AsSpan(0, n * dim));
         }
 
         // result_norm, result_output
         int first = allLogits ? 0 : n - 1, rows = n - first;
-        Blocks.RmsNormRows(x.AsSpan(first * dim), _outputNorm, c.LayerNormRmsEpsilon, xb, rows, dim);
+        k.RmsNorm(x.AsSpan(first * dim, rows * dim), _outputNorm, c.LayerNormRmsEpsilon, xb, rows);
         s.Observe("result_norm", -1, xb.AsSpan(0, rows * dim));
         float[] output = allLogits ? s.AllLogits(rows) : s.Logits;
         Blocks.Linear(s.Scratch, _output, s.Activations.Set(xb, rows, dim), output);
@@ -278,33 +277,33 @@ public sealed class Llama : Model
         private float[]? _allLogits;
         private readonly int _vocab;
 
-        public State(Llama model, int contextLength, int batchSize, WorkerPool pool) : base(contextLength, batchSize, pool)
+        public State(Llama model, int contextLength, int batchSize, WorkerPool pool, ComputeKernels kernels) : base(contextLength, batchSize, pool)
         {
             LlamaConfig c = model.Config;
             int dim = c.EmbeddingLength, qDim = c.HeadCount * c.HeadDimension, kvDim = c.HeadCountKV * c.HeadDimension;
             _vocab = c.VocabularySize;
-            X = new float[batchSize * dim];
-            Xb = new float[batchSize * Math.Max(dim, qDim)];
-            Xb2 = new float[batchSize * dim];
-            Q = new float[batchSize * qDim];
-            K = new float[batchSize * kvDim];
-            V = new float[batchSize * kvDim];
-            AttentionOutput = new float[batchSize * qDim];
-            Hb = new float[batchSize * c.FeedForwardLength];
-            Hb2 = new float[batchSize * c.FeedForwardLength];
-            Logits = new float[c.VocabularySize];
+            X = Pinned(batchSize * dim);
+            Xb = Pinned(batchSize * Math.Max(dim, qDim));
+            Xb2 = Pinned(batchSize * dim);
+            Q = Pinned(batchSize * qDim);
+            K = Pinned(batchSize * kvDim);
+            V = Pinned(batchSize * kvDim);
+            AttentionOutput = Pinned(batchSize * qDim);
+            Hb = Pinned(batchSize * c.FeedForwardLength);
+            Hb2 = Pinned(batchSize * c.FeedForwardLength);
+            Logits = Pinned(c.VocabularySize);
             KeyCache = new float[c.BlockCount][];
             ValueCache = new float[c.BlockCount][];
             for (int l = 0; l < c.BlockCount; l++)
             {
-                KeyCache[l] = new float[checked(contextLength * kvDim)];
-                ValueCache[l] = new float[checked(contextLength * kvDim)];
+                KeyCache[l] = Pinned(checked(contextLength * kvDim));
+                ValueCache[l] = Pinned(checked(contextLength * kvDim));
             }
             KVCacheBytes = 2L * c.BlockCount * contextLength * kvDim * sizeof(float);
             var matrices = model._layers.SelectMany(l => new[] { l.Wq, l.Wk, l.Wv, l.Wo, l.Gate, l.Up, l.Down }).Append(model._output);
-            Activations = new ActivationRows(batchSize, matrices);
+            Activations = new ActivationRows(batchSize, matrices, kernels);
             Rope = new Rope(c.RopeDimensionCount, contextLength, c.RopeFreqBase, c.RopeFreqScale, model._ropeFactors);
-            Scratch = new ForwardScratch(pool, c.HeadCount, contextLength);
+            Scratch = new ForwardScratch(pool, kernels, c.HeadCount, contextLength);
         }
 
         public float[] X, Xb, Xb2, Q, K, V, AttentionOutput, Hb, Hb2, Logits;
@@ -315,10 +314,13 @@ public sealed class Llama : Model
 
         public override long KVCacheBytes { get; }
 
+        // Activations live in pinned arrays: accelerated kernels (the browser's WebAssembly) take their addresses.
+        private static float[] Pinned(int length) => GC.AllocateArray<float>(length, pinned: true);
+
         public float[] AllLogits(int rows)
         {
             if (_allLogits is null || _allLogits.Length < rows * _vocab)
-                _allLogits = new float[rows * _vocab];
+                _allLogits = Pinned(rows * _vocab);
             return _allLogits;
         }
     }

@@ -1,5 +1,6 @@
 using TinyLM.Formats;
 using TinyLM.Formats.Gguf;
+using TinyLM.Formats.Slm;
 using TinyLM.Generation;
 using TinyLM.Kernels;
 using TinyLM.Tokenizers;
@@ -12,16 +13,17 @@ namespace TinyLM.Models;
 /// <see cref="InferenceSession"/>, which owns the KV cache and scratch memory.
 /// </summary>
 /// <remarks>
-/// <see cref="Load(string)"/> reads GGUF files; the architecture comes from
+/// <see cref="Load(string)"/> reads GGUF files and <c>.slm</c> files (told apart by their magic; an
+/// <c>.slm</c> file must pass admission, docs/slm-format.md); the architecture comes from
 /// <c>general.architecture</c> and selects the class that implements it (one file per
 /// architecture: <see cref="Llama"/>). Dispose the model after its sessions.
 /// </remarks>
 public abstract class Model : IDisposable
 {
-    private readonly GgufFile _file;
+    private readonly IModelFile _file;
     private readonly bool _ownsFile;
 
-    private protected Model(GgufFile file, bool ownsFile)
+    private protected Model(IModelFile file, bool ownsFile)
     {
         _file = file;
         _ownsFile = ownsFile;
@@ -32,8 +34,8 @@ public abstract class Model : IDisposable
         WeightBytes = file.Tensors.Sum(t => t.ByteSize);
     }
 
-    /// <summary>The GGUF file the weights are read from.</summary>
-    public GgufFile File => _file;
+    /// <summary>The file the weights are read from: a <see cref="GgufFile"/> or an admitted <see cref="SlmModelFile"/>.</summary>
+    public IModelFile File => _file;
 
     /// <summary><c>general.architecture</c>, e.g. <c>llama</c>.</summary>
     public abstract string Architecture { get; }
@@ -59,20 +61,82 @@ public abstract class Model : IDisposable
     /// <summary>Total bytes of tensor data.</summary>
     public long WeightBytes { get; }
 
-    /// <summary>Loads a GGUF model file (memory-mapped).</summary>
+    /// <summary>Loads a GGUF or <c>.slm</c> model file (memory-mapped; the browser reads it into memory).</summary>
     /// <exception cref="ModelFormatException">The file is not a valid GGUF model of a supported architecture.</exception>
+    /// <exception cref="ModelAdmissionException">An <c>.slm</c> file failed admission.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    public static Model Load(string path) => Load(GgufFile.Open(path), ownsFile: true);
+    public static Model Load(string path) => Load(path, null);
 
-    /// <summary>Loads a GGUF model from bytes in memory (pinned while the model lives).</summary>
+    /// <summary>Loads a GGUF or <c>.slm</c> model file, refusing it when it is larger than <paramref name="budgetBytes"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="budgetBytes">Largest accepted file size in bytes, or null for no budget.</param>
+    /// <exception cref="ModelFormatException">The file is not a valid GGUF model of a supported architecture.</exception>
+    /// <exception cref="ModelAdmissionException">An <c>.slm</c> file failed admission, or the file is over the budget
+    /// (<see cref="AdmissionStage.Budget"/>; the message names both sizes and a tensor type that would fit).</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static Model Load(string path, long? budgetBytes)
+    {
+        ModelBuffer buffer = OperatingSystem.IsBrowser() || OperatingSystem.IsWasi() ? ModelBuffer.ReadFile(path) : ModelBuffer.MapFile(path);
+        return Load(buffer, budgetBytes);
+    }
+
+    /// <summary>Loads a GGUF or <c>.slm</c> model from bytes in memory (pinned while the model lives); the format is told by the magic.</summary>
     /// <exception cref="ModelFormatException">The bytes are not a valid GGUF model of a supported architecture.</exception>
-    public static Model Load(byte[] data, string name = "<memory>") => Load(GgufFile.Load(data, name), ownsFile: true);
+    /// <exception cref="ModelAdmissionException">The bytes are an <c>.slm</c> file that failed admission.</exception>
+    public static Model Load(byte[] data, string name = "<memory>") => Load(data, name, null);
+
+    /// <summary>Loads a GGUF or <c>.slm</c> model from bytes in memory, refusing it when it is larger than <paramref name="budgetBytes"/>.</summary>
+    /// <param name="data">The file bytes (pinned while the model lives).</param>
+    /// <param name="name">Name used in error messages.</param>
+    /// <param name="budgetBytes">Largest accepted size in bytes, or null for no budget.</param>
+    /// <exception cref="ModelFormatException">The bytes are not a valid GGUF model of a supported architecture.</exception>
+    /// <exception cref="ModelAdmissionException">The bytes are an <c>.slm</c> file that failed admission, or over the budget.</exception>
+    public static Model Load(byte[] data, string name, long? budgetBytes) => Load(ModelBuffer.FromArray(data, name), budgetBytes);
+
+    private static Model Load(ModelBuffer buffer, long? budgetBytes)
+    {
+        IModelFile file;
+        try
+        {
+            if (SlmFile.HasMagic(buffer))
+            {
+                SlmFile slm = SlmFile.Parse(buffer, ownsBuffer: true);
+                if (budgetBytes is long budget)
+                    slm.CheckBudget(budget);
+                file = slm.Admit();
+            }
+            else
+            {
+                GgufFile gguf = GgufReader.Read(buffer, ownsBuffer: true);
+                if (budgetBytes is long budget)
+                    ModelBudget.Check(gguf.Source, gguf.FileSize, gguf.Tensors, budget);
+                file = gguf;
+            }
+        }
+        catch
+        {
+            buffer.Dispose(); // idempotent; the parsed file owned nothing else
+            throw;
+        }
+        return Load(file, ownsFile: true);
+    }
 
     /// <summary>Builds a model over a parsed GGUF file.</summary>
     /// <param name="file">The file.</param>
     /// <param name="ownsFile">Dispose <paramref name="file"/> with the model.</param>
     /// <exception cref="ModelFormatException">Unsupported architecture, missing or misshapen tensors, bad hyperparameters.</exception>
-    public static Model Load(GgufFile file, bool ownsFile)
+    public static Model Load(GgufFile file, bool ownsFile) => Load((IModelFile)file, ownsFile);
+
+    /// <summary>
+    /// Builds a model over an admitted <c>.slm</c> file (<see cref="SlmFile.Admit"/>): the only way
+    /// from an <c>.slm</c> file to a model, so a file that was not admitted cannot generate.
+    /// </summary>
+    /// <param name="file">The admitted file.</param>
+    /// <param name="ownsFile">Dispose <paramref name="file"/> with the model.</param>
+    /// <exception cref="ModelFormatException">The architecture cannot bind the file's tensors (admission already checked them against its manifest).</exception>
+    public static Model Load(SlmModelFile file, bool ownsFile) => Load((IModelFile)file, ownsFile);
+
+    private static Model Load(IModelFile file, bool ownsFile)
     {
         ArgumentNullException.ThrowIfNull(file);
         try
@@ -98,7 +162,7 @@ public abstract class Model : IDisposable
     public InferenceSession CreateSession(SessionOptions? options = null) => new(this, options ?? new SessionOptions());
 
     /// <summary>Allocates the per-session state: KV cache for <paramref name="contextLength"/> positions, batch scratch.</summary>
-    internal abstract ModelState CreateState(int contextLength, int batchSize, WorkerPool pool);
+    internal abstract ModelState CreateState(int contextLength, int batchSize, WorkerPool pool, ComputeKernels kernels);
 
     /// <summary>
     /// Runs the transformer over <paramref name="tokens"/> at positions

@@ -31,6 +31,13 @@ public static class RandomLlama
     /// <summary>stories15M (llama2.c): dim 288, 6 layers, 6 heads, FFN 768, context 256.</summary>
     public static readonly Shape Stories15M = new("stories15M", 288, 6, 6, 6, 768, 256);
 
+    /// <summary>
+    /// The stories15M layout with every row a multiple of 256, for the super-block types (Q2_K … Q6_K,
+    /// TQ1_0, TQ2_0), which stories15M's 288 columns do not fit: dim 256, 6 layers, 4 heads (head size
+    /// 64), FFN 768, context 256.
+    /// </summary>
+    public static readonly Shape Stories15M256 = new("stories15M-256", 256, 6, 4, 4, 768, 256);
+
     /// <summary>stories110M (llama2.c): dim 768, 12 layers, 12 heads, FFN 2048, context 1024.</summary>
     public static readonly Shape Stories110M = new("stories110M", 768, 12, 12, 12, 2048, 1024);
 
@@ -44,6 +51,7 @@ public static class RandomLlama
     public static IReadOnlyDictionary<string, Shape> Shapes { get; } = new Dictionary<string, Shape>(StringComparer.OrdinalIgnoreCase)
     {
         ["stories15m"] = Stories15M,
+        ["stories15m-256"] = Stories15M256,
         ["stories110m"] = Stories110M,
         ["smollm-135m"] = SmolLM135M,
         ["tinyllama-1.1b"] = TinyLlama1B,

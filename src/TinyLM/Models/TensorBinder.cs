@@ -5,11 +5,11 @@ using TinyLM.Quantization;
 namespace TinyLM.Models;
 
 /// <summary>
-/// Binds an architecture's tensor manifest to a GGUF file: looks tensors up by name, checks shapes
+/// Binds an architecture's tensor manifest to a model file (GGUF or admitted .slm): looks tensors up by name, checks shapes
 /// and types, dequantizes small vectors (norm gains, biases) to float, and finally checks that the
 /// file holds no tensor the architecture did not ask for (as llama.cpp's "wrong number of tensors").
 /// </summary>
-internal sealed class TensorBinder(GgufFile file)
+internal sealed class TensorBinder(IModelFile file)
 {
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
 
@@ -20,7 +20,7 @@ internal sealed class TensorBinder(GgufFile file)
     public WeightMatrix Matrix(string name, long columns, long rows)
     {
         _used.Add(name);
-        return WeightMatrix.FromGguf(file, file.GetTensor(name), columns, rows);
+        return WeightMatrix.FromFile(file, file.GetTensor(name), columns, rows);
     }
 
     public float[] Vector(string name, int length)
@@ -35,7 +35,7 @@ internal sealed class TensorBinder(GgufFile file)
         type.Dequantize(file.GetTensorData(t), values);
         foreach (float v in values)
             if (!float.IsFinite(v))
-                throw new ModelFormatException(file.Source, file.DataOffset + t.Offset, $"tensor '{name}': expected finite values, found {v}");
+                throw new ModelFormatException(file.Source, file.GetTensorFileOffset(t), $"tensor '{name}': expected finite values, found {v}");
         return values;
     }
 

@@ -62,10 +62,10 @@ public sealed unsafe class WeightMatrix
     }
 
     /// <summary>
-    /// Binds a GGUF tensor as a matrix after checking its type and shape.
+    /// Binds a tensor of a model file as a matrix after checking its type and shape.
     /// </summary>
     /// <exception cref="ModelFormatException">Unsupported type, wrong shape, or too large.</exception>
-    internal static WeightMatrix FromGguf(GgufFile file, GgufTensorInfo tensor, long columns, long rows)
+    internal static WeightMatrix FromFile(IModelFile file, GgufTensorInfo tensor, long columns, long rows)
     {
         if (tensor.Shape.Count is < 1 or > 2 || tensor.Columns != columns || tensor.Rows != rows)
             throw new ModelFormatException(file.Source, -1,

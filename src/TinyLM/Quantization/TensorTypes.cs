@@ -20,6 +20,15 @@ public static class TensorTypes
         new Q4_1(),
         new Q5_0(),
         new Q5_1(),
+        new Q8_K(),
+        new Q2_K(),
+        new Q3_K(),
+        new Q4_K(),
+        new Q5_K(),
+        new Q6_K(),
+        new TQ1_0(),
+        new TQ2_0(),
+        new IQ4_NL(),
     ];
 
     private static readonly TensorType?[] s_byType = BuildIndex();

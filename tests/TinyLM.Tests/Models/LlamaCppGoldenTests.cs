@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using TinyLM.Formats.Gguf;
 using TinyLM.Formats.SentencePiece;
 using TinyLM.Generation;
 using TinyLM.Models;
@@ -19,6 +20,12 @@ public class LlamaCppGoldenTests(ITestOutputHelper output)
 {
     private static readonly Lazy<Vocabulary> s_llama2Vocabulary = new(() =>
         SentencePieceModel.Read(Path.Combine(TestPaths.TestData, "vocab", "llama2", "tokenizer.model")));
+
+    private static readonly Lazy<Vocabulary> s_stories260KVocabulary = new(() =>
+    {
+        using GgufFile f = GgufFile.Open(TestPaths.DefaultModel);
+        return Vocabulary.FromGguf(f.Metadata);
+    });
 
     [Fact]
     public void Stories260K_PromptLogitsAndGreedy128_MatchLlamaCpp()
@@ -74,18 +81,40 @@ public class LlamaCppGoldenTests(ITestOutputHelper output)
     {
         var data = new TheoryData<int, string>();
         foreach (int kv in new[] { 6, 2 })
-            foreach (string type in new[] { "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1" })
+            foreach (string type in new[] { "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "iq4_nl" })
+                data.Add(kv, type);
+        return data;
+    }
+
+    /// <summary>
+    /// The super-block types (rows of 256), in the stories15M-256 shape with 4 and 2 KV heads and the
+    /// 512-token vocabulary of stories260K (small embedding and output matrices keep the reference
+    /// quantization of each model quick).
+    /// </summary>
+    public static TheoryData<int, string> RandomSuperBlockModels()
+    {
+        var data = new TheoryData<int, string>();
+        foreach (int kv in new[] { 4, 2 })
+            foreach (string type in new[] { "q2_K", "q3_K", "q4_K", "q5_K", "q6_K", "tq1_0", "tq2_0" })
                 data.Add(kv, type);
         return data;
     }
 
     [Theory]
+    [MemberData(nameof(RandomSuperBlockModels))]
+    public void RandomStories15M256Shape_Greedy64AndLogits_MatchLlamaCppExactly(int kvHeads, string type) =>
+        CheckRandomModel($"stories15M-256-kv{kvHeads}-{type}", RandomLlama.Stories15M256 with { HeadCountKV = kvHeads }, s_stories260KVocabulary.Value, type);
+
+    [Theory]
     [MemberData(nameof(RandomModels))]
-    public void RandomStories15MShape_Greedy64AndLogits_MatchLlamaCppExactly(int kvHeads, string type)
+    public void RandomStories15MShape_Greedy64AndLogits_MatchLlamaCppExactly(int kvHeads, string type) =>
+        CheckRandomModel($"stories15M-kv{kvHeads}-{type}", RandomLlama.Stories15M with { HeadCountKV = kvHeads }, s_llama2Vocabulary.Value, type);
+
+    private void CheckRandomModel(string goldenName, RandomLlama.Shape shape, Vocabulary vocabulary, string type)
     {
-        LlamaCppGolden g = LlamaCppGolden.Load($"stories15M-kv{kvHeads}-{type}");
+        LlamaCppGolden g = LlamaCppGolden.Load(goldenName);
         Assert.True(TensorTypes.TryParse(type, out TensorType? t));
-        byte[] bytes = RandomLlama.Create(RandomLlama.Stories15M with { HeadCountKV = kvHeads }, s_llama2Vocabulary.Value, t, seed: 1).ToArray();
+        byte[] bytes = RandomLlama.Create(shape, vocabulary, t, seed: 1).ToArray();
         Assert.Equal(g.ModelSha256, Convert.ToHexStringLower(SHA256.HashData(bytes)));
         using Model model = Model.Load(bytes, g.Name);
         Assert.Equal(g.PromptTokens, model.Tokenizer.EncodeToIds(g.Prompt));

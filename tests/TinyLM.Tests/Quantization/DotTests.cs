@@ -27,12 +27,24 @@ public class DotTests
         var extremeAct = QuantTestData.RandomBlocks(a, n, rng);
         if (t.IsQuantized)
         {
-            // every quant at its extreme: nibbles 0 and 15, q8 -128 and 127
+            // every quant at its extreme: all weight bits 0 or 1 outside the scale fields, q8 -128 and 127
+            bool kType = t.BlockSize == 256 || t.Type == GgmlType.IQ4_NL;
             for (int b = 0; b < n / t.BlockSize; b++)
-                for (int k = t.BlockBytes - (t.Type is GgmlType.Q8_0 or GgmlType.Q8_1 ? 32 : 16) - (t.Type is GgmlType.Q5_0 or GgmlType.Q5_1 ? 4 : 0); k < t.BlockBytes; k++)
-                    extreme[b * t.BlockBytes + k] = (byte)((rng.Next(2) == 0 ? 0x00 : 0xFF) ^ (t.Type is GgmlType.Q8_0 or GgmlType.Q8_1 ? 0x80 : 0));
+            {
+                Span<byte> block = extreme.AsSpan(b * t.BlockBytes, t.BlockBytes);
+                if (kType)
+                {
+                    for (int k = 0; k < block.Length; k++)
+                        block[k] = (byte)(rng.Next(2) == 0 ? 0x00 : 0xFF);
+                    QuantTestData.WriteFiniteScales(t, block, rng);
+                }
+                else
+                    for (int k = t.BlockBytes - (t.Type is GgmlType.Q8_0 or GgmlType.Q8_1 ? 32 : 16) - (t.Type is GgmlType.Q5_0 or GgmlType.Q5_1 ? 4 : 0); k < t.BlockBytes; k++)
+                        block[k] = (byte)((rng.Next(2) == 0 ? 0x00 : 0xFF) ^ (t.Type is GgmlType.Q8_0 or GgmlType.Q8_1 ? 0x80 : 0));
+            }
+            (int qStart, int qLength) = QuantTestData.ActivationQuants(a).GetOffsetAndLength(a.BlockBytes);
             for (int b = 0; b < n / a.BlockSize; b++)
-                for (int k = a.BlockBytes - 32; k < a.BlockBytes; k++)
+                for (int k = qStart; k < qStart + qLength; k++)
                     extremeAct[b * a.BlockBytes + k] = (byte)(rng.Next(2) == 0 ? 0x80 : 0x7F);
         }
         yield return ("extreme quants", extreme, extremeAct);
@@ -85,7 +97,8 @@ public class DotTests
         TensorType t = QuantTestData.Type(name);
         TensorType at = TensorTypes.Get(t.VecDotType);
         var rng = new Random(29);
-        foreach ((int rows, int tokens, int cols) in new[] { (7, 9, 96), (3, 4, 32), (5, 1, 64), (2, 13, 4096 + 32) })
+        int u = Math.Max(32, t.BlockSize);
+        foreach ((int rows, int tokens, int cols) in new[] { (7, 9, 3 * u), (3, 4, u), (5, 1, 2 * u), (2, 13, 4096 + u), (3, 70, u) })
         {
             int stride = rows + 2, rowStart = rows > 2 ? 1 : 0, rowCount = rows - rowStart - (rows > 3 ? 1 : 0);
             byte[] w = QuantTestData.QuantizeReference(t, QuantTestData.Uniform(rng, rows * cols, 1f));
@@ -113,7 +126,8 @@ public class DotTests
     {
         TensorType t = QuantTestData.Type(name);
         TensorType at = TensorTypes.Get(t.VecDotType);
-        const int rows = 4, tokens = 5, cols = 64;
+        const int rows = 4, tokens = 5;
+        int cols = 2 * Math.Max(32, t.BlockSize);
         byte[] w = new byte[t.RowBytes(rows * cols)], a = new byte[at.RowBytes(tokens * cols)];
         float[] o = new float[tokens * rows];
         Assert.Throws<ArgumentException>("weights", () => t.MatMul(w.AsSpan(1), 0, rows, cols, a, tokens, o, rows));

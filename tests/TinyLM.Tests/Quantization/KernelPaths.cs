@@ -66,6 +66,42 @@ internal static class KernelPaths
                 if (avx2) yield return ("Avx2", (w, a, n) => Q5_1.DotAvx2(w, a, n / 32));
                 if (v128) yield return ("Vector128", (w, a, n) => Q5_1.DotVector128(w, a, n / 32));
                 break;
+            case Q8_K:
+                if (avx2) yield return ("Avx2", (w, a, n) => Q8_K.DotAvx2(w, a, n / 256));
+                if (v128) yield return ("Vector128", (w, a, n) => Q8_K.DotVector128(w, a, n / 256));
+                break;
+            case Q2_K:
+                if (avx2) yield return ("Avx2", (w, a, n) => Q2_K.DotAvx2(w, a, n / 256));
+                if (v128) yield return ("Vector128", (w, a, n) => Q2_K.DotVector128(w, a, n / 256));
+                break;
+            case Q3_K:
+                if (avx2) yield return ("Avx2", (w, a, n) => Q3_K.DotAvx2(w, a, n / 256));
+                if (v128) yield return ("Vector128", (w, a, n) => Q3_K.DotVector128(w, a, n / 256));
+                break;
+            case Q4_K:
+                if (avx2) yield return ("Avx2", (w, a, n) => Q4_K.DotAvx2(w, a, n / 256));
+                if (v128) yield return ("Vector128", (w, a, n) => Q4_K.DotVector128(w, a, n / 256));
+                break;
+            case Q5_K:
+                if (avx2) yield return ("Avx2", (w, a, n) => Q5_K.DotAvx2(w, a, n / 256));
+                if (v128) yield return ("Vector128", (w, a, n) => Q5_K.DotVector128(w, a, n / 256));
+                break;
+            case Q6_K:
+                if (avx2) yield return ("Avx2", (w, a, n) => Q6_K.DotAvx2(w, a, n / 256));
+                if (v128) yield return ("Vector128", (w, a, n) => Q6_K.DotVector128(w, a, n / 256));
+                break;
+            case TQ1_0:
+                if (avx2) yield return ("Avx2", (w, a, n) => TQ1_0.DotAvx2(w, a, n / 256));
+                if (v128) yield return ("Vector128", (w, a, n) => TQ1_0.DotVector128(w, a, n / 256));
+                break;
+            case TQ2_0:
+                if (avx2) yield return ("Avx2", (w, a, n) => TQ2_0.DotAvx2(w, a, n / 256));
+                if (v128) yield return ("Vector128", (w, a, n) => TQ2_0.DotVector128(w, a, n / 256));
+                break;
+            case IQ4_NL:
+                if (avx2) yield return ("Avx2", (w, a, n) => IQ4_NL.DotAvx2(w, a, n / 32));
+                if (v128) yield return ("Vector128", (w, a, n) => IQ4_NL.DotVector128(w, a, n / 32));
+                break;
         }
     }
 
@@ -91,6 +127,10 @@ internal static class KernelPaths
             case Q8_1:
                 if (v256) yield return ("Vector256", (x, y) => Q8_1.QuantizeVector256(x, y, x.Length / 32));
                 if (v128) yield return ("Vector128", (x, y) => Q8_1.QuantizeVector128(x, y, x.Length / 32));
+                break;
+            case Q8_K:
+                if (v256) yield return ("Vector256", (x, y) => Q8_K.QuantizeVector256(x, y, x.Length / 256));
+                if (v128) yield return ("Vector128", (x, y) => Q8_K.QuantizeVector128(x, y, x.Length / 256));
                 break;
         }
     }

@@ -105,14 +105,50 @@ internal static class QuantTestData
                     bytes[i + 3] &= 0xBF; // exponent below 255
             return bytes;
         }
-        int halves = type.Type is GgmlType.Q4_1 or GgmlType.Q5_1 or GgmlType.Q8_1 ? 2 : 1;
-        for (int b = 0; b < elements / type.BlockSize; b++)
-            for (int h = 0; h < halves; h++)
-            {
-                Half scale = (Half)((rng.NextDouble() * 2 - 1) * Math.Pow(2, rng.Next(-8, 4)));
-                BitConverter.TryWriteBytes(bytes.AsSpan(b * type.BlockBytes + 2 * h, 2), BitConverter.HalfToUInt16Bits(scale));
-            }
+        foreach (int b in Enumerable.Range(0, elements / type.BlockSize))
+            WriteFiniteScales(type, bytes.AsSpan(b * type.BlockBytes, type.BlockBytes), rng);
         return bytes;
+    }
+
+    /// <summary>
+    /// Byte offsets of the float16 scale fields in one block of <paramref name="type"/> (ggml-common.h
+    /// layouts); Q8_K's scale is a float32 at offset 0 and is not listed.
+    /// </summary>
+    public static int[] HalfScaleOffsets(TensorType type) => type.Type switch
+    {
+        GgmlType.Q4_1 or GgmlType.Q5_1 or GgmlType.Q8_1 or GgmlType.Q4_K or GgmlType.Q5_K => [0, 2],
+        GgmlType.Q2_K => [80, 82],
+        GgmlType.Q3_K => [108],
+        GgmlType.Q6_K => [208],
+        GgmlType.TQ1_0 => [52],
+        GgmlType.TQ2_0 => [64],
+        GgmlType.Q8_K => [],
+        _ => [0],
+    };
+
+    /// <summary>Byte range of the quants that a dot multiplies, for the activation types (Q8_0, Q8_1, Q8_K).</summary>
+    public static Range ActivationQuants(TensorType type) => type.Type switch
+    {
+        GgmlType.Q8_0 => 2..34,
+        GgmlType.Q8_1 => 4..36,
+        GgmlType.Q8_K => 4..260,
+        _ => throw new ArgumentException($"{type.Name} is no activation type"),
+    };
+
+    /// <summary>Sets the scale fields of one block to random finite values (float16 fields, or Q8_K's float32).</summary>
+    public static void WriteFiniteScales(TensorType type, Span<byte> block, Random rng)
+    {
+        if (type.Type == GgmlType.Q8_K)
+        {
+            float d = (float)((rng.NextDouble() * 2 - 1) * Math.Pow(2, rng.Next(-12, 0)));
+            BitConverter.TryWriteBytes(block[..4], d);
+            return;
+        }
+        foreach (int offset in HalfScaleOffsets(type))
+        {
+            Half scale = (Half)((rng.NextDouble() * 2 - 1) * Math.Pow(2, rng.Next(-8, 4)));
+            BitConverter.TryWriteBytes(block.Slice(offset, 2), BitConverter.HalfToUInt16Bits(scale));
+        }
     }
 
     /// <summary>Quantizes <paramref name="x"/> with the reference quantizer of <paramref name="type"/>.</summary>

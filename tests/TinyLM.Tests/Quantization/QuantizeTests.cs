@@ -15,7 +15,7 @@ public class QuantizeTests
         var rng = new Random(11);
         int unit = Math.Max(t.BlockSize, 1);
         foreach (int blocks in new[] { 1, 2, 3, 5, 7, 9, 15, 16, 17, 33, 4096 / 32 + 1 })
-            yield return ($"random, {blocks} blocks", QuantTestData.Uniform(rng, blocks * 32, 3f));
+            yield return ($"random, {blocks} blocks", QuantTestData.Uniform(rng, blocks * Math.Max(32, t.BlockSize), 3f));
         if (!t.IsQuantized)
             foreach (int n in new[] { 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 4097 })
                 yield return ($"random, {n} values", QuantTestData.Uniform(rng, n * unit, 3f));
@@ -47,7 +47,7 @@ public class QuantizeTests
     {
         TensorType t = QuantTestData.Type(name);
         var rng = new Random(5);
-        foreach (int n in new[] { 32, 64, 96, 160, 4096 + 32, 4096 + 32 + 8 })
+        foreach (int n in new[] { 32, 64, 96, 160, 256, 768, 1280, 4096 + 32, 4096 + 32 + 8 })
         {
             if (n % t.BlockSize != 0)
                 continue;

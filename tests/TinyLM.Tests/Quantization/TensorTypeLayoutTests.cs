@@ -18,6 +18,15 @@ public class TensorTypeLayoutTests
         Assert.Equal(TensorTypes.Get(GgmlType.Q5_1).BlockBytes, Unsafe.SizeOf<BlockQ5_1>());
         Assert.Equal(TensorTypes.Get(GgmlType.Q8_0).BlockBytes, Unsafe.SizeOf<BlockQ8_0>());
         Assert.Equal(TensorTypes.Get(GgmlType.Q8_1).BlockBytes, Unsafe.SizeOf<BlockQ8_1>());
+        Assert.Equal(TensorTypes.Get(GgmlType.Q8_K).BlockBytes, Unsafe.SizeOf<BlockQ8_K>());
+        Assert.Equal(TensorTypes.Get(GgmlType.Q2_K).BlockBytes, Unsafe.SizeOf<BlockQ2_K>());
+        Assert.Equal(TensorTypes.Get(GgmlType.Q3_K).BlockBytes, Unsafe.SizeOf<BlockQ3_K>());
+        Assert.Equal(TensorTypes.Get(GgmlType.Q4_K).BlockBytes, Unsafe.SizeOf<BlockQ4_K>());
+        Assert.Equal(TensorTypes.Get(GgmlType.Q5_K).BlockBytes, Unsafe.SizeOf<BlockQ5_K>());
+        Assert.Equal(TensorTypes.Get(GgmlType.Q6_K).BlockBytes, Unsafe.SizeOf<BlockQ6_K>());
+        Assert.Equal(TensorTypes.Get(GgmlType.TQ1_0).BlockBytes, Unsafe.SizeOf<BlockTQ1_0>());
+        Assert.Equal(TensorTypes.Get(GgmlType.TQ2_0).BlockBytes, Unsafe.SizeOf<BlockTQ2_0>());
+        Assert.Equal(TensorTypes.Get(GgmlType.IQ4_NL).BlockBytes, Unsafe.SizeOf<BlockIQ4_NL>());
         Assert.Equal(sizeof(float), TensorTypes.Get(GgmlType.F32).BlockBytes);
         Assert.Equal(TensorTypes.Get(GgmlType.F16).BlockBytes, Unsafe.SizeOf<Half>());
         Assert.Equal(sizeof(ushort), TensorTypes.Get(GgmlType.BF16).BlockBytes);
@@ -34,6 +43,15 @@ public class TensorTypeLayoutTests
     [InlineData("q4_1", GgmlType.Q4_1, 32, 20, GgmlType.Q8_1)]
     [InlineData("q5_0", GgmlType.Q5_0, 32, 22, GgmlType.Q8_0)]
     [InlineData("q5_1", GgmlType.Q5_1, 32, 24, GgmlType.Q8_1)]
+    [InlineData("q8_K", GgmlType.Q8_K, 256, 292, GgmlType.Q8_K)]
+    [InlineData("q2_K", GgmlType.Q2_K, 256, 84, GgmlType.Q8_K)]
+    [InlineData("q3_K", GgmlType.Q3_K, 256, 110, GgmlType.Q8_K)]
+    [InlineData("q4_K", GgmlType.Q4_K, 256, 144, GgmlType.Q8_K)]
+    [InlineData("q5_K", GgmlType.Q5_K, 256, 176, GgmlType.Q8_K)]
+    [InlineData("q6_K", GgmlType.Q6_K, 256, 210, GgmlType.Q8_K)]
+    [InlineData("tq1_0", GgmlType.TQ1_0, 256, 54, GgmlType.Q8_K)]
+    [InlineData("tq2_0", GgmlType.TQ2_0, 256, 66, GgmlType.Q8_K)]
+    [InlineData("iq4_nl", GgmlType.IQ4_NL, 32, 18, GgmlType.Q8_0)]
     public void RegistryEntryMatchesGgmlTypeTraits(string name, GgmlType type, int blockSize, int blockBytes, GgmlType vecDotType)
     {
         TensorType t = TensorTypes.Get(type);

@@ -36,7 +36,7 @@ namespace TinyLM.Formats.Gguf;
 /// <see cref="DataOffset"/> is then the file length.</item>
 /// </list>
 /// </remarks>
-public sealed unsafe class GgufFile : IDisposable
+public sealed unsafe class GgufFile : IModelFile
 {
     /// <summary>The GGUF magic, "GGUF" as little-endian uint32.</summary>
     public const uint Magic = 0x46554747;
@@ -152,6 +152,12 @@ public sealed unsafe class GgufFile : IDisposable
     /// <exception cref="ModelFormatException">No tensor has that name.</exception>
     public GgufTensorInfo GetTensor(string name) =>
         FindTensor(name) ?? throw new ModelFormatException(Source, -1, $"expected tensor '{name}', found none");
+
+    /// <summary>Size of the file in bytes.</summary>
+    public long FileSize => Buffer.Length;
+
+    /// <summary>Absolute byte offset of a tensor's data: <see cref="DataOffset"/> + the tensor's offset.</summary>
+    public long GetTensorFileOffset(GgufTensorInfo tensor) => DataOffset + tensor.Offset;
 
     /// <summary>Address of a tensor's data.</summary>
     public byte* GetTensorPointer(GgufTensorInfo tensor) => Buffer.Pointer + DataOffset + tensor.Offset;

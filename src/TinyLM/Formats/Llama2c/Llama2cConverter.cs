@@ -97,7 +97,15 @@ public static class Llama2cConverter
         GgmlType.Q8_0 => 7,
         GgmlType.Q5_0 => 8,
         GgmlType.Q5_1 => 9,
+        GgmlType.Q2_K => 10,
+        GgmlType.Q3_K => 12, // LLAMA_FTYPE_MOSTLY_Q3_K_M, llama-model-loader's guess for Q3_K files
+        GgmlType.Q4_K => 15, // Q4_K_M
+        GgmlType.Q5_K => 17, // Q5_K_M
+        GgmlType.Q6_K => 18,
+        GgmlType.IQ4_NL => 25,
         GgmlType.BF16 => 32,
+        GgmlType.TQ1_0 => 36,
+        GgmlType.TQ2_0 => 37,
         _ => throw new ArgumentException($"No llama.cpp file type for {type.Name} matrices.", nameof(type)),
     };
 }

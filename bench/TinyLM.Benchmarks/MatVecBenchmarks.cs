@@ -1,0 +1,133 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using TinyLM.Quantization;
+
+namespace TinyLM.Benchmarks;
+
+/// <summary>
+/// One matrix × vector product (decode) per tensor type, on one thread, for a 2048 × 2048 matrix
+/// (the TinyLlama-1.1B attention shape; 4 MiB to 16 MiB of weights, beyond L2): the "GB/s" column is
+/// weight bytes read per second, the figure that bounds decode speed.
+/// </summary>
+[Config(typeof(Config))]
+public class MatVecBenchmarks
+{
+    private byte[] _weights = [], _activation = [];
+    private float[] _output = [];
+    private TensorType _type = null!;
+
+    [Params("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1")]
+    public string Type { get; set; } = "q4_0";
+
+    public const int Rows = 2048, Cols = 2048;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        TensorTypes.TryParse(Type, out TensorType? t);
+        _type = t!;
+        var rng = new Random(1);
+        var row = new float[Cols];
+        int rowBytes = (int)_type.RowBytes(Cols);
+        _weights = new byte[rowBytes * Rows];
+        for (int r = 0; r < Rows; r++)
+        {
+            for (int c = 0; c < Cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
+            _type.QuantizeReference(row, _weights.AsSpan(r * rowBytes, rowBytes));
+        }
+        TensorType act = TensorTypes.Get(_type.VecDotType);
+        for (int c = 0; c < Cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
+        _activation = new byte[act.RowBytes(Cols)];
+        act.Quantize(row, _activation);
+        _output = new float[Rows];
+    }
+
+    [Benchmark]
+    public void MatVec() => _type.MatMul(_weights, 0, Rows, Cols, _activation, 1, _output, Rows);
+
+    /// <summary>Bytes of weights per operation, for the GB/s column.</summary>
+    public long WeightBytes => _weights.Length;
+
+    private sealed class Config : ManualConfig
+    {
+        public Config()
+        {
+            AddColumn(new ThroughputColumn());
+            SummaryStyle = SummaryStyle.Default.WithRatioStyle(RatioStyle.Trend);
+        }
+    }
+
+    /// <summary>GB/s of weights: weight bytes divided by the mean time.</summary>
+    private sealed class ThroughputColumn : IColumn
+    {
+        public string Id => "GBps";
+        public string ColumnName => "GB/s";
+        public bool AlwaysShow => true;
+        public ColumnCategory Category => ColumnCategory.Custom;
+        public int PriorityInCategory => 0;
+        public bool IsNumeric => true;
+        public UnitType UnitType => UnitType.Dimensionless;
+        public string Legend => "Weight bytes read per second (10^9)";
+        public bool IsAvailable(Summary summary) => true;
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        {
+            var report = summary[benchmarkCase];
+            if (report?.ResultStatistics is null)
+                return "-";
+            string type = (string)benchmarkCase.Parameters["Type"];
+            TensorTypes.TryParse(type, out TensorType? t);
+            double bytes = t!.RowBytes(Cols) * (double)Rows;
+            return (bytes / report.ResultStatistics.Mean).ToString("0.00");
+        }
+    }
+}
+
+/// <summary>
+/// Prompt processing: a 2048 × 2048 matrix times 64 activation rows (matrix-matrix), one thread;
+/// GFLOP/s counts 2 · rows · cols · tokens.
+/// </summary>
+public class MatMulBenchmarks
+{
+    private byte[] _weights = [], _activations = [];
+    private float[] _output = [];
+    private TensorType _type = null!;
+    private const int Rows = 2048, Cols = 2048, Tokens = 64;
+
+    [Params("f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1")]
+    public string Type { get; set; } = "q4_0";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        TensorTypes.TryParse(Type, out TensorType? t);
+        _type = t!;
+        var rng = new Random(2);
+        var row = new float[Cols];
+        int rowBytes = (int)_type.RowBytes(Cols);
+        _weights = new byte[rowBytes * Rows];
+        for (int r = 0; r < Rows; r++)
+        {
+            for (int c = 0; c < Cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
+            _type.QuantizeReference(row, _weights.AsSpan(r * rowBytes, rowBytes));
+        }
+        TensorType act = TensorTypes.Get(_type.VecDotType);
+        int actBytes = (int)act.RowBytes(Cols);
+        _activations = new byte[actBytes * Tokens];
+        for (int k = 0; k < Tokens; k++)
+        {
+            for (int c = 0; c < Cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
+            act.Quantize(row, _activations.AsSpan(k * actBytes, actBytes));
+        }
+        _output = new float[Rows * Tokens];
+    }
+
+    /// <summary>One 2048×2048×64 product: 0.537 GFLOP.</summary>
+    [Benchmark(OperationsPerInvoke = 1)]
+    public void MatMul() => _type.MatMul(_weights, 0, Rows, Cols, _activations, Tokens, _output, Rows);
+}

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(TinyLM.Benchmarks.MatVecBenchmarks).Assembly).Run(args);

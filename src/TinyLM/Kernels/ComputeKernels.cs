@@ -1,0 +1,156 @@
+using System.Numerics;
+using TinyLM.Models;
+using TinyLM.Quantization;
+
+namespace TinyLM.Kernels;
+
+/// <summary>
+/// The hot operations of a forward pass, the seam where a host substitutes faster code: this class
+/// is the managed (C#) implementation, which runs everywhere and is the reference; the browser
+/// replaces it with kernels emitted as WebAssembly (TinyLM.Browser). Select one per session with
+/// <see cref="Generation.SessionOptions.Kernels"/>.
+/// </summary>
+/// <remarks>
+/// Every implementation must return exactly the same bits as this one (docs/numerics.md).
+/// Methods may be called concurrently with disjoint output ranges (rows, heads). All spans passed
+/// by the engine point into memory that does not move (pinned arrays, the model's buffer), so an
+/// implementation may take their addresses.
+/// </remarks>
+public class ComputeKernels
+{
+    /// <summary>The managed implementation.</summary>
+    public static ComputeKernels Managed { get; } = new();
+
+    /// <summary>Short name for diagnostics ("managed", "wasm").</summary>
+    public virtual string Name => "managed";
+
+    /// <summary>
+    /// Converts <paramref name="rows"/> activation rows of <paramref name="columns"/> floats to
+    /// <paramref name="type"/> (the vec-dot type of the next matrix product).
+    /// </summary>
+    /// <param name="type">Target type.</param>
+    /// <param name="source">[rows, columns] floats.</param>
+    /// <param name="destination">[rows, RowBytes(columns)] bytes.</param>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="columns">Floats per row.</param>
+    public virtual void Quantize(TensorType type, ReadOnlySpan<float> source, Span<byte> destination, int rows, int columns)
+    {
+        int rowBytes = (int)type.RowBytes(columns);
+        for (int t = 0; t < rows; t++)
+            type.Quantize(source.Slice(t * columns, columns), destination.Slice(t * rowBytes, rowBytes));
+    }
+
+    /// <summary>
+    /// Rows <c>[rowStart, rowStart + rowCount)</c> of <c>weights × activations</c>: see
+    /// <see cref="TensorType.MatMul"/>.
+    /// </summary>
+    public virtual void MatMul(WeightMatrix weights, int rowStart, int rowCount, ReadOnlySpan<byte> activations, int tokens,
+        Span<float> output, int outputStride) =>
+        weights.Type.MatMul(weights.Data, rowStart, rowCount, weights.Columns, activations, tokens, output, outputStride);
+
+    /// <summary>RMSNorm (<see cref="Kernels.RmsNorm"/>) of each of <paramref name="rows"/> rows of width <c>weight.Length</c>.</summary>
+    public virtual void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float epsilon, Span<float> y, int rows)
+    {
+        int n = weight.Length;
+        for (int t = 0; t < rows; t++)
+            Kernels.RmsNorm.Apply(x.Slice(t * n, n), weight, epsilon, y.Slice(t * n, n));
+    }
+
+    /// <summary>
+    /// SwiGLU (Shazeer, 2020, arXiv:2002.05202): <c>gate[i] = silu(gate[i]) · up[i]</c>, as ggml's
+    /// <c>ggml_vec_swiglu_f32</c>: groups of four with <c>ggml_v_silu</c> (<see cref="ScalarMath.Silu"/>),
+    /// the remaining elements with <c>ggml_silu_f32</c> (C <c>expf</c>).
+    /// </summary>
+    public virtual void SwiGlu(Span<float> gate, ReadOnlySpan<float> up)
+    {
+        int i = 0, grouped = gate.Length & ~3;
+        for (; i < grouped; i++)
+            gate[i] = ScalarMath.Silu(gate[i]) * up[i];
+        for (; i < gate.Length; i++)
+            gate[i] = gate[i] / (1f + MathF.Exp(-gate[i])) * up[i];
+    }
+
+    /// <summary><c>x += y</c> element-wise.</summary>
+    public virtual void Add(Span<float> x, ReadOnlySpan<float> y)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; i <= x.Length - Vector<float>.Count; i += Vector<float>.Count)
+                (new Vector<float>(x[i..]) + new Vector<float>(y[i..])).CopyTo(x[i..]);
+        for (; i < x.Length; i++)
+            x[i] += y[i];
+    }
+
+    /// <summary>Applies <paramref name="rope"/> to <paramref name="rows"/> token rows at positions <c>startPosition + t</c>.</summary>
+    /// <param name="rope">The RoPE table.</param>
+    /// <param name="x">[rows, heads · headDim].</param>
+    /// <param name="rows">Number of token rows.</param>
+    /// <param name="heads">Heads per row.</param>
+    /// <param name="headDim">Channels per head.</param>
+    /// <param name="startPosition">Position of the first row.</param>
+    public virtual void Rope(Rope rope, Span<float> x, int rows, int heads, int headDim, int startPosition)
+    {
+        int width = heads * headDim;
+        for (int t = 0; t < rows; t++)
+            rope.Apply(x.Slice(t * width, width), heads, headDim, startPosition + t);
+    }
+
+    /// <summary>
+    /// Causal attention for query heads <c>[headStart, headEnd)</c> of a batch, as llama.cpp's graph
+    /// without flash attention: per head h and token t at position p = start + t,
+    /// <c>scores[j] = GgmlFloat.Dot(q, K[j]) · scale</c> for j ≤ p, <see cref="Softmax"/>, then each
+    /// output channel <c>Σ_j V[j]·p[j]</c> accumulated in double, j ascending. Query head h reads KV
+    /// head <c>h / (heads / kvHeads)</c> (grouped-query attention).
+    /// </summary>
+    /// <param name="q">[tokens, heads · headDim] queries (after RoPE).</param>
+    /// <param name="keys">K cache [context, kvHeads · headDim].</param>
+    /// <param name="values">V cache [context, kvHeads · headDim].</param>
+    /// <param name="output">[tokens, heads · headDim].</param>
+    /// <param name="scores">Scratch [heads, context] floats.</param>
+    /// <param name="accumulators">Scratch [heads, headDim] doubles.</param>
+    /// <param name="shape">Dimensions.</param>
+    /// <param name="headStart">First head to compute.</param>
+    /// <param name="headEnd">One past the last head.</param>
+    public virtual void Attention(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
+        Span<float> scores, Span<double> accumulators, in AttentionShape shape, int headStart, int headEnd)
+    {
+        int headDim = shape.HeadDim, kvDim = shape.KVHeads * headDim, qDim = shape.Heads * headDim;
+        int group = shape.Heads / shape.KVHeads, context = shape.ContextLength;
+        for (int h = headStart; h < headEnd; h++)
+        {
+            int kvOffset = h / group * headDim;
+            Span<float> row = scores.Slice(h * context, context);
+            Span<double> acc = accumulators.Slice(h * headDim, headDim);
+            for (int t = 0; t < shape.Tokens; t++)
+            {
+                int pos = shape.Start + t;
+                ReadOnlySpan<float> qh = q.Slice(t * qDim + h * headDim, headDim);
+                for (int j = 0; j <= pos; j++)
+                    row[j] = GgmlFloat.Dot(qh, keys.Slice(j * kvDim + kvOffset, headDim)) * shape.Scale;
+                Span<float> p = row[..(pos + 1)];
+                Softmax.Apply(p);
+                acc.Clear();
+                for (int j = 0; j <= pos; j++)
+                {
+                    ReadOnlySpan<float> v = values.Slice(j * kvDim + kvOffset, headDim);
+                    float pj = p[j];
+                    for (int d = 0; d < acc.Length; d++)
+                        acc[d] += v[d] * pj;
+                }
+                Span<float> o = output.Slice(t * qDim + h * headDim, headDim);
+                for (int d = 0; d < o.Length; d++)
+                    o[d] = (float)acc[d];
+            }
+        }
+    }
+}
+
+/// <summary>Dimensions of one attention call.</summary>
+/// <param name="Tokens">Query rows in the batch.</param>
+/// <param name="Start">Position of the first query row.</param>
+/// <param name="Heads">Query heads.</param>
+/// <param name="KVHeads">Key/value heads.</param>
+/// <param name="HeadDim">Channels per head.</param>
+/// <param name="Scale">Score scale, 1/√headDim.</param>
+/// <param name="ContextLength">KV cache capacity in positions (the scores row length).</param>
+public readonly record struct AttentionShape(int Tokens, int Start, int Heads, int KVHeads, int HeadDim, float Scale, int ContextLength);
