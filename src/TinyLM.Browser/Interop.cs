@@ -2,6 +2,7 @@ using System.Runtime.InteropServices.JavaScript;
 using System.Text.Json;
 using TinyLM.Formats;
 using TinyLM.Generation;
+using TinyLM.Kernels;
 using TinyLM.Models;
 
 namespace TinyLM.Browser;
@@ -25,13 +26,18 @@ public static partial class Interop
     /// <paramref name="data"/>, refusing it when it is larger than <paramref name="budgetBytes"/>
     /// (0: no budget); returns its description as JSON.
     /// </summary>
+    /// <remarks><paramref name="kernels"/> selects the implementation of the hot operations: "wasm"
+    /// (WebAssembly emitted for the model's types, <see cref="WasmKernels"/>) or "managed" (C#).</remarks>
     [JSExport]
-    public static string Load(byte[] data, string name, int contextLength, double budgetBytes) => Guard(() =>
+    public static string Load(byte[] data, string name, int contextLength, double budgetBytes, string kernels) => Guard(() =>
     {
         Unload();
+        if (kernels is not ("wasm" or "managed"))
+            throw new ArgumentException($"kernels must be 'wasm' or 'managed', found '{kernels}'.", nameof(kernels));
         s_model = Model.Load(data, name, budgetBytes > 0 ? (long)budgetBytes : null);
         s_contextLength = contextLength;
-        s_session = s_model.CreateSession(new SessionOptions { ContextLength = contextLength, Threads = 1 });
+        ComputeKernels compute = kernels == "wasm" ? WasmKernels.Create(s_model) : ComputeKernels.Managed;
+        s_session = s_model.CreateSession(new SessionOptions { ContextLength = contextLength, Threads = 1, Kernels = compute });
         return JsonSerializer.Serialize(ModelInfo.From(s_model, s_session), BrowserJson.Default.ModelInfo);
     });
 
