@@ -43,10 +43,13 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
 
     /// <summary>Emits the kernels for <paramref name="model"/>'s tensor types and has JavaScript instantiate them.</summary>
     /// <exception cref="InvalidOperationException">The worker could not compile or instantiate the module.</exception>
-    public static WasmKernels Create(Model model)
+    public static WasmKernels Create(Model model) =>
+        Create(model.File.Tensors.Select(t => TensorTypes.TryGet(t.Type, out TensorType? tt) ? tt : null).OfType<TensorType>());
+
+    /// <summary>Emits the kernels for weights of <paramref name="types"/> and has JavaScript instantiate them.</summary>
+    /// <exception cref="InvalidOperationException">The worker could not compile or instantiate the module.</exception>
+    public static WasmKernels Create(IEnumerable<TensorType> types)
     {
-        IEnumerable<TensorType> types = model.File.Tensors
-            .Select(t => TensorTypes.TryGet(t.Type, out TensorType? tt) ? tt : null).OfType<TensorType>();
         WasmKernelModule module = WasmKernelModule.Build(types);
         string error = Compile(module.Bytes, string.Join(',', module.Exports));
         if (error.Length > 0)
@@ -78,12 +81,31 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
             base.MatMul(weights, rowStart, rowCount, activations, tokens, output, outputStride);
             return;
         }
-        int k = weights.Columns / type.BlockSize;
-        int actRowBytes = (int)TensorTypes.Get(type.VecDotType).RowBytes(weights.Columns);
         fixed (byte* w = weights.Data)
         fixed (byte* a = activations)
         fixed (float* o = output)
-            Call9(fn, (int)(w + (long)rowStart * weights.RowBytes), weights.RowBytes, rowCount, (int)a, actRowBytes, tokens, (int)(o + rowStart), outputStride, k);
+            MatMul(fn, type, w + (long)rowStart * weights.RowBytes, weights.Columns, rowCount, a, tokens, o + rowStart, outputStride);
+    }
+
+    /// <summary>
+    /// The emitted product of <paramref name="type"/> over raw pinned operands (benchmarks):
+    /// <c>output[t·outputStride + r] = Dot(w row r, act row t)</c>; false when the type has no emitted kernel.
+    /// </summary>
+    public bool TryMatMul(TensorType type, byte* w, int columns, int rows, byte* act, int tokens, float* output, int outputStride)
+    {
+        int fn = _matMul[(int)type.Type];
+        if (fn < 0)
+            return false;
+        MatMul(fn, type, w, columns, rows, act, tokens, output, outputStride);
+        return true;
+    }
+
+    private static void MatMul(int fn, TensorType type, byte* w, int columns, int rows, byte* act, int tokens, float* output, int outputStride)
+    {
+        int k = columns / type.BlockSize;
+        int rowBytes = (int)type.RowBytes(columns);
+        int actRowBytes = (int)TensorTypes.Get(type.VecDotType).RowBytes(columns);
+        Call9(fn, (int)w, rowBytes, rows, (int)act, actRowBytes, tokens, (int)output, outputStride, k);
     }
 
     /// <inheritdoc/>

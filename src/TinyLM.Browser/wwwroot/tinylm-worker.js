@@ -146,6 +146,11 @@ const handlers = {
     await runtime;
     postMessage({ id, type: 'done', result: engine.ChatPrompt(JSON.stringify(messages)) });
   },
+  // bench/browser: emitted vs C# matrix-vector product (not part of tinylm.js).
+  async benchMatMul(id, { type, rows, cols, iterations }) {
+    await runtime;
+    postMessage({ id, type: 'done', result: JSON.parse(engine.BenchMatMul(type, rows, cols, iterations)) });
+  },
   async unload(id) {
     await runtime;
     engine.Unload();
