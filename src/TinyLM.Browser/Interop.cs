@@ -2,6 +2,7 @@ using System.Runtime.InteropServices.JavaScript;
 using System.Text.Json;
 using TinyLM.Formats;
 using TinyLM.Generation;
+using TinyLM.Kernels;
 using TinyLM.Models;
 
 namespace TinyLM.Browser;
@@ -25,13 +26,18 @@ public static partial class Interop
     /// <paramref name="data"/>, refusing it when it is larger than <paramref name="budgetBytes"/>
     /// (0: no budget); returns its description as JSON.
     /// </summary>
+    /// <remarks><paramref name="kernels"/> selects the implementation of the hot operations: "wasm"
+    /// (WebAssembly emitted for the model's types, <see cref="WasmKernels"/>) or "managed" (C#).</remarks>
     [JSExport]
-    public static string Load(byte[] data, string name, int contextLength, double budgetBytes) => Guard(() =>
+    public static string Load(byte[] data, string name, int contextLength, double budgetBytes, string kernels) => Guard(() =>
     {
         Unload();
+        if (kernels is not ("wasm" or "managed"))
+            throw new ArgumentException($"kernels must be 'wasm' or 'managed', found '{kernels}'.", nameof(kernels));
         s_model = Model.Load(data, name, budgetBytes > 0 ? (long)budgetBytes : null);
         s_contextLength = contextLength;
-        s_session = s_model.CreateSession(new SessionOptions { ContextLength = contextLength, Threads = 1 });
+        ComputeKernels compute = kernels == "wasm" ? WasmKernels.Create(s_model) : ComputeKernels.Managed;
+        s_session = s_model.CreateSession(new SessionOptions { ContextLength = contextLength, Threads = 1, Kernels = compute });
         return JsonSerializer.Serialize(ModelInfo.From(s_model, s_session), BrowserJson.Default.ModelInfo);
     });
 
@@ -104,6 +110,62 @@ public static partial class Interop
         }
         return ChatTemplate.Format(model.Vocabulary.ChatTemplate, messages);
     });
+
+    /// <summary>
+    /// Benchmark (bench/browser): one matrix-vector product of a random [rows, cols] matrix of
+    /// <paramref name="typeName"/> with a Q8_0/F32 activation row, by the emitted kernel and by the C#
+    /// fallback (<see cref="Quantization.TensorType.MatMul"/>); returns JSON with the milliseconds per product
+    /// (median of <paramref name="iterations"/>), the weight bytes, and whether both outputs are equal bit for bit.
+    /// </summary>
+    [JSExport]
+    public static string BenchMatMul(string typeName, int rows, int cols, int iterations) => Guard(() => BenchMatMulCore(typeName, rows, cols, iterations));
+
+    private static unsafe string BenchMatMulCore(string typeName, int rows, int cols, int iterations)
+    {
+        if (!Quantization.TensorTypes.TryParse(typeName, out Quantization.TensorType? type))
+            throw new ArgumentException($"Unknown type '{typeName}'.", nameof(typeName));
+        Quantization.TensorType actType = Quantization.TensorTypes.Get(type.VecDotType);
+        int rowBytes = (int)type.RowBytes(cols);
+        byte[] w = GC.AllocateArray<byte>(rowBytes * rows, pinned: true);
+        var random = new Random(1);
+        random.NextBytes(w);
+        if (type.IsQuantized)
+            for (int b = 0; b < w.Length; b += type.BlockBytes)
+            {
+                w[b] = (byte)random.Next(256);
+                w[b + 1] = 0x1C;   // float16 scale about 2^-8
+            }
+        var x = new float[cols];
+        for (int i = 0; i < cols; i++)
+            x[i] = (float)random.NextDouble() * 2 - 1;
+        byte[] act = GC.AllocateArray<byte>((int)actType.RowBytes(cols), pinned: true);
+        actType.QuantizeReference(x, act);
+        float[] wasmOut = GC.AllocateArray<float>(rows, pinned: true), managedOut = GC.AllocateArray<float>(rows, pinned: true);
+        WasmKernels kernels = WasmKernels.Create([type]);
+        double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
+        var wasmMs = new List<double>();
+        var managedMs = new List<double>();
+        fixed (byte* pw = w)
+        fixed (byte* pa = act)
+        fixed (float* po = wasmOut)
+        {
+            for (int i = 0; i < iterations; i++)
+            {
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (!kernels.TryMatMul(type, pw, cols, rows, pa, 1, po, rows))
+                    throw new NotSupportedException($"No emitted kernel for {type.Name}.");
+                wasmMs.Add(System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+        }
+        for (int i = 0; i < Math.Max(1, iterations / 10); i++)
+        {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            type.MatMul(w, 0, rows, cols, act, 1, managedOut, rows);
+            managedMs.Add(System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        bool equal = wasmOut.AsSpan().SequenceEqual(managedOut);
+        return $"{{\"type\":\"{type.Name}\",\"rows\":{rows},\"cols\":{cols},\"bytes\":{w.Length},\"wasmMs\":{Median(wasmMs).ToString(System.Globalization.CultureInfo.InvariantCulture)},\"managedMs\":{Median(managedMs).ToString(System.Globalization.CultureInfo.InvariantCulture)},\"equal\":{(equal ? "true" : "false")}}}";
+    }
 
     /// <summary>Releases the model and its session.</summary>
     [JSExport]

@@ -60,7 +60,7 @@ internal sealed record GenerateOptions
 
 /// <summary>What <c>lm.info</c> reports from the engine's side.</summary>
 internal sealed record ModelInfo(string Architecture, string Name, long Parameters, string Quantization, long WeightBytes,
-    int TrainedContextLength, int ContextLength, int VocabularySize, long KVCacheBytes, string? ChatTemplate)
+    int TrainedContextLength, int ContextLength, int VocabularySize, long KVCacheBytes, string? ChatTemplate, string Kernels)
 {
     public static ModelInfo From(Model m, InferenceSession s)
     {
@@ -68,7 +68,7 @@ internal sealed record ModelInfo(string Architecture, string Name, long Paramete
         string quantization = m.File.Tensors.GroupBy(t => t.Type).OrderByDescending(g => g.Sum(t => t.ByteSize)).First().Key is GgmlType type
             && TensorTypes.TryGet(type, out TensorType? tt) ? tt.Name.ToUpperInvariant() : "unknown";
         return new ModelInfo(m.Architecture, m.Name, m.ParameterCount, quantization, m.WeightBytes, m.ContextLength,
-            s.ContextLength, m.VocabularySize, s.KVCacheBytes, m.Vocabulary.ChatTemplate);
+            s.ContextLength, m.VocabularySize, s.KVCacheBytes, m.Vocabulary.ChatTemplate, s.Kernels.Name);
     }
 }
 

@@ -4,6 +4,8 @@ using TinyLM.Formats.Gguf;
 using TinyLM.Formats.Slm;
 using TinyLM.Generation;
 using TinyLM.Models;
+using TinyLM.Quantization;
+using TinyLM.Tokenizers;
 
 namespace TinyLM.BrowserTests;
 
@@ -30,14 +32,71 @@ public sealed class ApiTests(BrowserFixture fx)
         return text.ToString();
     }
 
-    [BrowserFact]
-    public async Task DefaultModel_Greedy64InThePage_EqualsNativeEngine()
+    private static string NativeGreedy(byte[] model, string prompt, int tokens)
+    {
+        using Model m = Model.Load(model, "random");
+        using InferenceSession s = m.CreateSession();
+        using TextGeneration g = s.StartGeneration(prompt, new GenerationOptions { MaxTokens = tokens, Temperature = 0, IgnoreEos = true });
+        var text = new System.Text.StringBuilder();
+        for (string? piece; (piece = g.Step()) is not null;)
+            text.Append(piece);
+        return text.ToString();
+    }
+
+    /// <summary>A small random-weight Llama (dim 128, 2 layers, GQA 4/2, FFN 352) in <paramref name="type"/>, with stories260K's vocabulary.</summary>
+    private static byte[] RandomModel(string type)
+    {
+        Vocabulary vocabulary;
+        using (GgufFile f = GgufFile.Open(Path.Combine(BrowserFixture.Root, "models", "stories260K.gguf")))
+            vocabulary = Vocabulary.FromGguf(f.Metadata);
+        TensorTypes.TryParse(type, out TensorType? t);
+        using var stream = new MemoryStream();
+        RandomLlama.Create(new RandomLlama.Shape("tiny", 128, 2, 4, 2, 352, 256), vocabulary, t!, 7).WriteTo(stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>Greedy tokens of quantized models with emitted and managed kernels equal the native engine's.</summary>
+    [BrowserTheory]
+    [InlineData("q8_0")]
+    [InlineData("q4_0")]
+    public async Task QuantizedModel_Greedy64_WasmAndManagedKernels_EqualNativeEngine(string type)
+    {
+        byte[] model = RandomModel(type);
+        IPage page = await OpenAsync();
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async base64 => {
+            const { TinyLM } = await import('/tinylm.js');
+            const bytes = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
+            const out = {};
+            for (const kernels of ['wasm', 'managed']) {
+                const lm = await TinyLM.load(bytes, { cache: 'none', kernels });
+                let text = '';
+                for await (const piece of lm.generate('Once upon a time', { maxTokens: 64, temperature: 0, ignoreEos: true })) text += piece;
+                out[kernels] = { text, kernels: lm.info.kernels, quantization: lm.info.quantization };
+                await lm.unload();
+            }
+            return out;
+        }", Convert.ToBase64String(model));
+        string native = NativeGreedy(model, "Once upon a time", 64);
+        Assert.NotEmpty(native);
+        foreach (string kernels in new[] { "wasm", "managed" })
+        {
+            JsonElement k = r.GetProperty(kernels);
+            Assert.Equal(kernels, k.GetProperty("kernels").GetString());
+            Assert.Equal(type.ToUpperInvariant(), k.GetProperty("quantization").GetString());
+            Assert.Equal(native, k.GetProperty("text").GetString());
+        }
+    }
+
+    [BrowserTheory]
+    [InlineData("wasm")]
+    [InlineData("managed")]
+    public async Task DefaultModel_Greedy64InThePage_EqualsNativeEngine(string kernels)
     {
         IPage page = await OpenAsync();
-        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async () => {
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async kernels => {
             const { TinyLM } = await import('/tinylm.js');
             const stages = [];
-            const lm = await TinyLM.load('/models/stories260K.gguf', { onProgress: p => stages.push(p.stage) });
+            const lm = await TinyLM.load('/models/stories260K.gguf', { onProgress: p => stages.push(p.stage), kernels });
             let text = '';
             const it = lm.generate('Once upon a time', { maxTokens: 64, temperature: 0 });
             let step;
@@ -45,8 +104,9 @@ public sealed class ApiTests(BrowserFixture fx)
             const info = lm.info;
             await lm.unload();
             return { text, result: step.value, info, stages: [...new Set(stages)] };
-        }");
+        }", kernels);
         Assert.Equal(NativeGreedy("Once upon a time", 64), r.GetProperty("text").GetString());
+        Assert.Equal(kernels, r.GetProperty("info").GetProperty("kernels").GetString());
         Assert.Equal(64, r.GetProperty("result").GetProperty("completionTokens").GetInt32());
         Assert.Equal(["download", "verify", "parse", "ready"], r.GetProperty("stages").EnumerateArray().Select(e => e.GetString()!).ToArray());
         JsonElement info = r.GetProperty("info");

@@ -131,3 +131,14 @@ public sealed class BrowserFactAttribute : FactAttribute
         Timeout = 180_000;
     }
 }
+
+/// <summary>A theory that needs Chromium and the built app (see <see cref="BrowserFactAttribute"/>).</summary>
+public sealed class BrowserTheoryAttribute : TheoryAttribute
+{
+    public BrowserTheoryAttribute()
+    {
+        if (BrowserFixture.SkipReason is { } reason)
+            Skip = reason;
+        Timeout = 180_000;
+    }
+}

@@ -8,8 +8,61 @@ let modelMeta = null;  // what lm.info reports
 const aborted = new Set();
 const controllers = new Map();
 
+// The engine emits WebAssembly kernels (TinyLM.Kernels.Wasm) that work on the .NET heap in place: we
+// keep the runtime's WebAssembly.Memory by wrapping WebAssembly.instantiate/instantiateStreaming while
+// dotnet.create() runs (the memory its instance exports), and instantiate the kernels against it.
+let dotnetMemory = null;
+let kernelFns = [];
+
+// True when this engine validates a module using SIMD128 (v128 i8x16.splat).
+export const simdSupported = (() => {
+  try {
+    return WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
+      10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]));
+  } catch { return false; }
+})();
+
+const kernelImports = {
+  compile(bytes, names) {
+    try {
+      if (!dotnetMemory) return 'the .NET runtime memory was not captured';
+      const module = new WebAssembly.Module(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+      const instance = new WebAssembly.Instance(module, { env: { memory: dotnetMemory } });
+      kernelFns = names.split(',').map(n => instance.exports[n]);
+      return '';
+    } catch (e) {
+      return String(e && e.message || e);
+    }
+  },
+  call3: (f, a, b, c) => { kernelFns[f](a, b, c); },
+  call9: (f, a, b, c, d, e, g, h, i, j) => { kernelFns[f](a, b, c, d, e, g, h, i, j); },
+  rmsNorm: (f, x, w, eps, y, n, rows) => { kernelFns[f](x, w, eps, y, n, rows); },
+  attention: (f, q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context, h0, h1) => {
+    kernelFns[f](q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context, h0, h1);
+  },
+};
+
+function captureMemory(result) {
+  const instance = result instanceof WebAssembly.Instance ? result : result && result.instance;
+  const memory = instance && instance.exports && instance.exports.memory;
+  if (!dotnetMemory && memory instanceof WebAssembly.Memory) dotnetMemory = memory;
+  return result;
+}
+
 const runtime = (async () => {
-  const { getAssemblyExports, getConfig } = await dotnet.withConfig({ disableIntegrityCheck: false }).create();
+  const { instantiate, instantiateStreaming } = WebAssembly;
+  WebAssembly.instantiate = function (...args) { return instantiate.apply(this, args).then(captureMemory); };
+  if (instantiateStreaming)
+    WebAssembly.instantiateStreaming = function (...args) { return instantiateStreaming.apply(this, args).then(captureMemory); };
+  let api;
+  try {
+    api = await dotnet.withConfig({ disableIntegrityCheck: false }).create();
+  } finally {
+    WebAssembly.instantiate = instantiate;
+    if (instantiateStreaming) WebAssembly.instantiateStreaming = instantiateStreaming;
+  }
+  const { getAssemblyExports, getConfig, setModuleImports } = api;
+  setModuleImports('tinylm-kernels', kernelImports);
   const exports = await getAssemblyExports(getConfig().mainAssemblyName);
   engine = exports.TinyLM.Browser.Interop;
 })();
@@ -48,7 +101,9 @@ async function load(id, { source, options }) {
     if (controller.signal.aborted) throw new TinyLMError('aborted', 'Loading aborted.');
     let info;
     try {
-      info = JSON.parse(engine.Load(model.bytes, model.name, options.contextLength || 0, options.budgetBytes || 0));
+      const kernels = options.kernels ?? (simdSupported ? 'wasm' : 'managed');
+      if (kernels === 'wasm' && !simdSupported) throw new TinyLMError('argument', "kernels: 'wasm' needs WebAssembly SIMD, which this browser lacks.");
+      info = JSON.parse(engine.Load(model.bytes, model.name, options.contextLength || 0, options.budgetBytes || 0, kernels));
     } catch (e) {
       // Not a model (e.g. an HTML error page served with 200): keep it out of the cache.
       if (/^ModelFormatException\|/.test(String(e && e.message))) await model.discard();
@@ -90,6 +145,11 @@ const handlers = {
   async chatPrompt(id, { messages }) {
     await runtime;
     postMessage({ id, type: 'done', result: engine.ChatPrompt(JSON.stringify(messages)) });
+  },
+  // bench/browser: emitted vs C# matrix-vector product (not part of tinylm.js).
+  async benchMatMul(id, { type, rows, cols, iterations }) {
+    await runtime;
+    postMessage({ id, type: 'done', result: JSON.parse(engine.BenchMatMul(type, rows, cols, iterations)) });
   },
   async unload(id) {
     await runtime;

@@ -28,6 +28,9 @@ export interface LoadProgress {
   message?: string;
 }
 
+/** Implementation of the engine's hot operations. */
+export type KernelKind = 'wasm' | 'managed';
+
 export interface LoadOptions {
   onProgress?: (progress: LoadProgress) => void;
   /** Model storage for URL sources; default 'indexeddb'. A full quota never fails a load (see ModelInfo.cacheStatus). */
@@ -44,6 +47,12 @@ export interface LoadOptions {
   threads?: number;
   /** KV cache length in tokens; 0 or absent: the model's, at most 4096. */
   contextLength?: number;
+  /**
+   * Implementation of the hot operations: 'wasm' runs WebAssembly SIMD kernels that the engine emits for the
+   * model's tensor types; 'managed' the C# reference. Both give identical tokens. Default 'wasm' when the
+   * browser supports WebAssembly SIMD, else 'managed'; 'wasm' without SIMD is an 'argument' error.
+   */
+  kernels?: KernelKind;
   /** Aborts the download and load. */
   signal?: AbortSignal;
 }
@@ -72,6 +81,8 @@ export interface ModelInfo {
   vocabularySize: number;
   /** The model's chat template (tokenizer.chat_template), if any. */
   chatTemplate: string | null;
+  /** The kernels this model runs on ('wasm' or 'managed', see LoadOptions.kernels). */
+  kernels: KernelKind;
   /** File name or URL the model came from. */
   source: string;
   /** True when the bytes came from the model cache. */

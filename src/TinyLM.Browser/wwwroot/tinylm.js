@@ -70,7 +70,7 @@ function checkOptions(options, allowed, what) {
   }
 }
 
-const LOAD_OPTIONS = ['onProgress', 'cache', 'expectedSha256', 'budgetBytes', 'threads', 'signal', 'contextLength'];
+const LOAD_OPTIONS = ['onProgress', 'cache', 'expectedSha256', 'budgetBytes', 'threads', 'signal', 'contextLength', 'kernels'];
 const GENERATE_OPTIONS = ['maxTokens', 'temperature', 'topK', 'topP', 'minP', 'repeatPenalty', 'repeatLastN',
   'frequencyPenalty', 'presencePenalty', 'seed', 'stop', 'ignoreEos', 'signal'];
 
@@ -95,6 +95,7 @@ export class TinyLM {
     const { onProgress, signal, ...rest } = options;
     const budgetBytes = rest.budgetBytes ?? DEFAULT_BUDGET;
     if (!(Number.isInteger(budgetBytes) && budgetBytes > 0)) throw new TinyLMError('argument', 'budgetBytes must be a positive integer.');
+    if (rest.kernels !== undefined && rest.kernels !== 'wasm' && rest.kernels !== 'managed') throw new TinyLMError('argument', "kernels must be 'wasm' or 'managed'.");
     if (!(typeof source === 'string' || source instanceof URL || source instanceof Blob || source instanceof ArrayBuffer || ArrayBuffer.isView(source))) {
       throw new TinyLMError('argument', 'source must be a URL, a File/Blob or an ArrayBuffer.');
     }
@@ -105,7 +106,7 @@ export class TinyLM {
     try {
       const result = await channel.request('load', {
         source: payload,
-        options: { cache: rest.cache ?? 'indexeddb', expectedSha256: rest.expectedSha256, budgetBytes, threads: rest.threads ?? 1, contextLength: rest.contextLength ?? 0 },
+        options: { cache: rest.cache ?? 'indexeddb', expectedSha256: rest.expectedSha256, budgetBytes, threads: rest.threads ?? 1, contextLength: rest.contextLength ?? 0, kernels: rest.kernels },
       }, { onEvent: m => m.type === 'progress' && onProgress?.({ stage: m.stage, loaded: m.loaded, total: m.total, message: m.message }), signal });
       for (const w of result.warnings || []) console.warn(`TinyLM: ${w}`);
       // Only a window can ask for persistent storage (the worker cannot); the answer does not matter.

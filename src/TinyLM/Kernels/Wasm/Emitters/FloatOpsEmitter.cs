@@ -1,0 +1,250 @@
+using System.Runtime.Intrinsics;
+using static TinyLM.Kernels.Wasm.WasmValueType;
+
+namespace TinyLM.Kernels.Wasm.Emitters;
+
+/// <summary>
+/// WebAssembly forms of the float operations of the forward pass, each the same IEEE steps as its
+/// C# reference: <see cref="ScalarMath.Exp"/> (ggml_v_expf) four lanes at a time,
+/// <see cref="Kernels.RmsNorm.Apply"/>, <see cref="Softmax.Apply"/>, attention as
+/// <see cref="ComputeKernels.Attention"/>, SwiGLU's grouped part, and the residual add.
+/// </summary>
+internal static class FloatOpsEmitter
+{
+    // ggml_v_expf's constants (see ScalarMath).
+    private const float Shift = 12582912f, Log2E = 1.4426950216293335f, Ln2Hi = 0.693145751953125f, Ln2Lo = 1.428606765330187e-06f;
+    private const float C1 = 0.9999994039535522f, C2 = 0.4999912679195404f, C3 = 0.16668395698070526f, C4 = 0.04189976677298546f, C5 = 0.008247390389442444f;
+
+    private static WasmFunctionBuilder Splat(this WasmFunctionBuilder f, float value) => f.V128Const(Vector128.Create(value));
+
+    private static WasmFunctionBuilder SplatI(this WasmFunctionBuilder f, int value) => f.V128Const(Vector128.Create(value));
+
+    /// <summary>Emits the internal <c>name(v128) → v128</c>: <see cref="ScalarMath.Exp"/> in each lane.</summary>
+    public static WasmFunction EmitExp4(WasmModuleBuilder module, string name)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, [V128], [V128], export: false);
+        WasmLocal x = f.Param(0);
+        WasmLocal z = f.DeclareLocal(V128), n = f.DeclareLocal(V128), b = f.DeclareLocal(V128), e = f.DeclareLocal(V128), k = f.DeclareLocal(V128),
+            u = f.DeclareLocal(V128), j = f.DeclareLocal(V128), g = f.DeclareLocal(V128), s1 = f.DeclareLocal(V128), s2 = f.DeclareLocal(V128), an = f.DeclareLocal(V128);
+        f.LocalGet(x).Splat(Log2E).F32x4Mul().Splat(Shift).F32x4Add().LocalTee(z).Splat(Shift).F32x4Sub().LocalSet(n);
+        f.LocalGet(x).LocalGet(n).Splat(Ln2Hi).F32x4Mul().F32x4Sub().LocalGet(n).Splat(Ln2Lo).F32x4Mul().F32x4Sub().LocalSet(b);
+        f.LocalGet(z).I32Const(23).I32x4Shl().LocalTee(e).SplatI(0x3F800000).I32x4Add().LocalSet(k);
+        f.LocalGet(b).LocalGet(b).F32x4Mul().LocalSet(u);
+        // j = ((C5·b + C4)·u + (C3·b + C2))·u + C1·b
+        f.Splat(C5).LocalGet(b).F32x4Mul().Splat(C4).F32x4Add().LocalGet(u).F32x4Mul()
+            .Splat(C3).LocalGet(b).F32x4Mul().Splat(C2).F32x4Add().F32x4Add()
+            .LocalGet(u).F32x4Mul().Splat(C1).LocalGet(b).F32x4Mul().F32x4Add().LocalSet(j);
+        // special: g = n <= 0 ? 0x82000000 : 0; s1 = bits(g + 0x7F000000); s2 = bits(e − g)
+        f.SplatI(unchecked((int)0x82000000)).LocalGet(n).Splat(0f).F32x4Le().V128And().LocalSet(g);
+        f.LocalGet(g).SplatI(0x7F000000).I32x4Add().LocalSet(s1);
+        f.LocalGet(e).LocalGet(g).I32x4Sub().LocalSet(s2);
+        f.LocalGet(n).F32x4Abs().LocalSet(an);
+        // |n| > 126 ? (|n| > 192 ? s1·s1 : (s2·j + s2)·s1) : j·k + k
+        f.LocalGet(s1).LocalGet(s1).F32x4Mul()
+            .LocalGet(s2).LocalGet(j).F32x4Mul().LocalGet(s2).F32x4Add().LocalGet(s1).F32x4Mul()
+            .LocalGet(an).Splat(192f).F32x4Gt().V128Bitselect();
+        f.LocalGet(j).LocalGet(k).F32x4Mul().LocalGet(k).F32x4Add();
+        f.LocalGet(an).Splat(126f).F32x4Gt().V128Bitselect();
+        return f.Function;
+    }
+
+    /// <summary>
+    /// Emits <c>name(x, weight, epsilon: f32, y, n, rows)</c>: per row,
+    /// <c>mean = (float)(Σ (double)(x·x) / n)</c>, <c>scale = 1 / sqrtf(mean + ε)</c>, <c>y = x·scale·w</c>.
+    /// </summary>
+    public static WasmFunction EmitRmsNorm(WasmModuleBuilder module, string name)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, [I32, I32, F32, I32, I32, I32], []);
+        WasmLocal x = f.Param(0), weight = f.Param(1), eps = f.Param(2), y = f.Param(3), n = f.Param(4), rows = f.Param(5);
+        WasmLocal r = f.DeclareLocal(I32), i = f.DeclareLocal(I32), full = f.DeclareLocal(I32), bytes = f.DeclareLocal(I32);
+        WasmLocal sum = f.DeclareLocal(F64), v = f.DeclareLocal(F32), scale = f.DeclareLocal(F32);
+        f.LocalGet(n).I32Const(2).I32Shl().LocalSet(bytes);
+        f.LocalGet(bytes).I32Const(~15).I32And().LocalSet(full);
+        using (f.For(r, rows, 1))
+        {
+            f.F64Const(0).LocalSet(sum);
+            f.I32Const(0).LocalSet(i);
+            using (f.For(i, bytes, 4))
+                f.LocalGet(sum).LocalGet(x).LocalGet(i).I32Add().F32Load(alignment: 4).LocalTee(v).LocalGet(v).F32Mul().F64PromoteF32().F64Add().LocalSet(sum);
+            f.F32Const(1f).LocalGet(sum).LocalGet(n).F64ConvertI32S().F64Div().F32DemoteF64().LocalGet(eps).F32Add().F32Sqrt().F32Div().LocalSet(scale);
+            f.I32Const(0).LocalSet(i);
+            using (f.For(i, full, 16))
+            {
+                f.LocalGet(y).LocalGet(i).I32Add()
+                    .LocalGet(x).LocalGet(i).I32Add().V128Load(alignment: 4).LocalGet(scale).F32x4Splat().F32x4Mul()
+                    .LocalGet(weight).LocalGet(i).I32Add().V128Load(alignment: 4).F32x4Mul().V128Store(alignment: 4);
+            }
+            using (f.For(i, bytes, 4))
+            {
+                f.LocalGet(y).LocalGet(i).I32Add()
+                    .LocalGet(x).LocalGet(i).I32Add().F32Load(alignment: 4).LocalGet(scale).F32Mul()
+                    .LocalGet(weight).LocalGet(i).I32Add().F32Load(alignment: 4).F32Mul().F32Store(alignment: 4);
+            }
+            f.LocalGet(x).LocalGet(bytes).I32Add().LocalSet(x);
+            f.LocalGet(y).LocalGet(bytes).I32Add().LocalSet(y);
+        }
+        return f.Function;
+    }
+
+    /// <summary>
+    /// Emits the internal <c>name(p, n, scale: f32)</c>: <c>p[j] ·= scale</c>, then
+    /// <see cref="Softmax.Apply"/> over <c>p[0..n)</c> (max, ggml_v_expf in groups of four, the
+    /// group sums <c>(e0 + e1) + (e2 + e3)</c> added in double, <c>p ·= (float)(1 / sum)</c>).
+    /// </summary>
+    public static WasmFunction EmitScaledSoftmax(WasmModuleBuilder module, string name, WasmFunction exp4)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, [I32, I32, F32], [], export: false);
+        WasmLocal p = f.Param(0), n = f.Param(1), scale = f.Param(2);
+        WasmLocal i = f.DeclareLocal(I32), bytes = f.DeclareLocal(I32), full = f.DeclareLocal(I32), rem = f.DeclareLocal(I32), a = f.DeclareLocal(I32);
+        WasmLocal max = f.DeclareLocal(F32), v = f.DeclareLocal(F32), sum = f.DeclareLocal(F64), inv = f.DeclareLocal(F32);
+        WasmLocal e = f.DeclareLocal(V128);
+        f.LocalGet(n).I32Const(2).I32Shl().LocalSet(bytes);
+        f.LocalGet(bytes).I32Const(~15).I32And().LocalSet(full);
+        f.F32Const(float.NegativeInfinity).LocalSet(max);
+        using (f.For(i, bytes, 4))
+        {
+            f.LocalGet(p).LocalGet(i).I32Add().LocalTee(a).LocalGet(a).F32Load(alignment: 4).LocalGet(scale).F32Mul().LocalTee(v).F32Store(alignment: 4);
+            f.LocalGet(max).LocalGet(v).F32Max().LocalSet(max);
+        }
+        f.I32Const(0).LocalSet(i);
+        using (f.For(i, full, 16))
+        {
+            f.LocalGet(p).LocalGet(i).I32Add().LocalTee(a)
+                .LocalGet(a).V128Load(alignment: 4).LocalGet(max).F32x4Splat().F32x4Sub().Call(exp4).LocalTee(e).V128Store(alignment: 4);
+            EmitGroupSum(f, e, sum);
+        }
+        // the last, partial group: missing lanes count as 0 in the sum
+        f.LocalGet(bytes).LocalGet(full).I32Sub().I32Const(2).I32ShrU().LocalTee(rem);
+        using (f.If())
+        {
+            f.LocalGet(p).LocalGet(full).I32Add().LocalSet(a);
+            f.V128Const(Vector128<float>.Zero);
+            for (byte k = 0; k < 3; k++)
+            {
+                f.LocalSet(e);
+                f.LocalGet(rem).I32Const(k).I32GtU();
+                using (f.If(V128))
+                {
+                    f.LocalGet(a).LocalGet(e).V128Load32Lane(k, offset: 4u * k, alignment: 4);
+                    f.Else();
+                    f.LocalGet(e);
+                }
+            }
+            f.LocalGet(max).F32x4Splat().F32x4Sub().Call(exp4)
+                .V128Const(Vector128<float>.Zero)
+                .V128Const(Vector128.Create(0, 1, 2, 3)).LocalGet(rem).I32x4Splat().I32x4LtS()
+                .V128Bitselect().LocalSet(e);
+            for (byte k = 0; k < 3; k++)
+            {
+                f.LocalGet(rem).I32Const(k).I32GtU();
+                using (f.If())
+                    f.LocalGet(a).LocalGet(e).V128Store32Lane(k, offset: 4u * k, alignment: 4);
+            }
+            EmitGroupSum(f, e, sum);
+        }
+        f.F64Const(1.0).LocalGet(sum).F64Div().F32DemoteF64().LocalSet(inv);
+        f.I32Const(0).LocalSet(i);
+        using (f.For(i, bytes, 4))
+            f.LocalGet(p).LocalGet(i).I32Add().LocalTee(a).LocalGet(a).F32Load(alignment: 4).LocalGet(inv).F32Mul().F32Store(alignment: 4);
+        return f.Function;
+    }
+
+    // sum += (double)((e0 + e1) + (e2 + e3))
+    private static void EmitGroupSum(WasmFunctionBuilder f, WasmLocal e, WasmLocal sum)
+    {
+        f.LocalGet(sum)
+            .LocalGet(e).F32x4ExtractLane(0).LocalGet(e).F32x4ExtractLane(1).F32Add()
+            .LocalGet(e).F32x4ExtractLane(2).LocalGet(e).F32x4ExtractLane(3).F32Add()
+            .F32Add().F64PromoteF32().F64Add().LocalSet(sum);
+    }
+
+    /// <summary>
+    /// Emits <c>name(q, keys, values, out, scores, tokens, start, heads, kvHeads, headDim, scale: f32, context, headStart, headEnd)</c>:
+    /// <see cref="ComputeKernels.Attention"/> for heads <c>[headStart, headEnd)</c>; <c>headDim</c> a multiple of 4.
+    /// Scores by <paramref name="dotRows"/> (the F32 dot over the cached keys), then
+    /// <paramref name="softmax"/>, then per channel <c>Σ_j (double)(V[j]·p[j])</c>, j ascending, four channels at a time.
+    /// </summary>
+    public static WasmFunction EmitAttention(WasmModuleBuilder module, string name, WasmFunction dotRows, WasmFunction softmax)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, I32, I32, I32], []);
+        WasmLocal q = f.Param(0), keys = f.Param(1), values = f.Param(2), output = f.Param(3), scores = f.Param(4), tokens = f.Param(5),
+            start = f.Param(6), heads = f.Param(7), kvHeads = f.Param(8), headDim = f.Param(9), scale = f.Param(10), context = f.Param(11),
+            headStart = f.Param(12), headEnd = f.Param(13);
+        WasmLocal h = f.DeclareLocal(I32), t = f.DeclareLocal(I32), j = f.DeclareLocal(I32), d = f.DeclareLocal(I32), n = f.DeclareLocal(I32);
+        WasmLocal kvDimBytes = f.DeclareLocal(I32), qDimBytes = f.DeclareLocal(I32), kvOffBytes = f.DeclareLocal(I32), row = f.DeclareLocal(I32),
+            qh = f.DeclareLocal(I32), pv = f.DeclareLocal(I32), pp = f.DeclareLocal(I32), headBytes = f.DeclareLocal(I32), o = f.DeclareLocal(I32);
+        WasmLocal acc0 = f.DeclareLocal(V128), acc1 = f.DeclareLocal(V128), prod = f.DeclareLocal(V128);
+
+        f.LocalGet(headDim).I32Const(2).I32Shl().LocalSet(headBytes);
+        f.LocalGet(kvHeads).LocalGet(headBytes).I32Mul().LocalSet(kvDimBytes);
+        f.LocalGet(heads).LocalGet(headBytes).I32Mul().LocalSet(qDimBytes);
+        f.LocalGet(headStart).LocalSet(h);
+        using (f.For(h, headEnd, 1))
+        {
+            // KV head h / (heads / kvHeads)
+            f.LocalGet(h).LocalGet(heads).LocalGet(kvHeads).I32DivU().I32DivU().LocalGet(headBytes).I32Mul().LocalSet(kvOffBytes);
+            f.LocalGet(h).LocalGet(context).I32Mul().I32Const(2).I32Shl().LocalGet(scores).I32Add().LocalSet(row);
+            f.I32Const(0).LocalSet(t);
+            using (f.For(t, tokens, 1))
+            {
+                f.LocalGet(start).LocalGet(t).I32Add().I32Const(1).I32Add().LocalSet(n);
+                f.LocalGet(t).LocalGet(qDimBytes).I32Mul().LocalGet(h).LocalGet(headBytes).I32Mul().I32Add().LocalTee(o).LocalGet(q).I32Add().LocalSet(qh);
+                f.LocalGet(o).LocalGet(output).I32Add().LocalSet(o);
+                f.LocalGet(keys).LocalGet(kvOffBytes).I32Add().LocalGet(kvDimBytes).LocalGet(n).LocalGet(qh).LocalGet(headDim).LocalGet(row).Call(dotRows);
+                f.LocalGet(row).LocalGet(n).LocalGet(scale).Call(softmax);
+                f.I32Const(0).LocalSet(d);
+                using (f.For(d, headBytes, 16))
+                {
+                    f.V128Const(Vector128<double>.Zero).LocalTee(acc0).LocalSet(acc1);
+                    f.LocalGet(values).LocalGet(kvOffBytes).I32Add().LocalGet(d).I32Add().LocalSet(pv);
+                    f.LocalGet(row).LocalSet(pp);
+                    f.I32Const(0).LocalSet(j);
+                    using (f.For(j, n, 1))
+                    {
+                        f.LocalGet(pv).V128Load(alignment: 4).LocalGet(pp).V128Load32Splat(alignment: 4).F32x4Mul().LocalSet(prod);
+                        f.LocalGet(acc0).LocalGet(prod).F64x2PromoteLowF32x4().F64x2Add().LocalSet(acc0);
+                        f.LocalGet(acc1).LocalGet(prod).LocalGet(prod).I8x16Shuffle(WasmEmit.Lanes32(2, 3, 2, 3)).F64x2PromoteLowF32x4().F64x2Add().LocalSet(acc1);
+                        f.LocalGet(pv).LocalGet(kvDimBytes).I32Add().LocalSet(pv);
+                        f.LocalGet(pp).I32Const(4).I32Add().LocalSet(pp);
+                    }
+                    f.LocalGet(o).LocalGet(d).I32Add()
+                        .LocalGet(acc0).F32x4DemoteF64x2Zero().LocalGet(acc1).F32x4DemoteF64x2Zero().I8x16Shuffle(WasmEmit.Lanes32(0, 1, 4, 5))
+                        .V128Store(alignment: 4);
+                }
+            }
+        }
+        return f.Function;
+    }
+
+    /// <summary>Emits <c>name(gate, up, n)</c>, n a multiple of 4: <c>gate[i] = gate[i] / (1 + exp(0 − gate[i])) · up[i]</c> (ggml_v_silu).</summary>
+    public static WasmFunction EmitSwiGlu(WasmModuleBuilder module, string name, WasmFunction exp4)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(3), []);
+        WasmLocal gate = f.Param(0), up = f.Param(1), n = f.Param(2);
+        WasmLocal i = f.DeclareLocal(I32), bytes = f.DeclareLocal(I32), a = f.DeclareLocal(I32), g = f.DeclareLocal(V128);
+        f.LocalGet(n).I32Const(2).I32Shl().LocalSet(bytes);
+        using (f.For(i, bytes, 16))
+        {
+            f.LocalGet(gate).LocalGet(i).I32Add().LocalTee(a)
+                .LocalGet(a).V128Load(alignment: 4).LocalTee(g)
+                .V128Const(Vector128<float>.Zero).LocalGet(g).F32x4Sub().Call(exp4).Splat(1f).F32x4Add().F32x4Div()
+                .LocalGet(up).LocalGet(i).I32Add().V128Load(alignment: 4).F32x4Mul().V128Store(alignment: 4);
+        }
+        return f.Function;
+    }
+
+    /// <summary>Emits <c>name(x, y, n)</c>: <c>x[i] += y[i]</c>.</summary>
+    public static WasmFunction EmitAdd(WasmModuleBuilder module, string name)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(3), []);
+        WasmLocal x = f.Param(0), y = f.Param(1), n = f.Param(2);
+        WasmLocal i = f.DeclareLocal(I32), bytes = f.DeclareLocal(I32), full = f.DeclareLocal(I32), a = f.DeclareLocal(I32);
+        f.LocalGet(n).I32Const(2).I32Shl().LocalSet(bytes);
+        f.LocalGet(bytes).I32Const(~15).I32And().LocalSet(full);
+        using (f.For(i, full, 16))
+            f.LocalGet(x).LocalGet(i).I32Add().LocalTee(a).LocalGet(a).V128Load(alignment: 4).LocalGet(y).LocalGet(i).I32Add().V128Load(alignment: 4).F32x4Add().V128Store(alignment: 4);
+        using (f.For(i, bytes, 4))
+            f.LocalGet(x).LocalGet(i).I32Add().LocalTee(a).LocalGet(a).F32Load(alignment: 4).LocalGet(y).LocalGet(i).I32Add().F32Load(alignment: 4).F32Add().F32Store(alignment: 4);
+        return f.Function;
+    }
+}

@@ -1,0 +1,121 @@
+using TinyLM.Kernels.Wasm.Emitters;
+using TinyLM.Quantization;
+
+namespace TinyLM.Kernels.Wasm;
+
+/// <summary>
+/// One WebAssembly module holding the emitted kernels for a model's tensor types: matrix products
+/// per weight type, the Q8_0 activation quantizer, RMSNorm, attention, SwiGLU and the residual add.
+/// Pure byte generation: the host (the browser worker, or Node in tests) compiles it and instantiates
+/// it against the memory that holds the operands, imported as <c>env.memory</c> without a maximum.
+/// </summary>
+/// <remarks>
+/// <para>Every export returns exactly the bits of the C# reference it replaces
+/// (<see cref="ComputeKernels"/>, <see cref="TensorType.MatMul"/>, docs/numerics.md): the same float and
+/// double operations in the same order, no fused multiply-add, SIMD only across independent sums
+/// (rows, lanes, channels) and for exact integer block sums.</para>
+/// <para>Exports (all pointers are i32 byte addresses into the imported memory):</para>
+/// <list type="bullet">
+/// <item><c>matmul_{type}(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, k)</c>:
+/// <c>out[t·outStride + r] = Dot(w row r, act row t)</c>; <c>outStride</c> in floats; <c>k</c> is the
+/// number of blocks per row (columns for F32). See <see cref="MatMulExport"/>.</item>
+/// <item><c>quantize_q8_0(src, dst, blocks)</c>: <see cref="Q8_0.QuantizeReference"/> of
+/// <c>32·blocks</c> floats.</item>
+/// <item><c>rms_norm(x, weight, epsilon: f32, y, n, rows)</c>: <see cref="RmsNorm.Apply"/> per row.</item>
+/// <item><c>attention(q, keys, values, out, scores, tokens, start, heads, kvHeads, headDim, scale: f32, context, headStart, headEnd)</c>:
+/// <see cref="ComputeKernels.Attention"/>; <c>headDim</c> must be a multiple of 4.</item>
+/// <item><c>swiglu(gate, up, n)</c>: the grouped part of <see cref="ComputeKernels.SwiGlu"/>, <c>n</c> a multiple of 4.</item>
+/// <item><c>add(x, y, n)</c>: <c>x[i] += y[i]</c>.</item>
+/// </list>
+/// </remarks>
+public sealed class WasmKernelModule
+{
+    /// <summary>Export name of the Q8_0 activation quantizer.</summary>
+    public const string QuantizeQ8_0 = "quantize_q8_0";
+    /// <summary>Export name of RMSNorm.</summary>
+    public const string RmsNormExport = "rms_norm";
+    /// <summary>Export name of attention.</summary>
+    public const string AttentionExport = "attention";
+    /// <summary>Export name of SwiGLU.</summary>
+    public const string SwiGluExport = "swiglu";
+    /// <summary>Export name of the residual add.</summary>
+    public const string AddExport = "add";
+
+    // One line per weight type with an emitted matrix product.
+    private static readonly Dictionary<GgmlType, Func<WasmModuleBuilder, string, Func<WasmFunction>, WasmFunction>> s_matMul = new()
+    {
+        [GgmlType.Q8_0] = (m, name, _) => Q8_0Emitter.EmitMatMul(m, name),
+        [GgmlType.Q4_0] = (m, name, _) => Q4_0Emitter.EmitMatMul(m, name),
+        [GgmlType.F32] = (m, name, dotRows) => F32Emitter.EmitMatMul(m, name, dotRows()),
+    };
+
+    private readonly Dictionary<string, int> _exportIndex;
+
+    private WasmKernelModule(byte[] bytes, List<string> exports)
+    {
+        Bytes = bytes;
+        Exports = exports;
+        _exportIndex = exports.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i);
+    }
+
+    /// <summary>The encoded module (WebAssembly 1.0 + SIMD128; no threads).</summary>
+    public byte[] Bytes { get; }
+
+    /// <summary>The exported function names; a host may address them by index in this list.</summary>
+    public IReadOnlyList<string> Exports { get; }
+
+    /// <summary>True when a matrix product is emitted for weights of <paramref name="type"/>.</summary>
+    public static bool SupportsMatMul(TensorType type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        return s_matMul.ContainsKey(type.Type);
+    }
+
+    /// <summary>The export name of the matrix product for <paramref name="type"/>: <c>matmul_</c> + ggml's type name.</summary>
+    public static string MatMulExport(TensorType type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        return "matmul_" + type.Name;
+    }
+
+    /// <summary>Index of <paramref name="export"/> in <see cref="Exports"/>, or −1 when the module lacks it.</summary>
+    public int IndexOf(string export) => _exportIndex.TryGetValue(export, out int i) ? i : -1;
+
+    /// <summary>
+    /// Builds the module for weights of <paramref name="weightTypes"/> (types without an emitted
+    /// product are skipped: the host falls back to C# for them), plus the quantizer and float operations.
+    /// </summary>
+    /// <param name="weightTypes">The tensor types of the model's matrices (duplicates allowed).</param>
+    /// <returns>The module; building takes a few milliseconds.</returns>
+    public static WasmKernelModule Build(IEnumerable<TensorType> weightTypes)
+    {
+        ArgumentNullException.ThrowIfNull(weightTypes);
+        var module = new WasmModuleBuilder();
+        module.ImportMemory("env", "memory", new WasmMemoryType(1, null, false));
+        var exports = new List<string>();
+        WasmFunction? dotRows = null;
+        WasmFunction DotRows() => dotRows ??= F32Emitter.EmitDotRows(module, "dot_f32_rows");
+
+        foreach (TensorType type in weightTypes.Distinct().OrderBy(t => (int)t.Type))
+        {
+            if (!s_matMul.TryGetValue(type.Type, out var emit))
+                continue;
+            string name = MatMulExport(type);
+            emit(module, name, DotRows);
+            exports.Add(name);
+        }
+        Q8_0Emitter.EmitQuantize(module, QuantizeQ8_0);
+        exports.Add(QuantizeQ8_0);
+        FloatOpsEmitter.EmitRmsNorm(module, RmsNormExport);
+        exports.Add(RmsNormExport);
+        WasmFunction exp4 = FloatOpsEmitter.EmitExp4(module, "exp4");
+        WasmFunction softmax = FloatOpsEmitter.EmitScaledSoftmax(module, "scaled_softmax", exp4);
+        FloatOpsEmitter.EmitAttention(module, AttentionExport, DotRows(), softmax);
+        exports.Add(AttentionExport);
+        FloatOpsEmitter.EmitSwiGlu(module, SwiGluExport, exp4);
+        exports.Add(SwiGluExport);
+        FloatOpsEmitter.EmitAdd(module, AddExport);
+        exports.Add(AddExport);
+        return new WasmKernelModule(module.ToArray(), exports);
+    }
+}

@@ -1,0 +1,263 @@
+using System.Runtime.InteropServices;
+using TinyLM.Kernels;
+using TinyLM.Kernels.Wasm;
+using TinyLM.Quantization;
+using static TinyLM.Kernels.Wasm.WasmValueType;
+
+
+namespace TinyLM.Tests.Kernels.Wasm;
+
+/// <summary>
+/// The emitted kernels of <see cref="WasmKernelModule"/> run in V8 (Node) over a memory image and
+/// are compared with the C# reference bit for bit: odd row counts, several block counts, batches of
+/// tokens, edge values (zero blocks, subnormal scales, ties, NaN and infinity in the quantizer).
+/// </summary>
+public class WasmKernelTests
+{
+    private static readonly WasmMemoryType Memory = new(64, null, false);
+    private static readonly WasmKernelModule Module = WasmKernelModule.Build([TensorTypes.Get(GgmlType.Q8_0), TensorTypes.Get(GgmlType.Q4_0), TensorTypes.Get(GgmlType.F32)]);
+
+    /// <summary>A bump allocator over the memory image (16-byte aligned, plus an optional misalignment).</summary>
+    private sealed class Heap
+    {
+        private int _next = 1024;
+
+        public int Alloc(int bytes, int misalign = 0)
+        {
+            int at = (_next + 15) / 16 * 16 + misalign;
+            _next = at + bytes;
+            if (_next > Memory.MinimumPages * WasmMemoryType.PageSize)
+                throw new InvalidOperationException("test memory image too small");
+            return at;
+        }
+    }
+
+    private static float[] RandomFloats(Random random, int n, float scale)
+    {
+        var x = new float[n];
+        for (int i = 0; i < n; i++)
+            x[i] = (float)(random.NextDouble() * 2 - 1) * scale;
+        return x;
+    }
+
+    private static byte[] Quantize(TensorType type, float[] x)
+    {
+        var bytes = new byte[type.RowBytes(x.Length)];
+        type.QuantizeReference(x, bytes);
+        return bytes;
+    }
+
+    /// <summary>
+    /// Q8_0/Q4_0 blocks written directly: float16 scales with random mantissas over a wide exponent
+    /// range, quants near the extremes of one sign (Q4_0 nibbles 0–2, Q8_0 values 100–127), so integer
+    /// block sums reach 15–19 bits and <c>sumi·dx·dy</c> differs from <c>sumi·(dx·dy)</c> in the last bit.
+    /// F32 rows get random floats.
+    /// </summary>
+    private static byte[] ExtremeBlocks(Random random, TensorType type, int blocks)
+    {
+        if (type.Type == GgmlType.F32)
+            return MemoryMarshal.AsBytes(RandomFloats(random, blocks * 32, 100f).AsSpan()).ToArray();
+        var bytes = new byte[blocks * type.BlockBytes];
+        for (int b = 0; b < blocks; b++)
+        {
+            Span<byte> block = bytes.AsSpan(b * type.BlockBytes, type.BlockBytes);
+            ushort scale = (ushort)(((random.Next(5, 20) << 10) | random.Next(0, 1024)) & 0x7FFF);
+            BitConverter.TryWriteBytes(block, scale);
+            for (int j = 2; j < block.Length; j++)
+                block[j] = type.Type == GgmlType.Q4_0 ? (byte)(random.Next(0, 3) | (random.Next(0, 3) << 4)) : (byte)random.Next(100, 128);
+        }
+        return bytes;
+    }
+
+    private static WasmFunctionType Signature(string export) => export switch
+    {
+        WasmKernelModule.QuantizeQ8_0 or WasmKernelModule.SwiGluExport or WasmKernelModule.AddExport => new([I32, I32, I32], []),
+        WasmKernelModule.RmsNormExport => new([I32, I32, WasmValueType.F32, I32, I32, I32], []),
+        WasmKernelModule.AttentionExport => new([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, WasmValueType.F32, I32, I32, I32], []),
+        _ => new(WasmEmitI32s(9), []),
+    };
+
+    private static WasmValueType[] WasmEmitI32s(int n) => Enumerable.Repeat(I32, n).ToArray();
+
+    private static void AssertBitsEqual(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
+                Assert.Fail($"{what}: element {i}: expected {expected[i]:R} (0x{BitConverter.SingleToInt32Bits(expected[i]):X8}), got {actual[i]:R} (0x{BitConverter.SingleToInt32Bits(actual[i]):X8})");
+    }
+
+    [NodeFact]
+    public void MatMul_EqualsDotReference_ForEveryEmittedType()
+    {
+        var random = new Random(5);
+        var job = new NodeJob();
+        var checks = new List<(string What, float[] Expected, NodeRead Read, int Tokens, int Rows, int Stride)>();
+        var calls = new List<NodeCall>();
+        foreach (GgmlType g in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.F32 })
+        {
+            TensorType type = TensorTypes.Get(g);
+            TensorType actType = TensorTypes.Get(type.VecDotType);
+            NodeCase c = job.Add($"matmul {type.Name}", Module.Bytes, Memory);
+            var heap = new Heap();
+            foreach ((int rows, int blocks, int tokens) in new[] { (1, 1, 1), (3, 1, 2), (5, 3, 1), (8, 2, 4), (13, 8, 3), (4, 5, 5), (7, 1, 1), (6, 4, 3) })
+            {
+                int cols = blocks * 32 + (g == GgmlType.F32 ? blocks % 3 : 0);   // F32: also columns not a multiple of 4
+                int wRowBytes = (int)type.RowBytes(cols), aRowBytes = (int)actType.RowBytes(cols);
+                var w = new byte[rows * wRowBytes];
+                bool extreme = rows == 6;   // raw blocks with large integer sums: the float order of the scales shows
+                for (int r = 0; r < rows && extreme; r++)
+                    ExtremeBlocks(random, type, blocks).CopyTo(w, r * wRowBytes);
+                for (int r = 0; r < rows && !extreme; r++)
+                {
+                    // magnitudes from subnormal-scale to large; row 2 all zero
+                    float scale = r == 2 ? 0 : MathF.Pow(10, random.Next(-6, 4));
+                    Quantize(type, RandomFloats(random, cols, scale)).CopyTo(w, r * wRowBytes);
+                }
+                var a = new byte[tokens * aRowBytes];
+                for (int t = 0; t < tokens; t++)
+                    (extreme ? ExtremeBlocks(random, actType, blocks) : Quantize(actType, RandomFloats(random, cols, MathF.Pow(10, random.Next(-3, 3))))).CopyTo(a, t * aRowBytes);
+                int stride = rows + 3;
+                int pw = heap.Alloc(w.Length, misalign: 1), pa = heap.Alloc(a.Length, misalign: 2), po = heap.Alloc(tokens * stride * 4);
+                c.Write<byte>(pw, w);
+                c.Write<byte>(pa, a);
+                calls.Add(c.Call(WasmKernelModule.MatMulExport(type), Signature(""), pw, wRowBytes, rows, pa, aRowBytes, tokens, po, stride, g == GgmlType.F32 ? cols : blocks));
+                var expected = new float[tokens * rows];
+                for (int t = 0; t < tokens; t++)
+                    for (int r = 0; r < rows; r++)
+                        expected[t * rows + r] = type.DotReference(w.AsSpan(r * wRowBytes, wRowBytes), a.AsSpan(t * aRowBytes, aRowBytes), cols);
+                checks.Add(($"{type.Name} rows {rows} cols {cols} tokens {tokens}", expected, c.Read(po, tokens * stride * 4), tokens, rows, stride));
+            }
+        }
+        job.Run();
+        foreach (NodeCall call in calls)
+            Assert.Empty(call.Results);
+        foreach (var (what, expected, read, tokens, rows, stride) in checks)
+        {
+            Assert.Contains(expected, v => v != 0);
+            float[] got = read.As<float>();
+            var actual = new float[tokens * rows];
+            for (int t = 0; t < tokens; t++)
+            {
+                got.AsSpan(t * stride, rows).CopyTo(actual.AsSpan(t * rows));
+                for (int k = rows; k < stride; k++)
+                    Assert.True(got[t * stride + k] == 0, $"{what}: wrote past the rows");
+            }
+            AssertBitsEqual(expected, actual, what);
+        }
+    }
+
+    [NodeFact]
+    public void QuantizeQ8_0_EqualsReference_IncludingTiesNaNAndInfinity()
+    {
+        var random = new Random(11);
+        const int Blocks = 12;
+        var x = new float[Blocks * 32];
+        for (int b = 0; b < Blocks; b++)
+            RandomFloats(random, 32, MathF.Pow(10, b - 6)).CopyTo(x, b * 32);
+        Array.Clear(x, 32, 32);                                        // an all-zero block
+        for (int j = 0; j < 32; j++)                                   // ties: amax 127 → d = 1
+            x[64 + j] = j == 0 ? 127f : (j - 16) + 0.5f;
+        x[96 + 5] = float.NaN;
+        x[96 + 20] = float.NaN;
+        x[128 + 7] = float.PositiveInfinity;
+        x[160 + 1] = float.NegativeInfinity;
+        x[192 + 3] = 1e-40f;                                           // subnormal input
+        x[224] = 3e38f;
+        var expected = new byte[Blocks * 34];
+        TensorTypes.Get(GgmlType.Q8_0).QuantizeReference(x, expected);
+
+        var job = new NodeJob();
+        NodeCase c = job.Add("quantize q8_0", Module.Bytes, Memory);
+        var heap = new Heap();
+        int src = heap.Alloc(x.Length * 4), dst = heap.Alloc(expected.Length, misalign: 3);
+        c.Write<float>(src, x);
+        c.Call(WasmKernelModule.QuantizeQ8_0, Signature(WasmKernelModule.QuantizeQ8_0), src, dst, Blocks);
+        NodeRead read = c.Read(dst, expected.Length);
+        job.Run();
+        Assert.Equal(expected, read.Bytes);
+    }
+
+    [NodeFact]
+    public void FloatOps_EqualManagedKernels()
+    {
+        var random = new Random(17);
+        ComputeKernels managed = ComputeKernels.Managed;
+        var job = new NodeJob();
+        NodeCase c = job.Add("float ops", Module.Bytes, Memory);
+        var heap = new Heap();
+
+        // RMSNorm: 3 rows of 38 (not a multiple of 4)
+        const int N = 38, Rows = 3;
+        float[] x = RandomFloats(random, N * Rows, 3f), weight = RandomFloats(random, N, 1.5f);
+        var yExpected = new float[N * Rows];
+        managed.RmsNorm(x, weight, 1e-5f, yExpected, Rows);
+        int px = heap.Alloc(x.Length * 4), pw = heap.Alloc(N * 4), py = heap.Alloc(x.Length * 4);
+        c.Write<float>(px, x);
+        c.Write<float>(pw, weight);
+        c.Call(WasmKernelModule.RmsNormExport, Signature(WasmKernelModule.RmsNormExport), px, pw, 1e-5f, py, N, Rows);
+        NodeRead yRead = c.Read(py, x.Length * 4);
+
+        // SwiGLU over 64 values, including large magnitudes (the exp special paths)
+        float[] gate = RandomFloats(random, 64, 20f), up = RandomFloats(random, 64, 2f);
+        gate[0] = 100f; gate[1] = -100f; gate[2] = 0f; gate[3] = -0f; gate[4] = 88.5f; gate[5] = -150f; gate[6] = 200f;
+        float[] gateExpected = (float[])gate.Clone();
+        managed.SwiGlu(gateExpected, up);
+        int pg = heap.Alloc(64 * 4), pu = heap.Alloc(64 * 4);
+        c.Write<float>(pg, gate);
+        c.Write<float>(pu, up);
+        c.Call(WasmKernelModule.SwiGluExport, Signature(WasmKernelModule.SwiGluExport), pg, pu, 64);
+        NodeRead gateRead = c.Read(pg, 64 * 4);
+
+        // Add over 37 values
+        float[] a = RandomFloats(random, 37, 5f), b = RandomFloats(random, 37, 5f);
+        float[] aExpected = (float[])a.Clone();
+        managed.Add(aExpected, b);
+        int pa = heap.Alloc(37 * 4), pb = heap.Alloc(37 * 4);
+        c.Write<float>(pa, a);
+        c.Write<float>(pb, b);
+        c.Call(WasmKernelModule.AddExport, Signature(WasmKernelModule.AddExport), pa, pb, 37);
+        NodeRead addRead = c.Read(pa, 37 * 4);
+
+        // Attention: 3 tokens at positions 5..7 (scores rows of 6, 7, 8: partial softmax groups), GQA 4/2, headDim 8
+        var shapes = new[] { new AttentionShape(3, 5, 4, 2, 8, 1f / MathF.Sqrt(8), 16), new AttentionShape(1, 0, 2, 2, 12, 0.3f, 4), new AttentionShape(2, 9, 6, 1, 4, 0.5f, 12) };
+        var attentionChecks = new List<(float[] Expected, NodeRead Read)>();
+        foreach (AttentionShape s in shapes)
+        {
+            int qDim = s.Heads * s.HeadDim, kvDim = s.KVHeads * s.HeadDim;
+            float[] q = RandomFloats(random, s.Tokens * qDim, 4f), keys = RandomFloats(random, s.ContextLength * kvDim, 4f), values = RandomFloats(random, s.ContextLength * kvDim, 2f);
+            var outExpected = new float[s.Tokens * qDim];
+            managed.Attention(q, keys, values, outExpected, new float[s.Heads * s.ContextLength], new double[qDim], s, 0, s.Heads);
+            int pq = heap.Alloc(q.Length * 4), pk = heap.Alloc(keys.Length * 4), pv = heap.Alloc(values.Length * 4), po = heap.Alloc(outExpected.Length * 4), ps = heap.Alloc(s.Heads * s.ContextLength * 4);
+            c.Write<float>(pq, q);
+            c.Write<float>(pk, keys);
+            c.Write<float>(pv, values);
+            // two calls over disjoint head ranges, as the engine's thread split does
+            int split = s.Heads / 2;
+            c.Call(WasmKernelModule.AttentionExport, Signature(WasmKernelModule.AttentionExport), pq, pk, pv, po, ps, s.Tokens, s.Start, s.Heads, s.KVHeads, s.HeadDim, s.Scale, s.ContextLength, 0, split);
+            c.Call(WasmKernelModule.AttentionExport, Signature(WasmKernelModule.AttentionExport), pq, pk, pv, po, ps, s.Tokens, s.Start, s.Heads, s.KVHeads, s.HeadDim, s.Scale, s.ContextLength, split, s.Heads);
+            attentionChecks.Add((outExpected, c.Read(po, outExpected.Length * 4)));
+        }
+        job.Run();
+
+        AssertBitsEqual(yExpected, yRead.As<float>(), "rms_norm");
+        AssertBitsEqual(gateExpected, gateRead.As<float>(), "swiglu");
+        AssertBitsEqual(aExpected, addRead.As<float>(), "add");
+        for (int i = 0; i < attentionChecks.Count; i++)
+            AssertBitsEqual(attentionChecks[i].Expected, attentionChecks[i].Read.As<float>(), $"attention {shapes[i]}");
+    }
+
+    [NodeFact]
+    public void Module_ExportsOnlyTheTypesAsked()
+    {
+        WasmKernelModule m = WasmKernelModule.Build([TensorTypes.Get(GgmlType.Q4_0), TensorTypes.Get(GgmlType.Q4_0), TensorTypes.Get(GgmlType.Q6_K)]);
+        Assert.True(m.IndexOf("matmul_q4_0") >= 0);
+        Assert.Equal(-1, m.IndexOf("matmul_q8_0"));
+        Assert.Equal(-1, m.IndexOf("matmul_q6_k"));
+        Assert.True(m.IndexOf(WasmKernelModule.AttentionExport) >= 0);
+        Assert.False(WasmKernelModule.SupportsMatMul(TensorTypes.Get(GgmlType.Q6_K)));
+        var job = new NodeJob();
+        job.Add("q4_0 only", m.Bytes, Memory);
+        job.Run();
+    }
+}
