@@ -1,4 +1,8 @@
 using System.Diagnostics;
+using TinyLM.Generation;
+using TinyLM.Models;
+using TinyLM.Sampling;
+using TinyLM.Tests.Models;
 
 namespace TinyLM.Tests;
 
@@ -65,6 +69,35 @@ internal static class LlamaCppPeer
         if (p.ExitCode != 0)
             throw new InvalidOperationException($"{program} exited with {p.ExitCode}: {stderr.Result}");
         return stdout.Result;
+    }
+
+    /// <summary>
+    /// Runs llama.cpp (portable x64 CPU backend) greedily on <paramref name="model"/> and checks that
+    /// TinyLM's prompt tokens, prompt logits, every step's logits and the greedy tokens are identical.
+    /// </summary>
+    /// <returns>The number of greedy tokens compared.</returns>
+    public static int AssertGreedyBitIdentical(string model, string prompt, int tokens, string workFolder)
+    {
+        Run("llama-reference", model, prompt, tokens.ToString(), Path.Combine(workFolder, "out"), "--step-logits", (tokens - 1).ToString(), "--cpu-variant", "x64");
+        LlamaCppGolden live = LlamaCppGolden.Load(workFolder, "out");
+        using Model m = Model.Load(model);
+        Assert.Equal(live.PromptTokens, m.Tokenizer.EncodeToIds(prompt));
+        using InferenceSession s = m.CreateSession();
+        ReadOnlySpan<float> logits = s.Evaluate(live.PromptTokens);
+        Assert.Equal(live.PromptLogits[^1], logits.ToArray());
+        var ours = new List<int>();
+        for (int i = 0; i < live.GeneratedTokens.Length; i++)
+        {
+            int next = Sampler.ArgMax(logits);
+            ours.Add(next);
+            if (i < live.GeneratedTokens.Length - 1)
+            {
+                logits = s.Decode(next);
+                Assert.Equal(live.StepLogits[i], logits.ToArray());
+            }
+        }
+        Assert.Equal(live.GeneratedTokens, ours);
+        return ours.Count;
     }
 }
 

@@ -61,27 +61,8 @@ public class LlamaCppLiveTests(ITestOutputHelper output)
         File.WriteAllBytes(model, bytes);
         try
         {
-            string prompt = "The little dog ran to the park";
-            LlamaCppPeer.Run("llama-reference", model, prompt, "48", Path.Combine(dir, "out"), "--step-logits", "47", "--cpu-variant", "x64");
-            LlamaCppGolden live = Load(Path.Combine(dir, "out"));
-            using Model m = Model.Load(model);
-            Assert.Equal(live.PromptTokens, m.Tokenizer.EncodeToIds(prompt));
-            using InferenceSession s = m.CreateSession();
-            ReadOnlySpan<float> logits = s.Evaluate(live.PromptTokens);
-            Assert.Equal(live.PromptLogits[^1], logits.ToArray());
-            var ours = new List<int>();
-            for (int i = 0; i < live.GeneratedTokens.Length; i++)
-            {
-                int next = Sampler.ArgMax(logits);
-                ours.Add(next);
-                if (i < live.GeneratedTokens.Length - 1)
-                {
-                    logits = s.Decode(next);
-                    Assert.Equal(live.StepLogits[i], logits.ToArray());
-                }
-            }
-            Assert.Equal(live.GeneratedTokens, ours);
-            output.WriteLine($"{type}, {kvHeads} KV heads: {ours.Count} greedy tokens and all logits bit-identical");
+            int count = LlamaCppPeer.AssertGreedyBitIdentical(model, "The little dog ran to the park", 48, dir);
+            output.WriteLine($"{type}, {kvHeads} KV heads: {count} greedy tokens and all logits bit-identical");
         }
         finally
         {

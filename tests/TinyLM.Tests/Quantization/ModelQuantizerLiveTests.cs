@@ -27,27 +27,8 @@ public class ModelQuantizerLiveTests(ITestOutputHelper output)
             string model = Path.Combine(dir, "model.gguf");
             using (GgufFile input = GgufFile.Load(ModelQuantizerTests.InputModel("stories15M"), "stories15M"))
                 ModelQuantizer.Quantize(input, ft, model);
-            const string prompt = "Once upon a time";
-            LlamaCppPeer.Run("llama-reference", model, prompt, "64", Path.Combine(dir, "out"), "--step-logits", "63", "--cpu-variant", "x64");
-            LlamaCppGolden live = LlamaCppGolden.Load(dir, "out");
-            using Model m = Model.Load(model);
-            Assert.Equal(live.PromptTokens, m.Tokenizer.EncodeToIds(prompt));
-            using InferenceSession s = m.CreateSession();
-            ReadOnlySpan<float> logits = s.Evaluate(live.PromptTokens);
-            Assert.Equal(live.PromptLogits[^1], logits.ToArray());
-            var ours = new List<int>();
-            for (int i = 0; i < live.GeneratedTokens.Length; i++)
-            {
-                int next = Sampler.ArgMax(logits);
-                ours.Add(next);
-                if (i < live.GeneratedTokens.Length - 1)
-                {
-                    logits = s.Decode(next);
-                    Assert.Equal(live.StepLogits[i], logits.ToArray());
-                }
-            }
-            Assert.Equal(live.GeneratedTokens, ours);
-            output.WriteLine($"{fileType}: llama.cpp loaded TinyLM's file; {ours.Count} greedy tokens and all logits bit-identical");
+            int count = LlamaCppPeer.AssertGreedyBitIdentical(model, "Once upon a time", 64, dir);
+            output.WriteLine($"{fileType}: llama.cpp loaded TinyLM's file; {count} greedy tokens and all logits bit-identical");
         }
         finally
         {
