@@ -284,16 +284,47 @@ public sealed unsafe class Q4_0 : TensorType
                 Store(sum0, output, t, outputStride, r);
                 Store(sum1, output, t, outputStride, r + 1);
             }
-            for (int t = tiled; t < tokens; t++)
-            {
-                ReadOnlySpan<byte> y = activations.Slice(t * actBytes, actBytes);
-                output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), y, nb);
-                output[t * outputStride + r + 1] = DotAvx2(weights.Slice((r + 1) * rowBytes, rowBytes), y, nb);
-            }
         }
         for (; r < end; r++)
-            for (int t = 0; t < tokens; t++)
+            for (int t = 0; t < tiled; t++)
                 output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), activations.Slice(t * actBytes, actBytes), nb);
+
+        // Tokens outside the tiles (every token when decoding): four rows per pass, lane k of the
+        // float sum holding row r + k, blocks in order.
+        Span<int> yOffsets = stackalloc int[Math.Min(nb, 1024)];
+        Span<float> yScales = stackalloc float[Math.Min(nb, 1024)];
+        for (int t = tiled; t < tokens && nb <= 1024; t++)
+        {
+            ref BlockQ8_0 y = ref Unsafe.Add(ref a, t * nb);
+            for (int ib = 0; ib < nb; ib++)
+            {
+                ref BlockQ8_0 yb = ref Unsafe.Add(ref y, ib);
+                yOffsets[ib] = 8 * Vector256.Sum(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256<byte>.One, Vector256.LoadUnsafe(ref yb.Qs[0])), Vector256<short>.One));
+                yScales[ib] = HalfConversions.Fp16ToFp32(yb.D);
+            }
+            for (r = rowStart; r + 4 <= end; r += 4)
+            {
+                ref BlockQ4_0 x0 = ref Unsafe.Add(ref w, r * nb), x1 = ref Unsafe.Add(ref x0, nb), x2 = ref Unsafe.Add(ref x1, nb), x3 = ref Unsafe.Add(ref x2, nb);
+                Vector128<float> sumf = Vector128<float>.Zero;
+                for (int ib = 0; ib < nb; ib++)
+                {
+                    Vector256<sbyte> ay = Vector256.LoadUnsafe(ref Unsafe.Add(ref y, ib).Qs[0]);
+                    ref BlockQ4_0 xb0 = ref Unsafe.Add(ref x0, ib), xb1 = ref Unsafe.Add(ref x1, ib), xb2 = ref Unsafe.Add(ref x2, ib), xb3 = ref Unsafe.Add(ref x3, ib);
+                    Vector128<int> sumi = BlockDot.Sum4(
+                        Unsigned(BlockDot.Nibbles256(ref xb0.Qs[0]), ay), Unsigned(BlockDot.Nibbles256(ref xb1.Qs[0]), ay),
+                        Unsigned(BlockDot.Nibbles256(ref xb2.Qs[0]), ay), Unsigned(BlockDot.Nibbles256(ref xb3.Qs[0]), ay)) - Vector128.Create(yOffsets[ib]);
+                    Vector128<float> dx = HalfConversions.Fp16ToFp32(Vector128.Create((uint)Bits(xb0.D), Bits(xb1.D), Bits(xb2.D), Bits(xb3.D)));
+                    sumf += (Vector128.ConvertToSingle(sumi) * dx) * Vector128.Create(yScales[ib]);
+                }
+                sumf.StoreUnsafe(ref output[t * outputStride + r]);
+            }
+            for (; r < end; r++)
+                output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), activations.Slice(t * actBytes, actBytes), nb);
+        }
+        if (nb > 1024) // rows longer than 32768: one dot per output
+            for (int t = tiled; t < tokens; t++)
+                for (r = rowStart; r < end; r++)
+                    output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), activations.Slice(t * actBytes, actBytes), nb);
 
         // Sums of q·y for nibbles q: vpmaddubsw then vpmaddwd with ones, or one vpdpbusd with AVX-VNNI.
         static Vector256<int> Unsigned(Vector256<byte> q, Vector256<sbyte> y) => AvxVnni.IsSupported

@@ -309,16 +309,36 @@ public sealed unsafe class Q8_0 : TensorType
                 Store(sum0, output, t, outputStride, r);
                 Store(sum1, output, t, outputStride, r + 1);
             }
-            for (int t = tiled; t < tokens; t++)
-            {
-                ReadOnlySpan<byte> y = activations.Slice(t * nb * Bytes, nb * Bytes);
-                output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), y, nb);
-                output[t * outputStride + r + 1] = DotAvx2(weights.Slice((r + 1) * rowBytes, rowBytes), y, nb);
-            }
         }
         for (; r < end; r++)
-            for (int t = 0; t < tokens; t++)
+            for (int t = 0; t < tiled; t++)
                 output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), activations.Slice(t * nb * Bytes, nb * Bytes), nb);
+
+        // Tokens outside the tiles (every token when decoding): four rows per pass, lane k of the
+        // float sum holding row r + k, blocks in order.
+        for (int t = tiled; t < tokens; t++)
+        {
+            ref BlockQ8_0 y = ref Unsafe.Add(ref a, t * nb);
+            for (r = rowStart; r + 4 <= end; r += 4)
+            {
+                ref BlockQ8_0 x0 = ref Unsafe.Add(ref w, r * nb), x1 = ref Unsafe.Add(ref x0, nb), x2 = ref Unsafe.Add(ref x1, nb), x3 = ref Unsafe.Add(ref x2, nb);
+                Vector128<float> sumf = Vector128<float>.Zero;
+                for (int ib = 0; ib < nb; ib++)
+                {
+                    ref BlockQ8_0 yb = ref Unsafe.Add(ref y, ib);
+                    Vector256<sbyte> ay = Vector256.LoadUnsafe(ref yb.Qs[0]);
+                    ref BlockQ8_0 xb0 = ref Unsafe.Add(ref x0, ib), xb1 = ref Unsafe.Add(ref x1, ib), xb2 = ref Unsafe.Add(ref x2, ib), xb3 = ref Unsafe.Add(ref x3, ib);
+                    Vector256<sbyte> q0 = Vector256.LoadUnsafe(ref xb0.Qs[0]), q1 = Vector256.LoadUnsafe(ref xb1.Qs[0]);
+                    Vector256<sbyte> q2 = Vector256.LoadUnsafe(ref xb2.Qs[0]), q3 = Vector256.LoadUnsafe(ref xb3.Qs[0]);
+                    Vector128<int> sumi = BlockDot.Sum4(Signed(Avx2.Abs(q0), q0, ay), Signed(Avx2.Abs(q1), q1, ay), Signed(Avx2.Abs(q2), q2, ay), Signed(Avx2.Abs(q3), q3, ay));
+                    Vector128<float> dx = HalfConversions.Fp16ToFp32(Vector128.Create((uint)Bits(xb0.D), Bits(xb1.D), Bits(xb2.D), Bits(xb3.D)));
+                    sumf += Vector128.ConvertToSingle(sumi) * (dx * Vector128.Create(HalfConversions.Fp16ToFp32(yb.D)));
+                }
+                sumf.StoreUnsafe(ref output[t * outputStride + r]);
+            }
+            for (; r < end; r++)
+                output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), activations.Slice(t * nb * Bytes, nb * Bytes), nb);
+        }
 
         // Sums of x·y as |x|·(sign(x)·y): vpsignb, then vpmaddubsw and vpmaddwd (or vpdpbusd).
         // With AVX-VNNI, vpdpbusd adds the four byte products straight into int32 (exact).
