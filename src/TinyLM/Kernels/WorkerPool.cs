@@ -55,6 +55,10 @@ public sealed class WorkerPool : IDisposable
         if (OperatingSystem.IsBrowser() || OperatingSystem.IsWasi())
             threadCount = 1;
         ThreadCount = threadCount;
+        // Give the lock its wait structures now (Monitor.Wait needs them) rather than on its first
+        // contention in the middle of decoding, so that running jobs allocates nothing.
+        lock (_lock)
+            Monitor.Wait(_lock, 0);
         _threads = new Thread[threadCount - 1];
         for (int i = 0; i < _threads.Length; i++)
         {

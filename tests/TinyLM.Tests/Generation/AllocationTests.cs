@@ -48,12 +48,18 @@ public sealed class AllocationTests
         session.Evaluate([1, 2, 3, 4, 5, 6, 7, 8]); // prefill, then warm up every path (JIT tiers, lazy buffers)
         for (int i = 0; i < 16; i++)
             Step();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 48; i++)
-            Step();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // Three windows of 16 steps. An allocation per step shows in every window; the runtime's own
+        // one-off allocations (a lock's first contention, a method's tier-up) land in one at most.
+        var windows = new long[3];
+        for (int w = 0; w < windows.Length; w++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 16; i++)
+                Step();
+            windows[w] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
 
-        Assert.Equal(0, allocated);
+        Assert.True(windows.Min() == 0, $"bytes allocated per 16 decode+sample steps: {string.Join(", ", windows)}");
         Assert.Equal(8 + 64, session.Position);
     }
 }
