@@ -46,6 +46,7 @@ internal sealed class StaticServer : IDisposable
 
     private async Task Serve(HttpListenerContext c)
     {
+        HttpListenerRequest q = c.Request;
         HttpListenerResponse r = c.Response;
         try
         {
@@ -53,12 +54,25 @@ internal sealed class StaticServer : IDisposable
             r.Headers["Cross-Origin-Embedder-Policy"] = "require-corp";
             r.Headers["Cross-Origin-Resource-Policy"] = "same-origin";
             r.Headers["Cache-Control"] = "no-cache";
-            string path = Uri.UnescapeDataString(c.Request.Url!.AbsolutePath);
+            string path = Uri.UnescapeDataString(q.Url!.AbsolutePath);
+            bool head = q.HttpMethod == "HEAD";
+            if (q.HttpMethod != "GET" && !head)
+            {
+                r.StatusCode = 405;
+                return;
+            }
+            if (path == "/favicon.ico")
+            {
+                r.StatusCode = 204;
+                return;
+            }
             if (path == "/bench.html")
             {
                 byte[] html = "<!doctype html><meta charset=utf-8><title>bench</title>"u8.ToArray();
-                r.ContentType = "text/html";
-                await r.OutputStream.WriteAsync(html);
+                r.ContentType = "text/html; charset=utf-8";
+                r.ContentLength64 = html.Length;
+                if (!head)
+                    await r.OutputStream.WriteAsync(html);
                 return;
             }
             string? file = null;
@@ -72,6 +86,8 @@ internal sealed class StaticServer : IDisposable
             }
             if (file is null)
             {
+                // The page must never read an error page as data: say what was missing.
+                Console.Error.WriteLine($"    static server: 404 {q.HttpMethod} {path}");
                 r.StatusCode = 404;
                 return;
             }
@@ -80,12 +96,37 @@ internal sealed class StaticServer : IDisposable
                 ".js" or ".mjs" => "text/javascript",
                 ".wasm" => "application/wasm",
                 ".json" => "application/json",
-                ".html" => "text/html",
+                ".html" => "text/html; charset=utf-8",
                 _ => "application/octet-stream",
             };
+            r.Headers["Accept-Ranges"] = "bytes";
             await using FileStream f = File.OpenRead(file);
-            r.ContentLength64 = f.Length;
-            await f.CopyToAsync(r.OutputStream);
+            long start = 0, length = f.Length;
+            if (q.Headers["Range"] is string range)
+            {
+                // One range, "bytes=a-b", "bytes=a-" or "bytes=-n" (what fetch-based downloaders send).
+                if (!TryParseRange(range, f.Length, out start, out length))
+                {
+                    r.StatusCode = 416;
+                    r.Headers["Content-Range"] = $"bytes */{f.Length}";
+                    return;
+                }
+                r.StatusCode = 206;
+                r.Headers["Content-Range"] = $"bytes {start}-{start + length - 1}/{f.Length}";
+            }
+            r.ContentLength64 = length;
+            if (head)
+                return;
+            f.Position = start;
+            byte[] buffer = new byte[1 << 20];
+            for (long left = length; left > 0;)
+            {
+                int n = await f.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)));
+                if (n == 0)
+                    break;
+                await r.OutputStream.WriteAsync(buffer.AsMemory(0, n));
+                left -= n;
+            }
         }
         catch (Exception)
         {
@@ -101,6 +142,35 @@ internal sealed class StaticServer : IDisposable
             {
             }
         }
+    }
+
+    private static bool TryParseRange(string header, long size, out long start, out long length)
+    {
+        start = 0;
+        length = 0;
+        if (!header.StartsWith("bytes=", StringComparison.Ordinal) || header.Contains(',', StringComparison.Ordinal))
+            return false;
+        string[] ab = header[6..].Split('-');
+        if (ab.Length != 2)
+            return false;
+        long end;
+        if (ab[0].Length == 0)
+        {
+            if (!long.TryParse(ab[1], CultureInfo.InvariantCulture, out long suffix) || suffix <= 0)
+                return false;
+            start = Math.Max(0, size - suffix);
+            end = size - 1;
+        }
+        else
+        {
+            if (!long.TryParse(ab[0], CultureInfo.InvariantCulture, out start))
+                return false;
+            end = ab[1].Length == 0 ? size - 1 : long.TryParse(ab[1], CultureInfo.InvariantCulture, out long e) ? Math.Min(e, size - 1) : -1;
+        }
+        if (start < 0 || start >= size || end < start)
+            return false;
+        length = end - start + 1;
+        return true;
     }
 
     public void Dispose() => _listener.Close();
@@ -153,13 +223,67 @@ internal sealed class PageEngine : IAsyncDisposable
         return new PageEngine(name, context, profile, baseUrl);
     }
 
-    /// <summary>Opens a fresh page and loads the model in it (replacing the previous page).</summary>
+    /// <summary>
+    /// Token ids wllama may not generate: the byte-fallback tokens (&lt;0x00&gt; … &lt;0xFF&gt;). A random-weight
+    /// model picks them often, their bytes need not form UTF-8, and wllama 3.8.1 serializes each result with
+    /// nlohmann::json's strict <c>dump()</c>, which throws on invalid UTF-8 — the worker then reads the glue
+    /// header "GLUE" as the reply length (<c>Invalid typed array length: 1163217991</c>). Banning them costs
+    /// a 256-entry logit bias per token; the work per token is otherwise unchanged.
+    /// </summary>
+    public IReadOnlyList<int> BannedTokens { get; set; } = [];
+
+    // The page's recent console errors and warnings (wllama's native log among them), for error reports.
+    private readonly Queue<string> _log = new();
+
+    private void Log(string line)
+    {
+        lock (_log)
+        {
+            _log.Enqueue(line);
+            while (_log.Count > 20)
+                _log.Dequeue();
+        }
+    }
+
+    private string RecentLog()
+    {
+        lock (_log)
+            return string.Join("\n", _log);
+    }
+
+    /// <summary>
+    /// Opens a fresh page and loads the model in it (replacing the previous page, whose engine is
+    /// exited first). <paramref name="contextLength"/> is the context the runs need. wllama's server caps
+    /// each slot at the model's training context and stops a generation that fills it (the caller keeps
+    /// prompt + generated tokens within it; wllama 3.8.1's <c>kv_overrides</c> cannot lift it: it aborts
+    /// in <c>common_model_params_to_llama</c>, the override list not being terminated).
+    /// </summary>
     public async Task<JsonElement> Load(string modelUrl, int threads, int contextLength)
     {
         if (_page is not null)
+        {
+            try
+            {
+                await _page.EvaluateAsync("async () => { await window.__w?.exit(); await window.__lm?.unload?.(); }");
+            }
+            catch (PlaywrightException)
+            {
+            }
             await _page.CloseAsync();
+        }
         _page = await _context.NewPageAsync();
         _page.SetDefaultTimeout(0);
+        _page.Console += (_, m) =>
+        {
+            if (m.Type is "error" or "warning")
+                Log($"[{Name} console.{m.Type}] {m.Text}");
+        };
+        _page.PageError += (_, e) => Log($"[{Name} page error] {e}");
+        _page.Response += (_, r) =>
+        {
+            if (r.Status >= 400)
+                Log($"[{Name}] HTTP {r.Status} {r.Url}");
+        };
         await _page.GotoAsync(BaseUrl + "/bench.html");
         string script = Name == "TinyLM"
             ? """
@@ -173,40 +297,61 @@ internal sealed class PageEngine : IAsyncDisposable
               """
             : """
               async ([model, threads, ctx]) => {
-                const { Wllama } = await import('/wllama/index.js');
-                const w = new Wllama({ default: new URL('/wllama/wasm/wllama.wasm', location.href).href }, { suppressNativeLog: true });
+                const { Wllama, LoggerWithoutDebug } = await import('/wllama/index.js');
+                const w = new Wllama({ default: new URL('/wllama/wasm/wllama.wasm', location.href).href }, { logger: LoggerWithoutDebug });
                 const t0 = performance.now();
-                const blob = await (await fetch(model)).blob();
-                await w.loadModel([blob], { n_threads: threads, n_ctx: Math.max(ctx, 1024), n_batch: 512, n_gpu_layers: 0 });
+                const response = await fetch(model);
+                if (!response.ok) throw new Error(`GET ${model}: HTTP ${response.status}`);
+                const blob = await response.blob();
+                // One sequence (as TinyLM and llama-bench); no GPU in this browser.
+                const params = { n_threads: threads, n_ctx: ctx, n_batch: 512, n_parallel: 1, n_gpu_layers: 0 };
+                await w.loadModel([blob], params);
                 window.__w = w;
-                return { loadMs: performance.now() - t0, isolated: crossOriginIsolated, threads: w.getNumThreads(), multithread: w.isMultithread() };
+                const info = w.getLoadedContextInfo();
+                return { loadMs: performance.now() - t0, isolated: crossOriginIsolated, threads: w.getNumThreads(), multithread: w.isMultithread(), n_ctx: info.n_ctx, n_ctx_train: info.n_ctx_train };
               }
               """;
-        return await _page.EvaluateAsync<JsonElement>(script, new object[] { BaseUrl + modelUrl, threads, contextLength });
+        try
+        {
+            return await _page.EvaluateAsync<JsonElement>(script, new object[] { BaseUrl + modelUrl, threads, contextLength });
+        }
+        catch (PlaywrightException e)
+        {
+            throw new InvalidOperationException($"{Name} failed to load {modelUrl}: {e.Message.Split('\n')[0]}\n{RecentLog()}", e);
+        }
     }
 
     /// <summary>Greedy generation of <paramref name="gen"/> tokens after <paramref name="prompt"/>, end of text ignored.</summary>
     public async Task<PageSample> Generate(string prompt, int gen)
     {
-        if (Name == "TinyLM")
+        try
         {
-            JsonElement r = await _page!.EvaluateAsync<JsonElement>("""
-                async ([prompt, gen]) => {
-                  const it = window.__lm.generate(prompt, { maxTokens: gen, temperature: 0, ignoreEos: true });
-                  for (;;) { const x = await it.next(); if (x.done) return x.value; }
-                }
-                """, new object[] { prompt, gen });
-            return new PageSample(r.GetProperty("promptTokensPerSecond").GetDouble(), r.GetProperty("tokensPerSecond").GetDouble(),
-                r.GetProperty("promptTokens").GetInt32(), r.GetProperty("completionTokens").GetInt32());
-        }
-        JsonElement t = await _page!.EvaluateAsync<JsonElement>("""
-            async ([prompt, gen]) => {
-              const r = await window.__w.createCompletion({ prompt, max_tokens: gen, temperature: 0, ignore_eos: true, cache_prompt: false, stream: false });
-              return r.timings;
+            if (Name == "TinyLM")
+            {
+                JsonElement r = await _page!.EvaluateAsync<JsonElement>("""
+                    async ([prompt, gen]) => {
+                      const it = window.__lm.generate(prompt, { maxTokens: gen, temperature: 0, ignoreEos: true });
+                      for (;;) { const x = await it.next(); if (x.done) return x.value; }
+                    }
+                    """, new object[] { prompt, gen });
+                return new PageSample(r.GetProperty("promptTokensPerSecond").GetDouble(), r.GetProperty("tokensPerSecond").GetDouble(),
+                    r.GetProperty("promptTokens").GetInt32(), r.GetProperty("completionTokens").GetInt32());
             }
-            """, new object[] { prompt, gen });
-        return new PageSample(t.GetProperty("prompt_per_second").GetDouble(), t.GetProperty("predicted_per_second").GetDouble(),
-            t.GetProperty("prompt_n").GetInt32(), t.GetProperty("predicted_n").GetInt32());
+            JsonElement t = await _page!.EvaluateAsync<JsonElement>("""
+                async ([prompt, gen, banned]) => {
+                  const logit_bias = {};
+                  for (const id of banned) logit_bias[id] = false; // false: never (llama-server's ban)
+                  const r = await window.__w.createCompletion({ prompt, max_tokens: gen, temperature: 0, ignore_eos: true, cache_prompt: false, stream: false, logit_bias });
+                  return r.timings;
+                }
+                """, new object[] { prompt, gen, BannedTokens.ToArray() });
+            return new PageSample(t.GetProperty("prompt_per_second").GetDouble(), t.GetProperty("predicted_per_second").GetDouble(),
+                t.GetProperty("prompt_n").GetInt32(), t.GetProperty("predicted_n").GetInt32());
+        }
+        catch (PlaywrightException e)
+        {
+            throw new InvalidOperationException($"{Name} failed to generate: {e.Message.Split('\n')[0]}\n{RecentLog()}", e);
+        }
     }
 
     /// <summary>

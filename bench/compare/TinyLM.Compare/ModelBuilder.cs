@@ -9,63 +9,70 @@ namespace TinyLM.Compare;
 /// <summary>
 /// Writes the benchmark models: random-weight Llama models in the shapes of <see cref="RandomLlama"/>,
 /// with the same random draws in the same order (so a Q8_0 or Q4_0 file is byte-identical to
-/// <c>tinylm random-model</c>'s), rows quantized in parallel, and one more mix: Q4_K_M, whose
-/// per-tensor types follow llama.cpp's <c>llama_tensor_get_type</c> for LLAMA_FTYPE_MOSTLY_Q4_K_M
-/// (src/llama-quant.cpp of the bundled llama.cpp) — until TinyLM's own quantizer writes it.
+/// <c>tinylm random-model</c>'s), rows quantized in parallel; and Q4_K_M, made as llama.cpp makes it:
+/// the F32 model of the shape (same draws) quantized by TinyLM's <see cref="ModelQuantizer"/> with
+/// <see cref="LlamaFileType.MostlyQ4_K_M"/> (llama.cpp's <c>llama_model_quantize</c>, byte for byte).
 /// </summary>
 internal static class ModelBuilder
 {
-    /// <summary>The mixes the harness knows: a single type, or "q4_k_m".</summary>
+    /// <summary>The types the harness knows: a single matrix type, or "q4_k_m" (a llama.cpp mix).</summary>
     public static readonly string[] KnownTypes = ["q8_0", "q4_0", "q4_k_m"];
+
+    // Files of ModelQuantizer carry this suffix, so Q4_K_M files of the earlier hand-assembled mix
+    // (named without it) are never reused.
+    private const string QuantizerSuffix = "-mq";
 
     /// <summary>Returns the cached model path, building it first when missing.</summary>
     public static string Ensure(string modelsDir, RandomLlama.Shape shape, string type, Vocabulary vocabulary)
     {
         Directory.CreateDirectory(modelsDir);
-        string path = Path.Combine(modelsDir, $"{shape.Name}-{type.ToUpperInvariant()}.gguf");
+        bool mix = type == "q4_k_m";
+        string path = Path.Combine(modelsDir, $"{shape.Name}-{type.ToUpperInvariant()}{(mix ? QuantizerSuffix : "")}.gguf");
         if (File.Exists(path))
             return path;
         var started = System.Diagnostics.Stopwatch.StartNew();
-        GgufWriter w = Create(shape, vocabulary, type, seed: 1);
         string tmp = path + ".tmp";
-        w.WriteTo(tmp);
+        if (mix)
+        {
+            string f32 = path + ".f32.tmp";
+            try
+            {
+                Create(shape, vocabulary, "f32", seed: 1).WriteTo(f32);
+                using GgufFile input = GgufFile.Open(f32);
+                ModelQuantizer.Quantize(input, LlamaFileType.MostlyQ4_K_M, tmp);
+            }
+            finally
+            {
+                File.Delete(f32);
+            }
+        }
+        else
+        {
+            Create(shape, vocabulary, type, seed: 1).WriteTo(tmp);
+        }
         File.Move(tmp, path, overwrite: true);
         Console.Error.WriteLine($"  built {Path.GetFileName(path)} ({new FileInfo(path).Length / 1e6:0.0} MB) in {started.Elapsed.TotalSeconds:0.0} s");
         return path;
     }
 
-    /// <summary>
-    /// The type llama.cpp's quantizer picks for a tensor under <paramref name="mix"/>: for Q4_K_M,
-    /// output.weight Q6_K (Q8_0 when its columns do not divide by 256), attn_v and ffn_down Q6_K on the
-    /// layers where use_more_bits holds (first and last eighth, every third between), everything else
-    /// Q4_K; a K-type whose columns do not divide by 256 falls back as tensor_type_fallback does
-    /// (Q4_K→Q5_0, Q6_K→Q8_0).
-    /// </summary>
-    public static TensorType TypeFor(string mix, string tensor, int layer, int layers, int cols)
+    /// <summary>"stories15M Q4_K_M" for a harness model file.</summary>
+    public static string Label(string path) => Stem(path).Replace("-Q", " Q", StringComparison.Ordinal);
+
+    private static string Stem(string path)
     {
-        if (mix != "q4_k_m")
-            return TensorTypes.TryParse(mix, out TensorType? t) ? t : throw new ArgumentException($"Unknown type '{mix}'.");
-        static bool UseMoreBits(int i, int n) => i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
-        GgmlType type;
-        if (tensor == "output.weight")
-            type = cols % 256 != 0 ? GgmlType.Q8_0 : GgmlType.Q6_K;
-        else if ((tensor.EndsWith("attn_v.weight", StringComparison.Ordinal) || tensor.EndsWith("ffn_down.weight", StringComparison.Ordinal)) && UseMoreBits(layer, layers))
-            type = GgmlType.Q6_K;
-        else
-            type = GgmlType.Q4_K;
-        if (cols % 256 != 0)
-            type = type switch { GgmlType.Q4_K => GgmlType.Q5_0, GgmlType.Q6_K => GgmlType.Q8_0, _ => type };
-        return TensorTypes.Get(type);
+        string name = Path.GetFileNameWithoutExtension(path);
+        return name.EndsWith(QuantizerSuffix, StringComparison.Ordinal) ? name[..^QuantizerSuffix.Length] : name;
     }
 
-    private static GgufWriter Create(RandomLlama.Shape shape, Vocabulary vocabulary, string mix, ulong seed)
+    private static GgufWriter Create(RandomLlama.Shape shape, Vocabulary vocabulary, string typeName, ulong seed)
     {
         int dim = shape.EmbeddingLength, ff = shape.FeedForwardLength, heads = shape.HeadCount, kvHeads = shape.HeadCountKV;
         int kvDim = kvHeads * (dim / heads), vocab = vocabulary.Count, layers = shape.BlockCount;
         var rng = new XorShiftRandom(seed);
         var w = new GgufWriter();
         GgufMetadata m = w.Metadata;
-        uint fileType = mix == "q4_k_m" ? 15u : Formats.Llama2c.Llama2cConverter.FileType(TypeFor(mix, "", 0, 1, 256));
+        TensorType type = TensorTypes.TryParse(typeName, out TensorType? t) ? t : throw new ArgumentException($"Unknown type '{typeName}'.");
+        uint fileType = Formats.Llama2c.Llama2cConverter.FileType(type);
         m.Set("general.architecture", GgufValue.FromString("llama"));
         m.Set("general.name", GgufValue.FromString($"{shape.Name} random (seed {seed})"));
         m.Set("general.file_type", GgufValue.FromUInt32(fileType));
@@ -82,9 +89,8 @@ internal static class ModelBuilder
         vocabulary.WriteTo(m);
 
         // Same draws, same order as RandomLlama.Create; only the quantization runs in parallel.
-        void Matrix(string name, int layer, int rows, int cols, float std)
+        void Matrix(string name, int rows, int cols, float std)
         {
-            TensorType type = TypeFor(mix, name, layer, layers, cols);
             float a = std * MathF.Sqrt(3f);
             var values = new float[checked((long)rows * cols)];
             for (long i = 0; i < values.LongLength; i++)
@@ -103,21 +109,21 @@ internal static class ModelBuilder
             w.AddTensor(name, [dim], g);
         }
 
-        Matrix("token_embd.weight", -1, vocab, dim, 1f);
+        Matrix("token_embd.weight", vocab, dim, 1f);
         Gain("output_norm.weight");
-        Matrix("output.weight", -1, vocab, dim, 3f / MathF.Sqrt(dim));
+        Matrix("output.weight", vocab, dim, 3f / MathF.Sqrt(dim));
         for (int l = 0; l < layers; l++)
         {
             string p = $"blk.{l}.";
             Gain(p + "attn_norm.weight");
-            Matrix(p + "attn_q.weight", l, dim, dim, 1f / MathF.Sqrt(dim));
-            Matrix(p + "attn_k.weight", l, kvDim, dim, 1f / MathF.Sqrt(dim));
-            Matrix(p + "attn_v.weight", l, kvDim, dim, 1f / MathF.Sqrt(dim));
-            Matrix(p + "attn_output.weight", l, dim, dim, 1f / MathF.Sqrt(dim));
+            Matrix(p + "attn_q.weight", dim, dim, 1f / MathF.Sqrt(dim));
+            Matrix(p + "attn_k.weight", kvDim, dim, 1f / MathF.Sqrt(dim));
+            Matrix(p + "attn_v.weight", kvDim, dim, 1f / MathF.Sqrt(dim));
+            Matrix(p + "attn_output.weight", dim, dim, 1f / MathF.Sqrt(dim));
             Gain(p + "ffn_norm.weight");
-            Matrix(p + "ffn_gate.weight", l, ff, dim, 1f / MathF.Sqrt(dim));
-            Matrix(p + "ffn_down.weight", l, dim, ff, 1f / MathF.Sqrt(ff));
-            Matrix(p + "ffn_up.weight", l, ff, dim, 1f / MathF.Sqrt(dim));
+            Matrix(p + "ffn_gate.weight", ff, dim, 1f / MathF.Sqrt(dim));
+            Matrix(p + "ffn_down.weight", dim, ff, 1f / MathF.Sqrt(ff));
+            Matrix(p + "ffn_up.weight", ff, dim, 1f / MathF.Sqrt(dim));
         }
         return w;
     }
@@ -149,7 +155,7 @@ internal static class ModelBuilder
     /// <summary>The shape a harness model file was built in (from its file name).</summary>
     public static RandomLlama.Shape ShapeOf(string path)
     {
-        string name = Path.GetFileNameWithoutExtension(path);
+        string name = Stem(path);
         return RandomLlama.Shapes[name[..name.LastIndexOf('-')]];
     }
 }

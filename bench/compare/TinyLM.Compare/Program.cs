@@ -67,6 +67,8 @@ if (o.Browser)
         ["/models/"] = modelsDir,
     });
     using IPlaywright playwright = await Playwright.CreateAsync();
+    // wllama may not generate byte-fallback tokens (see PageEngine.BannedTokens).
+    int[] byteTokens = Enumerable.Range(0, vocabulary.Count).Where(i => vocabulary.GetTokenType(i) == TokenType.Byte).ToArray();
     string profiles = Path.Combine(compare, "profiles");
     foreach (var (shape, type, path) in models)
     {
@@ -74,41 +76,32 @@ if (o.Browser)
             continue;
         string url = "/models/" + Path.GetFileName(path);
         (int pp, int gen) = o.PageTokens(shape);
+        // wllama's server caps the context at the model's training context and stops a generation there.
+        if (pp + gen > shape.ContextLength)
+            throw new ArgumentException($"{shape.Name}: page prompt + generated tokens ({pp} + {gen}) exceed its context ({shape.ContextLength}).");
         await using PageEngine ours = await PageEngine.Start(playwright, "TinyLM", tinylmServer.Url, profiles);
         await using PageEngine peer = await PageEngine.Start(playwright, "wllama", peerServer.Url, profiles);
+        peer.BannedTokens = byteTokens;
         report.BrowserVersion = ours.BrowserVersion;
         foreach (int threads in o.Threads)
         {
-            string oursLoad = (await ours.Load(url, threads, pp + gen + 16)).ToString();
-            string peerLoad = (await peer.Load(url, threads, pp + gen + 16)).ToString();
+            int ctx = pp + gen + 16;
+            string oursLoad = (await ours.Load(url, threads, ctx)).ToString();
+            string peerLoad = (await peer.Load(url, threads, ctx)).ToString();
             Console.Error.WriteLine($"  page {Path.GetFileName(path)} t{threads}: TinyLM {oursLoad}; wllama {peerLoad}");
             // Warm-up, then alternate; each run's prompt starts with another word (no prompt-cache reuse).
             // TinyLM's page keeps the prompt prefix shared with the previous generation in its KV cache (here
             // BOS), so it gets one token more to evaluate the same count as wllama (cache_prompt off).
             await ours.Generate(Prompt(tokenizer, Math.Min(pp, 16) + 1, 99), Math.Min(gen, 4));
-            await Retry(() => peer.Generate(Prompt(tokenizer, Math.Min(pp, 16), 99), Math.Min(gen, 4)));
-            // wllama 3.8.1's worker now and then fails a call ("Invalid typed array length"): reload, retry.
-            async Task<PageSample> Retry(Func<Task<PageSample>> call)
-            {
-                for (int attempt = 1; ; attempt++)
-                {
-                    try
-                    {
-                        return await call();
-                    }
-                    catch (PlaywrightException e) when (attempt < 4)
-                    {
-                        Console.Error.WriteLine($"    wllama failed ({e.Message.Split('\n')[0]}); reloading, attempt {attempt + 1}");
-                        await peer.Load(url, threads, pp + gen + 16);
-                    }
-                }
-            }
+            await peer.Generate(Prompt(tokenizer, Math.Min(pp, 16), 99), Math.Min(gen, 4));
             var a = new List<PageSample>();
             var b = new List<PageSample>();
             for (int run = 0; run < o.Runs; run++)
             {
                 a.Add(await ours.Generate(Prompt(tokenizer, pp + 1, run), gen));
-                b.Add(await Retry(() => peer.Generate(Prompt(tokenizer, pp, run), gen)));
+                b.Add(await peer.Generate(Prompt(tokenizer, pp, run), gen));
+                if (a[^1].PromptTokens != pp || b[^1].PromptTokens != pp || a[^1].GeneratedTokens != gen || b[^1].GeneratedTokens != gen)
+                    Console.Error.WriteLine($"    warning: token counts differ from {pp}+{gen}");
                 Console.Error.WriteLine($"    run {run}: TinyLM pp {a[^1].PromptTokensPerSecond:0.0} tg {a[^1].DecodeTokensPerSecond:0.0} ({a[^1].PromptTokens}+{a[^1].GeneratedTokens}); wllama pp {b[^1].PromptTokensPerSecond:0.0} tg {b[^1].DecodeTokensPerSecond:0.0} ({b[^1].PromptTokens}+{b[^1].GeneratedTokens})");
             }
             report.BrowserRow(path, threads, a, b, ours.RendererPeakBytes(), peer.RendererPeakBytes(), oursLoad, peerLoad);

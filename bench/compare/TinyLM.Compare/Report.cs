@@ -30,7 +30,7 @@ internal sealed class Report(Options options)
 
     private static string Mb(long bytes) => bytes <= 0 ? "n/a" : (bytes / 1e6).ToString("0");
 
-    private static string Name(string path) => Path.GetFileNameWithoutExtension(path).Replace("-Q", " Q", StringComparison.Ordinal);
+    private static string Name(string path) => ModelBuilder.Label(path);
 
     public void Machine()
     {
