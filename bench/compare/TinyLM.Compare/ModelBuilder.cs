@@ -64,69 +64,10 @@ internal static class ModelBuilder
         return name.EndsWith(QuantizerSuffix, StringComparison.Ordinal) ? name[..^QuantizerSuffix.Length] : name;
     }
 
-    private static GgufWriter Create(RandomLlama.Shape shape, Vocabulary vocabulary, string typeName, ulong seed)
-    {
-        int dim = shape.EmbeddingLength, ff = shape.FeedForwardLength, heads = shape.HeadCount, kvHeads = shape.HeadCountKV;
-        int kvDim = kvHeads * (dim / heads), vocab = vocabulary.Count, layers = shape.BlockCount;
-        var rng = new XorShiftRandom(seed);
-        var w = new GgufWriter();
-        GgufMetadata m = w.Metadata;
-        TensorType type = TensorTypes.TryParse(typeName, out TensorType? t) ? t : throw new ArgumentException($"Unknown type '{typeName}'.");
-        uint fileType = Formats.Llama2c.Llama2cConverter.FileType(type);
-        m.Set("general.architecture", GgufValue.FromString("llama"));
-        m.Set("general.name", GgufValue.FromString($"{shape.Name} random (seed {seed})"));
-        m.Set("general.file_type", GgufValue.FromUInt32(fileType));
-        m.Set("general.quantization_version", GgufValue.FromUInt32(2));
-        m.Set("llama.context_length", GgufValue.FromUInt32((uint)shape.ContextLength));
-        m.Set("llama.embedding_length", GgufValue.FromUInt32((uint)dim));
-        m.Set("llama.block_count", GgufValue.FromUInt32((uint)layers));
-        m.Set("llama.feed_forward_length", GgufValue.FromUInt32((uint)ff));
-        m.Set("llama.rope.dimension_count", GgufValue.FromUInt32((uint)(dim / heads)));
-        m.Set("llama.attention.head_count", GgufValue.FromUInt32((uint)heads));
-        m.Set("llama.attention.head_count_kv", GgufValue.FromUInt32((uint)kvHeads));
-        m.Set("llama.attention.layer_norm_rms_epsilon", GgufValue.FromFloat32(1e-5f));
-        m.Set("llama.rope.freq_base", GgufValue.FromFloat32(10000f));
-        vocabulary.WriteTo(m);
-
-        // Same draws, same order as RandomLlama.Create; only the quantization runs in parallel.
-        void Matrix(string name, int rows, int cols, float std)
-        {
-            float a = std * MathF.Sqrt(3f);
-            var values = new float[checked((long)rows * cols)];
-            for (long i = 0; i < values.LongLength; i++)
-                values[i] = (2f * rng.NextSingle() - 1f) * a;
-            int rowBytes = (int)type.RowBytes(cols);
-            var bytes = new byte[checked((long)rowBytes * rows)];
-            Parallel.For(0, rows, r => type.QuantizeReference(values.AsSpan(r * cols, cols), bytes.AsSpan(r * rowBytes, rowBytes)));
-            w.AddTensor(name, type.Type, [cols, rows], bytes);
-        }
-
-        void Gain(string name)
-        {
-            var g = new float[dim];
-            for (int i = 0; i < dim; i++)
-                g[i] = 1f + 0.2f * (rng.NextSingle() - 0.5f);
-            w.AddTensor(name, [dim], g);
-        }
-
-        Matrix("token_embd.weight", vocab, dim, 1f);
-        Gain("output_norm.weight");
-        Matrix("output.weight", vocab, dim, 3f / MathF.Sqrt(dim));
-        for (int l = 0; l < layers; l++)
-        {
-            string p = $"blk.{l}.";
-            Gain(p + "attn_norm.weight");
-            Matrix(p + "attn_q.weight", dim, dim, 1f / MathF.Sqrt(dim));
-            Matrix(p + "attn_k.weight", kvDim, dim, 1f / MathF.Sqrt(dim));
-            Matrix(p + "attn_v.weight", kvDim, dim, 1f / MathF.Sqrt(dim));
-            Matrix(p + "attn_output.weight", dim, dim, 1f / MathF.Sqrt(dim));
-            Gain(p + "ffn_norm.weight");
-            Matrix(p + "ffn_gate.weight", ff, dim, 1f / MathF.Sqrt(dim));
-            Matrix(p + "ffn_down.weight", dim, ff, 1f / MathF.Sqrt(ff));
-            Matrix(p + "ffn_up.weight", ff, dim, 1f / MathF.Sqrt(dim));
-        }
-        return w;
-    }
+    // The engine's own random model (RandomLlama): the same bytes as `tinylm random-model`.
+    private static GgufWriter Create(RandomLlama.Shape shape, Vocabulary vocabulary, string typeName, ulong seed) =>
+        RandomLlama.Create(shape, vocabulary,
+            TensorTypes.TryParse(typeName, out TensorType? t) ? t : throw new ArgumentException($"Unknown type '{typeName}'."), seed);
 
     /// <summary>
     /// Bytes a decode step reads: every weight matrix except the token embedding (one row of it), plus
