@@ -16,9 +16,10 @@ namespace TinyLM.Kernels.Wasm;
 /// (rows, lanes, channels) and for exact integer block sums.</para>
 /// <para>Exports (all pointers are i32 byte addresses into the imported memory):</para>
 /// <list type="bullet">
-/// <item><c>matmul_{type}(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, k)</c>:
+/// <item><c>matmul_{type}(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, k, scratch)</c>:
 /// <c>out[t·outStride + r] = Dot(w row r, act row t)</c>; <c>outStride</c> in floats; <c>k</c> is the
-/// number of blocks per row (columns for F32). See <see cref="MatMulExport"/>.</item>
+/// number of blocks per row (columns for F32); <c>scratch</c> points to
+/// <see cref="MatMulScratchBytes"/> bytes the kernel may overwrite. See <see cref="MatMulExport"/>.</item>
 /// <item><c>quantize_q8_0(src, dst, blocks)</c>: <see cref="Q8_0.QuantizeReference"/> of
 /// <c>32·blocks</c> floats.</item>
 /// <item><c>rms_norm(x, weight, epsilon: f32, y, n, rows)</c>: <see cref="RmsNorm.Apply"/> per row.</item>
@@ -76,6 +77,18 @@ public sealed class WasmKernelModule
     {
         ArgumentNullException.ThrowIfNull(type);
         return "matmul_" + type.Name;
+    }
+
+    /// <summary>
+    /// Bytes of scratch memory that <c>matmul_{type}</c> needs for <paramref name="tokens"/> activation
+    /// rows of <paramref name="columns"/> (the prepared activation blocks; 0 for F32).
+    /// </summary>
+    public static long MatMulScratchBytes(TensorType type, int columns, int tokens)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        return type.Type == GgmlType.F32 ? 0 : (long)tokens * (columns / 32) * Q8ActivationMatMul.ScratchBytesPerBlock;
     }
 
     /// <summary>Index of <paramref name="export"/> in <see cref="Exports"/>, or −1 when the module lacks it.</summary>
