@@ -22,7 +22,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     private const string JSModule = "tinylm-kernels";
 
     private readonly int[] _matMul;
-    private readonly int _quantizeQ8_0, _rmsNorm, _attention, _swiGlu, _add;
+    private readonly int _quantizeQ8_0, _rmsNorm, _attention, _swiGlu, _add, _argMax;
     private byte[] _scratch = [];   // the matrix products' prepared activations (pinned; the page has one thread)
 
     private WasmKernels(WasmKernelModule module)
@@ -37,6 +37,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
         _attention = module.IndexOf(WasmKernelModule.AttentionExport);
         _swiGlu = module.IndexOf(WasmKernelModule.SwiGluExport);
         _add = module.IndexOf(WasmKernelModule.AddExport);
+        _argMax = module.IndexOf(WasmKernelModule.ArgMaxExport);
     }
 
     /// <inheritdoc/>
@@ -145,6 +146,15 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     }
 
     /// <inheritdoc/>
+    public override int ArgMax(ReadOnlySpan<float> values)
+    {
+        if (values.IsEmpty)
+            return base.ArgMax(values);
+        fixed (float* p = values)
+            return CallArgMax(_argMax, (int)p, values.Length);
+    }
+
+    /// <inheritdoc/>
     public override void Attention(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
         Span<float> scores, Span<double> accumulators, in AttentionShape shape, int headStart, int headEnd)
     {
@@ -168,6 +178,9 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
 
     [JSImport("call3", JSModule)]
     private static partial void Call3(int fn, int a, int b, int c);
+
+    [JSImport("argMax", JSModule)]
+    private static partial int CallArgMax(int fn, int p, int n);
 
     [JSImport("call10", JSModule)]
     private static partial void Call10(int fn, int a, int b, int c, int d, int e, int f, int g, int h, int i, int j);

@@ -50,6 +50,12 @@ const kernelImports = {
   call10: (f, a, b, c, d, e, g, h, i, j, k) => {
     if (profile) timed(f, () => kernelFns[f](a, b, c, d, e, g, h, i, j, k), ` rows=${c} k=${j} tokens=${g}`); else kernelFns[f](a, b, c, d, e, g, h, i, j, k);
   },
+  argMax: (f, p, n) => {
+    if (!profile) return kernelFns[f](p, n);
+    let r;
+    timed(f, () => { r = kernelFns[f](p, n); });
+    return r;
+  },
   rmsNorm: (f, x, w, eps, y, n, rows) => { if (profile) timed(f, () => kernelFns[f](x, w, eps, y, n, rows)); else kernelFns[f](x, w, eps, y, n, rows); },
   attention: (f, q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context, h0, h1) => {
     const run = () => kernelFns[f](q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context, h0, h1);

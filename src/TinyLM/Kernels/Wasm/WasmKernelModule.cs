@@ -5,7 +5,8 @@ namespace TinyLM.Kernels.Wasm;
 
 /// <summary>
 /// One WebAssembly module holding the emitted kernels for a model's tensor types: matrix products
-/// per weight type, the Q8_0 activation quantizer, RMSNorm, attention, SwiGLU and the residual add.
+/// per weight type, the Q8_0 activation quantizer, RMSNorm, attention, SwiGLU, the residual add and
+/// the greedy sampler's argmax.
 /// Pure byte generation: the host (the browser worker, or Node in tests) compiles it and instantiates
 /// it against the memory that holds the operands, imported as <c>env.memory</c> without a maximum.
 /// </summary>
@@ -27,6 +28,7 @@ namespace TinyLM.Kernels.Wasm;
 /// <see cref="ComputeKernels.Attention"/>; <c>headDim</c> must be a multiple of 4.</item>
 /// <item><c>swiglu(gate, up, n)</c>: the grouped part of <see cref="ComputeKernels.SwiGlu"/>, <c>n</c> a multiple of 4.</item>
 /// <item><c>add(x, y, n)</c>: <c>x[i] += y[i]</c>.</item>
+/// <item><c>argmax(p, n) → i32</c>: <see cref="ComputeKernels.ArgMax"/>.</item>
 /// </list>
 /// </remarks>
 public sealed class WasmKernelModule
@@ -41,6 +43,8 @@ public sealed class WasmKernelModule
     public const string SwiGluExport = "swiglu";
     /// <summary>Export name of the residual add.</summary>
     public const string AddExport = "add";
+    /// <summary>Export name of the greedy sampler's argmax.</summary>
+    public const string ArgMaxExport = "argmax";
 
     // One line per weight type with an emitted matrix product.
     private static readonly Dictionary<GgmlType, Func<WasmModuleBuilder, string, Func<WasmFunction>, WasmFunction>> s_matMul = new()
@@ -129,6 +133,8 @@ public sealed class WasmKernelModule
         exports.Add(SwiGluExport);
         FloatOpsEmitter.EmitAdd(module, AddExport);
         exports.Add(AddExport);
+        FloatOpsEmitter.EmitArgMax(module, ArgMaxExport);
+        exports.Add(ArgMaxExport);
         return new WasmKernelModule(module.ToArray(), exports);
     }
 }

@@ -149,6 +149,50 @@ public class WasmKernelTests
     }
 
     [NodeFact]
+    public void ArgMax_EqualsSequentialReference_IncludingTiesNaNAndInfinity()
+    {
+        var random = new Random(23);
+        var cases = new List<float[]>();
+        foreach (int n in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 37, 32000 })
+        {
+            var ties = new float[n];   // few distinct values: many ties across lanes
+            for (int i = 0; i < n; i++)
+                ties[i] = random.Next(0, 4);
+            cases.Add(ties);
+            cases.Add(RandomFloats(random, n, 10f));
+        }
+        float[] Set(int n, params (int Index, float Value)[] values)
+        {
+            var x = new float[n];
+            Array.Fill(x, float.NegativeInfinity);
+            foreach (var (i, v) in values)
+                x[i] = v;
+            return x;
+        }
+        cases.Add(Set(11));                                                       // all −∞: 0
+        cases.Add(Set(11, (0, float.NaN), (5, 3f)));                              // NaN at 0 wins
+        cases.Add(Set(11, (1, float.NaN), (6, float.NaN), (9, -2f)));             // NaN elsewhere never wins
+        cases.Add(Set(12, (2, -0f), (3, 0f), (7, 0f)));                           // ±0 tie: first
+        cases.Add(Set(13, (5, 1f), (9, 1f), (12, 2f)));                           // the tail wins
+        cases.Add(Set(13, (5, 1f), (12, 1f)));                                    // the tail ties: earlier stays
+        cases.Add(Set(9, (4, float.PositiveInfinity), (6, float.PositiveInfinity)));
+
+        var job = new NodeJob();
+        NodeCase c = job.Add("argmax", Module.Bytes, Memory);
+        var heap = new Heap();
+        var calls = new List<(NodeCall Call, int Expected, int N)>();
+        foreach (float[] x in cases)
+        {
+            int p = heap.Alloc(x.Length * 4, misalign: 4);
+            c.Write<float>(p, x);
+            calls.Add((c.Call(WasmKernelModule.ArgMaxExport, new WasmFunctionType([I32, I32], [I32]), p, x.Length), TinyLM.Sampling.Sampler.ArgMax(x), x.Length));
+        }
+        job.Run();
+        foreach (var (call, expected, n) in calls)
+            Assert.True(int.Parse(call.Results[0], System.Globalization.CultureInfo.InvariantCulture) == expected, $"n {n}: expected {expected}, got {call.Results[0]}");
+    }
+
+    [NodeFact]
     public void QuantizeQ8_0_EqualsReference_IncludingTiesNaNAndInfinity()
     {
         var random = new Random(11);
