@@ -1,6 +1,8 @@
 // TinyLM in-page benchmark: (1) matrix-vector GB/s of weights for the engine's emitted WebAssembly
 // kernel and for the C# fallback, over large Q8_0 and Q4_0 matrices; (2) decode tokens/s of models
-// with kernels 'wasm' and 'managed'. Results go to #out and window.benchResult (read by run.mjs).
+// with kernels 'wasm' and 'managed', and prompt tokens/s over a 128-token prompt; (3) a profile of
+// the emitted kernels per decoded token and the C# steps between them. Results go to #out and
+// window.benchResult (read by run.mjs).
 import { TinyLM } from '/tinylm.js';
 
 const params = new URLSearchParams(location.search);
@@ -37,6 +39,62 @@ async function kernels() {
   return results;
 }
 
+// A prompt of 128 tokens in the Llama 2 vocabulary (BOS included).
+const longPrompt = 'Once upon a time, in a small village at the edge of a great forest, there lived a little girl named Lily. ' +
+  'She loved to play outside with her dog, a big brown dog called Max. Every morning they ran to the river, where the water ' +
+  'was cold and clear, and they watched the fish swim. One day Lily saw a shiny stone under the water. She reached for it, ' +
+  'but the stone was too deep. Max barked and jumped in, and soon he came back with the stone in his mouth. Lily was so happy ' +
+  'that she hugged him and said thank you.';
+
+async function prefill() {
+  const results = [];
+  for (const model of models) {
+    const lm = await TinyLM.load('/' + model, { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30 });
+    const promptTokens = (await lm.tokenize(longPrompt, { addSpecial: true })).length;
+    const runs = [];
+    for (let i = 0; i < 6; i++) {
+      const it = lm.generate(longPrompt, { maxTokens: 1, temperature: 0 });
+      let step;
+      while (!(step = await it.next()).done) { }
+      if (i > 0) runs.push(step.value.promptTokensPerSecond);   // the first run warms the kernels up
+    }
+    const sorted = [...runs].sort((a, b) => a - b);
+    const r = { model, promptTokens, promptTokensPerSecond: sorted[2], best: sorted[4], runs };
+    log(`${model} wasm: prompt ${promptTokens} tokens: ${r.promptTokensPerSecond.toFixed(1)} tok/s (runs ${runs.map(v => v.toFixed(1)).join(', ')})`);
+    results.push(r);
+    await lm.unload();
+  }
+  return results;
+}
+
+// Milliseconds per decoded token in each emitted kernel (by export and shape), and what remains (C#).
+async function profile() {
+  const results = [];
+  for (const model of models) {
+    const worker = new Worker('/tinylm-worker.js', { type: 'module' });
+    await workerCall(worker, 'load', { source: new URL('/' + model, location.href).href, options: { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30 } });
+    await workerCall(worker, 'profile', { enable: true });
+    await workerCall(worker, 'generate', { prompt: 'Once upon a time', options: { maxTokens: tokens, temperature: 0, ignoreEos: true } });
+    const { profile: p, crossOriginIsolated } = await workerCall(worker, 'profile', { enable: false });
+    const decoded = p.steps.count - 1;
+    const perToken = p.steps.decode / decoded;
+    const ops = Object.entries(p).filter(([k]) => k !== 'steps')
+      .map(([op, v]) => ({ op, calls: v.calls, msTotal: v.ms }))
+      .sort((a, b) => b.msTotal - a.msTotal);
+    const kernelMs = ops.reduce((a, o) => a + o.msTotal, 0);
+    const phases = await workerCall(worker, 'benchPhases', { iterations: 200 });
+    worker.terminate();
+    // kernel time includes the prompt's first step; spread per decoded token approximately
+    const r = { model, crossOriginIsolated, decodeMsPerToken: perToken, firstStepMs: p.steps.first,
+      kernelMsPerStep: kernelMs / p.steps.count, ops: ops.map(o => ({ ...o, msPerStep: o.msTotal / p.steps.count })), phases };
+    log(`${model} profile: ${perToken.toFixed(3)} ms/token, kernels ${(kernelMs / p.steps.count).toFixed(3)} ms/step (isolated=${crossOriginIsolated})`);
+    for (const o of r.ops) log(`  ${o.op}: ${o.msPerStep.toFixed(4)} ms/step (${(o.calls / p.steps.count).toFixed(1)} calls)`);
+    log(`  C# phases: ${JSON.stringify(phases)}`);
+    results.push(r);
+  }
+  return results;
+}
+
 async function decode() {
   const results = [];
   for (const model of models) {
@@ -55,9 +113,12 @@ async function decode() {
 }
 
 try {
-  const k = await kernels();
-  const d = await decode();
-  window.benchResult = { kernels: k, decode: d, userAgent: navigator.userAgent };
+  const only = params.get('only');
+  const k = !only || only.includes('kernels') ? await kernels() : null;
+  const p = !only || only.includes('profile') ? await profile() : null;
+  const pp = !only || only.includes('prefill') ? await prefill() : null;
+  const d = !only || only.includes('decode') ? await decode() : null;
+  window.benchResult = { kernels: k, profile: p, prefill: pp, decode: d, userAgent: navigator.userAgent };
 } catch (e) {
   log('error: ' + (e && e.stack || e));
   window.benchResult = { error: String(e && e.message || e) };
