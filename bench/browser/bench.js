@@ -46,21 +46,28 @@ const longPrompt = 'Once upon a time, in a small village at the edge of a great 
   'but the stone was too deep. Max barked and jumped in, and soon he came back with the stone in his mouth. Lily was so happy ' +
   'that she hugged him and said thank you.';
 
+const firstWords = ['Once', 'Long', 'Many', 'Some', 'Years', 'Ages', 'Days', 'Weeks'];
+const variant = i => firstWords[i % firstWords.length] + longPrompt.slice(4);
+
 async function prefill() {
   const results = [];
   for (const model of models) {
     const lm = await TinyLM.load('/' + model, { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30 });
     const promptTokens = (await lm.tokenize(longPrompt, { addSpecial: true })).length;
-    const runs = [];
+    const runs = [], evaluated = [];
     for (let i = 0; i < 6; i++) {
-      const it = lm.generate(longPrompt, { maxTokens: 1, temperature: 0 });
+      // a different first word each run: the session keeps a common prefix of the previous prompt
+      const it = lm.generate(variant(i), { maxTokens: 1, temperature: 0 });
       let step;
       while (!(step = await it.next()).done) { }
-      if (i > 0) runs.push(step.value.promptTokensPerSecond);   // the first run warms the kernels up
+      if (i > 0) {   // the first run warms the kernels up
+        runs.push(step.value.promptTokensPerSecond);
+        evaluated.push(step.value.promptTokens);
+      }
     }
     const sorted = [...runs].sort((a, b) => a - b);
-    const r = { model, promptTokens, promptTokensPerSecond: sorted[2], best: sorted[4], runs };
-    log(`${model} wasm: prompt ${promptTokens} tokens: ${r.promptTokensPerSecond.toFixed(1)} tok/s (runs ${runs.map(v => v.toFixed(1)).join(', ')})`);
+    const r = { model, promptTokens, evaluated, promptTokensPerSecond: sorted[2], best: sorted[4], runs };
+    log(`${model} wasm: prompt ${promptTokens} tokens (${evaluated.join(', ')} evaluated): ${r.promptTokensPerSecond.toFixed(1)} tok/s (runs ${runs.map(v => v.toFixed(1)).join(', ')})`);
     results.push(r);
     await lm.unload();
   }
@@ -82,11 +89,20 @@ async function profile() {
       .map(([op, v]) => ({ op, calls: v.calls, msTotal: v.ms }))
       .sort((a, b) => b.msTotal - a.msTotal);
     const kernelMs = ops.reduce((a, o) => a + o.msTotal, 0);
+    // the same over the 128-token prompt (one step: prefill and the first token), after a warm-up run
+    await workerCall(worker, 'generate', { prompt: variant(1), options: { maxTokens: 1, temperature: 0 } });
+    await workerCall(worker, 'profile', { enable: true });
+    await workerCall(worker, 'generate', { prompt: variant(2), options: { maxTokens: 1, temperature: 0 } });
+    const { profile: pp } = await workerCall(worker, 'profile', { enable: false });
+    const prefillOps = Object.entries(pp).filter(([k]) => k !== 'steps').map(([op, v]) => ({ op, calls: v.calls, ms: v.ms })).sort((a, b) => b.ms - a.ms);
+    const prefill = { stepMs: pp.steps.first, kernelMs: prefillOps.reduce((a, o) => a + o.ms, 0), ops: prefillOps };
+    // last: it instantiates a kernel module of its own, which replaces the model's in this worker
     const phases = await workerCall(worker, 'benchPhases', { iterations: 200 });
+    log(`  prefill step ${prefill.stepMs.toFixed(1)} ms, kernels ${prefill.kernelMs.toFixed(1)} ms: ` + prefillOps.slice(0, 8).map(o => `${o.op} ${o.ms.toFixed(1)}`).join('; '));
     worker.terminate();
     // kernel time includes the prompt's first step; spread per decoded token approximately
     const r = { model, crossOriginIsolated, decodeMsPerToken: perToken, firstStepMs: p.steps.first,
-      kernelMsPerStep: kernelMs / p.steps.count, ops: ops.map(o => ({ ...o, msPerStep: o.msTotal / p.steps.count })), phases };
+      kernelMsPerStep: kernelMs / p.steps.count, ops: ops.map(o => ({ ...o, msPerStep: o.msTotal / p.steps.count })), phases, prefill };
     log(`${model} profile: ${perToken.toFixed(3)} ms/token, kernels ${(kernelMs / p.steps.count).toFixed(3)} ms/step (isolated=${crossOriginIsolated})`);
     for (const o of r.ops) log(`  ${o.op}: ${o.msPerStep.toFixed(4)} ms/step (${(o.calls / p.steps.count).toFixed(1)} calls)`);
     log(`  C# phases: ${JSON.stringify(phases)}`);

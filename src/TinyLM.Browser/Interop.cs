@@ -171,7 +171,8 @@ public static partial class Interop
     /// Benchmark (bench/browser): milliseconds per call (median of <paramref name="iterations"/>) of the
     /// interpreted C# steps of a stories15M-shape token outside the kernels: greedy sampling over 32000
     /// logits, copying the logits, RoPE of the queries and keys of one layer, one Q8_0 embedding row, and
-    /// one call of an emitted kernel that does nothing (the C#→JavaScript→WebAssembly round trip).
+    /// one call of an emitted kernel that does nothing (the C#→JavaScript→WebAssembly round trip). It
+    /// instantiates a kernel module of its own, which replaces the loaded model's in this worker: call it last.
     /// </summary>
     [JSExport]
     public static string BenchPhases(int iterations) => Guard(() =>
