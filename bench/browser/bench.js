@@ -1,6 +1,8 @@
 // TinyLM in-page benchmark: (1) matrix-vector GB/s of weights for the engine's emitted WebAssembly
 // kernel and for the C# fallback, over large Q8_0 and Q4_0 matrices; (2) decode tokens/s of models
-// with kernels 'wasm' and 'managed'. Results go to #out and window.benchResult (read by run.mjs).
+// with kernels 'wasm' and 'managed', and prompt tokens/s over a 128-token prompt; (3) a profile of
+// the emitted kernels per decoded token and the C# steps between them. Results go to #out and
+// window.benchResult (read by run.mjs).
 import { TinyLM } from '/tinylm.js';
 
 const params = new URLSearchParams(location.search);
@@ -37,6 +39,78 @@ async function kernels() {
   return results;
 }
 
+// A prompt of 128 tokens in the Llama 2 vocabulary (BOS included).
+const longPrompt = 'Once upon a time, in a small village at the edge of a great forest, there lived a little girl named Lily. ' +
+  'She loved to play outside with her dog, a big brown dog called Max. Every morning they ran to the river, where the water ' +
+  'was cold and clear, and they watched the fish swim. One day Lily saw a shiny stone under the water. She reached for it, ' +
+  'but the stone was too deep. Max barked and jumped in, and soon he came back with the stone in his mouth. Lily was so happy ' +
+  'that she hugged him and said thank you.';
+
+const firstWords = ['Once', 'Long', 'Many', 'Some', 'Years', 'Ages', 'Days', 'Weeks'];
+const variant = i => firstWords[i % firstWords.length] + longPrompt.slice(4);
+
+async function prefill() {
+  const results = [];
+  for (const model of models) {
+    const lm = await TinyLM.load('/' + model, { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30 });
+    const promptTokens = (await lm.tokenize(longPrompt, { addSpecial: true })).length;
+    const runs = [], evaluated = [];
+    for (let i = 0; i < 6; i++) {
+      // a different first word each run: the session keeps a common prefix of the previous prompt
+      const it = lm.generate(variant(i), { maxTokens: 1, temperature: 0 });
+      let step;
+      while (!(step = await it.next()).done) { }
+      if (i > 0) {   // the first run warms the kernels up
+        runs.push(step.value.promptTokensPerSecond);
+        evaluated.push(step.value.promptTokens);
+      }
+    }
+    const sorted = [...runs].sort((a, b) => a - b);
+    const r = { model, promptTokens, evaluated, promptTokensPerSecond: sorted[2], best: sorted[4], runs };
+    log(`${model} wasm: prompt ${promptTokens} tokens (${evaluated.join(', ')} evaluated): ${r.promptTokensPerSecond.toFixed(1)} tok/s (runs ${runs.map(v => v.toFixed(1)).join(', ')})`);
+    results.push(r);
+    await lm.unload();
+  }
+  return results;
+}
+
+// Milliseconds per decoded token in each emitted kernel (by export and shape), and what remains (C#).
+async function profile() {
+  const results = [];
+  for (const model of models) {
+    const worker = new Worker('/tinylm-worker.js', { type: 'module' });
+    await workerCall(worker, 'load', { source: new URL('/' + model, location.href).href, options: { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30 } });
+    await workerCall(worker, 'profile', { enable: true });
+    await workerCall(worker, 'generate', { prompt: 'Once upon a time', options: { maxTokens: tokens, temperature: 0, ignoreEos: true } });
+    const { profile: p, crossOriginIsolated } = await workerCall(worker, 'profile', { enable: false });
+    const decoded = p.steps.count - 1;
+    const perToken = p.steps.decode / decoded;
+    const ops = Object.entries(p).filter(([k]) => k !== 'steps')
+      .map(([op, v]) => ({ op, calls: v.calls, msTotal: v.ms }))
+      .sort((a, b) => b.msTotal - a.msTotal);
+    const kernelMs = ops.reduce((a, o) => a + o.msTotal, 0);
+    // the same over the 128-token prompt (one step: prefill and the first token), after a warm-up run
+    await workerCall(worker, 'generate', { prompt: variant(1), options: { maxTokens: 1, temperature: 0 } });
+    await workerCall(worker, 'profile', { enable: true });
+    await workerCall(worker, 'generate', { prompt: variant(2), options: { maxTokens: 1, temperature: 0 } });
+    const { profile: pp } = await workerCall(worker, 'profile', { enable: false });
+    const prefillOps = Object.entries(pp).filter(([k]) => k !== 'steps').map(([op, v]) => ({ op, calls: v.calls, ms: v.ms })).sort((a, b) => b.ms - a.ms);
+    const prefill = { stepMs: pp.steps.first, kernelMs: prefillOps.reduce((a, o) => a + o.ms, 0), ops: prefillOps };
+    // last: it instantiates a kernel module of its own, which replaces the model's in this worker
+    const phases = await workerCall(worker, 'benchPhases', { iterations: 200 });
+    log(`  prefill step ${prefill.stepMs.toFixed(1)} ms, kernels ${prefill.kernelMs.toFixed(1)} ms: ` + prefillOps.slice(0, 8).map(o => `${o.op} ${o.ms.toFixed(1)}`).join('; '));
+    worker.terminate();
+    // kernel time includes the prompt's first step; spread per decoded token approximately
+    const r = { model, crossOriginIsolated, decodeMsPerToken: perToken, firstStepMs: p.steps.first,
+      kernelMsPerStep: kernelMs / p.steps.count, ops: ops.map(o => ({ ...o, msPerStep: o.msTotal / p.steps.count })), phases, prefill };
+    log(`${model} profile: ${perToken.toFixed(3)} ms/token, kernels ${(kernelMs / p.steps.count).toFixed(3)} ms/step (isolated=${crossOriginIsolated})`);
+    for (const o of r.ops) log(`  ${o.op}: ${o.msPerStep.toFixed(4)} ms/step (${(o.calls / p.steps.count).toFixed(1)} calls)`);
+    log(`  C# phases: ${JSON.stringify(phases)}`);
+    results.push(r);
+  }
+  return results;
+}
+
 async function decode() {
   const results = [];
   for (const model of models) {
@@ -55,9 +129,12 @@ async function decode() {
 }
 
 try {
-  const k = await kernels();
-  const d = await decode();
-  window.benchResult = { kernels: k, decode: d, userAgent: navigator.userAgent };
+  const only = params.get('only');
+  const k = !only || only.includes('kernels') ? await kernels() : null;
+  const p = !only || only.includes('profile') ? await profile() : null;
+  const pp = !only || only.includes('prefill') ? await prefill() : null;
+  const d = !only || only.includes('decode') ? await decode() : null;
+  window.benchResult = { kernels: k, profile: p, prefill: pp, decode: d, userAgent: navigator.userAgent };
 } catch (e) {
   log('error: ' + (e && e.stack || e));
   window.benchResult = { error: String(e && e.message || e) };

@@ -167,6 +167,54 @@ public static partial class Interop
         return $"{{\"type\":\"{type.Name}\",\"rows\":{rows},\"cols\":{cols},\"bytes\":{w.Length},\"wasmMs\":{Median(wasmMs).ToString(System.Globalization.CultureInfo.InvariantCulture)},\"managedMs\":{Median(managedMs).ToString(System.Globalization.CultureInfo.InvariantCulture)},\"equal\":{(equal ? "true" : "false")}}}";
     }
 
+    /// <summary>
+    /// Benchmark (bench/browser): milliseconds per call (median of <paramref name="iterations"/>) of the
+    /// interpreted C# steps of a stories15M-shape token outside the kernels: greedy sampling over 32000
+    /// logits, copying the logits, RoPE of the queries and keys of one layer, one Q8_0 embedding row, and
+    /// one call of an emitted kernel that does nothing (the C#→JavaScript→WebAssembly round trip). It
+    /// instantiates a kernel module of its own, which replaces the loaded model's in this worker: call it last.
+    /// </summary>
+    [JSExport]
+    public static string BenchPhases(int iterations) => Guard(() =>
+    {
+        const int Vocabulary = 32000, Dim = 288, Heads = 6, HeadDim = 48;
+        var random = new Random(1);
+        float[] logits = new float[Vocabulary], copy = new float[Vocabulary], x = new float[Dim];
+        for (int i = 0; i < Vocabulary; i++)
+            logits[i] = (float)random.NextDouble();
+        var sampler = new Sampling.Sampler(new Sampling.SamplingOptions { Temperature = 0 }, Vocabulary);
+        var rope = new Kernels.Rope(HeadDim, 256, 10000f);
+        Quantization.TensorType q8 = Quantization.TensorTypes.Get(Quantization.GgmlType.Q8_0);
+        byte[] row = new byte[q8.RowBytes(Dim)];
+        q8.QuantizeReference(logits.AsSpan(0, Dim), row);
+        double Time(Action step)
+        {
+            var ms = new List<double>();
+            for (int i = 0; i < iterations; i++)
+            {
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                step();
+                ms.Add(System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+            ms.Sort();
+            return ms[ms.Count / 2];
+        }
+        string F(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        double sample = Time(() => sampler.Sample(logits, []));
+        double argMax = Time(() => Sampling.Sampler.ArgMax(logits));
+        double copyLogits = Time(() => logits.AsSpan().CopyTo(copy));
+        double ropeLayer = Time(() => { rope.Apply(x, Heads, HeadDim, 7); rope.Apply(x, Heads, HeadDim, 7); });
+        double embedding = Time(() => q8.Dequantize(row, x));
+        WasmKernels kernels = WasmKernels.Create([q8]);
+        float[] empty = new float[4];
+        double call = Time(() =>
+        {
+            for (int i = 0; i < 100; i++)
+                kernels.Add(empty.AsSpan(0, 0), empty.AsSpan(0, 0));
+        }) / 100;
+        return $"{{\"sampleGreedyMs\":{F(sample)},\"argMaxMs\":{F(argMax)},\"copyLogitsMs\":{F(copyLogits)},\"ropeLayerMs\":{F(ropeLayer)},\"embeddingRowMs\":{F(embedding)},\"kernelCallMs\":{F(call)}}}";
+    });
+
     /// <summary>Releases the model and its session.</summary>
     [JSExport]
     public static void Unload()

@@ -22,7 +22,8 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     private const string JSModule = "tinylm-kernels";
 
     private readonly int[] _matMul;
-    private readonly int _quantizeQ8_0, _rmsNorm, _attention, _swiGlu, _add;
+    private readonly int _quantizeQ8_0, _rmsNorm, _attention, _swiGlu, _add, _argMax;
+    private byte[] _scratch = [];   // the matrix products' prepared activations (pinned; the page has one thread)
 
     private WasmKernels(WasmKernelModule module)
     {
@@ -36,6 +37,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
         _attention = module.IndexOf(WasmKernelModule.AttentionExport);
         _swiGlu = module.IndexOf(WasmKernelModule.SwiGluExport);
         _add = module.IndexOf(WasmKernelModule.AddExport);
+        _argMax = module.IndexOf(WasmKernelModule.ArgMaxExport);
     }
 
     /// <inheritdoc/>
@@ -100,12 +102,16 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
         return true;
     }
 
-    private static void MatMul(int fn, TensorType type, byte* w, int columns, int rows, byte* act, int tokens, float* output, int outputStride)
+    private void MatMul(int fn, TensorType type, byte* w, int columns, int rows, byte* act, int tokens, float* output, int outputStride)
     {
         int k = columns / type.BlockSize;
         int rowBytes = (int)type.RowBytes(columns);
         int actRowBytes = (int)TensorTypes.Get(type.VecDotType).RowBytes(columns);
-        Call9(fn, (int)w, rowBytes, rows, (int)act, actRowBytes, tokens, (int)output, outputStride, k);
+        long scratchBytes = WasmKernelModule.MatMulScratchBytes(type, columns, tokens) + 16;
+        if (_scratch.Length < scratchBytes)
+            _scratch = GC.AllocateUninitializedArray<byte>(checked((int)scratchBytes), pinned: true);
+        fixed (byte* s = _scratch)
+            Call10(fn, (int)w, rowBytes, rows, (int)act, actRowBytes, tokens, (int)output, outputStride, k, ((int)s + 15) & ~15);
     }
 
     /// <inheritdoc/>
@@ -140,6 +146,15 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     }
 
     /// <inheritdoc/>
+    public override int ArgMax(ReadOnlySpan<float> values)
+    {
+        if (values.IsEmpty)
+            return base.ArgMax(values);
+        fixed (float* p = values)
+            return CallArgMax(_argMax, (int)p, values.Length);
+    }
+
+    /// <inheritdoc/>
     public override void Attention(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
         Span<float> scores, Span<double> accumulators, in AttentionShape shape, int headStart, int headEnd)
     {
@@ -164,8 +179,11 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     [JSImport("call3", JSModule)]
     private static partial void Call3(int fn, int a, int b, int c);
 
-    [JSImport("call9", JSModule)]
-    private static partial void Call9(int fn, int a, int b, int c, int d, int e, int f, int g, int h, int i);
+    [JSImport("argMax", JSModule)]
+    private static partial int CallArgMax(int fn, int p, int n);
+
+    [JSImport("call10", JSModule)]
+    private static partial void Call10(int fn, int a, int b, int c, int d, int e, int f, int g, int h, int i, int j);
 
     [JSImport("rmsNorm", JSModule)]
     private static partial void CallRmsNorm(int fn, int x, int weight, float epsilon, int y, int n, int rows);

@@ -13,6 +13,17 @@ const controllers = new Map();
 // dotnet.create() runs (the memory its instance exports), and instantiate the kernels against it.
 let dotnetMemory = null;
 let kernelFns = [];
+let kernelNames = [];
+
+// bench/browser profile: milliseconds and calls per kernel export while `profile` is set.
+let profile = null;
+function timed(f, run, shape = '') {
+  const t0 = performance.now();
+  run();
+  const entry = profile[kernelNames[f] + shape] ??= { ms: 0, calls: 0 };
+  entry.ms += performance.now() - t0;
+  entry.calls++;
+}
 
 // True when this engine validates a module using SIMD128 (v128 i8x16.splat).
 export const simdSupported = (() => {
@@ -28,17 +39,27 @@ const kernelImports = {
       if (!dotnetMemory) return 'the .NET runtime memory was not captured';
       const module = new WebAssembly.Module(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
       const instance = new WebAssembly.Instance(module, { env: { memory: dotnetMemory } });
-      kernelFns = names.split(',').map(n => instance.exports[n]);
+      kernelNames = names.split(',');
+      kernelFns = kernelNames.map(n => instance.exports[n]);
       return '';
     } catch (e) {
       return String(e && e.message || e);
     }
   },
-  call3: (f, a, b, c) => { kernelFns[f](a, b, c); },
-  call9: (f, a, b, c, d, e, g, h, i, j) => { kernelFns[f](a, b, c, d, e, g, h, i, j); },
-  rmsNorm: (f, x, w, eps, y, n, rows) => { kernelFns[f](x, w, eps, y, n, rows); },
+  call3: (f, a, b, c) => { if (profile) timed(f, () => kernelFns[f](a, b, c)); else kernelFns[f](a, b, c); },
+  call10: (f, a, b, c, d, e, g, h, i, j, k) => {
+    if (profile) timed(f, () => kernelFns[f](a, b, c, d, e, g, h, i, j, k), ` rows=${c} k=${j} tokens=${g}`); else kernelFns[f](a, b, c, d, e, g, h, i, j, k);
+  },
+  argMax: (f, p, n) => {
+    if (!profile) return kernelFns[f](p, n);
+    let r;
+    timed(f, () => { r = kernelFns[f](p, n); });
+    return r;
+  },
+  rmsNorm: (f, x, w, eps, y, n, rows) => { if (profile) timed(f, () => kernelFns[f](x, w, eps, y, n, rows)); else kernelFns[f](x, w, eps, y, n, rows); },
   attention: (f, q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context, h0, h1) => {
-    kernelFns[f](q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context, h0, h1);
+    const run = () => kernelFns[f](q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context, h0, h1);
+    if (profile) timed(f, run); else run();
   },
 };
 
@@ -123,7 +144,13 @@ async function generate(id, { prompt, options }) {
   engine.Start(prompt, JSON.stringify(options || {}));
   for (;;) {
     if (aborted.has(id)) { engine.Cancel(); break; }
+    const t0 = profile && performance.now();
     const piece = engine.Step();
+    if (profile) {
+      const kind = profile.steps.count === 0 ? 'first' : 'decode';
+      profile.steps[kind] += performance.now() - t0;
+      profile.steps.count++;
+    }
     if (piece === null || piece === undefined) break;
     if (piece.length > 0) postMessage({ id, type: 'token', text: piece });
     await nextTask();
@@ -150,6 +177,17 @@ const handlers = {
   async benchMatMul(id, { type, rows, cols, iterations }) {
     await runtime;
     postMessage({ id, type: 'done', result: JSON.parse(engine.BenchMatMul(type, rows, cols, iterations)) });
+  },
+  // bench/browser: start (reset) or read the per-kernel profile (not part of tinylm.js).
+  async profile(id, { enable }) {
+    const result = profile;
+    profile = enable ? { steps: { first: 0, decode: 0, count: 0 } } : null;
+    postMessage({ id, type: 'done', result: { profile: result, crossOriginIsolated: self.crossOriginIsolated } });
+  },
+  // bench/browser: milliseconds of the C# steps of a token outside the kernels.
+  async benchPhases(id, { iterations }) {
+    await runtime;
+    postMessage({ id, type: 'done', result: JSON.parse(engine.BenchPhases(iterations)) });
   },
   async unload(id) {
     await runtime;

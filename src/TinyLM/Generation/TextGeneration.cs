@@ -40,7 +40,7 @@ public sealed class TextGeneration : IDisposable
         _session = session;
         _promptTokens = promptTokens;
         _options = options;
-        _sampler = new Sampler(options, session.Model.VocabularySize);
+        _sampler = new Sampler(options, session.Model.VocabularySize, session.Kernels);
         _stop = new StopStringMatcher(options.Stop);
         _promptEvaluated = promptTokens.Length + session.PendingCount;
     }

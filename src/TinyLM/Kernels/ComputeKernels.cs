@@ -96,6 +96,14 @@ public class ComputeKernels
     }
 
     /// <summary>
+    /// The first index of the largest value, by the sequential rule <c>values[i] &gt; values[best]</c> from
+    /// <c>best = 0</c> (<see cref="Sampling.Sampler.ArgMax"/>, llama.cpp's greedy sampler): NaN never wins,
+    /// except at index 0.
+    /// </summary>
+    /// <param name="values">The values, at least one; not modified.</param>
+    public virtual int ArgMax(ReadOnlySpan<float> values) => Sampling.Sampler.ArgMax(values);
+
+    /// <summary>
     /// Causal attention for query heads <c>[headStart, headEnd)</c> of a batch: see
     /// <see cref="Kernels.Attention.Apply"/> (llama.cpp's graph without flash attention, grouped-query heads).
     /// </summary>

@@ -23,18 +23,30 @@ public sealed class Sampler
     private readonly int[] _counts;   // [vocabularySize] occurrences in the penalty window; zero between calls
     private readonly int[] _seen;     // distinct tokens of the window, in first-seen order
     private readonly Comparison<int> _byLogit;
+    private readonly ComputeKernels _kernels;
 
     /// <summary>Creates a sampler for a vocabulary of <paramref name="vocabularySize"/> tokens.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Invalid options or size.</exception>
-    public Sampler(SamplingOptions options, int vocabularySize)
+    public Sampler(SamplingOptions options, int vocabularySize) : this(options, vocabularySize, ComputeKernels.Managed)
     {
+    }
+
+    /// <summary>
+    /// Creates a sampler for a vocabulary of <paramref name="vocabularySize"/> tokens whose greedy pick
+    /// runs on <paramref name="kernels"/> (<see cref="ComputeKernels.ArgMax"/>; the same token either way).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Invalid options or size.</exception>
+    public Sampler(SamplingOptions options, int vocabularySize, ComputeKernels kernels)
+    {
+        ArgumentNullException.ThrowIfNull(kernels);
+        _kernels = kernels;
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(vocabularySize);
         _options = options;
         _random = new XorShiftRandom(options.Seed);
         _ids = new int[vocabularySize];
-        _logits = new float[vocabularySize];
+        _logits = GC.AllocateArray<float>(vocabularySize, pinned: true);   // kernels may take its address
         _probabilities = new float[vocabularySize];
         _counts = new int[vocabularySize];
         _seen = new int[vocabularySize];
@@ -63,7 +75,7 @@ public sealed class Sampler
         ApplyPenalties(history);
 
         if (_options.Temperature <= 0f)
-            return ArgMax(_logits);
+            return _kernels.ArgMax(_logits);
 
         // Candidates sorted by logit (ties: lower id first), truncated by top-k.
         for (int i = 0; i < n; i++)

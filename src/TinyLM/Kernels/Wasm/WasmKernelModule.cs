@@ -5,7 +5,8 @@ namespace TinyLM.Kernels.Wasm;
 
 /// <summary>
 /// One WebAssembly module holding the emitted kernels for a model's tensor types: matrix products
-/// per weight type, the Q8_0 activation quantizer, RMSNorm, attention, SwiGLU and the residual add.
+/// per weight type, the Q8_0 activation quantizer, RMSNorm, attention, SwiGLU, the residual add and
+/// the greedy sampler's argmax.
 /// Pure byte generation: the host (the browser worker, or Node in tests) compiles it and instantiates
 /// it against the memory that holds the operands, imported as <c>env.memory</c> without a maximum.
 /// </summary>
@@ -16,9 +17,10 @@ namespace TinyLM.Kernels.Wasm;
 /// (rows, lanes, channels) and for exact integer block sums.</para>
 /// <para>Exports (all pointers are i32 byte addresses into the imported memory):</para>
 /// <list type="bullet">
-/// <item><c>matmul_{type}(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, k)</c>:
+/// <item><c>matmul_{type}(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, k, scratch)</c>:
 /// <c>out[t·outStride + r] = Dot(w row r, act row t)</c>; <c>outStride</c> in floats; <c>k</c> is the
-/// number of blocks per row (columns for F32). See <see cref="MatMulExport"/>.</item>
+/// number of blocks per row (columns for F32); <c>scratch</c> points to
+/// <see cref="MatMulScratchBytes"/> bytes the kernel may overwrite. See <see cref="MatMulExport"/>.</item>
 /// <item><c>quantize_q8_0(src, dst, blocks)</c>: <see cref="Q8_0.QuantizeReference"/> of
 /// <c>32·blocks</c> floats.</item>
 /// <item><c>rms_norm(x, weight, epsilon: f32, y, n, rows)</c>: <see cref="RmsNorm.Apply"/> per row.</item>
@@ -26,6 +28,7 @@ namespace TinyLM.Kernels.Wasm;
 /// <see cref="ComputeKernels.Attention"/>; <c>headDim</c> must be a multiple of 4.</item>
 /// <item><c>swiglu(gate, up, n)</c>: the grouped part of <see cref="ComputeKernels.SwiGlu"/>, <c>n</c> a multiple of 4.</item>
 /// <item><c>add(x, y, n)</c>: <c>x[i] += y[i]</c>.</item>
+/// <item><c>argmax(p, n) → i32</c>: <see cref="ComputeKernels.ArgMax"/>.</item>
 /// </list>
 /// </remarks>
 public sealed class WasmKernelModule
@@ -40,6 +43,8 @@ public sealed class WasmKernelModule
     public const string SwiGluExport = "swiglu";
     /// <summary>Export name of the residual add.</summary>
     public const string AddExport = "add";
+    /// <summary>Export name of the greedy sampler's argmax.</summary>
+    public const string ArgMaxExport = "argmax";
 
     // One line per weight type with an emitted matrix product.
     private static readonly Dictionary<GgmlType, Func<WasmModuleBuilder, string, Func<WasmFunction>, WasmFunction>> s_matMul = new()
@@ -76,6 +81,18 @@ public sealed class WasmKernelModule
     {
         ArgumentNullException.ThrowIfNull(type);
         return "matmul_" + type.Name;
+    }
+
+    /// <summary>
+    /// Bytes of scratch memory that <c>matmul_{type}</c> needs for <paramref name="tokens"/> activation
+    /// rows of <paramref name="columns"/> (the prepared activation blocks; 0 for F32).
+    /// </summary>
+    public static long MatMulScratchBytes(TensorType type, int columns, int tokens)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        return type.Type == GgmlType.F32 ? 0 : (long)tokens * (columns / 32) * Q8ActivationMatMul.ScratchBytesPerBlock;
     }
 
     /// <summary>Index of <paramref name="export"/> in <see cref="Exports"/>, or −1 when the module lacks it.</summary>
@@ -116,6 +133,8 @@ public sealed class WasmKernelModule
         exports.Add(SwiGluExport);
         FloatOpsEmitter.EmitAdd(module, AddExport);
         exports.Add(AddExport);
+        FloatOpsEmitter.EmitArgMax(module, ArgMaxExport);
+        exports.Add(ArgMaxExport);
         return new WasmKernelModule(module.ToArray(), exports);
     }
 }

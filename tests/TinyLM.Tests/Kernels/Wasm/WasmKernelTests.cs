@@ -74,7 +74,7 @@ public class WasmKernelTests
         WasmKernelModule.QuantizeQ8_0 or WasmKernelModule.SwiGluExport or WasmKernelModule.AddExport => new([I32, I32, I32], []),
         WasmKernelModule.RmsNormExport => new([I32, I32, WasmValueType.F32, I32, I32, I32], []),
         WasmKernelModule.AttentionExport => new([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, WasmValueType.F32, I32, I32, I32], []),
-        _ => new(WasmEmitI32s(9), []),
+        _ => new(WasmEmitI32s(10), []),
     };
 
     private static WasmValueType[] WasmEmitI32s(int n) => Enumerable.Repeat(I32, n).ToArray();
@@ -100,12 +100,12 @@ public class WasmKernelTests
             TensorType actType = TensorTypes.Get(type.VecDotType);
             NodeCase c = job.Add($"matmul {type.Name}", Module.Bytes, Memory);
             var heap = new Heap();
-            foreach ((int rows, int blocks, int tokens) in new[] { (1, 1, 1), (3, 1, 2), (5, 3, 1), (8, 2, 4), (13, 8, 3), (4, 5, 5), (7, 1, 1), (6, 4, 3) })
+            foreach ((int rows, int blocks, int tokens) in new[] { (1, 1, 1), (3, 1, 2), (5, 3, 1), (8, 2, 4), (13, 8, 3), (4, 5, 5), (7, 1, 1), (6, 4, 3), (17, 3, 2), (9, 2, 1), (12, 6, 2) })
             {
                 int cols = blocks * 32 + (g == GgmlType.F32 ? blocks % 3 : 0);   // F32: also columns not a multiple of 4
                 int wRowBytes = (int)type.RowBytes(cols), aRowBytes = (int)actType.RowBytes(cols);
                 var w = new byte[rows * wRowBytes];
-                bool extreme = rows == 6;   // raw blocks with large integer sums: the float order of the scales shows
+                bool extreme = rows == 6 || rows == 12;   // raw blocks with large integer sums: the float order of the scales shows
                 for (int r = 0; r < rows && extreme; r++)
                     ExtremeBlocks(random, type, blocks).CopyTo(w, r * wRowBytes);
                 for (int r = 0; r < rows && !extreme; r++)
@@ -119,9 +119,10 @@ public class WasmKernelTests
                     (extreme ? ExtremeBlocks(random, actType, blocks) : Quantize(actType, RandomFloats(random, cols, MathF.Pow(10, random.Next(-3, 3))))).CopyTo(a, t * aRowBytes);
                 int stride = rows + 3;
                 int pw = heap.Alloc(w.Length, misalign: 1), pa = heap.Alloc(a.Length, misalign: 2), po = heap.Alloc(tokens * stride * 4);
+                int ps = heap.Alloc((int)WasmKernelModule.MatMulScratchBytes(type, cols, tokens) + 1);
                 c.Write<byte>(pw, w);
                 c.Write<byte>(pa, a);
-                calls.Add(c.Call(WasmKernelModule.MatMulExport(type), Signature(""), pw, wRowBytes, rows, pa, aRowBytes, tokens, po, stride, g == GgmlType.F32 ? cols : blocks));
+                calls.Add(c.Call(WasmKernelModule.MatMulExport(type), Signature(""), pw, wRowBytes, rows, pa, aRowBytes, tokens, po, stride, g == GgmlType.F32 ? cols : blocks, ps));
                 var expected = new float[tokens * rows];
                 for (int t = 0; t < tokens; t++)
                     for (int r = 0; r < rows; r++)
@@ -145,6 +146,50 @@ public class WasmKernelTests
             }
             AssertBitsEqual(expected, actual, what);
         }
+    }
+
+    [NodeFact]
+    public void ArgMax_EqualsSequentialReference_IncludingTiesNaNAndInfinity()
+    {
+        var random = new Random(23);
+        var cases = new List<float[]>();
+        foreach (int n in new[] { 1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 37, 32000 })
+        {
+            var ties = new float[n];   // few distinct values: many ties across lanes
+            for (int i = 0; i < n; i++)
+                ties[i] = random.Next(0, 4);
+            cases.Add(ties);
+            cases.Add(RandomFloats(random, n, 10f));
+        }
+        float[] Set(int n, params (int Index, float Value)[] values)
+        {
+            var x = new float[n];
+            Array.Fill(x, float.NegativeInfinity);
+            foreach (var (i, v) in values)
+                x[i] = v;
+            return x;
+        }
+        cases.Add(Set(11));                                                       // all −∞: 0
+        cases.Add(Set(11, (0, float.NaN), (5, 3f)));                              // NaN at 0 wins
+        cases.Add(Set(11, (1, float.NaN), (6, float.NaN), (9, -2f)));             // NaN elsewhere never wins
+        cases.Add(Set(12, (2, -0f), (3, 0f), (7, 0f)));                           // ±0 tie: first
+        cases.Add(Set(13, (5, 1f), (9, 1f), (12, 2f)));                           // the tail wins
+        cases.Add(Set(13, (5, 1f), (12, 1f)));                                    // the tail ties: earlier stays
+        cases.Add(Set(9, (4, float.PositiveInfinity), (6, float.PositiveInfinity)));
+
+        var job = new NodeJob();
+        NodeCase c = job.Add("argmax", Module.Bytes, Memory);
+        var heap = new Heap();
+        var calls = new List<(NodeCall Call, int Expected, int N)>();
+        foreach (float[] x in cases)
+        {
+            int p = heap.Alloc(x.Length * 4, misalign: 4);
+            c.Write<float>(p, x);
+            calls.Add((c.Call(WasmKernelModule.ArgMaxExport, new WasmFunctionType([I32, I32], [I32]), p, x.Length), TinyLM.Sampling.Sampler.ArgMax(x), x.Length));
+        }
+        job.Run();
+        foreach (var (call, expected, n) in calls)
+            Assert.True(int.Parse(call.Results[0], System.Globalization.CultureInfo.InvariantCulture) == expected, $"n {n}: expected {expected}, got {call.Results[0]}");
     }
 
     [NodeFact]

@@ -64,12 +64,12 @@ internal static class F32Emitter
     }
 
     /// <summary>
-    /// Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, cols)</c>:
-    /// <paramref name="dotRows"/> for each token row.
+    /// Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, cols, scratch)</c>:
+    /// <paramref name="dotRows"/> for each token row (<c>scratch</c> is unused; the signature is the one of every matrix product).
     /// </summary>
     public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, WasmFunction dotRows)
     {
-        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(9), []);
+        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(10), []);
         WasmLocal w = f.Param(0), wRowBytes = f.Param(1), rows = f.Param(2), act = f.Param(3), actRowBytes = f.Param(4),
             tokens = f.Param(5), output = f.Param(6), outStride = f.Param(7), cols = f.Param(8);
         WasmLocal t = f.DeclareLocal(I32);

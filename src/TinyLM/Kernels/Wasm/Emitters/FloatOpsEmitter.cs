@@ -247,4 +247,72 @@ internal static class FloatOpsEmitter
             f.LocalGet(x).LocalGet(i).I32Add().LocalTee(a).LocalGet(a).F32Load(alignment: 4).LocalGet(y).LocalGet(i).I32Add().F32Load(alignment: 4).F32Add().F32Store(alignment: 4);
         return f.Function;
     }
+
+    /// <summary>
+    /// Emits <c>name(p, n) → i32</c>: <see cref="Sampling.Sampler.ArgMax"/> of <c>p[0..n)</c>, the first
+    /// index of the largest value by the sequential rule <c>p[i] &gt; p[best]</c> (so NaN never wins, and a
+    /// NaN at index 0 wins always). Four lanes keep the first maximum of their columns (strict greater,
+    /// from −∞), the lanes combine by value, then lowest index; the last <c>n mod 4</c> follow sequentially.
+    /// </summary>
+    public static WasmFunction EmitArgMax(WasmModuleBuilder module, string name)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(2), [I32]);
+        WasmLocal p = f.Param(0), n = f.Param(1);
+        WasmLocal i = f.DeclareLocal(I32), bytes = f.DeclareLocal(I32), full = f.DeclareLocal(I32), bi = f.DeclareLocal(I32), j = f.DeclareLocal(I32);
+        WasmLocal bv = f.DeclareLocal(F32), v = f.DeclareLocal(F32);
+        WasmLocal best = f.DeclareLocal(V128), bidx = f.DeclareLocal(V128), idx = f.DeclareLocal(V128), x = f.DeclareLocal(V128), m = f.DeclareLocal(V128);
+        // n = 0, or NaN at index 0: 0
+        f.LocalGet(n).I32Eqz();
+        using (f.If())
+            f.I32Const(0).Return();
+        f.LocalGet(p).F32Load(alignment: 4).LocalTee(v).LocalGet(v).F32Ne();
+        using (f.If())
+            f.I32Const(0).Return();
+        f.LocalGet(n).I32Const(2).I32Shl().LocalSet(bytes);
+        f.LocalGet(bytes).I32Const(~15).I32And().LocalSet(full);
+        f.Splat(float.NegativeInfinity).LocalSet(best);
+        f.SplatI(-1).LocalSet(bidx);
+        f.V128Const(Vector128.Create(0, 1, 2, 3)).LocalSet(idx);
+        using (f.For(i, full, 16))
+        {
+            f.LocalGet(p).LocalGet(i).I32Add().V128Load(alignment: 4).LocalTee(x).LocalGet(best).F32x4Gt().LocalSet(m);
+            f.LocalGet(x).LocalGet(best).LocalGet(m).V128Bitselect().LocalSet(best);
+            f.LocalGet(idx).LocalGet(bidx).LocalGet(m).V128Bitselect().LocalSet(bidx);
+            f.LocalGet(idx).SplatI(4).I32x4Add().LocalSet(idx);
+        }
+        f.F32Const(float.NegativeInfinity).LocalSet(bv);
+        f.I32Const(-1).LocalSet(bi);
+        for (byte k = 0; k < 4; k++)
+        {
+            // take lane k when it found something and (its value is larger, or equal with a lower index)
+            f.LocalGet(bidx).I32x4ExtractLane(k).LocalTee(j).I32Const(0).I32GeS()
+                .LocalGet(best).F32x4ExtractLane(k).LocalTee(v).LocalGet(bv).F32Gt()
+                .LocalGet(v).LocalGet(bv).F32Eq().LocalGet(j).LocalGet(bi).I32LtS().I32And()
+                .I32Or().I32And();
+            using (f.If())
+            {
+                f.LocalGet(v).LocalSet(bv);
+                f.LocalGet(j).LocalSet(bi);
+            }
+        }
+        // nothing above −∞ in the grouped part: index 0, as the sequential rule starts
+        f.LocalGet(bi).I32Const(0).I32LtS();
+        using (f.If())
+        {
+            f.I32Const(0).LocalSet(bi);
+            f.LocalGet(p).F32Load(alignment: 4).LocalSet(bv);
+        }
+        f.LocalGet(full).LocalSet(i);
+        using (f.For(i, bytes, 4))
+        {
+            f.LocalGet(p).LocalGet(i).I32Add().F32Load(alignment: 4).LocalTee(v).LocalGet(bv).F32Gt();
+            using (f.If())
+            {
+                f.LocalGet(v).LocalSet(bv);
+                f.LocalGet(i).I32Const(2).I32ShrU().LocalSet(bi);
+            }
+        }
+        f.LocalGet(bi);
+        return f.Function;
+    }
 }

@@ -12,25 +12,24 @@ internal static class Q4_0Emitter
     /// <summary>Block size in bytes (<c>block_q4_0</c>: f16 scale + 16 bytes of nibbles).</summary>
     public const int BlockBytes = 18;
 
-    /// <summary>Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks)</c> (see <see cref="Q8ActivationMatMul"/>).</summary>
+    /// <summary>Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c> (see <see cref="Q8ActivationMatMul"/>).</summary>
     public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name) =>
-        Q8ActivationMatMul.Emit(module, name, BlockBytes, BlockDot, Q8ActivationMatMul.ScaleOrder.LeftToRight);
+        Q8ActivationMatMul.Emit(module, name, BlockBytes, BlockDot, Q8ActivationMatMul.ScaleOrder.LeftToRight,
+            Q8ActivationMatMul.ActivationLayout.NibbleLanesMinus8);
 
     /// <summary>
-    /// Byte j of <c>qs</c> holds element j (low nibble) and j + 16 (high nibble); both become
-    /// <c>q − 8</c> as int8, are sign-extended and multiplied with the activations.
+    /// Byte j of <c>qs</c> holds element j (low nibble) and j + 16 (high nibble), so int16 lane i holds,
+    /// from bit 0 up, the unsigned nibbles of elements 2i, 2i+16, 2i+1, 2i+17: four shifts and masks give
+    /// four i16x8 that meet the activations prepared in that order (<see cref="Q8ActivationMatMul.ActivationLayout.NibbleLanesMinus8"/>);
+    /// the lane total is <c>Σ u·y</c>, and the caller subtracts <c>8·Σy</c>.
     /// </summary>
     private static void BlockDot(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal scratch)
     {
-        Vector128<sbyte> eight = Vector128.Create((sbyte)8);
-        f.LocalGet(pw).V128Load(offset: 2, alignment: 1).LocalSet(scratch);
-        // low nibbles − 8: elements 0–15
-        f.LocalGet(scratch).V128Const(Vector128.Create((byte)0x0F)).V128And().V128Const(eight).I8x16Sub().LocalTee(scratch);
-        f.I16x8ExtendLowI8x16S().LocalGet(y[0]).I32x4DotI16x8S();
-        f.LocalGet(scratch).I16x8ExtendHighI8x16S().LocalGet(y[1]).I32x4DotI16x8S().I32x4Add();
-        // high nibbles − 8: elements 16–31
-        f.LocalGet(pw).V128Load(offset: 2, alignment: 1).I32Const(4).I8x16ShrU().V128Const(eight).I8x16Sub().LocalTee(scratch);
-        f.I16x8ExtendLowI8x16S().LocalGet(y[2]).I32x4DotI16x8S().I32x4Add();
-        f.LocalGet(scratch).I16x8ExtendHighI8x16S().LocalGet(y[3]).I32x4DotI16x8S().I32x4Add();
+        Vector128<short> low4 = Vector128.Create((short)0x000F);
+        f.LocalGet(pw).V128Load(offset: 2, alignment: 1).LocalTee(scratch);
+        f.V128Const(low4).V128And().LocalGet(y[0]).I32x4DotI16x8S();
+        f.LocalGet(scratch).I32Const(4).I16x8ShrU().V128Const(low4).V128And().LocalGet(y[1]).I32x4DotI16x8S().I32x4Add();
+        f.LocalGet(scratch).I32Const(8).I16x8ShrU().V128Const(low4).V128And().LocalGet(y[2]).I32x4DotI16x8S().I32x4Add();
+        f.LocalGet(scratch).I32Const(12).I16x8ShrU().LocalGet(y[3]).I32x4DotI16x8S().I32x4Add();
     }
 }

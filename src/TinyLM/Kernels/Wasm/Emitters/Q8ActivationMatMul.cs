@@ -5,16 +5,20 @@ namespace TinyLM.Kernels.Wasm.Emitters;
 
 /// <summary>
 /// The matrix product shared by the 32-element block types whose activations are Q8_0 (Q8_0, Q4_0):
-/// four weight rows at a time, one float accumulator per row in the lanes of an f32x4, blocks in
+/// eight weight rows at a time, one float accumulator per row in the lanes of two f32x4, blocks in
 /// order — each lane performs exactly the float steps of the type's <c>DotReference</c>
 /// (ggml's <c>ggml_vec_dot_*_q8_0_generic</c>); only the exact integer block sums use SIMD freely.
 /// </summary>
 /// <remarks>
-/// Exported signature (all i32): <c>(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks)</c>:
+/// <para>Exported signature (all i32): <c>(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c>:
 /// <c>out[t·outStride + r] = Dot(w row r, act row t)</c> for r &lt; rows, t &lt; tokens; <c>outStride</c>
-/// in floats, <c>blocks</c> per row. A last group of fewer than four rows repeats the last row and
-/// stores only the valid lanes. Tokens run inside the row group, so four weight rows stay in cache
-/// while every token row passes over them (the prefill tile).
+/// in floats, <c>blocks</c> per row; <c>scratch</c> holds <see cref="ScratchBytesPerBlock"/> bytes per
+/// activation block (<c>tokens·blocks</c> of them), best 16-byte aligned.</para>
+/// <para>A prologue converts each activation block once per call, not once per row group: its 32
+/// int8 widened to int16 in the order the type's block dot wants, its float16 scale converted to
+/// float, and (for Q4_0) <c>8·Σy</c>. A last group of fewer than eight rows repeats the last row and
+/// stores only the valid lanes. Tokens run inside the row group, so eight weight rows stay in cache
+/// while every token row passes over them (the prefill tile).</para>
 /// </remarks>
 internal static class Q8ActivationMatMul
 {
@@ -22,9 +26,17 @@ internal static class Q8ActivationMatMul
     public const int Q8Bytes = 34;
 
     /// <summary>
-    /// Pushes the i32x4 partial sums of one weight block (at <c>pw</c>) against the activation block
-    /// widened to int16 in <c>y</c> (elements 0–7, 8–15, 16–23, 24–31); the lane total is the exact
-    /// block sum <c>Σ x_j·y_j</c>.
+    /// Scratch bytes per activation block: four i16x8 (64 bytes), the scale as f32 (offset 64), the
+    /// integer correction <c>8·Σy</c> (offset 68), padding to 80.
+    /// </summary>
+    public const int ScratchBytesPerBlock = 80;
+
+    private const uint ScaleOffset = 64, CorrectionOffset = 68;
+
+    /// <summary>
+    /// Pushes the i32x4 partial sums of one weight block (at <c>pw</c>) against the prepared
+    /// activation block in <c>y</c> (four i16x8, see <see cref="ActivationLayout"/>); the lane total is
+    /// the exact block sum, before the correction.
     /// </summary>
     public delegate void BlockDot(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal scratch);
 
@@ -38,66 +50,138 @@ internal static class Q8ActivationMatMul
         LeftToRight,
     }
 
-    /// <summary>Emits the function described in the remarks.</summary>
-    public static WasmFunction Emit(WasmModuleBuilder module, string name, int blockBytes, BlockDot dot, ScaleOrder order)
+    /// <summary>The order of the widened activations in the scratch, and the integer correction.</summary>
+    public enum ActivationLayout
     {
-        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(9), []);
+        /// <summary><c>y[0..8), y[8..16), y[16..24), y[24..32)</c>; no correction (Q8_0).</summary>
+        Sequential,
+
+        /// <summary>
+        /// <c>y[2i], y[2i+16], y[2i+1], y[2i+17]</c> for i = 0..7 — the order in which the int16 lanes
+        /// of a Q4_0 <c>qs</c> hold their four nibbles — and the correction <c>Σ (u−8)·y = Σ u·y − 8·Σy</c> (Q4_0).
+        /// </summary>
+        NibbleLanesMinus8,
+    }
+
+    /// <summary>Emits the function described in the remarks.</summary>
+    public static WasmFunction Emit(WasmModuleBuilder module, string name, int blockBytes, BlockDot dot, ScaleOrder order, ActivationLayout layout)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(10), []);
         WasmLocal w = f.Param(0), wRowBytes = f.Param(1), rows = f.Param(2), act = f.Param(3), actRowBytes = f.Param(4),
-            tokens = f.Param(5), output = f.Param(6), outStride = f.Param(7), blocks = f.Param(8);
-        WasmLocal r = f.DeclareLocal(I32), t = f.DeclareLocal(I32), ib = f.DeclareLocal(I32), pa = f.DeclareLocal(I32), o = f.DeclareLocal(I32);
-        WasmLocal[] rowStart = WasmEmit.Locals(f, I32, 4), pw = WasmEmit.Locals(f, I32, 4);
-        WasmLocal[] y = WasmEmit.Locals(f, V128, 4), partial = WasmEmit.Locals(f, V128, 4);
-        WasmLocal sumf = f.DeclareLocal(V128), u01 = f.DeclareLocal(V128), u23 = f.DeclareLocal(V128), scratch = f.DeclareLocal(V128);
+            tokens = f.Param(5), output = f.Param(6), outStride = f.Param(7), blocks = f.Param(8), scratchBase = f.Param(9);
+        WasmLocal r = f.DeclareLocal(I32), t = f.DeclareLocal(I32), ib = f.DeclareLocal(I32), pa = f.DeclareLocal(I32), ps = f.DeclareLocal(I32),
+            o = f.DeclareLocal(I32), tokenScratch = f.DeclareLocal(I32), half = f.DeclareLocal(I32);
+        WasmLocal[] rowStart = WasmEmit.Locals(f, I32, 8), pw = WasmEmit.Locals(f, I32, 8);
+        WasmLocal[] y = WasmEmit.Locals(f, V128, 4), partial = WasmEmit.Locals(f, V128, 4), sumf = WasmEmit.Locals(f, V128, 2);
+        WasmLocal u01 = f.DeclareLocal(V128), u23 = f.DeclareLocal(V128), scratch = f.DeclareLocal(V128);
         WasmLocal h0 = f.DeclareLocal(V128), h1 = f.DeclareLocal(V128);
 
-        using (f.For(r, rows, 4))
+        EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, layout, t, ib, pa, ps, y, h0, h1, scratch);
+
+        f.I32Const(0).LocalSet(r);
+        using (f.For(r, rows, 8))
         {
-            for (int k = 0; k < 4; k++)
+            for (int k = 0; k < 8; k++)
             {
                 WasmEmit.ClampedIndex(f, r, k, rows);
                 f.LocalGet(wRowBytes).I32Mul().LocalGet(w).I32Add().LocalSet(rowStart[k]);
             }
             f.I32Const(0).LocalSet(t);
+            f.LocalGet(scratchBase).LocalSet(tokenScratch);
             using (f.For(t, tokens, 1))
             {
-                for (int k = 0; k < 4; k++)
+                for (int k = 0; k < 8; k++)
                     f.LocalGet(rowStart[k]).LocalSet(pw[k]);
-                f.LocalGet(t).LocalGet(actRowBytes).I32Mul().LocalGet(act).I32Add().LocalSet(pa);
-                f.V128Const(Vector128<float>.Zero).LocalSet(sumf);
+                f.LocalGet(tokenScratch).LocalSet(ps);
+                f.V128Const(Vector128<float>.Zero).LocalTee(sumf[0]).LocalSet(sumf[1]);
                 f.I32Const(0).LocalSet(ib);
                 using (f.For(ib, blocks, 1))
                 {
                     for (int k = 0; k < 4; k++)
-                        f.LocalGet(pa).V128Load8x8S(offset: (uint)(2 + 8 * k), alignment: 1).LocalSet(y[k]);
-                    for (int k = 0; k < 4; k++)
+                        f.LocalGet(ps).V128Load(offset: (uint)(16 * k), alignment: 4).LocalSet(y[k]);
+                    for (int g = 0; g < 2; g++)
                     {
-                        dot(f, pw[k], y, scratch);
-                        f.LocalSet(partial[k]);
+                        for (int k = 0; k < 4; k++)
+                        {
+                            dot(f, pw[4 * g + k], y, scratch);
+                            f.LocalSet(partial[k]);
+                        }
+                        f.LocalGet(sumf[g]);
+                        WasmEmit.Sum4(f, partial[0], partial[1], partial[2], partial[3], u01, u23);
+                        if (layout == ActivationLayout.NibbleLanesMinus8)
+                            f.LocalGet(ps).V128Load32Splat(offset: CorrectionOffset, alignment: 4).I32x4Sub();
+                        f.F32x4ConvertI32x4S();
+                        // dx: the four rows' f16 scales; dy: the activation block's, converted by the prologue
+                        f.V128Const(Vector128<int>.Zero);
+                        for (int k = 0; k < 4; k++)
+                            f.LocalSet(scratch).LocalGet(pw[4 * g + k]).LocalGet(scratch).V128Load16Lane((byte)(2 * k), alignment: 1);
+                        WasmEmit.Fp16x4ToFp32x4(f, h0, h1);
+                        if (order == ScaleOrder.LeftToRight)
+                            f.F32x4Mul();
+                        f.LocalGet(ps).V128Load32Splat(offset: ScaleOffset, alignment: 4);
+                        f.F32x4Mul();
+                        if (order == ScaleOrder.ProductOfScales)
+                            f.F32x4Mul();
+                        f.F32x4Add().LocalSet(sumf[g]);
                     }
-                    f.LocalGet(sumf);
-                    WasmEmit.Sum4(f, partial[0], partial[1], partial[2], partial[3], u01, u23);
-                    f.F32x4ConvertI32x4S();
-                    // dx: the four rows' f16 scales; dy: the activation block's, in every lane
-                    f.V128Const(Vector128<int>.Zero);
-                    for (int k = 0; k < 4; k++)
-                        f.LocalSet(scratch).LocalGet(pw[k]).LocalGet(scratch).V128Load16Lane((byte)(2 * k), alignment: 1);
-                    WasmEmit.Fp16x4ToFp32x4(f, h0, h1);
-                    if (order == ScaleOrder.LeftToRight)
-                        f.F32x4Mul();
-                    f.LocalGet(pa).I32Load16U(alignment: 1).I32x4Splat();
-                    WasmEmit.Fp16x4ToFp32x4(f, h0, h1);
-                    f.F32x4Mul();
-                    if (order == ScaleOrder.ProductOfScales)
-                        f.F32x4Mul();
-                    f.F32x4Add().LocalSet(sumf);
-                    for (int k = 0; k < 4; k++)
+                    for (int k = 0; k < 8; k++)
                         f.LocalGet(pw[k]).I32Const(blockBytes).I32Add().LocalSet(pw[k]);
-                    f.LocalGet(pa).I32Const(Q8Bytes).I32Add().LocalSet(pa);
+                    f.LocalGet(ps).I32Const(ScratchBytesPerBlock).I32Add().LocalSet(ps);
                 }
                 f.LocalGet(t).LocalGet(outStride).I32Mul().LocalGet(r).I32Add().I32Const(2).I32Shl().LocalGet(output).I32Add().LocalSet(o);
-                WasmEmit.StoreRowGroup(f, o, sumf, r, rows);
+                WasmEmit.StoreRowGroup(f, o, sumf[0], r, rows);
+                f.LocalGet(r).I32Const(4).I32Add().LocalTee(half).LocalGet(rows).I32LtU();
+                using (f.If())
+                {
+                    f.LocalGet(o).I32Const(16).I32Add().LocalSet(o);
+                    WasmEmit.StoreRowGroup(f, o, sumf[1], half, rows);
+                }
+                f.LocalGet(tokenScratch).LocalGet(blocks).I32Const(ScratchBytesPerBlock).I32Mul().I32Add().LocalSet(tokenScratch);
             }
         }
         return f.Function;
+    }
+
+    /// <summary>Converts every activation block of every token row into the scratch (see <see cref="ScratchBytesPerBlock"/>).</summary>
+    private static void EmitPrologue(WasmFunctionBuilder f, WasmLocal act, WasmLocal actRowBytes, WasmLocal tokens, WasmLocal blocks,
+        WasmLocal scratchBase, ActivationLayout layout, WasmLocal t, WasmLocal ib, WasmLocal pa, WasmLocal ps, WasmLocal[] v, WasmLocal h0, WasmLocal h1, WasmLocal tmp)
+    {
+        f.LocalGet(scratchBase).LocalSet(ps);
+        f.I32Const(0).LocalSet(t);
+        using (f.For(t, tokens, 1))
+        {
+            f.LocalGet(t).LocalGet(actRowBytes).I32Mul().LocalGet(act).I32Add().LocalSet(pa);
+            f.I32Const(0).LocalSet(ib);
+            using (f.For(ib, blocks, 1))
+            {
+                if (layout == ActivationLayout.Sequential)
+                {
+                    for (int k = 0; k < 4; k++)
+                        f.LocalGet(ps).LocalGet(pa).V128Load8x8S(offset: (uint)(2 + 8 * k), alignment: 1).V128Store(offset: (uint)(16 * k), alignment: 4);
+                }
+                else
+                {
+                    // A = y[0..16), B = y[16..32) as int16 lanes: lane i holds y[2i] (low byte) and y[2i+1] (high byte)
+                    f.LocalGet(pa).V128Load(offset: 2, alignment: 1).LocalSet(v[0]);
+                    f.LocalGet(pa).V128Load(offset: 18, alignment: 1).LocalSet(v[1]);
+                    f.LocalGet(ps).LocalGet(v[0]).I32Const(8).I16x8Shl().I32Const(8).I16x8ShrS().V128Store(offset: 0, alignment: 4);
+                    f.LocalGet(ps).LocalGet(v[1]).I32Const(8).I16x8Shl().I32Const(8).I16x8ShrS().V128Store(offset: 16, alignment: 4);
+                    f.LocalGet(ps).LocalGet(v[0]).I32Const(8).I16x8ShrS().V128Store(offset: 32, alignment: 4);
+                    f.LocalGet(ps).LocalGet(v[1]).I32Const(8).I16x8ShrS().V128Store(offset: 48, alignment: 4);
+                    // 8·Σy: pairwise widening sums, then the four lanes (exact)
+                    f.LocalGet(v[0]).I16x8ExtaddPairwiseI8x16S().LocalGet(v[1]).I16x8ExtaddPairwiseI8x16S().I16x8Add()
+                        .I32x4ExtaddPairwiseI16x8S().LocalSet(tmp);
+                    f.LocalGet(ps)
+                        .LocalGet(tmp).I32x4ExtractLane(0).LocalGet(tmp).I32x4ExtractLane(1).I32Add()
+                        .LocalGet(tmp).I32x4ExtractLane(2).I32Add().LocalGet(tmp).I32x4ExtractLane(3).I32Add()
+                        .I32Const(3).I32Shl().I32Store(offset: CorrectionOffset, alignment: 4);
+                }
+                f.LocalGet(ps).LocalGet(pa).I32Load16U(alignment: 1).I32x4Splat();
+                WasmEmit.Fp16x4ToFp32x4(f, h0, h1);
+                f.V128Store32Lane(0, offset: ScaleOffset, alignment: 4);
+                f.LocalGet(pa).I32Const(Q8Bytes).I32Add().LocalSet(pa);
+                f.LocalGet(ps).I32Const(ScratchBytesPerBlock).I32Add().LocalSet(ps);
+            }
+        }
     }
 }

@@ -14,11 +14,12 @@ internal static class Q8_0Emitter
     /// <summary>Block size in bytes.</summary>
     public const int BlockBytes = 34;
 
-    /// <summary>Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks)</c> (see <see cref="Q8ActivationMatMul"/>).</summary>
+    /// <summary>Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c> (see <see cref="Q8ActivationMatMul"/>).</summary>
     public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name) =>
-        Q8ActivationMatMul.Emit(module, name, BlockBytes, BlockDot, Q8ActivationMatMul.ScaleOrder.ProductOfScales);
+        Q8ActivationMatMul.Emit(module, name, BlockBytes, BlockDot, Q8ActivationMatMul.ScaleOrder.ProductOfScales,
+            Q8ActivationMatMul.ActivationLayout.Sequential);
 
-    /// <summary>int8 × int8 over 32 elements: four <c>i32x4.dot_i16x8_s</c> of sign-extended halves.</summary>
+    /// <summary>int8 × int8 over 32 elements: four <c>i32x4.dot_i16x8_s</c> of sign-extended weights and the prepared activations.</summary>
     private static void BlockDot(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal scratch)
     {
         for (int k = 0; k < 4; k++)
