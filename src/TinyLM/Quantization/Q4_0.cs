@@ -30,9 +30,6 @@ public unsafe struct BlockQ4_0
 /// </remarks>
 public sealed unsafe class Q4_0 : TensorType
 {
-    // Bytes ahead of each weight row that the decode kernel prefetches (a few blocks).
-    private const nint PrefetchDistance = 512;
-
     private const int QK = 32;
     private const int Bytes = 18;
     private const int Q8Bytes = 34;
@@ -294,6 +291,7 @@ public sealed unsafe class Q4_0 : TensorType
 
         // Tokens outside the tiles (every token when decoding): four rows per pass, lane k of the
         // float sum holding row r + k, blocks in order.
+        nint ahead = 4 * (nint)rowBytes;
         Span<int> yOffsets = stackalloc int[Math.Min(nb, 1024)];
         Span<float> yScales = stackalloc float[Math.Min(nb, 1024)];
         for (int t = tiled; t < tokens && nb <= 1024; t++)
@@ -315,11 +313,12 @@ public sealed unsafe class Q4_0 : TensorType
                     ref BlockQ4_0 xb0 = ref Unsafe.Add(ref x0, ib), xb1 = ref Unsafe.Add(ref x1, ib), xb2 = ref Unsafe.Add(ref x2, ib), xb3 = ref Unsafe.Add(ref x3, ib);
                     if (Sse.IsSupported)
                     {
-                        // Streaming four rows from memory: ask for the bytes PrefetchDistance ahead of each.
-                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.AddByteOffset(ref xb0, PrefetchDistance)));
-                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.AddByteOffset(ref xb1, PrefetchDistance)));
-                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.AddByteOffset(ref xb2, PrefetchDistance)));
-                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.AddByteOffset(ref xb3, PrefetchDistance)));
+                        // Streaming rows from memory: ask for the same block of the next group of four rows
+                        // (raw pointers: prefetching never faults, also past the end of the matrix).
+                        Sse.Prefetch0((byte*)Unsafe.AsPointer(ref xb0) + ahead);
+                        Sse.Prefetch0((byte*)Unsafe.AsPointer(ref xb1) + ahead);
+                        Sse.Prefetch0((byte*)Unsafe.AsPointer(ref xb2) + ahead);
+                        Sse.Prefetch0((byte*)Unsafe.AsPointer(ref xb3) + ahead);
                     }
                     Vector128<int> sumi = BlockDot.Sum4(
                         Unsigned(BlockDot.Nibbles256(ref xb0.Qs[0]), ay), Unsigned(BlockDot.Nibbles256(ref xb1.Qs[0]), ay),

@@ -32,9 +32,6 @@ public unsafe struct BlockQ8_0
 /// </remarks>
 public sealed unsafe class Q8_0 : TensorType
 {
-    // Bytes ahead of each weight row that the decode kernel prefetches (a few blocks).
-    private const nint PrefetchDistance = 512;
-
     private const int QK = 32;
     private const int Bytes = 34;
 
@@ -319,6 +316,7 @@ public sealed unsafe class Q8_0 : TensorType
 
         // Tokens outside the tiles (every token when decoding): four rows per pass, lane k of the
         // float sum holding row r + k, blocks in order.
+        nint ahead = 4 * (nint)rowBytes;
         for (int t = tiled; t < tokens; t++)
         {
             ref BlockQ8_0 y = ref Unsafe.Add(ref a, t * nb);
@@ -331,7 +329,7 @@ public sealed unsafe class Q8_0 : TensorType
                     ref BlockQ8_0 yb = ref Unsafe.Add(ref y, ib);
                     Vector256<sbyte> ay = Vector256.LoadUnsafe(ref yb.Qs[0]);
                     ref BlockQ8_0 xb0 = ref Unsafe.Add(ref x0, ib), xb1 = ref Unsafe.Add(ref x1, ib), xb2 = ref Unsafe.Add(ref x2, ib), xb3 = ref Unsafe.Add(ref x3, ib);
-                    Prefetch(ref xb0, ref xb1, ref xb2, ref xb3);
+                    Prefetch(ref xb0, ref xb1, ref xb2, ref xb3, ahead);
                     Vector256<sbyte> q0 = Vector256.LoadUnsafe(ref xb0.Qs[0]), q1 = Vector256.LoadUnsafe(ref xb1.Qs[0]);
                     Vector256<sbyte> q2 = Vector256.LoadUnsafe(ref xb2.Qs[0]), q3 = Vector256.LoadUnsafe(ref xb3.Qs[0]);
                     Vector128<int> sumi = BlockDot.Sum4(Signed(Avx2.Abs(q0), q0, ay), Signed(Avx2.Abs(q1), q1, ay), Signed(Avx2.Abs(q2), q2, ay), Signed(Avx2.Abs(q3), q3, ay));
@@ -350,15 +348,16 @@ public sealed unsafe class Q8_0 : TensorType
             ? AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, ux, Avx2.Sign(y, x))
             : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ux, Avx2.Sign(y, x)), Vector256<short>.One);
 
-        // Streaming four rows from memory: ask for the bytes PrefetchDistance ahead of each row.
-        static void Prefetch(ref BlockQ8_0 x0, ref BlockQ8_0 x1, ref BlockQ8_0 x2, ref BlockQ8_0 x3)
+        // Streaming rows from memory: ask for the same block of the next group of four rows (raw
+        // pointers: prefetching never faults, also past the end of the matrix).
+        static void Prefetch(ref BlockQ8_0 x0, ref BlockQ8_0 x1, ref BlockQ8_0 x2, ref BlockQ8_0 x3, nint ahead)
         {
             if (!Sse.IsSupported)
                 return;
-            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.AddByteOffset(ref x0, PrefetchDistance)));
-            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.AddByteOffset(ref x1, PrefetchDistance)));
-            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.AddByteOffset(ref x2, PrefetchDistance)));
-            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.AddByteOffset(ref x3, PrefetchDistance)));
+            Sse.Prefetch0((byte*)Unsafe.AsPointer(ref x0) + ahead);
+            Sse.Prefetch0((byte*)Unsafe.AsPointer(ref x1) + ahead);
+            Sse.Prefetch0((byte*)Unsafe.AsPointer(ref x2) + ahead);
+            Sse.Prefetch0((byte*)Unsafe.AsPointer(ref x3) + ahead);
         }
 
         static void Store(Vector128<float> sum, Span<float> output, int t, int stride, int r)
