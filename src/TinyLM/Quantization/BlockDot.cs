@@ -87,6 +87,19 @@ internal static class BlockDot
     public static Vector256<float> Scales8(ushort x0, ushort x1, ushort x2, ushort x3, ushort y0, ushort y1, ushort y2, ushort y3) =>
         HalfConversions.Fp16ToFp32(Vector256.Create((uint)x0, x1, x2, x3, y0, y1, y2, y3));
 
+    /// <summary>
+    /// Stores the four token lanes of one output row: <c>output[(t + k)·stride + r] = sums[k]</c>
+    /// (a matmul tile's column of four tokens).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreTokens4(Vector128<float> sums, Span<float> output, int t, int stride, int r)
+    {
+        output[t * stride + r] = sums.GetElement(0);
+        output[(t + 1) * stride + r] = sums.GetElement(1);
+        output[(t + 2) * stride + r] = sums.GetElement(2);
+        output[(t + 3) * stride + r] = sums.GetElement(3);
+    }
+
     // ---------------------------------------------------------------- Vector128
 
     /// <summary>The 32 nibbles of a 16-byte <c>qs</c>: elements 0–15 in <paramref name="lo"/>, 16–31 in <paramref name="hi"/>.</summary>

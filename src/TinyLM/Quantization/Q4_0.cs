@@ -281,8 +281,8 @@ public sealed unsafe class Q4_0 : TensorType
                     sum0 += (s0 * HalfConversions.Fp16ToFp32(xb0.D)) * d;
                     sum1 += (s1 * HalfConversions.Fp16ToFp32(xb1.D)) * d;
                 }
-                Store(sum0, output, t, outputStride, r);
-                Store(sum1, output, t, outputStride, r + 1);
+                BlockDot.StoreTokens4(sum0, output, t, outputStride, r);
+                BlockDot.StoreTokens4(sum1, output, t, outputStride, r + 1);
             }
         }
         for (; r < end; r++)
@@ -340,14 +340,6 @@ public sealed unsafe class Q4_0 : TensorType
         static Vector256<int> Unsigned(Vector256<byte> q, Vector256<sbyte> y) => AvxVnni.IsSupported
             ? AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, q, y)
             : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, y), Vector256<short>.One);
-
-        static void Store(Vector128<float> sum, Span<float> output, int t, int stride, int r)
-        {
-            output[t * stride + r] = sum.GetElement(0);
-            output[(t + 1) * stride + r] = sum.GetElement(1);
-            output[(t + 2) * stride + r] = sum.GetElement(2);
-            output[(t + 3) * stride + r] = sum.GetElement(3);
-        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -306,8 +306,8 @@ public sealed unsafe class Q8_0 : TensorType
                     sum0 += s0 * (Vector128.Create(HalfConversions.Fp16ToFp32(xb0.D)) * d);
                     sum1 += s1 * (Vector128.Create(HalfConversions.Fp16ToFp32(xb1.D)) * d);
                 }
-                Store(sum0, output, t, outputStride, r);
-                Store(sum1, output, t, outputStride, r + 1);
+                BlockDot.StoreTokens4(sum0, output, t, outputStride, r);
+                BlockDot.StoreTokens4(sum1, output, t, outputStride, r + 1);
             }
         }
         for (; r < end; r++)
@@ -360,13 +360,6 @@ public sealed unsafe class Q8_0 : TensorType
             Sse.Prefetch0((byte*)Unsafe.AsPointer(ref x3) + ahead);
         }
 
-        static void Store(Vector128<float> sum, Span<float> output, int t, int stride, int r)
-        {
-            output[t * stride + r] = sum.GetElement(0);
-            output[(t + 1) * stride + r] = sum.GetElement(1);
-            output[(t + 2) * stride + r] = sum.GetElement(2);
-            output[(t + 3) * stride + r] = sum.GetElement(3);
-        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
