@@ -43,6 +43,38 @@ internal static unsafe class KQuantDot
         static abstract void Unpack(ref byte block, Span<sbyte> aux8, Span<int> scales, Span<int> mins, out float d, out float dmin);
     }
 
+    /// <summary>Bytes of one Q8_K activation block.</summary>
+    private const int Q8Bytes = 292;
+
+    /// <summary>
+    /// <see cref="TensorType.Dot"/> of a lane-block type: checks the operands, then the AVX2 or
+    /// Vector128 form, else <paramref name="type"/>'s scalar reference.
+    /// </summary>
+    public static float Dot<T>(TensorType type, ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count) where T : ILaneBlocks
+    {
+        int nb = TensorTypeChecks.DotBlocks(type, count, weights.Length, activations.Length, Q8Bytes);
+        if (Avx2.IsSupported)
+            return DotAvx2<T>(weights, activations, nb);
+        if (Vector128.IsHardwareAccelerated)
+            return DotVector128<T>(weights, activations, nb);
+        return type.DotReference(weights, activations, count);
+    }
+
+    /// <summary>
+    /// <see cref="TensorType.MatMul"/> of a lane-block type: checks the operands, then
+    /// <see cref="MatMulAvx2{T}"/> (each weight block unpacked once for up to 64 activation rows, each
+    /// with its own accumulators taking exactly the dot's float steps), else one dot per output.
+    /// </summary>
+    public static void MatMul<T>(TensorType type, ReadOnlySpan<byte> weights, int rowStart, int rowCount, int cols,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) where T : ILaneBlocks
+    {
+        int nb = TensorTypeChecks.MatMulBlocks(type, weights.Length, rowStart, rowCount, cols, activations.Length, tokens, output.Length, outputStride, Q8Bytes);
+        if (Avx2.IsSupported)
+            MatMulAvx2<T>(weights, rowStart, rowCount, nb, activations, tokens, output, outputStride);
+        else
+            type.MatMulByDots(weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
+    }
+
     /// <summary>Tokens whose float accumulators one <see cref="MatMulAvx2{T}"/> pass keeps on the stack.</summary>
     private const int MatMulTokens = 64;
 

@@ -244,40 +244,18 @@ public sealed unsafe class Q5_K : TensorType
     }
 
     /// <inheritdoc/>
-    public override float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count)
-    {
-        int nb = TensorTypeChecks.DotBlocks(this, count, weights.Length, activations.Length, Q8Bytes);
-        if (Avx2.IsSupported)
-            return DotAvx2(weights, activations, nb);
-        if (Vector128.IsHardwareAccelerated)
-            return DotVector128(weights, activations, nb);
-        return DotReference(weights, activations, count);
-    }
-
-    /// <summary>AVX2 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
-    internal static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) =>
-        KQuantDot.DotAvx2<LaneBlocks>(weights, activations, nb);
-
-    /// <summary>Vector128 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
-    internal static float DotVector128(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) =>
-        KQuantDot.DotVector128<LaneBlocks>(weights, activations, nb);
+    /// <remarks><see cref="KQuantDot.Dot{T}"/>: AVX2 or Vector128 lane sums, the same bits as <see cref="DotReference"/>.</remarks>
+    public override float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count) =>
+        KQuantDot.Dot<LaneBlocks>(this, weights, activations, count);
 
     /// <inheritdoc/>
-    /// <remarks>With AVX2, each weight block is unpacked once for up to 64 activation rows, each with its
-    /// own accumulators taking exactly <see cref="Dot"/>'s float steps; every output equals
-    /// <see cref="Dot"/> of its row pair.</remarks>
+    /// <remarks><see cref="KQuantDot.MatMul{T}"/>: every output equals <see cref="Dot"/> of its row pair.</remarks>
     /// <exception cref="ArgumentOutOfRangeException">A count or index is negative, <paramref name="cols"/>
     /// is not a multiple of 256, or <paramref name="outputStride"/> is below <c>rowStart + rowCount</c>.</exception>
     /// <exception cref="ArgumentException">The weights, activations or output are too short.</exception>
     public override void MatMul(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int cols,
-        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
-    {
-        int nb = TensorTypeChecks.MatMulBlocks(this, weights.Length, rowStart, rowCount, cols, activations.Length, tokens, output.Length, outputStride, Q8Bytes);
-        if (Avx2.IsSupported)
-            KQuantDot.MatMulAvx2<LaneBlocks>(weights, rowStart, rowCount, nb, activations, tokens, output, outputStride);
-        else
-            base.MatMul(weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
-    }
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) =>
+        KQuantDot.MatMul<LaneBlocks>(this, weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
 
     /// <summary>How a Q5_K block feeds the lane sums of <see cref="KQuantDot"/>.</summary>
     internal readonly struct LaneBlocks : KQuantDot.ILaneBlocks

@@ -124,8 +124,15 @@ public abstract class TensorType
     {
         TensorType activationType = TensorTypes.Get(VecDotType);
         TensorTypeChecks.MatMulBlocks(this, weights.Length, rowStart, rowCount, cols, activations.Length, tokens, output.Length, outputStride, activationType.BlockBytes);
+        MatMulByDots(weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
+    }
+
+    /// <summary>The generic <see cref="MatMul"/> over checked operands: one <see cref="Dot"/> per output.</summary>
+    internal void MatMulByDots(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int cols,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
+    {
         int rowBytes = (int)RowBytes(cols);
-        int actBytes = (int)activationType.RowBytes(cols);
+        int actBytes = (int)TensorTypes.Get(VecDotType).RowBytes(cols);
         for (int r = rowStart; r < rowStart + rowCount; r++)
         {
             ReadOnlySpan<byte> w = weights.Slice(r * rowBytes, rowBytes);

@@ -75,20 +75,20 @@ internal static class KernelPaths
                 if (v128) yield return ("Vector128", (w, a, n) => Q2_K.DotVector128(w, a, n / 256));
                 break;
             case Q3_K:
-                if (avx2) yield return ("Avx2", (w, a, n) => Q3_K.DotAvx2(w, a, n / 256));
-                if (v128) yield return ("Vector128", (w, a, n) => Q3_K.DotVector128(w, a, n / 256));
+                if (avx2) yield return ("Avx2", (w, a, n) => KQuantDot.DotAvx2<Q3_K.LaneBlocks>(w, a, n / 256));
+                if (v128) yield return ("Vector128", (w, a, n) => KQuantDot.DotVector128<Q3_K.LaneBlocks>(w, a, n / 256));
                 break;
             case Q4_K:
-                if (avx2) yield return ("Avx2", (w, a, n) => Q4_K.DotAvx2(w, a, n / 256));
-                if (v128) yield return ("Vector128", (w, a, n) => Q4_K.DotVector128(w, a, n / 256));
+                if (avx2) yield return ("Avx2", (w, a, n) => KQuantDot.DotAvx2<Q4_K.LaneBlocks>(w, a, n / 256));
+                if (v128) yield return ("Vector128", (w, a, n) => KQuantDot.DotVector128<Q4_K.LaneBlocks>(w, a, n / 256));
                 break;
             case Q5_K:
-                if (avx2) yield return ("Avx2", (w, a, n) => Q5_K.DotAvx2(w, a, n / 256));
-                if (v128) yield return ("Vector128", (w, a, n) => Q5_K.DotVector128(w, a, n / 256));
+                if (avx2) yield return ("Avx2", (w, a, n) => KQuantDot.DotAvx2<Q5_K.LaneBlocks>(w, a, n / 256));
+                if (v128) yield return ("Vector128", (w, a, n) => KQuantDot.DotVector128<Q5_K.LaneBlocks>(w, a, n / 256));
                 break;
             case Q6_K:
-                if (avx2) yield return ("Avx2", (w, a, n) => Q6_K.DotAvx2(w, a, n / 256));
-                if (v128) yield return ("Vector128", (w, a, n) => Q6_K.DotVector128(w, a, n / 256));
+                if (avx2) yield return ("Avx2", (w, a, n) => KQuantDot.DotAvx2<Q6_K.LaneBlocks>(w, a, n / 256));
+                if (v128) yield return ("Vector128", (w, a, n) => KQuantDot.DotVector128<Q6_K.LaneBlocks>(w, a, n / 256));
                 break;
             case TQ1_0:
                 if (avx2) yield return ("Avx2", (w, a, n) => TQ1_0.DotAvx2(w, a, n / 256));
