@@ -27,18 +27,22 @@ public static partial class Interop
     /// (0: no budget); returns its description as JSON.
     /// </summary>
     /// <remarks><paramref name="kernels"/> selects the implementation of the hot operations: "wasm"
-    /// (WebAssembly emitted for the model's types, <see cref="WasmKernels"/>) or "managed" (C#).</remarks>
+    /// (WebAssembly emitted for the model's types, <see cref="WasmKernels"/>) or "managed" (C#).
+    /// <paramref name="threads"/> &gt; 1 (wasm only) runs the matrix products on that many threads: this
+    /// worker and the helper workers tinylm-worker.js has started.</remarks>
     [JSExport]
-    public static string Load(byte[] data, string name, int contextLength, double budgetBytes, string kernels) => Guard(() =>
+    public static string Load(byte[] data, string name, int contextLength, double budgetBytes, string kernels, int threads) => Guard(() =>
     {
         Unload();
         if (kernels is not ("wasm" or "managed"))
             throw new ArgumentException($"kernels must be 'wasm' or 'managed', found '{kernels}'.", nameof(kernels));
+        if (threads < 1 || threads > 64 || (threads > 1 && kernels != "wasm"))
+            throw new ArgumentException($"threads must be 1 to 64 (more than 1 only with the wasm kernels), found {threads}.", nameof(threads));
         s_model = Model.Load(data, name, budgetBytes > 0 ? (long)budgetBytes : null);
         s_contextLength = contextLength;
-        ComputeKernels compute = kernels == "wasm" ? WasmKernels.Create(s_model) : ComputeKernels.Managed;
+        ComputeKernels compute = kernels == "wasm" ? WasmKernels.Create(s_model, threads) : ComputeKernels.Managed;
         s_session = s_model.CreateSession(new SessionOptions { ContextLength = contextLength, Threads = 1, Kernels = compute });
-        return JsonSerializer.Serialize(ModelInfo.From(s_model, s_session), BrowserJson.Default.ModelInfo);
+        return JsonSerializer.Serialize(ModelInfo.From(s_model, s_session, (compute as WasmKernels)?.Threads ?? 1), BrowserJson.Default.ModelInfo);
     });
 
     /// <summary>

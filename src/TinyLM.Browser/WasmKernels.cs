@@ -16,6 +16,18 @@ namespace TinyLM.Browser;
 /// when the heap grows. One JavaScript call per operation (about 1 µs). Operations or types without an
 /// emitted kernel run the managed reference; results are bit-identical either way.
 /// </summary>
+/// <remarks>
+/// <para><b>Threads.</b> The .NET heap cannot be shared with other workers, so with more than one
+/// thread (a cross-origin-isolated page) the kernels get a memory of their own: a shared
+/// <c>WebAssembly.Memory</c> holding a copy of the model's tensor bytes, the operands of the running
+/// matrix product and a scratch area per thread. tinylm-worker.js instantiates the shared-memory
+/// build of the same module in this worker and in <c>threads − 1</c> helper workers
+/// (tinylm-kernel-worker.js). A matrix product copies its activations into that memory, splits the
+/// rows into chunks that the threads claim with <c>Atomics.compareExchange</c>, and copies the rows
+/// back; every row is computed by the same code whichever thread takes it, so the results are
+/// bit-identical for any number of threads. Other operations (attention, norms) stay on this worker.
+/// The copy doubles the memory the weights take in the page.</para>
+/// </remarks>
 [SupportedOSPlatform("browser")]
 internal sealed unsafe partial class WasmKernels : ComputeKernels
 {
@@ -24,6 +36,9 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     private readonly int[] _matMul;
     private readonly int _quantizeQ8_0, _rmsNorm, _attention, _swiGlu, _add, _argMax;
     private byte[] _scratch = [];   // the matrix products' prepared activations (pinned; the page has one thread)
+    private int _threads = 1;       // kernel threads sharing the mirrored weights (1: no shared memory)
+    private nint _mirrorStart;      // the .NET address of the first mirrored byte
+    private long _mirrorLength;
 
     private WasmKernels(WasmKernelModule module)
     {
@@ -43,10 +58,51 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     /// <inheritdoc/>
     public override string Name => "wasm";
 
-    /// <summary>Emits the kernels for <paramref name="model"/>'s tensor types and has JavaScript instantiate them.</summary>
-    /// <exception cref="InvalidOperationException">The worker could not compile or instantiate the module.</exception>
-    public static WasmKernels Create(Model model) =>
-        Create(model.File.Tensors.Select(t => TensorTypes.TryGet(t.Type, out TensorType? tt) ? tt : null).OfType<TensorType>());
+    /// <summary>
+    /// Emits the kernels for <paramref name="model"/>'s tensor types and has JavaScript instantiate them;
+    /// with <paramref name="threads"/> &gt; 1, also the shared-memory build, which this worker and the
+    /// helper workers that tinylm-worker.js started run the matrix products on (see the remarks).
+    /// </summary>
+    /// <param name="model">The loaded model.</param>
+    /// <param name="threads">Kernel threads, 1 to 64; more than 1 needs the helper workers running.</param>
+    /// <exception cref="InvalidOperationException">The worker could not compile or instantiate a module.</exception>
+    public static WasmKernels Create(Model model, int threads = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(threads, 64);
+        TensorType[] types = model.File.Tensors.Select(t => TensorTypes.TryGet(t.Type, out TensorType? tt) ? tt : null)
+            .OfType<TensorType>().Distinct().ToArray();
+        WasmKernels kernels = Create(types);
+        if (threads > 1)
+            kernels.StartThreads(model, types, threads);
+        return kernels;
+    }
+
+    /// <summary>Kernel threads running the matrix products (1 when the page is single-threaded).</summary>
+    public int Threads => _threads;
+
+    private void StartThreads(Model model, TensorType[] types, int threads)
+    {
+        // The mirror spans every tensor's bytes (one range of the model buffer), starting on a
+        // 64-byte boundary so that rows keep their alignment in the shared memory.
+        long start = long.MaxValue, end = 0;
+        foreach (var tensor in model.File.Tensors)
+        {
+            long p = (long)model.File.GetTensorPointer(tensor);
+            start = Math.Min(start, p);
+            end = Math.Max(end, p + tensor.ByteSize);
+        }
+        if (start >= end)
+            return;
+        start &= ~63L;
+        WasmKernelModule shared = WasmKernelModule.Build(types, sharedMemory: true);
+        string error = StartThreads(shared.Bytes, string.Join(',', shared.Exports), (int)start, checked((int)(end - start)), threads);
+        if (error.Length > 0)
+            throw new InvalidOperationException($"The kernel threads could not be started: {error}");
+        _mirrorStart = (nint)start;
+        _mirrorLength = end - start;
+        _threads = threads;
+    }
 
     /// <summary>Emits the kernels for weights of <paramref name="types"/> and has JavaScript instantiate them.</summary>
     /// <exception cref="InvalidOperationException">The worker could not compile or instantiate the module.</exception>
@@ -86,7 +142,21 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
         fixed (byte* w = weights.Data)
         fixed (byte* a = activations)
         fixed (float* o = output)
-            MatMul(fn, type, w + (long)rowStart * weights.RowBytes, weights.Columns, rowCount, a, tokens, o + rowStart, outputStride);
+        {
+            byte* rows = w + (long)rowStart * weights.RowBytes;
+            long offset = (nint)rows - _mirrorStart;
+            // Threads pay a copy of the activations and outputs and a wake-up: only for products of
+            // some size (the split does not change any result).
+            if (_threads > 1 && rowCount >= 16 * _threads && offset >= 0 && offset + (long)rowCount * weights.RowBytes <= _mirrorLength)
+            {
+                int k = weights.Columns / type.BlockSize;
+                int actRowBytes = (int)TensorTypes.Get(type.VecDotType).RowBytes(weights.Columns);
+                int scratchBytes = checked((int)WasmKernelModule.MatMulScratchBytes(type, weights.Columns, tokens));
+                ParallelMatMul(fn, (int)offset, weights.RowBytes, rowCount, (int)a, actRowBytes, tokens, (int)(o + rowStart), outputStride, k, scratchBytes);
+            }
+            else
+                MatMul(fn, type, rows, weights.Columns, rowCount, a, tokens, o + rowStart, outputStride);
+        }
     }
 
     /// <summary>
@@ -175,6 +245,21 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     /// <summary>Compiles and instantiates the module against the runtime's memory; returns "" or the error.</summary>
     [JSImport("compile", JSModule)]
     private static partial string Compile(byte[] module, string exports);
+
+    /// <summary>
+    /// Creates the shared memory, copies <paramref name="mirrorLength"/> bytes at <paramref name="mirrorStart"/>
+    /// into it, instantiates <paramref name="module"/> on it here and in the helper workers; returns "" or the error.
+    /// </summary>
+    [JSImport("startThreads", JSModule)]
+    private static partial string StartThreads(byte[] module, string exports, int mirrorStart, int mirrorLength, int threads);
+
+    /// <summary>
+    /// The matrix product <c>fn</c> on the shared memory, rows split across the threads: weights at
+    /// <paramref name="weightOffset"/> in the mirror; activations and outputs are .NET addresses.
+    /// </summary>
+    [JSImport("parallelMatMul", JSModule)]
+    private static partial void ParallelMatMul(int fn, int weightOffset, int rowBytes, int rows, int act, int actRowBytes, int tokens,
+        int output, int outputStride, int blocks, int scratchBytes);
 
     [JSImport("call3", JSModule)]
     private static partial void Call3(int fn, int a, int b, int c);

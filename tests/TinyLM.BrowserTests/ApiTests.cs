@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Playwright;
 using TinyLM.Formats.Gguf;
+using TinyLM.Formats.SentencePiece;
 using TinyLM.Formats.Slm;
 using TinyLM.Generation;
 using TinyLM.Models;
@@ -85,6 +86,86 @@ public sealed class ApiTests(BrowserFixture fx)
             Assert.Equal(type.ToUpperInvariant(), k.GetProperty("quantization").GetString());
             Assert.Equal(native, k.GetProperty("text").GetString());
         }
+    }
+
+    /// <summary>
+    /// The issue's end-to-end check: greedy tokens with the emitted kernels on 1 and 2 threads, with the
+    /// C# fallback, and natively are identical, on stories260K and on a Q4_0 stories15M-shape model
+    /// (dim 288, 6 layers, 6 heads, FFN 768, the Llama 2 vocabulary); with 2 threads the helper worker
+    /// must have run part of the matrix products.
+    /// </summary>
+    [BrowserTheory]
+    [InlineData("stories260K")]
+    [InlineData("stories15M-q4_0")]
+    public async Task Greedy64_OneAndTwoThreads_WasmAndManaged_EqualNativeEngine(string model)
+    {
+        byte[] bytes;
+        if (model == "stories260K")
+            bytes = File.ReadAllBytes(Path.Combine(BrowserFixture.Root, "models", "stories260K.gguf"));
+        else
+        {
+            Vocabulary vocabulary = SentencePieceModel.Read(Path.Combine(BrowserFixture.Root, "tests", "TinyLM.Tests", "TestData", "vocab", "llama2", "tokenizer.model"));
+            using var stream = new MemoryStream();
+            RandomLlama.Create(new RandomLlama.Shape("stories15M", 288, 6, 6, 6, 768, 256), vocabulary, TensorTypes.Get(GgmlType.Q4_0), 11).WriteTo(stream);
+            bytes = stream.ToArray();
+        }
+        using var server = new StoreModelServer(bytes);
+        IPage page = await OpenAsync();
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async url => {
+            const { TinyLM } = await import('/tinylm.js');
+            const runs = [];
+            for (const [kernels, threads] of [['wasm', 1], ['wasm', 2], ['managed', 1]]) {
+                const lm = await TinyLM.load(url, { cache: 'none', kernels, threads });
+                const it = lm.generate('Once upon a time', { maxTokens: 64, temperature: 0, ignoreEos: true });
+                let text = '', step;
+                while (!(step = await it.next()).done) text += step.value;
+                runs.push({ kernels, threads, text, info: lm.info, result: step.value });
+                await lm.unload();
+            }
+            return { isolated: crossOriginIsolated, runs };
+        }", server.Origin + "/chunked/" + model + ".gguf");
+        Assert.True(r.GetProperty("isolated").GetBoolean());
+        string native = NativeGreedy(bytes, "Once upon a time", 64);
+        Assert.NotEmpty(native);
+        foreach (JsonElement run in r.GetProperty("runs").EnumerateArray())
+        {
+            int threads = run.GetProperty("threads").GetInt32();
+            string what = $"{run.GetProperty("kernels").GetString()} × {threads}";
+            Assert.True(native == run.GetProperty("text").GetString(), $"{what}: {run.GetProperty("text").GetString()} ≠ native {native}");
+            Assert.Equal(threads, run.GetProperty("info").GetProperty("threads").GetInt32());
+            JsonElement stats = run.GetProperty("result").GetProperty("kernelThreads");
+            Assert.Equal(threads, stats.GetProperty("threads").GetInt32());
+            if (threads > 1)
+                Assert.True(stats.GetProperty("helperChunks").GetInt32() > 0, $"{what}: the helper ran no chunk of {stats.GetProperty("chunks").GetInt32()}");
+            else
+                Assert.Equal(0, stats.GetProperty("chunks").GetInt32());
+        }
+    }
+
+    /// <summary>Without cross-origin isolation there is no shared memory: threads fall back to 1 with a warning, and tokens stay the same.</summary>
+    [BrowserFact]
+    public async Task Threads_PageNotIsolated_RunsOnOneThreadAndWarns()
+    {
+        IBrowserContext context = await fx.Browser.NewContextAsync();
+        IPage page = await context.NewPageAsync();
+        // The same origin, but a document served without COOP/COEP.
+        await page.RouteAsync(fx.BaseUrl + "/plain.html", route => route.FulfillAsync(new() { Body = "<!doctype html><title>plain</title>", ContentType = "text/html" }));
+        var warnings = new List<string>();
+        page.Console += (_, m) => { if (m.Type == "warning") warnings.Add(m.Text); };
+        await page.GotoAsync(fx.BaseUrl + "/plain.html");
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async () => {
+            const { TinyLM } = await import('/tinylm.js');
+            const lm = await TinyLM.load('/models/stories260K.gguf', { cache: 'none', threads: 2 });
+            let text = '';
+            for await (const piece of lm.generate('Once upon a time', { maxTokens: 32, temperature: 0 })) text += piece;
+            const threads = lm.info.threads;
+            await lm.unload();
+            return { isolated: crossOriginIsolated, threads, text };
+        }");
+        Assert.False(r.GetProperty("isolated").GetBoolean());
+        Assert.Equal(1, r.GetProperty("threads").GetInt32());
+        Assert.Equal(NativeGreedy("Once upon a time", 32), r.GetProperty("text").GetString());
+        Assert.Contains(warnings, w => w.Contains("not cross-origin isolated", StringComparison.Ordinal));
     }
 
     [BrowserTheory]

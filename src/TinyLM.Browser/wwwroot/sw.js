@@ -17,13 +17,13 @@
 // lists are dropped. Caches of older shell versions are deleted on activate.
 
 // Bump when the shell list or the strategy changes: activation then deletes the older caches.
-const VERSION = 'v1';
+const VERSION = 'v2';
 const PREFIX = 'tinylm-shell-';
 const CACHE = `${PREFIX}${VERSION}`;
 const SCOPE = new URL(self.registration.scope);
 const DEFAULT_MODEL = 'models/stories260K.gguf';
 const SHELL = ['./', 'index.html', 'app.js', 'app.css', 'manifest.webmanifest', 'icon.svg',
-  'tinylm.js', 'tinylm-worker.js', 'tinylm-store.js', '_framework/dotnet.js', DEFAULT_MODEL];
+  'tinylm.js', 'tinylm-worker.js', 'tinylm-store.js', 'tinylm-threads.js', 'tinylm-kernel-worker.js', '_framework/dotnet.js', DEFAULT_MODEL];
 
 const at = path => new URL(path, SCOPE).href;
 const FRAMEWORK = at('_framework/');

@@ -2,6 +2,7 @@
 // Protocol (postMessage): requests {id, op, ...}; replies {id, type: 'progress'|'token'|'done'|'error', ...}.
 import { dotnet } from './_framework/dotnet.js';
 import { acquireModel, TinyLMError } from './tinylm-store.js';
+import * as T from './tinylm-threads.js';
 
 let engine;            // TinyLM.Browser.Interop exports
 let modelMeta = null;  // what lm.info reports
@@ -14,6 +15,37 @@ const controllers = new Map();
 let dotnetMemory = null;
 let kernelFns = [];
 let kernelNames = [];
+
+// Kernel threads (tinylm-threads.js): helper workers, and the shared memory the matrix products run on
+// when the model was loaded with threads > 1.
+const helpers = [];
+let shared = null;     // { memory, ctl, fns, threads, work, gen, chunks, helperChunks }
+
+/** Threads when the caller does not say: the cores, at most 4 (more rarely pays on small models). */
+const defaultThreads = () => Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 4));
+
+/** Starts helper workers until there are `count`; resolves when each runs. */
+async function ensureHelpers(count) {
+  while (helpers.length < count) {
+    const helper = new Worker(new URL('./tinylm-kernel-worker.js', import.meta.url), { type: 'module', name: `tinylm-kernels-${helpers.length + 1}` });
+    await new Promise((resolve, reject) => {
+      helper.onmessage = e => { if (e.data === 'started') resolve(); };
+      helper.onerror = e => reject(new Error(`A kernel thread failed to start: ${e.message || 'error'}`));
+    });
+    helper.onmessage = e => { if (e.data && e.data.error) console.error(`TinyLM kernel thread: ${e.data.error}`); };
+    helpers.push(helper);
+  }
+}
+
+function stopThreads() {
+  if (!shared) return;
+  Atomics.store(shared.ctl, T.SHUTDOWN, 1);
+  Atomics.add(shared.ctl, T.GEN, 1);
+  Atomics.notify(shared.ctl, T.GEN);
+  shared = null;
+}
+
+const align64 = n => (n + 63) & ~63;
 
 // bench/browser profile: milliseconds and calls per kernel export while `profile` is set.
 let profile = null;
@@ -46,6 +78,34 @@ const kernelImports = {
       return String(e && e.message || e);
     }
   },
+  // Copies the model's tensor bytes into a new shared memory and runs the module there, here and in
+  // threads − 1 helpers (WasmKernels.StartThreads).
+  startThreads(bytes, names, mirrorStart, mirrorLength, threads) {
+    try {
+      stopThreads();
+      if (helpers.length < threads - 1) return `${threads - 1} kernel threads were needed, ${helpers.length} are running`;
+      const work = align64(T.MIRROR_BASE + mirrorLength);
+      const initial = Math.ceil((work + (1 << 20)) / 65536);
+      if (initial > 65536) return 'the model does not fit in a 4 GiB shared memory';
+      const memory = new WebAssembly.Memory({ initial, maximum: 65536, shared: true });
+      new Uint8Array(memory.buffer, T.MIRROR_BASE, mirrorLength).set(new Uint8Array(dotnetMemory.buffer, mirrorStart, mirrorLength));
+      const module = new WebAssembly.Module(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+      const exports = names.split(',');
+      const instance = new WebAssembly.Instance(module, { env: { memory } });
+      shared = { memory, ctl: new Int32Array(memory.buffer, 0, T.CONTROL_WORDS), fns: exports.map(n => instance.exports[n]),
+        threads, mirrorStart, work, gen: 0, chunks: 0, helperChunks: 0 };
+      for (let i = 0; i < threads - 1; i++) helpers[i].postMessage({ module, memory, exports, slot: i + 1 });
+      return '';
+    } catch (e) {
+      shared = null;
+      return String(e && e.message || e);
+    }
+  },
+  parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratchBytes) {
+    if (profile) timed(f, () => parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratchBytes),
+      ` rows=${rows} k=${blocks} tokens=${tokens} threads=${shared.threads}`);
+    else parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratchBytes);
+  },
   call3: (f, a, b, c) => { if (profile) timed(f, () => kernelFns[f](a, b, c)); else kernelFns[f](a, b, c); },
   call10: (f, a, b, c, d, e, g, h, i, j, k) => {
     if (profile) timed(f, () => kernelFns[f](a, b, c, d, e, g, h, i, j, k), ` rows=${c} k=${j} tokens=${g}`); else kernelFns[f](a, b, c, d, e, g, h, i, j, k);
@@ -62,6 +122,54 @@ const kernelImports = {
     if (profile) timed(f, run); else run();
   },
 };
+
+function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratchBytes) {
+  const { memory, ctl, threads } = shared;
+  // Operands after the mirror: activations, outputs [tokens, rows], one scratch area per thread.
+  const actBytes = tokens * actRowBytes, scratchStride = align64(scratchBytes + 16);
+  const actAt = shared.work, outAt = align64(actAt + actBytes), scratchAt = align64(outAt + tokens * rows * 4);
+  const end = scratchAt + threads * scratchStride;
+  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  const buffer = memory.buffer, heap = dotnetMemory.buffer;
+  new Uint8Array(buffer, actAt, actBytes).set(new Uint8Array(heap, act, actBytes));
+
+  // Chunks of a multiple of 4 rows, about four per thread, so that a thread the OS preempts costs little.
+  const chunkRows = Math.max(4, Math.ceil(rows / (4 * threads) / 4) * 4);
+  const chunks = Math.ceil(rows / chunkRows);
+  const gen = shared.gen = (shared.gen + 1) & 0xFFFFFF;
+  Atomics.store(ctl, T.FN, f);
+  Atomics.store(ctl, T.W, T.MIRROR_BASE + weightOffset);
+  Atomics.store(ctl, T.ROW_BYTES, rowBytes);
+  Atomics.store(ctl, T.ROWS, rows);
+  Atomics.store(ctl, T.ACT, actAt);
+  Atomics.store(ctl, T.ACT_ROW_BYTES, actRowBytes);
+  Atomics.store(ctl, T.TOKENS, tokens);
+  Atomics.store(ctl, T.OUT, outAt);
+  Atomics.store(ctl, T.BLOCKS, blocks);
+  Atomics.store(ctl, T.SCRATCH, (scratchAt + 15) & ~15);
+  Atomics.store(ctl, T.SCRATCH_STRIDE, scratchStride);
+  Atomics.store(ctl, T.CHUNKS, chunks);
+  Atomics.store(ctl, T.CHUNK_ROWS, chunkRows);
+  Atomics.store(ctl, T.DONE, 0);
+  Atomics.store(ctl, T.CLAIM, gen << 8);
+  Atomics.store(ctl, T.GEN, gen);
+  if (Atomics.load(ctl, T.SLEEPERS) > 0) Atomics.notify(ctl, T.GEN);
+  T.runJob(ctl, shared.fns, gen, 0);
+  // A helper is finishing its chunk; one that trapped would never finish, so give up after a minute.
+  for (let spins = 1, t0 = performance.now(); Atomics.load(ctl, T.DONE) < chunks; spins++) {
+    if ((spins & 0xFFFF) === 0 && performance.now() - t0 > 60000) throw new Error('A kernel thread stopped responding.');
+  }
+  shared.chunks += chunks;
+
+  const from = new Float32Array(buffer, outAt, tokens * rows), to = new Float32Array(heap);
+  for (let t = 0; t < tokens; t++) to.set(from.subarray(t * rows, (t + 1) * rows), (out >> 2) + t * outStride);
+}
+
+/** Matrix-product chunks run so far, and how many of them the helper workers ran. */
+function threadStats() {
+  return shared ? { threads: shared.threads, chunks: shared.chunks, helperChunks: Atomics.load(shared.ctl, T.HELPER_CHUNKS) }
+    : { threads: 1, chunks: 0, helperChunks: 0 };
+}
 
 function captureMemory(result) {
   const instance = result instanceof WebAssembly.Instance ? result : result && result.instance;
@@ -121,10 +229,12 @@ async function load(id, { source, options }) {
     await runtime;
     if (controller.signal.aborted) throw new TinyLMError('aborted', 'Loading aborted.');
     let info;
+    const warnings = [...(model.warnings || [])];
     try {
       const kernels = options.kernels ?? (simdSupported ? 'wasm' : 'managed');
       if (kernels === 'wasm' && !simdSupported) throw new TinyLMError('argument', "kernels: 'wasm' needs WebAssembly SIMD, which this browser lacks.");
-      info = JSON.parse(engine.Load(model.bytes, model.name, options.contextLength || 0, options.budgetBytes || 0, kernels));
+      const threads = await kernelThreads(options.threads ?? defaultThreads(), kernels, warnings);
+      info = JSON.parse(engine.Load(model.bytes, model.name, options.contextLength || 0, options.budgetBytes || 0, kernels, threads));
     } catch (e) {
       // Not a model (e.g. an HTML error page served with 200): keep it out of the cache.
       if (/^ModelFormatException\|/.test(String(e && e.message))) await model.discard();
@@ -133,14 +243,34 @@ async function load(id, { source, options }) {
     modelMeta = { ...info, bytes: model.bytes.byteLength, sha256: model.sha256, source: model.name,
       fromCache: model.fromCache, cacheStatus: model.cacheStatus };
     progress({ stage: 'ready', loaded: model.bytes.byteLength, total: model.bytes.byteLength });
-    postMessage({ id, type: 'done', result: { info: modelMeta, warnings: model.warnings } });
+    postMessage({ id, type: 'done', result: { info: modelMeta, warnings } });
   } finally {
     controllers.delete(id);
   }
 }
 
+/** The kernel threads to run: `requested` when the page can share memory, else 1 (with a warning). */
+async function kernelThreads(requested, kernels, warnings) {
+  if (requested <= 1) return 1;
+  const why = kernels !== 'wasm' ? "the 'managed' kernels run on one thread"
+    : !self.crossOriginIsolated ? 'the page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp, as tinylm serve does)'
+    : null;
+  if (why) {
+    warnings.push(`threads: ${requested} requested, running on 1 because ${why}.`);
+    return 1;
+  }
+  try {
+    await ensureHelpers(requested - 1);
+    return requested;
+  } catch (e) {
+    warnings.push(`threads: ${requested} requested, running on 1: ${e.message}`);
+    return 1;
+  }
+}
+
 async function generate(id, { prompt, options }) {
   await runtime;
+  const before = threadStats();
   engine.Start(prompt, JSON.stringify(options || {}));
   for (;;) {
     if (aborted.has(id)) { engine.Cancel(); break; }
@@ -155,7 +285,10 @@ async function generate(id, { prompt, options }) {
     if (piece.length > 0) postMessage({ id, type: 'token', text: piece });
     await nextTask();
   }
-  postMessage({ id, type: 'done', result: JSON.parse(engine.Result()) });
+  const result = JSON.parse(engine.Result());
+  const after = threadStats();
+  result.kernelThreads = { threads: after.threads, chunks: after.chunks - before.chunks, helperChunks: after.helperChunks - before.helperChunks };
+  postMessage({ id, type: 'done', result });
 }
 
 const handlers = {
@@ -182,7 +315,7 @@ const handlers = {
   async profile(id, { enable }) {
     const result = profile;
     profile = enable ? { steps: { first: 0, decode: 0, count: 0 } } : null;
-    postMessage({ id, type: 'done', result: { profile: result, crossOriginIsolated: self.crossOriginIsolated } });
+    postMessage({ id, type: 'done', result: { profile: result, crossOriginIsolated: self.crossOriginIsolated, kernelThreads: threadStats() } });
   },
   // bench/browser: milliseconds of the C# steps of a token outside the kernels.
   async benchPhases(id, { iterations }) {
@@ -192,6 +325,7 @@ const handlers = {
   async unload(id) {
     await runtime;
     engine.Unload();
+    stopThreads();
     modelMeta = null;
     postMessage({ id, type: 'done', result: true });
   },

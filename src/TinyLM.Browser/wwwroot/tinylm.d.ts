@@ -43,7 +43,13 @@ export interface LoadOptions {
    * streamed bytes pass it.
    */
   budgetBytes?: number;
-  /** Threads for the kernels. Accepted for forward compatibility: the engine currently runs on its one worker thread (multi-threaded kernels need a cross-origin-isolated page and come with the WebAssembly kernels). Default 1. */
+  /**
+   * Threads for the matrix products, 1 to 64; default: the cores (navigator.hardwareConcurrency), at most 4.
+   * More than 1 needs the 'wasm' kernels and a cross-origin-isolated page (COOP: same-origin, COEP:
+   * require-corp; `tinylm serve` sends both): the worker then starts threads − 1 helper workers sharing a
+   * copy of the weights (so the page holds the weights twice). Otherwise the model runs on one thread and
+   * `load` logs a warning saying why; `info.threads` tells what runs. Tokens are identical for any count.
+   */
   threads?: number;
   /** KV cache length in tokens; 0 or absent: the model's, at most 4096. */
   contextLength?: number;
@@ -83,6 +89,8 @@ export interface ModelInfo {
   chatTemplate: string | null;
   /** The kernels this model runs on ('wasm' or 'managed', see LoadOptions.kernels). */
   kernels: KernelKind;
+  /** Threads the matrix products run on (see LoadOptions.threads). */
+  threads: number;
   /** File name or URL the model came from. */
   source: string;
   /** True when the bytes came from the model cache. */
@@ -135,6 +143,11 @@ export interface GenerationResult {
   timeToFirstTokenMs: number;
   promptTokensPerSecond: number;
   tokensPerSecond: number;
+  /**
+   * Diagnostics of the kernel threads during this generation: matrix-product chunks run, and how many of
+   * them the helper workers ran (0 with one thread).
+   */
+  kernelThreads: { threads: number; chunks: number; helperChunks: number };
 }
 
 export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string; }

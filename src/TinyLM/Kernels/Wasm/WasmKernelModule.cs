@@ -63,7 +63,7 @@ public sealed class WasmKernelModule
         _exportIndex = exports.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i);
     }
 
-    /// <summary>The encoded module (WebAssembly 1.0 + SIMD128; no threads).</summary>
+    /// <summary>The encoded module (WebAssembly 1.0 + SIMD128; with <c>shared</c>, the threads proposal's shared memory import).</summary>
     public byte[] Bytes { get; }
 
     /// <summary>The exported function names; a host may address them by index in this list.</summary>
@@ -103,12 +103,19 @@ public sealed class WasmKernelModule
     /// product are skipped: the host falls back to C# for them), plus the quantizer and float operations.
     /// </summary>
     /// <param name="weightTypes">The tensor types of the model's matrices (duplicates allowed).</param>
+    /// <param name="sharedMemory">
+    /// False: the module imports an unshared memory without a maximum (the .NET runtime's). True: it
+    /// imports a shared memory of at most <see cref="WasmMemoryType.MaxPages"/> pages, which several
+    /// Web Workers instantiate the same module against (the page's kernel threads); the code is the same.
+    /// </param>
     /// <returns>The module; building takes a few milliseconds.</returns>
-    public static WasmKernelModule Build(IEnumerable<TensorType> weightTypes)
+    public static WasmKernelModule Build(IEnumerable<TensorType> weightTypes, bool sharedMemory = false)
     {
         ArgumentNullException.ThrowIfNull(weightTypes);
         var module = new WasmModuleBuilder();
-        module.ImportMemory("env", "memory", new WasmMemoryType(1, null, false));
+        module.ImportMemory("env", "memory", sharedMemory
+            ? new WasmMemoryType(1, WasmMemoryType.MaxPages, true)
+            : new WasmMemoryType(1, null, false));
         var exports = new List<string>();
         WasmFunction? dotRows = null;
         WasmFunction DotRows() => dotRows ??= F32Emitter.EmitDotRows(module, "dot_f32_rows");

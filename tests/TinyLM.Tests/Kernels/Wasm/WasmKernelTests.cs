@@ -148,6 +148,58 @@ public class WasmKernelTests
         }
     }
 
+    /// <summary>
+    /// The page's kernel threads: the shared-memory build of the module, run the way tinylm-threads.js
+    /// splits a product (chunks of a multiple of 4 rows at <c>w + r0·rowBytes</c>, outputs at
+    /// <c>out + r0·4</c> with the whole product's stride, each chunk with its own scratch), returns the
+    /// same bits as the whole product and the C# reference.
+    /// </summary>
+    [NodeFact]
+    public void SharedMemoryBuild_ProductSplitIntoRowChunks_EqualsWholeProductAndReference()
+    {
+        var shared = new WasmMemoryType(64, WasmMemoryType.MaxPages, true);
+        WasmKernelModule module = WasmKernelModule.Build([TensorTypes.Get(GgmlType.Q8_0), TensorTypes.Get(GgmlType.Q4_0), TensorTypes.Get(GgmlType.F32)], sharedMemory: true);
+        var random = new Random(31);
+        var job = new NodeJob();
+        var checks = new List<(string What, float[] Expected, NodeRead Whole, NodeRead Chunked)>();
+        foreach (GgmlType g in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.F32 })
+        {
+            TensorType type = TensorTypes.Get(g), actType = TensorTypes.Get(type.VecDotType);
+            NodeCase c = job.Add($"shared {type.Name}", module.Bytes, shared);
+            var heap = new Heap();
+            foreach ((int rows, int blocks, int tokens, int chunkRows) in new[] { (37, 3, 1, 4), (64, 6, 3, 12), (21, 2, 5, 8) })
+            {
+                int cols = blocks * 32, wRowBytes = (int)type.RowBytes(cols), aRowBytes = (int)actType.RowBytes(cols);
+                var w = new byte[rows * wRowBytes];
+                for (int r = 0; r < rows; r++)
+                    Quantize(type, RandomFloats(random, cols, MathF.Pow(10, random.Next(-4, 3)))).CopyTo(w, r * wRowBytes);
+                var a = new byte[tokens * aRowBytes];
+                for (int t = 0; t < tokens; t++)
+                    Quantize(actType, RandomFloats(random, cols, 1f)).CopyTo(a, t * aRowBytes);
+                int k = g == GgmlType.F32 ? cols : blocks, scratch = (int)WasmKernelModule.MatMulScratchBytes(type, cols, tokens) + 16;
+                int pw = heap.Alloc(w.Length), pa = heap.Alloc(a.Length), whole = heap.Alloc(tokens * rows * 4), chunked = heap.Alloc(tokens * rows * 4);
+                c.Write<byte>(pw, w);
+                c.Write<byte>(pa, a);
+                c.Call(WasmKernelModule.MatMulExport(type), Signature(""), pw, wRowBytes, rows, pa, aRowBytes, tokens, whole, rows, k, heap.Alloc(scratch));
+                for (int r0 = 0; r0 < rows; r0 += chunkRows)
+                    c.Call(WasmKernelModule.MatMulExport(type), Signature(""), pw + r0 * wRowBytes, wRowBytes, Math.Min(chunkRows, rows - r0), pa, aRowBytes, tokens,
+                        chunked + r0 * 4, rows, k, heap.Alloc(scratch));
+                var expected = new float[tokens * rows];
+                for (int t = 0; t < tokens; t++)
+                    for (int r = 0; r < rows; r++)
+                        expected[t * rows + r] = type.DotReference(w.AsSpan(r * wRowBytes, wRowBytes), a.AsSpan(t * aRowBytes, aRowBytes), cols);
+                checks.Add(($"{type.Name} rows {rows} tokens {tokens} chunks of {chunkRows}", expected, c.Read(whole, tokens * rows * 4), c.Read(chunked, tokens * rows * 4)));
+            }
+        }
+        job.Run();
+        foreach (var (what, expected, whole, chunked) in checks)
+        {
+            Assert.Contains(expected, v => v != 0);
+            AssertBitsEqual(expected, whole.As<float>(), what + " (whole)");
+            AssertBitsEqual(expected, chunked.As<float>(), what + " (chunked)");
+        }
+    }
+
     [NodeFact]
     public void ArgMax_EqualsSequentialReference_IncludingTiesNaNAndInfinity()
     {
