@@ -34,7 +34,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     private const string JSModule = "tinylm-kernels";
 
     private readonly int[] _matMul;
-    private readonly int _quantizeQ8_0, _rmsNorm, _attention, _swiGlu, _add, _argMax;
+    private readonly int _quantizeQ8_0, _quantizeQ8_K, _rmsNorm, _attention, _swiGlu, _add, _argMax;
     private byte[] _scratch = [];   // the matrix products' prepared activations (pinned; the page has one thread)
     private int _threads = 1;       // kernel threads sharing the mirrored weights (1: no shared memory)
     private nint _mirrorStart;      // the .NET address of the first mirrored byte
@@ -48,6 +48,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
             if (WasmKernelModule.SupportsMatMul(t))
                 _matMul[(int)t.Type] = module.IndexOf(WasmKernelModule.MatMulExport(t));
         _quantizeQ8_0 = module.IndexOf(WasmKernelModule.QuantizeQ8_0);
+        _quantizeQ8_K = module.IndexOf(WasmKernelModule.QuantizeQ8_K);
         _rmsNorm = module.IndexOf(WasmKernelModule.RmsNormExport);
         _attention = module.IndexOf(WasmKernelModule.AttentionExport);
         _swiGlu = module.IndexOf(WasmKernelModule.SwiGluExport);
@@ -118,14 +119,15 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     /// <inheritdoc/>
     public override void Quantize(TensorType type, ReadOnlySpan<float> source, Span<byte> destination, int rows, int columns)
     {
-        if (type.Type != GgmlType.Q8_0 || columns % 32 != 0 || rows * columns == 0)
+        int fn = type.Type == GgmlType.Q8_0 ? _quantizeQ8_0 : type.Type == GgmlType.Q8_K ? _quantizeQ8_K : -1;
+        if (fn < 0 || columns % type.BlockSize != 0 || rows * columns == 0)
         {
             base.Quantize(type, source, destination, rows, columns);
             return;
         }
         fixed (float* s = source)
         fixed (byte* d = destination)
-            Call3(_quantizeQ8_0, (int)s, (int)d, rows * columns / 32);
+            Call3(fn, (int)s, (int)d, rows * columns / type.BlockSize);
     }
 
     /// <inheritdoc/>

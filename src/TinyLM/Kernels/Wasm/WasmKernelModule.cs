@@ -5,7 +5,7 @@ namespace TinyLM.Kernels.Wasm;
 
 /// <summary>
 /// One WebAssembly module holding the emitted kernels for a model's tensor types: matrix products
-/// per weight type, the Q8_0 activation quantizer, RMSNorm, attention, SwiGLU, the residual add and
+/// per weight type, the Q8_0 and Q8_K activation quantizers, RMSNorm, attention, SwiGLU, the residual add and
 /// the greedy sampler's argmax.
 /// Pure byte generation: the host (the browser worker, or Node in tests) compiles it and instantiates
 /// it against the memory that holds the operands, imported as <c>env.memory</c> without a maximum.
@@ -19,10 +19,12 @@ namespace TinyLM.Kernels.Wasm;
 /// <list type="bullet">
 /// <item><c>matmul_{type}(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, k, scratch)</c>:
 /// <c>out[t·outStride + r] = Dot(w row r, act row t)</c>; <c>outStride</c> in floats; <c>k</c> is the
-/// number of blocks per row (columns for F32); <c>scratch</c> points to
+/// number of blocks per row (columns for F32; super-blocks of 256 for the K-quants); <c>scratch</c> points to
 /// <see cref="MatMulScratchBytes"/> bytes the kernel may overwrite. See <see cref="MatMulExport"/>.</item>
 /// <item><c>quantize_q8_0(src, dst, blocks)</c>: <see cref="Q8_0.QuantizeReference"/> of
 /// <c>32·blocks</c> floats.</item>
+/// <item><c>quantize_q8_k(src, dst, blocks)</c>: <see cref="Q8_K.QuantizeReference"/> of
+/// <c>256·blocks</c> floats (the activations of the K-quant products).</item>
 /// <item><c>rms_norm(x, weight, epsilon: f32, y, n, rows)</c>: <see cref="RmsNorm.Apply"/> per row.</item>
 /// <item><c>attention(q, keys, values, out, scores, tokens, start, heads, kvHeads, headDim, scale: f32, context, headStart, headEnd)</c>:
 /// <see cref="ComputeKernels.Attention"/>; <c>headDim</c> must be a multiple of 4.</item>
@@ -35,6 +37,8 @@ public sealed class WasmKernelModule
 {
     /// <summary>Export name of the Q8_0 activation quantizer.</summary>
     public const string QuantizeQ8_0 = "quantize_q8_0";
+    /// <summary>Export name of the Q8_K activation quantizer.</summary>
+    public const string QuantizeQ8_K = "quantize_q8_k";
     /// <summary>Export name of RMSNorm.</summary>
     public const string RmsNormExport = "rms_norm";
     /// <summary>Export name of attention.</summary>
@@ -51,6 +55,9 @@ public sealed class WasmKernelModule
     {
         [GgmlType.Q8_0] = (m, name, _) => Q8_0Emitter.EmitMatMul(m, name),
         [GgmlType.Q4_0] = (m, name, _) => Q4_0Emitter.EmitMatMul(m, name),
+        [GgmlType.Q5_0] = (m, name, _) => Q5_0Emitter.EmitMatMul(m, name),
+        [GgmlType.Q4_K] = (m, name, _) => Q4_KEmitter.EmitMatMul(m, name),
+        [GgmlType.Q6_K] = (m, name, _) => Q6_KEmitter.EmitMatMul(m, name),
         [GgmlType.F32] = (m, name, dotRows) => F32Emitter.EmitMatMul(m, name, dotRows()),
     };
 
@@ -85,14 +92,20 @@ public sealed class WasmKernelModule
 
     /// <summary>
     /// Bytes of scratch memory that <c>matmul_{type}</c> needs for <paramref name="tokens"/> activation
-    /// rows of <paramref name="columns"/> (the prepared activation blocks; 0 for F32).
+    /// rows of <paramref name="columns"/> (the prepared activation blocks; 0 for F32): per activation
+    /// block 80 bytes for Q8_0 activations, 560 for Q8_K.
     /// </summary>
     public static long MatMulScratchBytes(TensorType type, int columns, int tokens)
     {
         ArgumentNullException.ThrowIfNull(type);
         ArgumentOutOfRangeException.ThrowIfNegative(columns);
         ArgumentOutOfRangeException.ThrowIfNegative(tokens);
-        return type.Type == GgmlType.F32 ? 0 : (long)tokens * (columns / 32) * Q8ActivationMatMul.ScratchBytesPerBlock;
+        return type.VecDotType switch
+        {
+            GgmlType.Q8_0 => (long)tokens * (columns / 32) * Q8ActivationMatMul.ScratchBytesPerBlock,
+            GgmlType.Q8_K => (long)tokens * (columns / 256) * KQuantMatMul.ScratchBytesPerBlock,
+            _ => 0,
+        };
     }
 
     /// <summary>Index of <paramref name="export"/> in <see cref="Exports"/>, or −1 when the module lacks it.</summary>
@@ -130,6 +143,8 @@ public sealed class WasmKernelModule
         }
         Q8_0Emitter.EmitQuantize(module, QuantizeQ8_0);
         exports.Add(QuantizeQ8_0);
+        Q8_KEmitter.EmitQuantize(module, QuantizeQ8_K);
+        exports.Add(QuantizeQ8_K);
         FloatOpsEmitter.EmitRmsNorm(module, RmsNormExport);
         exports.Add(RmsNormExport);
         WasmFunction exp4 = FloatOpsEmitter.EmitExp4(module, "exp4");

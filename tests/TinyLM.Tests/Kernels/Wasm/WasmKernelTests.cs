@@ -15,7 +15,8 @@ namespace TinyLM.Tests.Kernels.Wasm;
 public class WasmKernelTests
 {
     private static readonly WasmMemoryType Memory = new(64, null, false);
-    private static readonly WasmKernelModule Module = WasmKernelModule.Build([TensorTypes.Get(GgmlType.Q8_0), TensorTypes.Get(GgmlType.Q4_0), TensorTypes.Get(GgmlType.F32)]);
+    private static readonly GgmlType[] EmittedTypes = [GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.F32];
+    private static readonly WasmKernelModule Module = WasmKernelModule.Build(EmittedTypes.Select(TensorTypes.Get));
 
     /// <summary>A bump allocator over the memory image (16-byte aligned, plus an optional misalignment).</summary>
     private sealed class Heap
@@ -47,31 +48,72 @@ public class WasmKernelTests
         return bytes;
     }
 
+    /// <summary>A random positive float16 with an exponent in 2⁻¹⁰..2⁴ (random mantissa).</summary>
+    private static ushort RandomHalf(Random random) => (ushort)(((random.Next(5, 20) << 10) | random.Next(0, 1024)) & 0x7FFF);
+
     /// <summary>
-    /// Q8_0/Q4_0 blocks written directly: float16 scales with random mantissas over a wide exponent
-    /// range, quants near the extremes of one sign (Q4_0 nibbles 0–2, Q8_0 values 100–127), so integer
-    /// block sums reach 15–19 bits and <c>sumi·dx·dy</c> differs from <c>sumi·(dx·dy)</c> in the last bit.
-    /// F32 rows get random floats.
+    /// Blocks written directly. Q8_0/Q4_0/Q5_0: float16 scales with random mantissas over a wide
+    /// exponent range, quants near the extremes of one sign (Q4_0 nibbles 0–2, Q5_0 −16…−14 or 13…15,
+    /// Q8_0 values 100–127), so integer block sums reach 15–19 bits and <c>sumi·dx·dy</c> differs from
+    /// <c>sumi·(dx·dy)</c> in the last bit. K-quants: random quants, scales and mins over their whole
+    /// range (Q6_K scales include −128) and wide float16 <c>d</c>/<c>dmin</c>; Q8_K: quants of one sign
+    /// near ±128 in some blocks, random elsewhere, random <c>bsums</c> (the min term uses them as given)
+    /// and <c>d</c> over 2⁻²⁰..2¹⁰. F32 rows get random floats.
     /// </summary>
     private static byte[] ExtremeBlocks(Random random, TensorType type, int blocks)
     {
         if (type.Type == GgmlType.F32)
             return MemoryMarshal.AsBytes(RandomFloats(random, blocks * 32, 100f).AsSpan()).ToArray();
         var bytes = new byte[blocks * type.BlockBytes];
+        random.NextBytes(bytes);
         for (int b = 0; b < blocks; b++)
         {
             Span<byte> block = bytes.AsSpan(b * type.BlockBytes, type.BlockBytes);
-            ushort scale = (ushort)(((random.Next(5, 20) << 10) | random.Next(0, 1024)) & 0x7FFF);
-            BitConverter.TryWriteBytes(block, scale);
-            for (int j = 2; j < block.Length; j++)
-                block[j] = type.Type == GgmlType.Q4_0 ? (byte)(random.Next(0, 3) | (random.Next(0, 3) << 4)) : (byte)random.Next(100, 128);
+            switch (type.Type)
+            {
+                case GgmlType.Q8_0:
+                case GgmlType.Q4_0:
+                    BitConverter.TryWriteBytes(block, RandomHalf(random));
+                    for (int j = 2; j < block.Length; j++)
+                        block[j] = type.Type == GgmlType.Q4_0 ? (byte)(random.Next(0, 3) | (random.Next(0, 3) << 4)) : (byte)random.Next(100, 128);
+                    break;
+                case GgmlType.Q5_0:
+                    BitConverter.TryWriteBytes(block, RandomHalf(random));
+                    bool high = random.Next(2) == 0;
+                    BitConverter.TryWriteBytes(block[2..], high ? uint.MaxValue : 0u);
+                    for (int j = 6; j < block.Length; j++)
+                        block[j] = high ? (byte)(random.Next(13, 16) | (random.Next(13, 16) << 4)) : (byte)(random.Next(0, 3) | (random.Next(0, 3) << 4));
+                    break;
+                case GgmlType.Q4_K:
+                    BitConverter.TryWriteBytes(block, RandomHalf(random));
+                    BitConverter.TryWriteBytes(block[2..], RandomHalf(random));
+                    if (b % 2 == 1)
+                        block[4..16].Fill(0xFF);                     // every scale and min 63
+                    break;
+                case GgmlType.Q6_K:
+                    BitConverter.TryWriteBytes(block[208..], RandomHalf(random));
+                    if (b % 2 == 1)
+                    {
+                        block[..192].Clear();                        // every quant −32
+                        block[192..208].Fill(0x80);                  // every scale −128
+                    }
+                    break;
+                case GgmlType.Q8_K:
+                    BitConverter.TryWriteBytes(block, (float)((random.NextDouble() + 0.5) * Math.Pow(2, random.Next(-20, 11))));
+                    if (b % 2 == 1)
+                        for (int j = 4; j < 260; j++)
+                            block[j] = unchecked((byte)(sbyte)random.Next(-128, -100));
+                    break;
+                default:
+                    throw new ArgumentException($"no extreme blocks for {type.Name}");
+            }
         }
         return bytes;
     }
 
     private static WasmFunctionType Signature(string export) => export switch
     {
-        WasmKernelModule.QuantizeQ8_0 or WasmKernelModule.SwiGluExport or WasmKernelModule.AddExport => new([I32, I32, I32], []),
+        WasmKernelModule.QuantizeQ8_0 or WasmKernelModule.QuantizeQ8_K or WasmKernelModule.SwiGluExport or WasmKernelModule.AddExport => new([I32, I32, I32], []),
         WasmKernelModule.RmsNormExport => new([I32, I32, WasmValueType.F32, I32, I32, I32], []),
         WasmKernelModule.AttentionExport => new([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, WasmValueType.F32, I32, I32, I32], []),
         _ => new(WasmEmitI32s(10), []),
@@ -94,7 +136,7 @@ public class WasmKernelTests
         var job = new NodeJob();
         var checks = new List<(string What, float[] Expected, NodeRead Read, int Tokens, int Rows, int Stride)>();
         var calls = new List<NodeCall>();
-        foreach (GgmlType g in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.F32 })
+        foreach (GgmlType g in EmittedTypes)
         {
             TensorType type = TensorTypes.Get(g);
             TensorType actType = TensorTypes.Get(type.VecDotType);
@@ -102,7 +144,7 @@ public class WasmKernelTests
             var heap = new Heap();
             foreach ((int rows, int blocks, int tokens) in new[] { (1, 1, 1), (3, 1, 2), (5, 3, 1), (8, 2, 4), (13, 8, 3), (4, 5, 5), (7, 1, 1), (6, 4, 3), (17, 3, 2), (9, 2, 1), (12, 6, 2) })
             {
-                int cols = blocks * 32 + (g == GgmlType.F32 ? blocks % 3 : 0);   // F32: also columns not a multiple of 4
+                int cols = g == GgmlType.F32 ? blocks * 32 + blocks % 3 : blocks * type.BlockSize;   // F32: also columns not a multiple of 4
                 int wRowBytes = (int)type.RowBytes(cols), aRowBytes = (int)actType.RowBytes(cols);
                 var w = new byte[rows * wRowBytes];
                 bool extreme = rows == 6 || rows == 12;   // raw blocks with large integer sums: the float order of the scales shows
@@ -276,6 +318,45 @@ public class WasmKernelTests
     }
 
     [NodeFact]
+    public void QuantizeQ8_K_EqualsReference_IncludingTiesNaNInfinityAndOverflow()
+    {
+        var random = new Random(13);
+        const int Blocks = 14, QK = 256;
+        var x = new float[Blocks * QK];
+        for (int b = 0; b < Blocks; b++)
+            RandomFloats(random, QK, MathF.Pow(10, b - 7)).CopyTo(x, b * QK);
+        Array.Clear(x, QK, QK);                                        // block 1: all zero
+        for (int j = 0; j < QK; j++)                                   // block 2: max −127 → iscale 1, ties at .5 (nearest_int: to even)
+            x[2 * QK + j] = j == 3 ? -127f : (j % 64 - 32) + 0.5f;
+        x[3 * QK + 5] = float.NaN;                                     // block 3: NaN skipped by the max, quantized to 0
+        x[3 * QK + 200] = float.NaN;
+        x[4 * QK + 7] = float.PositiveInfinity;                        // block 4: max +∞ → iscale −0
+        x[5 * QK + 1] = float.NegativeInfinity;                        // block 5: max −∞
+        for (int j = 0; j < QK; j++)                                   // block 6: max subnormal → iscale −∞ (quants wrap to 0)
+            x[6 * QK + j] = j % 3 == 0 ? 0f : (j % 2 == 0 ? 1e-40f : -2e-40f);
+        x[7 * QK] = 3e38f;                                             // block 7: a huge first element
+        Array.Fill(x, float.NaN, 8 * QK, QK);                          // block 8: all NaN → zero block
+        for (int j = 0; j < QK; j++)                                   // block 9: ±5 tie for the max: the first one (−5) wins
+            x[9 * QK + j] = j == 40 ? -5f : j == 41 || j == 200 ? 5f : (j % 9) - 4f;
+        x[10 * QK + 255] = -1000f;                                     // block 10: the max in the last element
+        var expected = new byte[Blocks * 292];
+        TensorTypes.Get(GgmlType.Q8_K).QuantizeReference(x, expected);
+        Assert.Contains(expected, v => v != 0);
+
+        var job = new NodeJob();
+        NodeCase c = job.Add("quantize q8_K", Module.Bytes, Memory);
+        var heap = new Heap();
+        int src = heap.Alloc(x.Length * 4), dst = heap.Alloc(expected.Length, misalign: 3);
+        c.Write<byte>(dst, Enumerable.Repeat((byte)0xAB, expected.Length).ToArray());   // the zero blocks must write their bytes
+        c.Write<float>(src, x);
+        c.Call(WasmKernelModule.QuantizeQ8_K, Signature(WasmKernelModule.QuantizeQ8_K), src, dst, Blocks);
+        NodeRead read = c.Read(dst, expected.Length);
+        job.Run();
+        for (int b = 0; b < Blocks; b++)
+            Assert.True(expected.AsSpan(b * 292, 292).SequenceEqual(read.Bytes.AsSpan(b * 292, 292)), $"block {b} differs");
+    }
+
+    [NodeFact]
     public void FloatOps_EqualManagedKernels()
     {
         var random = new Random(17);
@@ -347,12 +428,15 @@ public class WasmKernelTests
     [NodeFact]
     public void Module_ExportsOnlyTheTypesAsked()
     {
-        WasmKernelModule m = WasmKernelModule.Build([TensorTypes.Get(GgmlType.Q4_0), TensorTypes.Get(GgmlType.Q4_0), TensorTypes.Get(GgmlType.Q6_K)]);
+        WasmKernelModule m = WasmKernelModule.Build([TensorTypes.Get(GgmlType.Q4_0), TensorTypes.Get(GgmlType.Q4_0), TensorTypes.Get(GgmlType.Q5_K)]);
         Assert.True(m.IndexOf("matmul_q4_0") >= 0);
         Assert.Equal(-1, m.IndexOf("matmul_q8_0"));
-        Assert.Equal(-1, m.IndexOf("matmul_q6_k"));
+        Assert.Equal(-1, m.IndexOf("matmul_q6_K"));
+        Assert.Equal(-1, m.IndexOf("matmul_q5_K"));
         Assert.True(m.IndexOf(WasmKernelModule.AttentionExport) >= 0);
-        Assert.False(WasmKernelModule.SupportsMatMul(TensorTypes.Get(GgmlType.Q6_K)));
+        Assert.True(m.IndexOf(WasmKernelModule.QuantizeQ8_K) >= 0);
+        Assert.False(WasmKernelModule.SupportsMatMul(TensorTypes.Get(GgmlType.Q5_K)));
+        Assert.True(WasmKernelModule.SupportsMatMul(TensorTypes.Get(GgmlType.Q6_K)));
         var job = new NodeJob();
         job.Add("q4_0 only", m.Bytes, Memory);
         job.Run();

@@ -23,9 +23,10 @@ internal static class Q4_0Emitter
     /// four i16x8 that meet the activations prepared in that order (<see cref="Q8ActivationMatMul.ActivationLayout.NibbleLanesMinus8"/>);
     /// the lane total is <c>Σ u·y</c>, and the caller subtracts <c>8·Σy</c>.
     /// </summary>
-    private static void BlockDot(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal scratch)
+    private static void BlockDot(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal[] tmp)
     {
         Vector128<short> low4 = Vector128.Create((short)0x000F);
+        WasmLocal scratch = tmp[0];
         f.LocalGet(pw).V128Load(offset: 2, alignment: 1).LocalTee(scratch);
         f.V128Const(low4).V128And().LocalGet(y[0]).I32x4DotI16x8S();
         f.LocalGet(scratch).I32Const(4).I16x8ShrU().V128Const(low4).V128And().LocalGet(y[1]).I32x4DotI16x8S().I32x4Add();

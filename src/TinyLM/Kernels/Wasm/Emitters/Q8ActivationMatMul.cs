@@ -4,7 +4,7 @@ using static TinyLM.Kernels.Wasm.WasmValueType;
 namespace TinyLM.Kernels.Wasm.Emitters;
 
 /// <summary>
-/// The matrix product shared by the 32-element block types whose activations are Q8_0 (Q8_0, Q4_0):
+/// The matrix product shared by the 32-element block types whose activations are Q8_0 (Q8_0, Q4_0, Q5_0):
 /// eight weight rows at a time, one float accumulator per row in the lanes of two f32x4, blocks in
 /// order — each lane performs exactly the float steps of the type's <c>DotReference</c>
 /// (ggml's <c>ggml_vec_dot_*_q8_0_generic</c>); only the exact integer block sums use SIMD freely.
@@ -16,7 +16,7 @@ namespace TinyLM.Kernels.Wasm.Emitters;
 /// activation block (<c>tokens·blocks</c> of them), best 16-byte aligned.</para>
 /// <para>A prologue converts each activation block once per call, not once per row group: its 32
 /// int8 widened to int16 in the order the type's block dot wants, its float16 scale converted to
-/// float, and (for Q4_0) <c>8·Σy</c>. A last group of fewer than eight rows repeats the last row and
+/// float, and (for Q4_0, Q5_0) <c>8·Σy</c> or <c>16·Σy</c>. A last group of fewer than eight rows repeats the last row and
 /// stores only the valid lanes. Tokens run inside the row group, so eight weight rows stay in cache
 /// while every token row passes over them (the prefill tile).</para>
 /// </remarks>
@@ -27,7 +27,7 @@ internal static class Q8ActivationMatMul
 
     /// <summary>
     /// Scratch bytes per activation block: four i16x8 (64 bytes), the scale as f32 (offset 64), the
-    /// integer correction <c>8·Σy</c> (offset 68), padding to 80.
+    /// integer correction <c>8·Σy</c> or <c>16·Σy</c> (offset 68), padding to 80.
     /// </summary>
     public const int ScratchBytesPerBlock = 80;
 
@@ -36,9 +36,9 @@ internal static class Q8ActivationMatMul
     /// <summary>
     /// Pushes the i32x4 partial sums of one weight block (at <c>pw</c>) against the prepared
     /// activation block in <c>y</c> (four i16x8, see <see cref="ActivationLayout"/>); the lane total is
-    /// the exact block sum, before the correction.
+    /// the exact block sum, before the correction. <c>tmp</c> holds three v128 locals the dot may overwrite.
     /// </summary>
-    public delegate void BlockDot(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal scratch);
+    public delegate void BlockDot(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal[] tmp);
 
     /// <summary>How a block's scales meet its integer sum (the float order of the reference).</summary>
     public enum ScaleOrder
@@ -61,6 +61,12 @@ internal static class Q8ActivationMatMul
         /// of a Q4_0 <c>qs</c> hold their four nibbles — and the correction <c>Σ (u−8)·y = Σ u·y − 8·Σy</c> (Q4_0).
         /// </summary>
         NibbleLanesMinus8,
+
+        /// <summary>
+        /// The order of <see cref="NibbleLanesMinus8"/> with the correction <c>16·Σy</c>: the block dot
+        /// returns <c>Σ u·y</c> over the unsigned 5-bit quants u, and <c>Σ (u−16)·y = Σ u·y − 16·Σy</c> (Q5_0).
+        /// </summary>
+        NibbleLanesMinus16,
     }
 
     /// <summary>Emits the function described in the remarks.</summary>
@@ -74,6 +80,7 @@ internal static class Q8ActivationMatMul
         WasmLocal[] rowStart = WasmEmit.Locals(f, I32, 8), pw = WasmEmit.Locals(f, I32, 8);
         WasmLocal[] y = WasmEmit.Locals(f, V128, 4), partial = WasmEmit.Locals(f, V128, 4), sumf = WasmEmit.Locals(f, V128, 2);
         WasmLocal u01 = f.DeclareLocal(V128), u23 = f.DeclareLocal(V128), scratch = f.DeclareLocal(V128);
+        WasmLocal[] tmp = [scratch, f.DeclareLocal(V128), f.DeclareLocal(V128)];
         WasmLocal h0 = f.DeclareLocal(V128), h1 = f.DeclareLocal(V128);
 
         EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, layout, t, ib, pa, ps, y, h0, h1, scratch);
@@ -103,12 +110,12 @@ internal static class Q8ActivationMatMul
                     {
                         for (int k = 0; k < 4; k++)
                         {
-                            dot(f, pw[4 * g + k], y, scratch);
+                            dot(f, pw[4 * g + k], y, tmp);
                             f.LocalSet(partial[k]);
                         }
                         f.LocalGet(sumf[g]);
                         WasmEmit.Sum4(f, partial[0], partial[1], partial[2], partial[3], u01, u23);
-                        if (layout == ActivationLayout.NibbleLanesMinus8)
+                        if (layout != ActivationLayout.Sequential)
                             f.LocalGet(ps).V128Load32Splat(offset: CorrectionOffset, alignment: 4).I32x4Sub();
                         f.F32x4ConvertI32x4S();
                         // dx: the four rows' f16 scales; dy: the activation block's, converted by the prologue
@@ -168,13 +175,13 @@ internal static class Q8ActivationMatMul
                     f.LocalGet(ps).LocalGet(v[1]).I32Const(8).I16x8Shl().I32Const(8).I16x8ShrS().V128Store(offset: 16, alignment: 4);
                     f.LocalGet(ps).LocalGet(v[0]).I32Const(8).I16x8ShrS().V128Store(offset: 32, alignment: 4);
                     f.LocalGet(ps).LocalGet(v[1]).I32Const(8).I16x8ShrS().V128Store(offset: 48, alignment: 4);
-                    // 8·Σy: pairwise widening sums, then the four lanes (exact)
+                    // 8·Σy or 16·Σy: pairwise widening sums, then the four lanes (exact)
                     f.LocalGet(v[0]).I16x8ExtaddPairwiseI8x16S().LocalGet(v[1]).I16x8ExtaddPairwiseI8x16S().I16x8Add()
                         .I32x4ExtaddPairwiseI16x8S().LocalSet(tmp);
                     f.LocalGet(ps)
                         .LocalGet(tmp).I32x4ExtractLane(0).LocalGet(tmp).I32x4ExtractLane(1).I32Add()
                         .LocalGet(tmp).I32x4ExtractLane(2).I32Add().LocalGet(tmp).I32x4ExtractLane(3).I32Add()
-                        .I32Const(3).I32Shl().I32Store(offset: CorrectionOffset, alignment: 4);
+                        .I32Const(layout == ActivationLayout.NibbleLanesMinus16 ? 4 : 3).I32Shl().I32Store(offset: CorrectionOffset, alignment: 4);
                 }
                 f.LocalGet(ps).LocalGet(pa).I32Load16U(alignment: 1).I32x4Splat();
                 WasmEmit.Fp16x4ToFp32x4(f, h0, h1);

@@ -20,7 +20,7 @@ internal static class Q8_0Emitter
             Q8ActivationMatMul.ActivationLayout.Sequential);
 
     /// <summary>int8 × int8 over 32 elements: four <c>i32x4.dot_i16x8_s</c> of sign-extended weights and the prepared activations.</summary>
-    private static void BlockDot(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal scratch)
+    private static void BlockDot(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal[] tmp)
     {
         for (int k = 0; k < 4; k++)
         {

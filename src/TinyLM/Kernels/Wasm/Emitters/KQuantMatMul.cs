@@ -1,0 +1,195 @@
+using System.Runtime.Intrinsics;
+using static TinyLM.Kernels.Wasm.WasmValueType;
+
+namespace TinyLM.Kernels.Wasm.Emitters;
+
+/// <summary>
+/// The matrix product shared by the K-quant types whose activations are Q8_K (Q4_K, Q6_K), bit-exact
+/// with ggml's <c>ggml_vec_dot_q4_K_q8_K_generic</c> / <c>ggml_vec_dot_q6_K_q8_K_generic</c>
+/// (ggml/src/ggml-cpu/quants.c) and TinyLM's <see cref="Quantization.KQuantDot"/>: per super-block the
+/// eight int32 lanes <c>aux32[l]</c> (element e counts in lane e mod 8, times its sub-block scale),
+/// then <c>sums[l] += d · (float)aux32[l]</c> with <c>d = dx · dy</c> and, for types with mins,
+/// <c>sumf −= dmin · (float)sumi</c>; finally <c>sumf += sums[l]</c> for l = 0..7 in order.
+/// </summary>
+/// <remarks>
+/// <para>Exported signature (all i32): <c>(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c>
+/// as <see cref="Q8ActivationMatMul"/>, with <c>blocks</c> super-blocks of 256 per row and
+/// <see cref="ScratchBytesPerBlock"/> bytes of scratch per activation block.</para>
+/// <para>Lane classes with <c>i32x4.dot_i16x8_s</c>: the dot adds adjacent int16 lanes, so both operands
+/// hold each group of 16 elements as two i16x8 whose adjacent lanes are of one class:
+/// <c>E = [e0, e8, e2, e10, e4, e12, e6, e14]</c> and <c>O = [e1, e9, e3, e11, e5, e13, e7, e15]</c>;
+/// <c>dot(E_w, E_y)</c> gives lanes 0, 2, 4, 6 and <c>dot(O_w, O_y)</c> lanes 1, 3, 5, 7. The prologue
+/// stores every activation group that way (one byte shuffle, two widenings); a weight row gets the
+/// order from one byte shuffle of 16 packed bytes (<see cref="WeightPairs"/>), after which each int16
+/// lane holds bytes 2m, 2m+1 (even lanes) or 2m+8, 2m+9 (odd lanes) and shifts and masks pick E and O.
+/// The integer sums are exact in any order; the float steps are the reference's, lane by lane.</para>
+/// <para>Rows run in groups of <see cref="RowsPerGroup"/> (the last group repeats its last row and stores
+/// only the valid ones), tokens inside the group, so a group's weights stay in cache while every token
+/// row passes over them.</para>
+/// </remarks>
+internal static class KQuantMatMul
+{
+    /// <summary>Q8_K block size in bytes (<c>block_q8_K</c>: f32 d, 256 int8, 16 int16 bsums).</summary>
+    public const int Q8KBytes = 292;
+
+    /// <summary>
+    /// Scratch bytes per activation block: 16 groups × (E, O) as i16x8 (512 bytes), the 16 int16
+    /// <c>bsums</c> (offset 512), <c>d</c> as f32 (offset 544), padding to 560.
+    /// </summary>
+    public const int ScratchBytesPerBlock = 560;
+
+    /// <summary>Offset of the copied <c>bsums</c> in a prepared activation block.</summary>
+    public const uint BSumsOffset = 512;
+
+    private const uint ScaleOffset = 544;
+
+    /// <summary>Weight rows per group.</summary>
+    public const int RowsPerGroup = 4;
+
+    /// <summary>
+    /// Byte shuffle of 16 packed weight bytes b0..b15 after which int16 lane 2m holds b(2m), b(2m+1)
+    /// and lane 2m+1 holds b(2m+8), b(2m+9): the low byte's field gives E, the high byte's O.
+    /// </summary>
+    public static readonly byte[] WeightPairs = [0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15];
+
+    /// <summary>Byte shuffle of 16 activation int8 into E (bytes 0–7) and O (bytes 8–15).</summary>
+    private static readonly byte[] ActivationPairs = [0, 8, 2, 10, 4, 12, 6, 14, 1, 9, 3, 11, 5, 13, 7, 15];
+
+    /// <summary>
+    /// Emits the integer part of one super-block of one weight row (at <c>pw</c>) against the prepared
+    /// activation block at <c>ps</c>: sets <c>auxE</c> (i32x4: lanes 0, 2, 4, 6 of <c>aux32</c>) and
+    /// <c>auxO</c> (lanes 1, 3, 5, 7), and for types with mins the i32 <c>sumi = Σ bsums[j]·m[j/2]</c>.
+    /// <c>tmp</c> holds v128 locals the step may overwrite.
+    /// </summary>
+    public delegate void BlockLanes(WasmFunctionBuilder f, WasmLocal pw, WasmLocal ps, WasmLocal auxE, WasmLocal auxO, WasmLocal? sumi, WasmLocal[] tmp);
+
+    /// <summary>Number of v128 temporaries passed to <see cref="BlockLanes"/>.</summary>
+    public const int Temporaries = 8;
+
+    /// <summary>Emits the function described in the remarks.</summary>
+    /// <param name="module">The module.</param>
+    /// <param name="name">Export name.</param>
+    /// <param name="blockBytes">Bytes of one weight super-block.</param>
+    /// <param name="dOffset">Offset of the float16 super-block scale <c>d</c> in a weight block.</param>
+    /// <param name="dminOffset">Offset of the float16 <c>dmin</c>, or null for types without mins.</param>
+    /// <param name="lanes">The type's integer step.</param>
+    public static WasmFunction Emit(WasmModuleBuilder module, string name, int blockBytes, uint dOffset, uint? dminOffset, BlockLanes lanes)
+    {
+        const int R = RowsPerGroup;
+        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(10), []);
+        WasmLocal w = f.Param(0), wRowBytes = f.Param(1), rows = f.Param(2), act = f.Param(3), actRowBytes = f.Param(4),
+            tokens = f.Param(5), output = f.Param(6), outStride = f.Param(7), blocks = f.Param(8), scratchBase = f.Param(9);
+        WasmLocal r = f.DeclareLocal(I32), t = f.DeclareLocal(I32), ib = f.DeclareLocal(I32), pa = f.DeclareLocal(I32), ps = f.DeclareLocal(I32),
+            o = f.DeclareLocal(I32), tokenScratch = f.DeclareLocal(I32);
+        WasmLocal[] rowStart = WasmEmit.Locals(f, I32, R), pw = WasmEmit.Locals(f, I32, R), sumi = WasmEmit.Locals(f, I32, R);
+        WasmLocal[] sumf = WasmEmit.Locals(f, F32, R), accE = WasmEmit.Locals(f, V128, R), accO = WasmEmit.Locals(f, V128, R);
+        WasmLocal[] auxE = WasmEmit.Locals(f, V128, R), auxO = WasmEmit.Locals(f, V128, R), tmp = WasmEmit.Locals(f, V128, Temporaries);
+        WasmLocal d = f.DeclareLocal(V128), dmin = f.DeclareLocal(V128), h0 = f.DeclareLocal(V128), h1 = f.DeclareLocal(V128);
+        WasmLocal s = f.DeclareLocal(F32);
+
+        EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, t, ib, pa, ps, tmp[0]);
+
+        f.I32Const(0).LocalSet(r);
+        using (f.For(r, rows, R))
+        {
+            for (int k = 0; k < R; k++)
+            {
+                WasmEmit.ClampedIndex(f, r, k, rows);
+                f.LocalGet(wRowBytes).I32Mul().LocalGet(w).I32Add().LocalSet(rowStart[k]);
+            }
+            f.I32Const(0).LocalSet(t);
+            f.LocalGet(scratchBase).LocalSet(tokenScratch);
+            using (f.For(t, tokens, 1))
+            {
+                for (int k = 0; k < R; k++)
+                {
+                    f.LocalGet(rowStart[k]).LocalSet(pw[k]);
+                    f.V128Const(Vector128<float>.Zero).LocalTee(accE[k]).LocalSet(accO[k]);
+                    f.F32Const(0f).LocalSet(sumf[k]);
+                }
+                f.LocalGet(tokenScratch).LocalSet(ps);
+                f.I32Const(0).LocalSet(ib);
+                using (f.For(ib, blocks, 1))
+                {
+                    for (int k = 0; k < R; k++)
+                        lanes(f, pw[k], ps, auxE[k], auxO[k], dminOffset is null ? null : sumi[k], tmp);
+                    // d = fp16(x.d)·y.d (and dmin) for the R rows at once, row k in lane k
+                    EmitScales(f, pw, dOffset, ps, d, tmp[0], h0, h1);
+                    if (dminOffset is uint mo)
+                        EmitScales(f, pw, mo, ps, dmin, tmp[0], h0, h1);
+                    for (int k = 0; k < R; k++)
+                    {
+                        // sums[l] += d·(float)aux32[l]
+                        f.LocalGet(accE[k]).LocalGet(d).LocalGet(d).I8x16Shuffle(WasmEmit.Lanes32(k, k, k, k)).LocalTee(tmp[0])
+                            .LocalGet(auxE[k]).F32x4ConvertI32x4S().F32x4Mul().F32x4Add().LocalSet(accE[k]);
+                        f.LocalGet(accO[k]).LocalGet(tmp[0]).LocalGet(auxO[k]).F32x4ConvertI32x4S().F32x4Mul().F32x4Add().LocalSet(accO[k]);
+                        // sumf −= dmin·(float)sumi
+                        if (dminOffset is not null)
+                            f.LocalGet(sumf[k]).LocalGet(dmin).F32x4ExtractLane((byte)k).LocalGet(sumi[k]).F32ConvertI32S().F32Mul().F32Sub().LocalSet(sumf[k]);
+                    }
+                    for (int k = 0; k < R; k++)
+                        f.LocalGet(pw[k]).I32Const(blockBytes).I32Add().LocalSet(pw[k]);
+                    f.LocalGet(ps).I32Const(ScratchBytesPerBlock).I32Add().LocalSet(ps);
+                }
+                f.LocalGet(t).LocalGet(outStride).I32Mul().LocalGet(r).I32Add().I32Const(2).I32Shl().LocalGet(output).I32Add().LocalSet(o);
+                for (int k = 0; k < R; k++)
+                {
+                    // sumf += sums[l], l = 0..7: lane m of accE is l = 2m, of accO l = 2m + 1
+                    f.LocalGet(sumf[k]);
+                    for (byte m = 0; m < 4; m++)
+                        f.LocalGet(accE[k]).F32x4ExtractLane(m).F32Add().LocalGet(accO[k]).F32x4ExtractLane(m).F32Add();
+                    f.LocalSet(s);
+                    if (k == 0)
+                    {
+                        f.LocalGet(o).LocalGet(s).F32Store(alignment: 4);
+                    }
+                    else
+                    {
+                        f.LocalGet(r).I32Const(k).I32Add().LocalGet(rows).I32LtU();
+                        using (f.If())
+                            f.LocalGet(o).LocalGet(s).F32Store(offset: 4u * (uint)k, alignment: 4);
+                    }
+                }
+                f.LocalGet(tokenScratch).LocalGet(blocks).I32Const(ScratchBytesPerBlock).I32Mul().I32Add().LocalSet(tokenScratch);
+            }
+        }
+        return f.Function;
+    }
+
+    /// <summary>Sets <paramref name="target"/> to <c>fp16(pw[k] + offset) · y.d</c> in lane k (f32x4).</summary>
+    private static void EmitScales(WasmFunctionBuilder f, WasmLocal[] pw, uint offset, WasmLocal ps, WasmLocal target, WasmLocal tmp, WasmLocal h0, WasmLocal h1)
+    {
+        f.V128Const(Vector128<int>.Zero);
+        for (int k = 0; k < pw.Length; k++)
+            f.LocalSet(tmp).LocalGet(pw[k]).LocalGet(tmp).V128Load16Lane((byte)(2 * k), offset: offset, alignment: 1);
+        WasmEmit.Fp16x4ToFp32x4(f, h0, h1);
+        f.LocalGet(ps).V128Load32Splat(offset: ScaleOffset, alignment: 4).F32x4Mul().LocalSet(target);
+    }
+
+    /// <summary>Converts every Q8_K activation block of every token row into the scratch (see <see cref="ScratchBytesPerBlock"/>).</summary>
+    private static void EmitPrologue(WasmFunctionBuilder f, WasmLocal act, WasmLocal actRowBytes, WasmLocal tokens, WasmLocal blocks,
+        WasmLocal scratchBase, WasmLocal t, WasmLocal ib, WasmLocal pa, WasmLocal ps, WasmLocal v)
+    {
+        f.LocalGet(scratchBase).LocalSet(ps);
+        f.I32Const(0).LocalSet(t);
+        using (f.For(t, tokens, 1))
+        {
+            f.LocalGet(t).LocalGet(actRowBytes).I32Mul().LocalGet(act).I32Add().LocalSet(pa);
+            f.I32Const(0).LocalSet(ib);
+            using (f.For(ib, blocks, 1))
+            {
+                for (int g = 0; g < 16; g++)
+                {
+                    f.LocalGet(pa).V128Load(offset: (uint)(4 + 16 * g), alignment: 1).LocalTee(v).LocalGet(v).I8x16Shuffle(ActivationPairs).LocalSet(v);
+                    f.LocalGet(ps).LocalGet(v).I16x8ExtendLowI8x16S().V128Store(offset: (uint)(32 * g), alignment: 16);
+                    f.LocalGet(ps).LocalGet(v).I16x8ExtendHighI8x16S().V128Store(offset: (uint)(32 * g + 16), alignment: 16);
+                }
+                f.LocalGet(ps).LocalGet(pa).V128Load(offset: 260, alignment: 1).V128Store(offset: BSumsOffset, alignment: 16);
+                f.LocalGet(ps).LocalGet(pa).V128Load(offset: 276, alignment: 1).V128Store(offset: BSumsOffset + 16, alignment: 16);
+                f.LocalGet(ps).LocalGet(pa).F32Load(alignment: 1).F32Store(offset: ScaleOffset, alignment: 4);
+                f.LocalGet(pa).I32Const(Q8KBytes).I32Add().LocalSet(pa);
+                f.LocalGet(ps).I32Const(ScratchBytesPerBlock).I32Add().LocalSet(ps);
+            }
+        }
+    }
+}

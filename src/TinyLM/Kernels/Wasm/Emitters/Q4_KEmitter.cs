@@ -1,0 +1,100 @@
+using System.Runtime.Intrinsics;
+using TinyLM.Quantization;
+
+namespace TinyLM.Kernels.Wasm.Emitters;
+
+/// <summary>
+/// WebAssembly matrix product of <see cref="Q4_K"/> weights with Q8_K activations, bit-exact with the
+/// C# reference (<c>ggml_vec_dot_q4_K_q8_K_generic</c>; the shared part is <see cref="KQuantMatMul"/>).
+/// </summary>
+internal static class Q4_KEmitter
+{
+    /// <summary>Block size in bytes (<c>block_q4_K</c>: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles).</summary>
+    public const int BlockBytes = 144;
+
+    /// <summary>Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c> (see <see cref="KQuantMatMul"/>).</summary>
+    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name) =>
+        KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanes);
+
+    /// <summary>
+    /// One super-block: the 6-bit scales and mins unpacked as ggml's <c>utmp</c> trick
+    /// (<c>get_scale_min_k4</c> for all eight sub-blocks at once, bytes 0–7 scales, 8–15 mins); per
+    /// 64 elements (32 bytes of <c>qs</c>: low nibbles sub-block 2j, high nibbles 2j+1) two 16-byte
+    /// loads in <see cref="KQuantMatMul.WeightPairs"/> order, four nibble fields each, every field
+    /// multiplied by its sub-block scale in int16 (≤ 15·63) and dotted with the prepared activations;
+    /// <c>sumi = Σ bsums[j]·m[j/2]</c> from two more dots.
+    /// </summary>
+    private static void BlockLanes(WasmFunctionBuilder f, WasmLocal pw, WasmLocal ps, WasmLocal auxE, WasmLocal auxO, WasmLocal? sumi, WasmLocal[] tmp)
+    {
+        WasmLocal sc = tmp[1], sLo = tmp[2], sHi = tmp[3], v = tmp[4];
+        Vector128<short> low4 = Vector128.Create((short)0x000F);
+        Vector128<int> zero = Vector128<int>.Zero;
+
+        // utmp: [u0 & k1, (u2 & k2) | ((u0 >> 6) & k3) << 4, u1 & k1, ((u2 >> 4) & k2) | ((u1 >> 6) & k3) << 4]
+        f.LocalGet(pw).V128Load(offset: 4, alignment: 1).LocalTee(v)
+            .LocalGet(v).I32Const(4).I32x4ShrU().I8x16Shuffle(WasmEmit.Lanes32(0, 2, 1, 6))
+            .V128Const(Vector128.Create(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F)).V128And();
+        f.LocalGet(v).V128Const(zero).I8x16Shuffle(WasmEmit.Lanes32(4, 0, 4, 1))
+            .I32Const(2).I32x4ShrU().V128Const(Vector128.Create(0x30303030)).V128And()
+            .V128Or().LocalSet(sc);
+
+        for (int j = 0; j < 4; j++)
+        {
+            // the two sub-block scales as int16 splats
+            f.LocalGet(sc).V128Const(zero).I8x16Shuffle(SplatByte(2 * j)).LocalSet(sLo);
+            f.LocalGet(sc).V128Const(zero).I8x16Shuffle(SplatByte(2 * j + 1)).LocalSet(sHi);
+            for (int h = 0; h < 2; h++)
+            {
+                uint yLo = (uint)(32 * (4 * j + h)), yHi = (uint)(32 * (4 * j + 2 + h));
+                f.LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j + 16 * h), alignment: 1).LocalTee(v).LocalGet(v)
+                    .I8x16Shuffle(KQuantMatMul.WeightPairs).LocalTee(v);
+                bool first = j == 0 && h == 0;
+                // E of sub-block 2j: low nibble of the low byte
+                f.V128Const(low4).V128And().LocalGet(sLo).I16x8Mul().LocalGet(ps).V128Load(offset: yLo, alignment: 16).I32x4DotI16x8S();
+                Accumulate(f, auxE, first);
+                // O of sub-block 2j: low nibble of the high byte
+                f.LocalGet(v).I32Const(8).I16x8ShrU().V128Const(low4).V128And().LocalGet(sLo).I16x8Mul()
+                    .LocalGet(ps).V128Load(offset: yLo + 16, alignment: 16).I32x4DotI16x8S();
+                Accumulate(f, auxO, first);
+                // E of sub-block 2j+1: high nibble of the low byte
+                f.LocalGet(v).I32Const(4).I16x8ShrU().V128Const(low4).V128And().LocalGet(sHi).I16x8Mul()
+                    .LocalGet(ps).V128Load(offset: yHi, alignment: 16).I32x4DotI16x8S();
+                Accumulate(f, auxE, false);
+                // O of sub-block 2j+1: high nibble of the high byte
+                f.LocalGet(v).I32Const(12).I16x8ShrU().LocalGet(sHi).I16x8Mul()
+                    .LocalGet(ps).V128Load(offset: yHi + 16, alignment: 16).I32x4DotI16x8S();
+                Accumulate(f, auxO, false);
+            }
+        }
+
+        // sumi = Σ_j bsums[j]·m[j/2]: mins duplicated into int16 pairs against the raw bsums
+        WasmLocal sum = tmp[2];
+        byte[] minsLo = [8, 16, 8, 16, 9, 16, 9, 16, 10, 16, 10, 16, 11, 16, 11, 16];
+        byte[] minsHi = [12, 16, 12, 16, 13, 16, 13, 16, 14, 16, 14, 16, 15, 16, 15, 16];
+        f.LocalGet(ps).V128Load(offset: KQuantMatMul.BSumsOffset, alignment: 16).LocalGet(sc).V128Const(zero).I8x16Shuffle(minsLo).I32x4DotI16x8S()
+            .LocalGet(ps).V128Load(offset: KQuantMatMul.BSumsOffset + 16, alignment: 16).LocalGet(sc).V128Const(zero).I8x16Shuffle(minsHi).I32x4DotI16x8S()
+            .I32x4Add().LocalTee(sum);
+        f.LocalGet(sum).LocalGet(sum).I8x16Shuffle(WasmEmit.Lanes32(2, 3, 2, 3)).I32x4Add().LocalTee(sum)
+            .I32x4ExtractLane(0).LocalGet(sum).I32x4ExtractLane(1).I32Add().LocalSet(sumi!.Value);
+    }
+
+    /// <summary>Pops an i32x4 into <paramref name="acc"/> (the first one) or adds it.</summary>
+    internal static void Accumulate(WasmFunctionBuilder f, WasmLocal acc, bool first)
+    {
+        if (!first)
+            f.LocalGet(acc).I32x4Add();
+        f.LocalSet(acc);
+    }
+
+    /// <summary>Shuffle mask that zero-extends byte <paramref name="b"/> of the first operand into every int16 lane (the second operand is zero).</summary>
+    private static byte[] SplatByte(int b)
+    {
+        var mask = new byte[16];
+        for (int i = 0; i < 8; i++)
+        {
+            mask[2 * i] = (byte)b;
+            mask[2 * i + 1] = 16;
+        }
+        return mask;
+    }
+}
