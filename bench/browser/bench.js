@@ -8,6 +8,7 @@ import { TinyLM } from '/tinylm.js';
 const params = new URLSearchParams(location.search);
 const models = (params.get('models') || '').split(',').filter(Boolean);
 const tokens = Number(params.get('tokens') || 128);
+const threads = Number(params.get('threads') || 1);   // kernel threads for the prefill, profile and wasm decode runs
 const out = document.getElementById('out');
 const lines = [];
 const log = line => { lines.push(line); out.textContent = lines.join('\n'); };
@@ -52,7 +53,7 @@ const variant = i => firstWords[i % firstWords.length] + longPrompt.slice(4);
 async function prefill() {
   const results = [];
   for (const model of models) {
-    const lm = await TinyLM.load('/' + model, { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30 });
+    const lm = await TinyLM.load('/' + model, { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads });
     const promptTokens = (await lm.tokenize(longPrompt, { addSpecial: true })).length;
     const runs = [], evaluated = [];
     for (let i = 0; i < 6; i++) {
@@ -79,7 +80,7 @@ async function profile() {
   const results = [];
   for (const model of models) {
     const worker = new Worker('/tinylm-worker.js', { type: 'module' });
-    await workerCall(worker, 'load', { source: new URL('/' + model, location.href).href, options: { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30 } });
+    await workerCall(worker, 'load', { source: new URL('/' + model, location.href).href, options: { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads } });
     await workerCall(worker, 'profile', { enable: true });
     await workerCall(worker, 'generate', { prompt: 'Once upon a time', options: { maxTokens: tokens, temperature: 0, ignoreEos: true } });
     const { profile: p, crossOriginIsolated } = await workerCall(worker, 'profile', { enable: false });
@@ -115,7 +116,7 @@ async function decode() {
   const results = [];
   for (const model of models) {
     for (const kernels of ['wasm', 'managed']) {
-      const lm = await TinyLM.load('/' + model, { cache: 'none', kernels, budgetBytes: 1 << 30 });
+      const lm = await TinyLM.load('/' + model, { cache: 'none', kernels, budgetBytes: 1 << 30, threads: kernels === 'wasm' ? threads : 1 });
       let step, text = '';
       const it = lm.generate('Once upon a time', { maxTokens: tokens, temperature: 0, ignoreEos: true });
       while (!(step = await it.next()).done) text += step.value;

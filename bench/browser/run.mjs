@@ -1,5 +1,5 @@
 // Runs bench/browser in headless Chromium and prints the results as JSON.
-//   node --experimental-websocket bench/browser/run.mjs [model.gguf ...] [--tokens 128] [--only kernels,profile,prefill,decode]
+//   node --experimental-websocket bench/browser/run.mjs [model.gguf ...] [--tokens 128] [--threads 1] [--only kernels,profile,prefill,decode]
 // Needs the built CLI (dotnet build -c Release publishes the browser app) and /usr/bin/chromium
 // (or CHROMIUM=path). The app, this page and the models are copied into a temporary folder that
 // `tinylm serve` serves; Chromium is driven over the DevTools protocol.
@@ -12,10 +12,12 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
 const cli = join(repo, 'src/TinyLM.Cli/bin/Release/net10.0/TinyLM.Cli.dll');
-const app = join(repo, 'src/TinyLM.Cli/bin/Release/net10.0/browser/wwwroot');
+const app = process.env.TINYLM_APP || join(repo, 'src/TinyLM.Cli/bin/Release/net10.0/browser/wwwroot');   // TINYLM_APP: another build (A/B runs)
 const args = process.argv.slice(2);
 const ti = args.indexOf('--tokens');
 const tokens = ti >= 0 ? Number(args.splice(ti, 2)[1]) : 128;
+const hi = args.indexOf('--threads');
+const threads = hi >= 0 ? Number(args.splice(hi, 2)[1]) : 1;
 const oi = args.indexOf('--only');   // e.g. --only kernels,profile,prefill,decode
 const only = oi >= 0 ? args.splice(oi, 2)[1] : '';
 const models = args;
@@ -48,7 +50,7 @@ try {
   const pending = new Map();
   ws.onmessage = e => { const m = JSON.parse(e.data); if (pending.has(m.id)) { pending.get(m.id)(m); pending.delete(m.id); } };
   const send = (method, params = {}) => new Promise(res => { const id = next++; pending.set(id, res); ws.send(JSON.stringify({ id, method, params })); });
-  const query = `models=${models.map(m => basename(m)).join(',')}&tokens=${tokens}${only ? `&only=${only}` : ''}`;
+  const query = `models=${models.map(m => basename(m)).join(',')}&tokens=${tokens}&threads=${threads}${only ? `&only=${only}` : ''}`;
   await send('Page.navigate', { url: `http://127.0.0.1:${port}/bench/index.html?${query}` });
   for (let i = 0; i < 3000; i++) {
     await sleep(500);

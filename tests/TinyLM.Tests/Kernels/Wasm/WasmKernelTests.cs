@@ -200,18 +200,19 @@ public class WasmKernelTests
     public void SharedMemoryBuild_ProductSplitIntoRowChunks_EqualsWholeProductAndReference()
     {
         var shared = new WasmMemoryType(64, WasmMemoryType.MaxPages, true);
-        WasmKernelModule module = WasmKernelModule.Build([TensorTypes.Get(GgmlType.Q8_0), TensorTypes.Get(GgmlType.Q4_0), TensorTypes.Get(GgmlType.F32)], sharedMemory: true);
+        GgmlType[] types = [GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.F32];
+        WasmKernelModule module = WasmKernelModule.Build(types.Select(TensorTypes.Get), sharedMemory: true);
         var random = new Random(31);
         var job = new NodeJob();
         var checks = new List<(string What, float[] Expected, NodeRead Whole, NodeRead Chunked)>();
-        foreach (GgmlType g in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.F32 })
+        foreach (GgmlType g in types)
         {
             TensorType type = TensorTypes.Get(g), actType = TensorTypes.Get(type.VecDotType);
             NodeCase c = job.Add($"shared {type.Name}", module.Bytes, shared);
             var heap = new Heap();
             foreach ((int rows, int blocks, int tokens, int chunkRows) in new[] { (37, 3, 1, 4), (64, 6, 3, 12), (21, 2, 5, 8) })
             {
-                int cols = blocks * 32, wRowBytes = (int)type.RowBytes(cols), aRowBytes = (int)actType.RowBytes(cols);
+                int cols = blocks * (g == GgmlType.F32 ? 32 : type.BlockSize), wRowBytes = (int)type.RowBytes(cols), aRowBytes = (int)actType.RowBytes(cols);
                 var w = new byte[rows * wRowBytes];
                 for (int r = 0; r < rows; r++)
                     Quantize(type, RandomFloats(random, cols, MathF.Pow(10, random.Next(-4, 3)))).CopyTo(w, r * wRowBytes);
