@@ -10,7 +10,7 @@ internal sealed class Options
     public List<RandomLlama.Shape> Shapes { get; private set; } = [RandomLlama.Stories15M, RandomLlama.SmolLM135M, RandomLlama.Stories110M, RandomLlama.TinyLlama1B];
     public List<string> Types { get; private set; } = ["q8_0", "q4_0", "q4_k_m"];
     public List<RandomLlama.Shape> BrowserShapes { get; private set; } = [RandomLlama.Stories15M, RandomLlama.SmolLM135M];
-    public List<string> BrowserTypes { get; private set; } = ["q8_0", "q4_0"];
+    public List<string> BrowserTypes { get; private set; } = ["q8_0", "q4_0", "q4_k_m"];
     public List<int> Threads { get; private set; } = [1, 2];
     public int Runs { get; private set; } = 3;
     public int Prompt { get; private set; } = 128;
