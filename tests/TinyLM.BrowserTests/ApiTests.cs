@@ -44,7 +44,10 @@ public sealed class ApiTests(BrowserFixture fx)
         return text.ToString();
     }
 
-    /// <summary>A small random-weight Llama (dim 128, 2 layers, GQA 4/2, FFN 352) in <paramref name="type"/>, with stories260K's vocabulary.</summary>
+    /// <summary>
+    /// A small random-weight Llama (dim 128, 2 layers, GQA 4/2, FFN 352; for the 256-element K-quants dim
+    /// 256, FFN 512) in <paramref name="type"/>, with stories260K's vocabulary.
+    /// </summary>
     private static byte[] RandomModel(string type)
     {
         Vocabulary vocabulary;
@@ -52,7 +55,8 @@ public sealed class ApiTests(BrowserFixture fx)
             vocabulary = Vocabulary.FromGguf(f.Metadata);
         TensorTypes.TryParse(type, out TensorType? t);
         using var stream = new MemoryStream();
-        RandomLlama.Create(new RandomLlama.Shape("tiny", 128, 2, 4, 2, 352, 256), vocabulary, t!, 7).WriteTo(stream);
+        RandomLlama.Shape shape = t!.BlockSize == 256 ? new("tiny", 256, 2, 4, 2, 512, 256) : new("tiny", 128, 2, 4, 2, 352, 256);
+        RandomLlama.Create(shape, vocabulary, t, 7).WriteTo(stream);
         return stream.ToArray();
     }
 
@@ -60,6 +64,9 @@ public sealed class ApiTests(BrowserFixture fx)
     [BrowserTheory]
     [InlineData("q8_0")]
     [InlineData("q4_0")]
+    [InlineData("q5_0")]
+    [InlineData("q4_k")]
+    [InlineData("q6_k")]
     public async Task QuantizedModel_Greedy64_WasmAndManagedKernels_EqualNativeEngine(string type)
     {
         byte[] model = RandomModel(type);
