@@ -16,17 +16,17 @@ namespace TinyLM.Quantization;
 /// for the mins, and finally <c>sumf += sums[l]</c> in lane order.
 /// </summary>
 /// <remarks>
-/// <para>How the lanes come out of <c>vpmaddubsw</c>, which adds products of adjacent bytes: in every
-/// 16-byte half of a 32-element vector, elements p and p + 8 (the same lane class) are moved side by
-/// side (<see cref="PairOrder"/>), both in the weights (one <c>vpshufb</c> on the packed bytes, which
-/// moves their low and high nibbles together) and in the activations (once per call, see
-/// <see cref="PairActivations"/>). <c>vpmaddubsw</c> then gives int16 k = the class-k sum of two
-/// elements, for k = 0–7 in each half. The sums of two scale groups are interleaved
-/// (<c>vpunpcklwd</c>/<c>vpunpckhwd</c>) and <c>vpmaddwd</c> with the pair of scales gives int32 class
-/// sums, classes 0–3 and 4–7 in two accumulators whose halves are added at the end of the block. The
-/// integer sums are exact, so the lanes equal the reference's <c>aux32</c>; this is llama.cpp's AVX2
-/// <c>ggml_vec_dot_q4_K_q8_K</c>/<c>ggml_vec_dot_q6_K_q8_K</c> (ggml/src/ggml-cpu/arch/x86/quants.c)
-/// with the reduction order of the generic code.</para>
+/// <para>How the lanes come out of the integer multiply-adds: every run of 32 elements is put in
+/// <em>class order</em> (<see cref="ToClassOrder"/>): int32 l of the vector holds the four elements
+/// l, l + 8, l + 16, l + 24, which all belong to lane l. This is done for the weights with one byte
+/// permutation of the packed bytes (it moves low and high nibbles, or the high-bit pairs, together)
+/// and for the activations once per call (<see cref="ClassOrderActivations"/>). Then
+/// <c>vpmaddubsw</c> adds two products of one lane, and <c>vpmaddwd</c> (<c>vpdpwssd</c> with
+/// AVX-VNNI) multiplies by the scales and adds the other two into int32 l: the eight lanes of
+/// <c>aux32</c>, in order, with no reduction at the end. The integer sums are exact, so the lanes
+/// equal the reference's. llama.cpp's AVX2 <c>ggml_vec_dot_q4_K_q8_K</c>/<c>ggml_vec_dot_q6_K_q8_K</c>
+/// (ggml/src/ggml-cpu/arch/x86/quants.c) use the same instructions but reduce across the lanes.</para>
+/// <para>The permutation is one <c>vpermb</c> with AVX-512 VBMI, else <c>vpermd</c> + <c>vpshufb</c>.</para>
 /// <para>Bounds: Q4_K quants are 0–15, Q6_K quants 0–63, so <c>vpmaddubsw</c> of a quant pair with any
 /// two int8 activations (also −128) stays within ±2·63·128 = 16128; the Q6_K offset is taken off as
 /// <c>q·a − 32·a</c> per pair, within ±8192; times an int8 or 6-bit scale the int32 sums cannot
@@ -35,54 +35,98 @@ namespace TinyLM.Quantization;
 internal static unsafe class KQuantPacked
 {
     private const int QK = KQuants.QK_K;
-    private const int Q8Bytes = 292;
 
-    /// <summary>A K-quant block layout with a direct lane kernel.</summary>
+    /// <summary>A K-quant block layout with direct lane kernels.</summary>
     public interface IPackedBlocks
     {
         /// <summary>Bytes in one weight block.</summary>
         static abstract int BlockBytes { get; }
 
-        /// <summary>Byte offset of the float16 super-block scale <c>d</c>.</summary>
+        /// <summary>Byte offset of the float16 super-block scale <c>d</c> (<c>dmin</c> follows it when <see cref="HasMins"/>).</summary>
         static abstract int DOffset { get; }
 
         /// <summary>True when the type has mins: the dot subtracts <c>dmin·Σ bsums·m</c>.</summary>
         static abstract bool HasMins { get; }
 
+        /// <summary>True when the quants carry an offset of 32 (Q6_K): each product is <c>(q − 32)·a</c>.</summary>
+        static abstract bool Offset32 { get; }
+
         /// <summary>
-        /// The eight lanes <c>aux32</c> of one block against a Q8_K block whose quants are in
-        /// <see cref="PairOrder"/> (<paramref name="q8"/>); with mins, also four int32 whose sum is the
-        /// reference's <c>sumi = Σ bsums[j]·m[j/2]</c> (<paramref name="bsums"/>: the activation
-        /// block's 16 group sums, any int16).
+        /// Unpacks the quants of one block into eight class-ordered runs of 32 (unsigned, without the
+        /// offset), the scales each run is multiplied by (int16, as <c>vpmaddwd</c> pairs them) and,
+        /// with mins, each min twice (against the 16 group sums of the activation block).
         /// </summary>
-        static abstract Vector256<int> Lanes(ref byte block, ref sbyte q8, Vector256<short> bsums, out Vector128<int> minProducts);
+        static abstract void Prepare(ref byte block, ref PreparedBlock prepared);
+
+        /// <summary>
+        /// <see cref="Prepare"/> and <see cref="Lanes{T}"/> in one pass, in registers: the lanes of one
+        /// block against class-ordered activations <paramref name="q8"/>, and with mins the eight int32
+        /// partials of <c>Σ bsums[j]·m[j/2]</c> (<paramref name="bsums"/>: the activation block's group sums).
+        /// </summary>
+        static abstract Vector256<int> FusedLanes(ref byte block, ref sbyte q8, Vector256<short> bsums, out Vector256<int> minProducts);
     }
 
-    /// <summary>Bytes p and p + 8 of each 16-byte half side by side: <c>vpmaddubsw</c> then sums one lane class.</summary>
-    private static Vector256<byte> PairOrder => Vector256.Create(
-        (byte)0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15,
-        0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+    /// <summary>One weight block ready for <see cref="Lanes{T}"/>: quants, scales, mins.</summary>
+    public struct PreparedBlock
+    {
+        /// <summary>Run j: elements 32j–32j+31 in class order, as unsigned bytes.</summary>
+        public Runs Quants;
+
+        /// <summary>The int16 scales of run j: the first int16 of each int32 for elements 0–15 of the run, the second for 16–31.</summary>
+        public RunScales Scales;
+
+        /// <summary><c>m[j/2]</c> for j = 0–15, against <c>bsums[j]</c> (types with mins).</summary>
+        public Vector256<short> Mins;
+    }
+
+    /// <summary>Eight class-ordered runs of quants.</summary>
+    [InlineArray(8)]
+    public struct Runs
+    {
+        private Vector256<byte> _run;
+    }
+
+    /// <summary>The scales of eight runs.</summary>
+    [InlineArray(8)]
+    public struct RunScales
+    {
+        private Vector256<short> _scales;
+    }
+
+    /// <summary>Byte 4l + k of the result is byte l + 8k of the input (AVX-512 VBMI <c>vpermb</c>).</summary>
+    private static Vector256<byte> ClassBytes { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create(
+        (byte)0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27,
+        4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31); }
+
+    /// <summary>AVX2 form, first step: int32 0, 2, 4, 6 (elements ≡ 0–3) to the low half, 1, 3, 5, 7 to the high half.</summary>
+    private static Vector256<int> ClassDwords { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7); }
+
+    /// <summary>AVX2 form, second step: gather bytes l, l + 4, l + 8, l + 12 of each half.</summary>
+    private static Vector256<byte> ClassInLane { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector256.Create(
+        (byte)0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
+        0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15); }
+
+    /// <summary>32 bytes in class order: int32 l holds bytes l, l + 8, l + 16, l + 24.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> ToClassOrder(Vector256<byte> v) => Avx512Vbmi.VL.IsSupported
+        ? Avx512Vbmi.VL.PermuteVar32x8(v, ClassBytes)
+        : Avx2.Shuffle(Avx2.PermuteVar8x32(v.AsInt32(), ClassDwords).AsByte(), ClassInLane);
 
     /// <summary>
     /// Copies the quants of <paramref name="blocks"/> Q8_K blocks into <paramref name="destination"/>
-    /// (256 bytes per block) in <see cref="PairOrder"/>.
+    /// (256 bytes per block), each run of 32 in class order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void PairActivations(ref BlockQ8_K y, int blocks, ref sbyte destination)
+    public static void ClassOrderActivations(ref BlockQ8_K y, int blocks, ref sbyte destination)
     {
-        Vector256<byte> order = PairOrder;
         for (int b = 0; b < blocks; b++)
         {
             ref sbyte q = ref Unsafe.Add(ref y, b).Qs[0];
             ref sbyte d = ref Unsafe.Add(ref destination, b * QK);
             for (int c = 0; c < QK; c += 32)
-                Avx2.Shuffle(Vector256.LoadUnsafe(ref q, (nuint)c).AsByte(), order).AsSByte().StoreUnsafe(ref d, (nuint)c);
+                ToClassOrder(Vector256.LoadUnsafe(ref q, (nuint)c).AsByte()).AsSByte().StoreUnsafe(ref d, (nuint)c);
         }
     }
-
-    /// <summary>The 16 group sums <c>bsums</c> of a Q8_K block.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<short> BSums(ref BlockQ8_K y) => Vector256.LoadUnsafe(ref y.BSums[0]);
 
     /// <summary><c>acc + vpmaddwd(a, b)</c>, fused as <c>vpdpwssd</c> with AVX-VNNI (exact either way).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -90,14 +134,30 @@ internal static unsafe class KQuantPacked
         AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, a, b) : acc + Avx2.MultiplyAddAdjacent(a, b);
 
     /// <summary>
-    /// Classes 0–3 of both halves in <paramref name="lo"/>, 4–7 in <paramref name="hi"/> → the eight
-    /// lanes in order: <c>[lo.low + lo.high, hi.low + hi.high]</c>.
+    /// The eight lanes <c>aux32</c> of a prepared block against a class-ordered Q8_K block
+    /// <paramref name="q8"/>: <c>Σ_j scales_j · (q_j [− 32]) · a_j</c> per lane.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Combine(Vector256<int> lo, Vector256<int> hi) =>
-        Avx2.Permute2x128(lo, hi, 0x20) + Avx2.Permute2x128(lo, hi, 0x31);
+    public static Vector256<int> Lanes<T>(ref PreparedBlock w, ref sbyte q8) where T : IPackedBlocks
+    {
+        Vector256<int> acc = Vector256<int>.Zero;
+        for (int j = 0; j < 8; j++)
+        {
+            Vector256<sbyte> a = Vector256.LoadUnsafe(ref q8, (nuint)(32 * j));
+            Vector256<short> p = Avx2.MultiplyAddAdjacent(w.Quants[j], a);
+            if (T.Offset32)
+                p -= Avx2.MultiplyAddAdjacent(Vector256.Create((byte)32), a);
+            acc = MultiplyAdd(acc, p, w.Scales[j]);
+        }
+        return acc;
+    }
 
-    /// <summary>Q4_K lane kernel (<see cref="BlockQ4_K"/>).</summary>
+    /// <summary>The reference's <c>sumi = Σ bsums[j]·m[j/2]</c> as eight int32 partials (exact for any int16 sums).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> MinProducts(ref PreparedBlock w, ref BlockQ8_K y) =>
+        Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref y.BSums[0]), w.Mins);
+
+    /// <summary>Q4_K blocks (<see cref="BlockQ4_K"/>).</summary>
     public readonly struct Q4K : IPackedBlocks
     {
         /// <inheritdoc/>
@@ -106,17 +166,17 @@ internal static unsafe class KQuantPacked
         public static int DOffset => 0;
         /// <inheritdoc/>
         public static bool HasMins => true;
+        /// <inheritdoc/>
+        public static bool Offset32 => false;
 
         /// <inheritdoc/>
         /// <remarks>
-        /// Qs bytes 32k–32k+31 hold sub-block 2k in their low nibbles and 2k+1 in their high nibbles:
-        /// one shuffle of the packed bytes orders both; the two sub-blocks' class sums are interleaved
-        /// and scaled by the pair <c>(sc[2k], sc[2k+1])</c> in one <c>vpmaddwd</c>. The 6-bit scales
-        /// and mins are unpacked as <c>get_scale_min_k4</c> reads them (four 32-bit masks, as
-        /// llama.cpp's <c>utmp</c>).
+        /// Qs bytes 32k–32k+31 hold run 2k in their low nibbles and run 2k+1 in their high nibbles: one
+        /// permutation of the packed bytes orders both. The 6-bit scales and mins are unpacked as
+        /// <c>get_scale_min_k4</c> reads them (four 32-bit masks, as llama.cpp's <c>utmp</c>).
         /// </remarks>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Lanes(ref byte block, ref sbyte q8, Vector256<short> bsums, out Vector128<int> minProducts)
+        public static void Prepare(ref byte block, ref PreparedBlock w)
         {
             ref BlockQ4_K x = ref Unsafe.As<byte, BlockQ4_K>(ref block);
             uint u0 = Unsafe.ReadUnaligned<uint>(ref x.Scales[0]);
@@ -124,32 +184,57 @@ internal static unsafe class KQuantPacked
             uint u2 = Unsafe.ReadUnaligned<uint>(ref x.Scales[8]);
             uint sc0 = u0 & 0x3f3f3f3f, sc1 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
             uint mn0 = u1 & 0x3f3f3f3f, mn1 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
-            // int16 scales 0–7 then mins 0–7; int32 k (k < 4) is the scale pair of sub-blocks 2k, 2k+1.
             Vector128<byte> packed = Vector128.Create(sc0, sc1, mn0, mn1).AsByte();
-            Vector256<int> sm = Avx2.ConvertToVector256Int16(packed).AsInt32();
-            // bsums[j]·m[j/2]: the mins doubled up against the 16 group sums (exact for any int16 sums).
-            Vector256<int> mp = Avx2.MultiplyAddAdjacent(bsums, Avx2.ConvertToVector256Int16(Ssse3.Shuffle(packed, MinPairs)).AsInt16());
-            minProducts = mp.GetLower() + mp.GetUpper();
-
-            Vector256<byte> order = PairOrder, mask = Vector256.Create((byte)0x0F);
-            Vector256<int> lo = Vector256<int>.Zero, hi = Vector256<int>.Zero;
+            // Bytes 0–7 scales, 8–15 mins; int16 j of every 128-bit half: scale j.
+            Vector256<byte> scales = Vector256.Create(Sse41.ConvertToVector128Int16(packed).AsByte());
+            w.Mins = Avx2.ConvertToVector256Int16(Ssse3.Shuffle(packed, MinPairs)).AsInt16();
+            Vector256<byte> mask = Vector256.Create((byte)0x0F);
             for (int k = 0; k < 4; k++)
             {
-                Vector256<byte> q = Avx2.Shuffle(Vector256.LoadUnsafe(ref x.Qs[32 * k]), order);
-                Vector256<short> pl = Avx2.MultiplyAddAdjacent(q & mask, Vector256.LoadUnsafe(ref q8, (nuint)(64 * k)));
-                Vector256<short> ph = Avx2.MultiplyAddAdjacent((q.AsUInt16() >> 4).AsByte() & mask, Vector256.LoadUnsafe(ref q8, (nuint)(64 * k + 32)));
-                Vector256<short> s = Avx2.PermuteVar8x32(sm, Vector256.Create(k)).AsInt16();
-                lo = MultiplyAdd(lo, Avx2.UnpackLow(pl, ph), s);
-                hi = MultiplyAdd(hi, Avx2.UnpackHigh(pl, ph), s);
+                Vector256<byte> q = ToClassOrder(Vector256.LoadUnsafe(ref x.Qs[32 * k]));
+                w.Quants[2 * k] = q & mask;
+                w.Quants[2 * k + 1] = (q.AsUInt16() >> 4).AsByte() & mask;
+                w.Scales[2 * k] = Avx2.Shuffle(scales, Broadcast16((byte)(2 * k))).AsInt16();
+                w.Scales[2 * k + 1] = Avx2.Shuffle(scales, Broadcast16((byte)(2 * k + 1))).AsInt16();
             }
-            return Combine(lo, hi);
         }
 
-        /// <summary>Bytes 8–15 (the mins) each twice.</summary>
-        private static Vector128<byte> MinPairs => Vector128.Create((byte)8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> FusedLanes(ref byte block, ref sbyte q8, Vector256<short> bsums, out Vector256<int> minProducts)
+        {
+            ref BlockQ4_K x = ref Unsafe.As<byte, BlockQ4_K>(ref block);
+            uint u0 = Unsafe.ReadUnaligned<uint>(ref x.Scales[0]);
+            uint u1 = Unsafe.ReadUnaligned<uint>(ref x.Scales[4]);
+            uint u2 = Unsafe.ReadUnaligned<uint>(ref x.Scales[8]);
+            uint sc0 = u0 & 0x3f3f3f3f, sc1 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
+            uint mn0 = u1 & 0x3f3f3f3f, mn1 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
+            Vector128<byte> packed = Vector128.Create(sc0, sc1, mn0, mn1).AsByte();
+            Vector256<byte> scales = Vector256.Create(Sse41.ConvertToVector128Int16(packed).AsByte());
+            minProducts = Avx2.MultiplyAddAdjacent(bsums, Avx2.ConvertToVector256Int16(Ssse3.Shuffle(packed, MinPairs)).AsInt16());
+            Vector256<byte> mask = Vector256.Create((byte)0x0F);
+            Vector256<int> acc = Vector256<int>.Zero;
+            for (int k = 0; k < 4; k++)
+            {
+                Vector256<byte> q = ToClassOrder(Vector256.LoadUnsafe(ref x.Qs[32 * k]));
+                Vector256<short> pl = Avx2.MultiplyAddAdjacent(q & mask, Vector256.LoadUnsafe(ref q8, (nuint)(64 * k)));
+                Vector256<short> ph = Avx2.MultiplyAddAdjacent((q.AsUInt16() >> 4).AsByte() & mask, Vector256.LoadUnsafe(ref q8, (nuint)(64 * k + 32)));
+                acc = MultiplyAdd(acc, pl, Avx2.Shuffle(scales, Broadcast16((byte)(2 * k))).AsInt16());
+                acc = MultiplyAdd(acc, ph, Avx2.Shuffle(scales, Broadcast16((byte)(2 * k + 1))).AsInt16());
+            }
+            return acc;
+        }
+
+        /// <summary>Bytes 8–15 (the mins) each twice, zero-extended to int16 by the caller.</summary>
+        private static Vector128<byte> MinPairs { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector128.Create((byte)8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15); }
+
+        /// <summary>vpshufb control repeating int16 <paramref name="j"/> of each half.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<byte> Broadcast16(byte j) =>
+            Vector256.Create((ushort)(2 * j | (2 * j + 1) << 8)).AsByte();
     }
 
-    /// <summary>Q6_K lane kernel (<see cref="BlockQ6_K"/>).</summary>
+    /// <summary>Q6_K blocks (<see cref="BlockQ6_K"/>).</summary>
     public readonly struct Q6K : IPackedBlocks
     {
         /// <inheritdoc/>
@@ -158,74 +243,71 @@ internal static unsafe class KQuantPacked
         public static int DOffset => 208;
         /// <inheritdoc/>
         public static bool HasMins => false;
+        /// <inheritdoc/>
+        public static bool Offset32 => true;
 
         /// <inheritdoc/>
         /// <remarks>
-        /// Per half of 128 elements, the shuffled <c>ql</c> and <c>qh</c> bytes give the 6-bit quants of
-        /// the four runs of 32 (<c>q = (ql &amp; 15) | ((qh &gt;&gt; 2m) &amp; 3) &lt;&lt; 4</c>); a run's low
-        /// 16-byte half is one scale group and its high half the next, so runs m and m + 1 are
-        /// interleaved and scaled by per-half scale pairs built with one shuffle each (scale in the
-        /// high byte of an int16, then an arithmetic shift by 8 to sign-extend).
+        /// Per half h of 128 elements, the permuted <c>ql</c> and <c>qh</c> bytes give the 6-bit quants
+        /// of runs 4h + m, m = 0–3 (<c>q = (ql &amp; 15) | ((qh &gt;&gt; 2m) &amp; 3) &lt;&lt; 4</c>, ql's high
+        /// nibbles for m ≥ 2). Elements 0–15 of run 4h + m are scale group 8h + 2m, 16–31 group 8h + 2m + 1:
+        /// in class order these are the first and second int16 of each int32 after <c>vpmaddubsw</c>, so
+        /// the run's scale vector is that pair of int8 scales sign-extended, in every int32.
         /// </remarks>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Lanes(ref byte block, ref sbyte q8, Vector256<short> bsums, out Vector128<int> minProducts)
+        public static void Prepare(ref byte block, ref PreparedBlock w)
+        {
+            ref BlockQ6_K x = ref Unsafe.As<byte, BlockQ6_K>(ref block);
+            Vector256<int> scales = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref x.Scales[0])).AsInt32();
+            Vector256<byte> mask = Vector256.Create((byte)0x0F), high = Vector256.Create((byte)0x30);
+            for (int h = 0; h < 2; h++)
+            {
+                Vector256<byte> l0 = ToClassOrder(Vector256.LoadUnsafe(ref x.Ql[64 * h]));
+                Vector256<byte> l1 = ToClassOrder(Vector256.LoadUnsafe(ref x.Ql[64 * h + 32]));
+                Vector256<byte> qh = ToClassOrder(Vector256.LoadUnsafe(ref x.Qh[32 * h]));
+                w.Quants[4 * h] = (l0 & mask) | ((qh.AsUInt16() << 4).AsByte() & high);
+                w.Quants[4 * h + 1] = (l1 & mask) | ((qh.AsUInt16() << 2).AsByte() & high);
+                w.Quants[4 * h + 2] = ((l0.AsUInt16() >> 4).AsByte() & mask) | (qh & high);
+                w.Quants[4 * h + 3] = ((l1.AsUInt16() >> 4).AsByte() & mask) | ((qh.AsUInt16() >> 2).AsByte() & high);
+                for (int m = 0; m < 4; m++)
+                    w.Scales[4 * h + m] = Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + m)).AsInt16();
+            }
+        }
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> FusedLanes(ref byte block, ref sbyte q8, Vector256<short> bsums, out Vector256<int> minProducts)
         {
             ref BlockQ6_K x = ref Unsafe.As<byte, BlockQ6_K>(ref block);
             minProducts = default;
-            Vector256<byte> scales = Vector256.Create(Vector128.LoadUnsafe(ref Unsafe.As<sbyte, byte>(ref x.Scales[0])));
-            Vector256<byte> order = PairOrder, mask = Vector256.Create((byte)0x0F), high = Vector256.Create((byte)0x30);
-            Vector256<sbyte> offset = Vector256.Create((sbyte)32);
-            Vector256<int> lo = Vector256<int>.Zero, hi = Vector256<int>.Zero;
+            Vector256<int> scales = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref x.Scales[0])).AsInt32();
+            Vector256<byte> mask = Vector256.Create((byte)0x0F), high = Vector256.Create((byte)0x30);
+            Vector256<byte> offset = Vector256.Create((byte)32);
+            Vector256<int> acc = Vector256<int>.Zero;
             for (int h = 0; h < 2; h++)
             {
-                Vector256<byte> l0 = Avx2.Shuffle(Vector256.LoadUnsafe(ref x.Ql[64 * h]), order);
-                Vector256<byte> l1 = Avx2.Shuffle(Vector256.LoadUnsafe(ref x.Ql[64 * h + 32]), order);
-                Vector256<byte> qh = Avx2.Shuffle(Vector256.LoadUnsafe(ref x.Qh[32 * h]), order);
-                Vector256<byte> q0 = (l0 & mask) | ((qh.AsUInt16() << 4).AsByte() & high);
-                Vector256<byte> q1 = (l1 & mask) | ((qh.AsUInt16() << 2).AsByte() & high);
-                Vector256<byte> q2 = ((l0.AsUInt16() >> 4).AsByte() & mask) | (qh & high);
-                Vector256<byte> q3 = ((l1.AsUInt16() >> 4).AsByte() & mask) | ((qh.AsUInt16() >> 2).AsByte() & high);
+                Vector256<byte> l0 = ToClassOrder(Vector256.LoadUnsafe(ref x.Ql[64 * h]));
+                Vector256<byte> l1 = ToClassOrder(Vector256.LoadUnsafe(ref x.Ql[64 * h + 32]));
+                Vector256<byte> qh = ToClassOrder(Vector256.LoadUnsafe(ref x.Qh[32 * h]));
                 ref sbyte a = ref Unsafe.Add(ref q8, 128 * h);
-                Vector256<short> p0 = Products(q0, Vector256.LoadUnsafe(ref a, 0), offset);
-                Vector256<short> p1 = Products(q1, Vector256.LoadUnsafe(ref a, 32), offset);
-                Vector256<short> p2 = Products(q2, Vector256.LoadUnsafe(ref a, 64), offset);
-                Vector256<short> p3 = Products(q3, Vector256.LoadUnsafe(ref a, 96), offset);
-                Vector256<short> s01 = ScalePairs(scales, h == 0 ? Scales0 : Scales2);
-                Vector256<short> s23 = ScalePairs(scales, h == 0 ? Scales1 : Scales3);
-                lo = MultiplyAdd(lo, Avx2.UnpackLow(p0, p1), s01);
-                hi = MultiplyAdd(hi, Avx2.UnpackHigh(p0, p1), s01);
-                lo = MultiplyAdd(lo, Avx2.UnpackLow(p2, p3), s23);
-                hi = MultiplyAdd(hi, Avx2.UnpackHigh(p2, p3), s23);
+                Vector256<sbyte> a0 = Vector256.LoadUnsafe(ref a, 0), a1 = Vector256.LoadUnsafe(ref a, 32);
+                Vector256<sbyte> a2 = Vector256.LoadUnsafe(ref a, 64), a3 = Vector256.LoadUnsafe(ref a, 96);
+                Vector256<short> p0 = Avx2.MultiplyAddAdjacent((l0 & mask) | ((qh.AsUInt16() << 4).AsByte() & high), a0) - Avx2.MultiplyAddAdjacent(offset, a0);
+                Vector256<short> p1 = Avx2.MultiplyAddAdjacent((l1 & mask) | ((qh.AsUInt16() << 2).AsByte() & high), a1) - Avx2.MultiplyAddAdjacent(offset, a1);
+                Vector256<short> p2 = Avx2.MultiplyAddAdjacent(((l0.AsUInt16() >> 4).AsByte() & mask) | (qh & high), a2) - Avx2.MultiplyAddAdjacent(offset, a2);
+                Vector256<short> p3 = Avx2.MultiplyAddAdjacent(((l1.AsUInt16() >> 4).AsByte() & mask) | ((qh.AsUInt16() >> 2).AsByte() & high), a3) - Avx2.MultiplyAddAdjacent(offset, a3);
+                acc = MultiplyAdd(acc, p0, Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h)).AsInt16());
+                acc = MultiplyAdd(acc, p1, Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 1)).AsInt16());
+                acc = MultiplyAdd(acc, p2, Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 2)).AsInt16());
+                acc = MultiplyAdd(acc, p3, Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 3)).AsInt16());
             }
-            return Combine(lo, hi);
+            return acc;
         }
-
-        /// <summary>Class sums of <c>(q − 32)·a</c>: <c>vpmaddubsw(q, a) − vpmaddubsw(32, a)</c>.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<short> Products(Vector256<byte> q, Vector256<sbyte> a, Vector256<sbyte> offset) =>
-            Avx2.MultiplyAddAdjacent(q, a) - Avx2.MultiplyAddAdjacent(offset.AsByte(), a);
-
-        /// <summary>int16 pairs of scales picked by <paramref name="control"/> (scale into the high byte, then sign-extended).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<short> ScalePairs(Vector256<byte> scales, Vector256<byte> control) =>
-            Avx2.ShiftRightArithmetic(Avx2.Shuffle(scales, control).AsInt16(), 8);
-
-        // Groups of run m in half h: 8h + 2m (low 16 bytes) and 8h + 2m + 1 (high 16 bytes); the
-        // int16 pairs are (run m, run m + 1): lane A (g, g + 2), lane B (g + 1, g + 3).
-        private static Vector256<byte> Scales0 => Control(0);
-        private static Vector256<byte> Scales1 => Control(4);
-        private static Vector256<byte> Scales2 => Control(8);
-        private static Vector256<byte> Scales3 => Control(12);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<byte> Control(byte g) => Vector256.Create(
-            0x80, g, 0x80, (byte)(g + 2), 0x80, g, 0x80, (byte)(g + 2), 0x80, g, 0x80, (byte)(g + 2), 0x80, g, 0x80, (byte)(g + 2),
-            0x80, (byte)(g + 1), 0x80, (byte)(g + 3), 0x80, (byte)(g + 1), 0x80, (byte)(g + 3), 0x80, (byte)(g + 1), 0x80, (byte)(g + 3), 0x80, (byte)(g + 1), 0x80, (byte)(g + 3));
     }
 
     /// <summary>
-    /// AVX2 dot of <paramref name="nb"/> checked blocks, each activation block put in
-    /// <see cref="PairOrder"/> on the way: the float steps of the generic reference.
+    /// AVX2 dot of <paramref name="nb"/> checked blocks, each activation block put in class order on
+    /// the way: the float steps of the generic reference.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotAvx2<T>(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) where T : IPackedBlocks
@@ -233,54 +315,61 @@ internal static unsafe class KQuantPacked
         ref byte x = ref MemoryMarshal.GetReference(weights);
         ref BlockQ8_K y = ref Unsafe.As<byte, BlockQ8_K>(ref MemoryMarshal.GetReference(activations));
         sbyte* q8 = stackalloc sbyte[QK];
+        PreparedBlock w = default;
         Vector256<float> sums = Vector256<float>.Zero;
         float sumf = 0;
         for (int i = 0; i < nb; i++)
         {
             ref BlockQ8_K yb = ref Unsafe.Add(ref y, i);
             ref byte xb = ref Unsafe.Add(ref x, i * T.BlockBytes);
-            PairActivations(ref yb, 1, ref *q8);
-            Vector256<int> aux32 = T.Lanes(ref xb, ref *q8, T.HasMins ? BSums(ref yb) : default, out Vector128<int> minProducts);
-            float d = HalfConversions.Fp16ToFp32(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref xb, T.DOffset))) * yb.D;
-            sums += Vector256.Create(d) * Vector256.ConvertToSingle(aux32);
+            ClassOrderActivations(ref yb, 1, ref *q8);
+            T.Prepare(ref xb, ref w);
+            float d = HalfConversions.Fp16ToFp32(Half(ref xb, T.DOffset)) * yb.D;
+            sums += Vector256.Create(d) * Vector256.ConvertToSingle(Lanes<T>(ref w, ref *q8));
             if (T.HasMins)
-            {
-                float dmin = HalfConversions.Fp16ToFp32(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref xb, T.DOffset + 2))) * yb.D;
-                sumf -= dmin * Sum(minProducts);
-            }
+                sumf -= HalfConversions.Fp16ToFp32(Half(ref xb, T.DOffset + 2)) * yb.D * Vector256.Sum(MinProducts(ref w, ref yb));
         }
         return KQuantDot.AddLanes(sumf, sums);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Sum(Vector128<int> v)
-    {
-        Vector128<int> s = v + Sse2.Shuffle(v, 0b01_00_11_10);
-        return (s + Sse2.Shuffle(s, 0b10_11_00_01)).ToScalar();
-    }
-
-    /// <summary>Activation bytes of a <see cref="MatMulAvx2{T}"/> call kept on the stack; more are rented.</summary>
-    private const int StackActivationBytes = 16 * 1024;
+    /// <summary>Tokens whose float accumulators one prefill pass of <see cref="MatMulAvx2{T}"/> keeps on the stack.</summary>
+    private const int PassTokens = 64;
 
     /// <summary>
-    /// AVX2 matrix product over checked operands with <paramref name="nb"/> blocks per row: the
-    /// activations are put in <see cref="PairOrder"/> once, then groups of four weight rows run
-    /// against one token at a time (each activation load serves four rows; the next group's blocks
-    /// are prefetched), every output taking exactly the float steps of <see cref="DotAvx2{T}"/>.
+    /// AVX2 matrix product over checked operands with <paramref name="nb"/> blocks per row; every output
+    /// takes exactly the float steps of <see cref="DotAvx2{T}"/>. The activations are put in class
+    /// order once per call. One token (decode): groups of four rows against each activation block,
+    /// the next group's blocks prefetched. Several tokens (prefill): each weight block is prepared
+    /// once for up to 64 tokens, whose accumulators live on the stack.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MatMulAvx2<T>(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int nb,
         ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) where T : IPackedBlocks
     {
-        int pairedBytes = tokens * nb * QK;
+        const int StackBytes = 16 * 1024;
+        int orderedBytes = tokens * nb * QK;
         byte[]? rented = null;
-        Span<byte> paired = pairedBytes <= StackActivationBytes
-            ? stackalloc byte[pairedBytes]
-            : (rented = ArrayPool<byte>.Shared.Rent(pairedBytes));
+        Span<byte> ordered = orderedBytes <= StackBytes
+            ? stackalloc byte[orderedBytes]
+            : (rented = ArrayPool<byte>.Shared.Rent(orderedBytes));
         ref BlockQ8_K a = ref Unsafe.As<byte, BlockQ8_K>(ref MemoryMarshal.GetReference(activations));
-        ref sbyte p = ref Unsafe.As<byte, sbyte>(ref MemoryMarshal.GetReference(paired));
-        PairActivations(ref a, tokens * nb, ref p);
+        ref sbyte p = ref Unsafe.As<byte, sbyte>(ref MemoryMarshal.GetReference(ordered));
+        ClassOrderActivations(ref a, tokens * nb, ref p);
+        Vector256<float>* sums = stackalloc Vector256<float>[PassTokens];
+        float* sumf = stackalloc float[PassTokens];
+        if (tokens >= 4)
+            Prefill<T>(weights, rowStart, rowCount, nb, ref a, ref p, tokens, output, outputStride, sums, sumf);
+        else
+            Decode<T>(weights, rowStart, rowCount, nb, ref a, ref p, tokens, output, outputStride, sums, sumf);
+        if (rented is not null)
+            ArrayPool<byte>.Shared.Return(rented);
+    }
 
+    /// <summary>Rows in groups of four against one token at a time, prefetching the next group.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Decode<T>(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int nb,
+        ref BlockQ8_K a, ref sbyte p, int tokens, Span<float> output, int outputStride, Vector256<float>* sums, float* sumf) where T : IPackedBlocks
+    {
         ref byte w = ref MemoryMarshal.GetReference(weights);
         int rowBytes = nb * T.BlockBytes, end = rowStart + rowCount, r = rowStart;
         nint ahead = 4 * (nint)rowBytes;
@@ -292,7 +381,7 @@ internal static unsafe class KQuantPacked
                 ref BlockQ8_K y = ref Unsafe.Add(ref a, t * nb);
                 ref sbyte q8 = ref Unsafe.Add(ref p, t * nb * QK);
                 Vector256<float> sums0 = Vector256<float>.Zero, sums1 = Vector256<float>.Zero, sums2 = Vector256<float>.Zero, sums3 = Vector256<float>.Zero;
-                Vector128<float> sumf = Vector128<float>.Zero;
+                Vector128<float> sumf4 = Vector128<float>.Zero;
                 for (int i = 0; i < nb; i++)
                 {
                     ref BlockQ8_K yb = ref Unsafe.Add(ref y, i);
@@ -303,11 +392,11 @@ internal static unsafe class KQuantPacked
                     Prefetch<T>(ref xb1, ahead);
                     Prefetch<T>(ref xb2, ahead);
                     Prefetch<T>(ref xb3, ahead);
-                    Vector256<short> bsums = T.HasMins ? BSums(ref yb) : default;
-                    Vector256<int> aux0 = T.Lanes(ref xb0, ref q8b, bsums, out Vector128<int> m0);
-                    Vector256<int> aux1 = T.Lanes(ref xb1, ref q8b, bsums, out Vector128<int> m1);
-                    Vector256<int> aux2 = T.Lanes(ref xb2, ref q8b, bsums, out Vector128<int> m2);
-                    Vector256<int> aux3 = T.Lanes(ref xb3, ref q8b, bsums, out Vector128<int> m3);
+                    Vector256<short> bsums = T.HasMins ? Vector256.LoadUnsafe(ref yb.BSums[0]) : default;
+                    Vector256<int> aux0 = T.FusedLanes(ref xb0, ref q8b, bsums, out Vector256<int> m0);
+                    Vector256<int> aux1 = T.FusedLanes(ref xb1, ref q8b, bsums, out Vector256<int> m1);
+                    Vector256<int> aux2 = T.FusedLanes(ref xb2, ref q8b, bsums, out Vector256<int> m2);
+                    Vector256<int> aux3 = T.FusedLanes(ref xb3, ref q8b, bsums, out Vector256<int> m3);
                     Vector128<float> dy = Vector128.Create(yb.D);
                     // d and dmin of the four rows in one conversion: lanes 0–3 d, 4–7 dmin.
                     Vector256<float> dx = HalfConversions.Fp16ToFp32(Vector256.Create(
@@ -321,41 +410,64 @@ internal static unsafe class KQuantPacked
                     sums3 += Vector256.Create(d.GetElement(3)) * Vector256.ConvertToSingle(aux3);
                     if (T.HasMins)
                     {
-                        Vector128<int> sumi = Ssse3.HorizontalAdd(Ssse3.HorizontalAdd(m0, m1), Ssse3.HorizontalAdd(m2, m3));
-                        sumf -= dx.GetUpper() * dy * Vector128.ConvertToSingle(sumi);
+                        Vector128<int> sumi = BlockDot.Sum4(m0, m1, m2, m3);
+                        sumf4 -= dx.GetUpper() * dy * Vector128.ConvertToSingle(sumi);
                     }
                 }
                 ref float o = ref output[t * outputStride + r];
-                o = KQuantDot.AddLanes(sumf.GetElement(0), sums0);
-                Unsafe.Add(ref o, 1) = KQuantDot.AddLanes(sumf.GetElement(1), sums1);
-                Unsafe.Add(ref o, 2) = KQuantDot.AddLanes(sumf.GetElement(2), sums2);
-                Unsafe.Add(ref o, 3) = KQuantDot.AddLanes(sumf.GetElement(3), sums3);
+                o = KQuantDot.AddLanes(sumf4.GetElement(0), sums0);
+                Unsafe.Add(ref o, 1) = KQuantDot.AddLanes(sumf4.GetElement(1), sums1);
+                Unsafe.Add(ref o, 2) = KQuantDot.AddLanes(sumf4.GetElement(2), sums2);
+                Unsafe.Add(ref o, 3) = KQuantDot.AddLanes(sumf4.GetElement(3), sums3);
             }
         }
         for (; r < end; r++)
+            RowTokens<T>(ref Unsafe.Add(ref w, r * rowBytes), nb, ref a, ref p, 0, tokens, output, outputStride, r, sums, sumf);
+    }
+
+    /// <summary>Each row against all tokens, each weight block prepared once per pass of up to 64 tokens.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Prefill<T>(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int nb,
+        ref BlockQ8_K a, ref sbyte p, int tokens, Span<float> output, int outputStride, Vector256<float>* sums, float* sumf) where T : IPackedBlocks
+    {
+        ref byte w = ref MemoryMarshal.GetReference(weights);
+        int rowBytes = nb * T.BlockBytes;
+        for (int t0 = 0; t0 < tokens; t0 += PassTokens)
         {
-            ref byte x = ref Unsafe.Add(ref w, r * rowBytes);
-            for (int t = 0; t < tokens; t++)
+            int tn = Math.Min(PassTokens, tokens - t0);
+            for (int r = rowStart; r < rowStart + rowCount; r++)
+                RowTokens<T>(ref Unsafe.Add(ref w, r * rowBytes), nb, ref a, ref p, t0, tn, output, outputStride, r, sums, sumf);
+        }
+    }
+
+    /// <summary>One row against tokens <paramref name="t0"/>.. (at most 64), each weight block prepared once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowTokens<T>(ref byte x, int nb, ref BlockQ8_K a, ref sbyte p, int t0, int tn,
+        Span<float> output, int outputStride, int r, Vector256<float>* sums, float* sumf) where T : IPackedBlocks
+    {
+        for (int t = 0; t < tn; t++)
+        {
+            sums[t] = Vector256<float>.Zero;
+            sumf[t] = 0;
+        }
+        PreparedBlock wb = default;
+        for (int i = 0; i < nb; i++)
+        {
+            ref byte xb = ref Unsafe.Add(ref x, i * T.BlockBytes);
+            T.Prepare(ref xb, ref wb);
+            float dx = HalfConversions.Fp16ToFp32(Half(ref xb, T.DOffset));
+            float dmx = T.HasMins ? HalfConversions.Fp16ToFp32(Half(ref xb, T.DOffset + 2)) : 0;
+            for (int t = 0; t < tn; t++)
             {
-                ref BlockQ8_K y = ref Unsafe.Add(ref a, t * nb);
-                ref sbyte q8 = ref Unsafe.Add(ref p, t * nb * QK);
-                Vector256<float> sums = Vector256<float>.Zero;
-                float sumf = 0;
-                for (int i = 0; i < nb; i++)
-                {
-                    ref BlockQ8_K yb = ref Unsafe.Add(ref y, i);
-                    ref byte xb = ref Unsafe.Add(ref x, i * T.BlockBytes);
-                    Vector256<int> aux32 = T.Lanes(ref xb, ref Unsafe.Add(ref q8, i * QK), T.HasMins ? BSums(ref yb) : default, out Vector128<int> minProducts);
-                    float d = HalfConversions.Fp16ToFp32(Half(ref xb, T.DOffset)) * yb.D;
-                    sums += Vector256.Create(d) * Vector256.ConvertToSingle(aux32);
-                    if (T.HasMins)
-                        sumf -= HalfConversions.Fp16ToFp32(Half(ref xb, T.DOffset + 2)) * yb.D * Sum(minProducts);
-                }
-                output[t * outputStride + r] = KQuantDot.AddLanes(sumf, sums);
+                int k = (t0 + t) * nb + i;
+                ref BlockQ8_K yb = ref Unsafe.Add(ref a, k);
+                sums[t] += Vector256.Create(dx * yb.D) * Vector256.ConvertToSingle(Lanes<T>(ref wb, ref Unsafe.Add(ref p, k * QK)));
+                if (T.HasMins)
+                    sumf[t] -= dmx * yb.D * Vector256.Sum(MinProducts(ref wb, ref yb));
             }
         }
-        if (rented is not null)
-            ArrayPool<byte>.Shared.Return(rented);
+        for (int t = 0; t < tn; t++)
+            output[(t0 + t) * outputStride + r] = KQuantDot.AddLanes(sumf[t], sums[t]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
