@@ -268,21 +268,21 @@ internal static unsafe class KQuantDot
 
     /// <summary>The reference's final sum: <c>sumf += sums[l]</c> for l = 0–7, in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float AddLanes(float sumf, Vector256<float> sums)
-    {
-        for (int l = 0; l < 8; l++)
-            sumf += sums.GetElement(l);
-        return sumf;
-    }
+    public static float AddLanes(float sumf, Vector256<float> sums) => AddLanes(sumf, sums.GetLower(), sums.GetUpper());
 
     /// <summary>Vector128 form of <see cref="AddLanes(float, Vector256{float})"/>: lanes 0–3, then 4–7.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float AddLanes(float sumf, Vector128<float> lo, Vector128<float> hi)
     {
-        for (int l = 0; l < 4; l++)
-            sumf += lo.GetElement(l);
-        for (int l = 0; l < 4; l++)
-            sumf += hi.GetElement(l);
+        // Written out: the JIT keeps constant-index element reads in registers.
+        sumf += lo.GetElement(0);
+        sumf += lo.GetElement(1);
+        sumf += lo.GetElement(2);
+        sumf += lo.GetElement(3);
+        sumf += hi.GetElement(0);
+        sumf += hi.GetElement(1);
+        sumf += hi.GetElement(2);
+        sumf += hi.GetElement(3);
         return sumf;
     }
 

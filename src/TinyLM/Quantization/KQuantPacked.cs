@@ -140,16 +140,32 @@ internal static unsafe class KQuantPacked
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Lanes<T>(ref PreparedBlock w, ref sbyte q8) where T : IPackedBlocks
     {
-        Vector256<int> acc = Vector256<int>.Zero;
-        for (int j = 0; j < 8; j++)
-        {
-            Vector256<sbyte> a = Vector256.LoadUnsafe(ref q8, (nuint)(32 * j));
-            Vector256<short> p = Avx2.MultiplyAddAdjacent(w.Quants[j], a);
-            if (T.Offset32)
-                p -= Avx2.MultiplyAddAdjacent(Vector256.Create((byte)32), a);
-            acc = MultiplyAdd(acc, p, w.Scales[j]);
-        }
-        return acc;
+        Vector256<int> acc = Run<T>(Vector256<int>.Zero, ref w, ref q8, 0);
+        acc = Run<T>(acc, ref w, ref q8, 1);
+        acc = Run<T>(acc, ref w, ref q8, 2);
+        acc = Run<T>(acc, ref w, ref q8, 3);
+        acc = Run<T>(acc, ref w, ref q8, 4);
+        acc = Run<T>(acc, ref w, ref q8, 5);
+        acc = Run<T>(acc, ref w, ref q8, 6);
+        return Run<T>(acc, ref w, ref q8, 7);
+    }
+
+    /// <summary>Run <paramref name="j"/> of <see cref="Lanes{T}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Run<T>(Vector256<int> acc, ref PreparedBlock w, ref sbyte q8, int j) where T : IPackedBlocks
+    {
+        Vector256<sbyte> a = Vector256.LoadUnsafe(ref q8, (nuint)(32 * j));
+        return MultiplyAdd(acc, Products<T>(w.Quants[j], a), w.Scales[j]);
+    }
+
+    /// <summary><c>vpmaddubsw(q, a)</c>, minus <c>vpmaddubsw(32, a)</c> for quants with the offset 32: pair sums of <c>(q [− 32])·a</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Products<T>(Vector256<byte> q, Vector256<sbyte> a) where T : IPackedBlocks
+    {
+        Vector256<short> p = Avx2.MultiplyAddAdjacent(q, a);
+        if (T.Offset32)
+            p -= Avx2.MultiplyAddAdjacent(Vector256.Create((byte)32), a);
+        return p;
     }
 
     /// <summary>The reference's <c>sumi = Σ bsums[j]·m[j/2]</c> as eight int32 partials (exact for any int16 sums).</summary>
@@ -188,15 +204,22 @@ internal static unsafe class KQuantPacked
             // Bytes 0–7 scales, 8–15 mins; int16 j of every 128-bit half: scale j.
             Vector256<byte> scales = Vector256.Create(Sse41.ConvertToVector128Int16(packed).AsByte());
             w.Mins = Avx2.ConvertToVector256Int16(Ssse3.Shuffle(packed, MinPairs)).AsInt16();
+            PrepareChunk(ref x, ref w, scales, 0);
+            PrepareChunk(ref x, ref w, scales, 1);
+            PrepareChunk(ref x, ref w, scales, 2);
+            PrepareChunk(ref x, ref w, scales, 3);
+        }
+
+        /// <summary>Qs bytes 32k–32k+31: runs 2k (low nibbles) and 2k+1 (high nibbles) and their scales.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void PrepareChunk(ref BlockQ4_K x, ref PreparedBlock w, Vector256<byte> scales, int k)
+        {
             Vector256<byte> mask = Vector256.Create((byte)0x0F);
-            for (int k = 0; k < 4; k++)
-            {
-                Vector256<byte> q = ToClassOrder(Vector256.LoadUnsafe(ref x.Qs[32 * k]));
-                w.Quants[2 * k] = q & mask;
-                w.Quants[2 * k + 1] = (q.AsUInt16() >> 4).AsByte() & mask;
-                w.Scales[2 * k] = Avx2.Shuffle(scales, Broadcast16((byte)(2 * k))).AsInt16();
-                w.Scales[2 * k + 1] = Avx2.Shuffle(scales, Broadcast16((byte)(2 * k + 1))).AsInt16();
-            }
+            Vector256<byte> q = ToClassOrder(Vector256.LoadUnsafe(ref x.Qs[32 * k]));
+            w.Quants[2 * k] = q & mask;
+            w.Quants[2 * k + 1] = (q.AsUInt16() >> 4).AsByte() & mask;
+            w.Scales[2 * k] = Avx2.Shuffle(scales, Broadcast16((byte)(2 * k))).AsInt16();
+            w.Scales[2 * k + 1] = Avx2.Shuffle(scales, Broadcast16((byte)(2 * k + 1))).AsInt16();
         }
 
         /// <inheritdoc/>
@@ -212,17 +235,22 @@ internal static unsafe class KQuantPacked
             Vector128<byte> packed = Vector128.Create(sc0, sc1, mn0, mn1).AsByte();
             Vector256<byte> scales = Vector256.Create(Sse41.ConvertToVector128Int16(packed).AsByte());
             minProducts = Avx2.MultiplyAddAdjacent(bsums, Avx2.ConvertToVector256Int16(Ssse3.Shuffle(packed, MinPairs)).AsInt16());
+            Vector256<int> acc = FusedChunk(Vector256<int>.Zero, ref x, ref q8, scales, 0);
+            acc = FusedChunk(acc, ref x, ref q8, scales, 1);
+            acc = FusedChunk(acc, ref x, ref q8, scales, 2);
+            return FusedChunk(acc, ref x, ref q8, scales, 3);
+        }
+
+        /// <summary>Runs 2k and 2k+1 of <see cref="FusedLanes"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> FusedChunk(Vector256<int> acc, ref BlockQ4_K x, ref sbyte q8, Vector256<byte> scales, int k)
+        {
             Vector256<byte> mask = Vector256.Create((byte)0x0F);
-            Vector256<int> acc = Vector256<int>.Zero;
-            for (int k = 0; k < 4; k++)
-            {
-                Vector256<byte> q = ToClassOrder(Vector256.LoadUnsafe(ref x.Qs[32 * k]));
-                Vector256<short> pl = Avx2.MultiplyAddAdjacent(q & mask, Vector256.LoadUnsafe(ref q8, (nuint)(64 * k)));
-                Vector256<short> ph = Avx2.MultiplyAddAdjacent((q.AsUInt16() >> 4).AsByte() & mask, Vector256.LoadUnsafe(ref q8, (nuint)(64 * k + 32)));
-                acc = MultiplyAdd(acc, pl, Avx2.Shuffle(scales, Broadcast16((byte)(2 * k))).AsInt16());
-                acc = MultiplyAdd(acc, ph, Avx2.Shuffle(scales, Broadcast16((byte)(2 * k + 1))).AsInt16());
-            }
-            return acc;
+            Vector256<byte> q = ToClassOrder(Vector256.LoadUnsafe(ref x.Qs[32 * k]));
+            Vector256<short> pl = Avx2.MultiplyAddAdjacent(q & mask, Vector256.LoadUnsafe(ref q8, (nuint)(64 * k)));
+            Vector256<short> ph = Avx2.MultiplyAddAdjacent((q.AsUInt16() >> 4).AsByte() & mask, Vector256.LoadUnsafe(ref q8, (nuint)(64 * k + 32)));
+            acc = MultiplyAdd(acc, pl, Avx2.Shuffle(scales, Broadcast16((byte)(2 * k))).AsInt16());
+            return MultiplyAdd(acc, ph, Avx2.Shuffle(scales, Broadcast16((byte)(2 * k + 1))).AsInt16());
         }
 
         /// <summary>Bytes 8–15 (the mins) each twice, zero-extended to int16 by the caller.</summary>
@@ -259,19 +287,33 @@ internal static unsafe class KQuantPacked
         {
             ref BlockQ6_K x = ref Unsafe.As<byte, BlockQ6_K>(ref block);
             Vector256<int> scales = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref x.Scales[0])).AsInt32();
+            PrepareHalf(ref x, ref w, scales, 0);
+            PrepareHalf(ref x, ref w, scales, 1);
+        }
+
+        /// <summary>Runs 4h–4h+3 and their scales.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void PrepareHalf(ref BlockQ6_K x, ref PreparedBlock w, Vector256<int> scales, int h)
+        {
+            Quants(ref x, h, out w.Quants[4 * h], out w.Quants[4 * h + 1], out w.Quants[4 * h + 2], out w.Quants[4 * h + 3]);
+            w.Scales[4 * h] = Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h)).AsInt16();
+            w.Scales[4 * h + 1] = Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 1)).AsInt16();
+            w.Scales[4 * h + 2] = Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 2)).AsInt16();
+            w.Scales[4 * h + 3] = Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 3)).AsInt16();
+        }
+
+        /// <summary>The 6-bit quants of runs 4h + m, m = 0–3, in class order.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Quants(ref BlockQ6_K x, int h, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3)
+        {
             Vector256<byte> mask = Vector256.Create((byte)0x0F), high = Vector256.Create((byte)0x30);
-            for (int h = 0; h < 2; h++)
-            {
-                Vector256<byte> l0 = ToClassOrder(Vector256.LoadUnsafe(ref x.Ql[64 * h]));
-                Vector256<byte> l1 = ToClassOrder(Vector256.LoadUnsafe(ref x.Ql[64 * h + 32]));
-                Vector256<byte> qh = ToClassOrder(Vector256.LoadUnsafe(ref x.Qh[32 * h]));
-                w.Quants[4 * h] = (l0 & mask) | ((qh.AsUInt16() << 4).AsByte() & high);
-                w.Quants[4 * h + 1] = (l1 & mask) | ((qh.AsUInt16() << 2).AsByte() & high);
-                w.Quants[4 * h + 2] = ((l0.AsUInt16() >> 4).AsByte() & mask) | (qh & high);
-                w.Quants[4 * h + 3] = ((l1.AsUInt16() >> 4).AsByte() & mask) | ((qh.AsUInt16() >> 2).AsByte() & high);
-                for (int m = 0; m < 4; m++)
-                    w.Scales[4 * h + m] = Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + m)).AsInt16();
-            }
+            Vector256<byte> l0 = ToClassOrder(Vector256.LoadUnsafe(ref x.Ql[64 * h]));
+            Vector256<byte> l1 = ToClassOrder(Vector256.LoadUnsafe(ref x.Ql[64 * h + 32]));
+            Vector256<byte> qh = ToClassOrder(Vector256.LoadUnsafe(ref x.Qh[32 * h]));
+            q0 = (l0 & mask) | ((qh.AsUInt16() << 4).AsByte() & high);
+            q1 = (l1 & mask) | ((qh.AsUInt16() << 2).AsByte() & high);
+            q2 = ((l0.AsUInt16() >> 4).AsByte() & mask) | (qh & high);
+            q3 = ((l1.AsUInt16() >> 4).AsByte() & mask) | ((qh.AsUInt16() >> 2).AsByte() & high);
         }
 
         /// <inheritdoc/>
@@ -281,27 +323,20 @@ internal static unsafe class KQuantPacked
             ref BlockQ6_K x = ref Unsafe.As<byte, BlockQ6_K>(ref block);
             minProducts = default;
             Vector256<int> scales = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref x.Scales[0])).AsInt32();
-            Vector256<byte> mask = Vector256.Create((byte)0x0F), high = Vector256.Create((byte)0x30);
-            Vector256<byte> offset = Vector256.Create((byte)32);
-            Vector256<int> acc = Vector256<int>.Zero;
-            for (int h = 0; h < 2; h++)
-            {
-                Vector256<byte> l0 = ToClassOrder(Vector256.LoadUnsafe(ref x.Ql[64 * h]));
-                Vector256<byte> l1 = ToClassOrder(Vector256.LoadUnsafe(ref x.Ql[64 * h + 32]));
-                Vector256<byte> qh = ToClassOrder(Vector256.LoadUnsafe(ref x.Qh[32 * h]));
-                ref sbyte a = ref Unsafe.Add(ref q8, 128 * h);
-                Vector256<sbyte> a0 = Vector256.LoadUnsafe(ref a, 0), a1 = Vector256.LoadUnsafe(ref a, 32);
-                Vector256<sbyte> a2 = Vector256.LoadUnsafe(ref a, 64), a3 = Vector256.LoadUnsafe(ref a, 96);
-                Vector256<short> p0 = Avx2.MultiplyAddAdjacent((l0 & mask) | ((qh.AsUInt16() << 4).AsByte() & high), a0) - Avx2.MultiplyAddAdjacent(offset, a0);
-                Vector256<short> p1 = Avx2.MultiplyAddAdjacent((l1 & mask) | ((qh.AsUInt16() << 2).AsByte() & high), a1) - Avx2.MultiplyAddAdjacent(offset, a1);
-                Vector256<short> p2 = Avx2.MultiplyAddAdjacent(((l0.AsUInt16() >> 4).AsByte() & mask) | (qh & high), a2) - Avx2.MultiplyAddAdjacent(offset, a2);
-                Vector256<short> p3 = Avx2.MultiplyAddAdjacent(((l1.AsUInt16() >> 4).AsByte() & mask) | ((qh.AsUInt16() >> 2).AsByte() & high), a3) - Avx2.MultiplyAddAdjacent(offset, a3);
-                acc = MultiplyAdd(acc, p0, Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h)).AsInt16());
-                acc = MultiplyAdd(acc, p1, Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 1)).AsInt16());
-                acc = MultiplyAdd(acc, p2, Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 2)).AsInt16());
-                acc = MultiplyAdd(acc, p3, Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 3)).AsInt16());
-            }
-            return acc;
+            Vector256<int> acc = FusedHalf(Vector256<int>.Zero, ref x, ref q8, scales, 0);
+            return FusedHalf(acc, ref x, ref q8, scales, 1);
+        }
+
+        /// <summary>Runs 4h–4h+3 of <see cref="FusedLanes"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> FusedHalf(Vector256<int> acc, ref BlockQ6_K x, ref sbyte q8, Vector256<int> scales, int h)
+        {
+            Quants(ref x, h, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3);
+            ref sbyte a = ref Unsafe.Add(ref q8, 128 * h);
+            acc = MultiplyAdd(acc, Products<Q6K>(q0, Vector256.LoadUnsafe(ref a, 0)), Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h)).AsInt16());
+            acc = MultiplyAdd(acc, Products<Q6K>(q1, Vector256.LoadUnsafe(ref a, 32)), Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 1)).AsInt16());
+            acc = MultiplyAdd(acc, Products<Q6K>(q2, Vector256.LoadUnsafe(ref a, 64)), Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 2)).AsInt16());
+            return MultiplyAdd(acc, Products<Q6K>(q3, Vector256.LoadUnsafe(ref a, 96)), Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 3)).AsInt16());
         }
     }
 
