@@ -492,13 +492,28 @@ internal static unsafe class KQuantPacked
             T.Prepare(ref xb, ref wb);
             float dx = HalfConversions.Fp16ToFp32(Half(ref xb, T.DOffset));
             float dmx = T.HasMins ? HalfConversions.Fp16ToFp32(Half(ref xb, T.DOffset + 2)) : 0;
+            // The prepared block in locals (registers when there are enough) for the token loop.
+            Vector256<byte> q0 = wb.Quants[0], q1 = wb.Quants[1], q2 = wb.Quants[2], q3 = wb.Quants[3];
+            Vector256<byte> q4 = wb.Quants[4], q5 = wb.Quants[5], q6 = wb.Quants[6], q7 = wb.Quants[7];
+            Vector256<short> s0 = wb.Scales[0], s1 = wb.Scales[1], s2 = wb.Scales[2], s3 = wb.Scales[3];
+            Vector256<short> s4 = wb.Scales[4], s5 = wb.Scales[5], s6 = wb.Scales[6], s7 = wb.Scales[7];
+            Vector256<short> mins = wb.Mins;
             for (int t = 0; t < tn; t++)
             {
                 int k = (t0 + t) * nb + i;
                 ref BlockQ8_K yb = ref Unsafe.Add(ref a, k);
-                sums[t] += Vector256.Create(dx * yb.D) * Vector256.ConvertToSingle(Lanes<T>(ref wb, ref Unsafe.Add(ref p, k * QK)));
+                ref sbyte q8 = ref Unsafe.Add(ref p, k * QK);
+                Vector256<int> acc = MultiplyAdd(Vector256<int>.Zero, Products<T>(q0, Vector256.LoadUnsafe(ref q8, 0)), s0);
+                acc = MultiplyAdd(acc, Products<T>(q1, Vector256.LoadUnsafe(ref q8, 32)), s1);
+                acc = MultiplyAdd(acc, Products<T>(q2, Vector256.LoadUnsafe(ref q8, 64)), s2);
+                acc = MultiplyAdd(acc, Products<T>(q3, Vector256.LoadUnsafe(ref q8, 96)), s3);
+                acc = MultiplyAdd(acc, Products<T>(q4, Vector256.LoadUnsafe(ref q8, 128)), s4);
+                acc = MultiplyAdd(acc, Products<T>(q5, Vector256.LoadUnsafe(ref q8, 160)), s5);
+                acc = MultiplyAdd(acc, Products<T>(q6, Vector256.LoadUnsafe(ref q8, 192)), s6);
+                acc = MultiplyAdd(acc, Products<T>(q7, Vector256.LoadUnsafe(ref q8, 224)), s7);
+                sums[t] += Vector256.Create(dx * yb.D) * Vector256.ConvertToSingle(acc);
                 if (T.HasMins)
-                    sumf[t] -= dmx * yb.D * Vector256.Sum(MinProducts(ref wb, ref yb));
+                    sumf[t] -= dmx * yb.D * Vector256.Sum(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref yb.BSums[0]), mins));
             }
         }
         for (int t = 0; t < tn; t++)
