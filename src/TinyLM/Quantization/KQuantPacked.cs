@@ -62,8 +62,10 @@ internal static unsafe class KQuantPacked
         /// <see cref="Prepare"/> and <see cref="Lanes{T}"/> in one pass, in registers: the lanes of one
         /// block against class-ordered activations <paramref name="q8"/>, and with mins the eight int32
         /// partials of <c>Σ bsums[j]·m[j/2]</c> (<paramref name="bsums"/>: the activation block's group sums).
+        /// With <see cref="Offset32"/>, <paramref name="offsets"/> holds <c>vpmaddubsw(32, a)</c> of the
+        /// eight activation runs (<see cref="Offsets"/>), shared by the rows that meet the same block.
         /// </summary>
-        static abstract Vector256<int> FusedLanes(ref byte block, ref sbyte q8, Vector256<short> bsums, out Vector256<int> minProducts);
+        static abstract Vector256<int> FusedLanes(ref byte block, ref sbyte q8, ref short offsets, Vector256<short> bsums, out Vector256<int> minProducts);
     }
 
     /// <summary>One weight block ready for <see cref="Lanes{T}"/>: quants, scales, mins.</summary>
@@ -168,6 +170,15 @@ internal static unsafe class KQuantPacked
         return p;
     }
 
+    /// <summary><c>vpmaddubsw(32, a)</c> of the eight class-ordered runs of one activation block: <c>32·(a + a')</c> per pair.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Offsets(ref sbyte q8, ref short offsets)
+    {
+        Vector256<byte> offset = Vector256.Create((byte)32);
+        for (int j = 0; j < 8; j++)
+            Avx2.MultiplyAddAdjacent(offset, Vector256.LoadUnsafe(ref q8, (nuint)(32 * j))).StoreUnsafe(ref offsets, (nuint)(16 * j));
+    }
+
     /// <summary>The reference's <c>sumi = Σ bsums[j]·m[j/2]</c> as eight int32 partials (exact for any int16 sums).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> MinProducts(ref PreparedBlock w, ref BlockQ8_K y) =>
@@ -224,7 +235,7 @@ internal static unsafe class KQuantPacked
 
         /// <inheritdoc/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> FusedLanes(ref byte block, ref sbyte q8, Vector256<short> bsums, out Vector256<int> minProducts)
+        public static Vector256<int> FusedLanes(ref byte block, ref sbyte q8, ref short offsets, Vector256<short> bsums, out Vector256<int> minProducts)
         {
             ref BlockQ4_K x = ref Unsafe.As<byte, BlockQ4_K>(ref block);
             uint u0 = Unsafe.ReadUnaligned<uint>(ref x.Scales[0]);
@@ -318,25 +329,26 @@ internal static unsafe class KQuantPacked
 
         /// <inheritdoc/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> FusedLanes(ref byte block, ref sbyte q8, Vector256<short> bsums, out Vector256<int> minProducts)
+        public static Vector256<int> FusedLanes(ref byte block, ref sbyte q8, ref short offsets, Vector256<short> bsums, out Vector256<int> minProducts)
         {
             ref BlockQ6_K x = ref Unsafe.As<byte, BlockQ6_K>(ref block);
             minProducts = default;
             Vector256<int> scales = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref x.Scales[0])).AsInt32();
-            Vector256<int> acc = FusedHalf(Vector256<int>.Zero, ref x, ref q8, scales, 0);
-            return FusedHalf(acc, ref x, ref q8, scales, 1);
+            Vector256<int> acc = FusedHalf(Vector256<int>.Zero, ref x, ref q8, ref offsets, scales, 0);
+            return FusedHalf(acc, ref x, ref q8, ref offsets, scales, 1);
         }
 
         /// <summary>Runs 4h–4h+3 of <see cref="FusedLanes"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<int> FusedHalf(Vector256<int> acc, ref BlockQ6_K x, ref sbyte q8, Vector256<int> scales, int h)
+        private static Vector256<int> FusedHalf(Vector256<int> acc, ref BlockQ6_K x, ref sbyte q8, ref short offsets, Vector256<int> scales, int h)
         {
             Quants(ref x, h, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3);
             ref sbyte a = ref Unsafe.Add(ref q8, 128 * h);
-            acc = MultiplyAdd(acc, Products<Q6K>(q0, Vector256.LoadUnsafe(ref a, 0)), Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h)).AsInt16());
-            acc = MultiplyAdd(acc, Products<Q6K>(q1, Vector256.LoadUnsafe(ref a, 32)), Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 1)).AsInt16());
-            acc = MultiplyAdd(acc, Products<Q6K>(q2, Vector256.LoadUnsafe(ref a, 64)), Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 2)).AsInt16());
-            return MultiplyAdd(acc, Products<Q6K>(q3, Vector256.LoadUnsafe(ref a, 96)), Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 3)).AsInt16());
+            ref short o = ref Unsafe.Add(ref offsets, 64 * h);
+            acc = MultiplyAdd(acc, Avx2.MultiplyAddAdjacent(q0, Vector256.LoadUnsafe(ref a, 0)) - Vector256.LoadUnsafe(ref o, 0), Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h)).AsInt16());
+            acc = MultiplyAdd(acc, Avx2.MultiplyAddAdjacent(q1, Vector256.LoadUnsafe(ref a, 32)) - Vector256.LoadUnsafe(ref o, 16), Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 1)).AsInt16());
+            acc = MultiplyAdd(acc, Avx2.MultiplyAddAdjacent(q2, Vector256.LoadUnsafe(ref a, 64)) - Vector256.LoadUnsafe(ref o, 32), Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 2)).AsInt16());
+            return MultiplyAdd(acc, Avx2.MultiplyAddAdjacent(q3, Vector256.LoadUnsafe(ref a, 96)) - Vector256.LoadUnsafe(ref o, 48), Avx2.PermuteVar8x32(scales, Vector256.Create(4 * h + 3)).AsInt16());
         }
     }
 
@@ -408,6 +420,7 @@ internal static unsafe class KQuantPacked
         ref byte w = ref MemoryMarshal.GetReference(weights);
         int rowBytes = nb * T.BlockBytes, end = rowStart + rowCount, r = rowStart;
         nint ahead = 4 * (nint)rowBytes;
+        short* offsets = stackalloc short[QK / 2];
         for (; r + 4 <= end; r += 4)
         {
             ref byte x0 = ref Unsafe.Add(ref w, r * rowBytes);
@@ -428,10 +441,12 @@ internal static unsafe class KQuantPacked
                     Prefetch<T>(ref xb2, ahead);
                     Prefetch<T>(ref xb3, ahead);
                     Vector256<short> bsums = T.HasMins ? Vector256.LoadUnsafe(ref yb.BSums[0]) : default;
-                    Vector256<int> aux0 = T.FusedLanes(ref xb0, ref q8b, bsums, out Vector256<int> m0);
-                    Vector256<int> aux1 = T.FusedLanes(ref xb1, ref q8b, bsums, out Vector256<int> m1);
-                    Vector256<int> aux2 = T.FusedLanes(ref xb2, ref q8b, bsums, out Vector256<int> m2);
-                    Vector256<int> aux3 = T.FusedLanes(ref xb3, ref q8b, bsums, out Vector256<int> m3);
+                    if (T.Offset32)
+                        Offsets(ref q8b, ref *offsets);
+                    Vector256<int> aux0 = T.FusedLanes(ref xb0, ref q8b, ref *offsets, bsums, out Vector256<int> m0);
+                    Vector256<int> aux1 = T.FusedLanes(ref xb1, ref q8b, ref *offsets, bsums, out Vector256<int> m1);
+                    Vector256<int> aux2 = T.FusedLanes(ref xb2, ref q8b, ref *offsets, bsums, out Vector256<int> m2);
+                    Vector256<int> aux3 = T.FusedLanes(ref xb3, ref q8b, ref *offsets, bsums, out Vector256<int> m3);
                     Vector128<float> dy = Vector128.Create(yb.D);
                     // d and dmin of the four rows in one conversion: lanes 0–3 d, 4–7 dmin.
                     Vector256<float> dx = HalfConversions.Fp16ToFp32(Vector256.Create(
