@@ -13,7 +13,8 @@ namespace TinyLM.Quantization;
 /// (<c>sums[l] += d · aux32[l]</c>). The kernels here return exactly those eight lanes: integer
 /// sums are exact in any order, so the float steps that follow are the reference's. On top of them,
 /// <see cref="DotAvx2{T}"/>, <see cref="DotVector128{T}"/> and <see cref="MatMulAvx2{T}"/> run the
-/// reference's float steps for any type described by <see cref="ILaneBlocks"/>.
+/// reference's float steps for any type described by <see cref="ILaneBlocks"/>. With AVX2, Q4_K and
+/// Q6_K use <see cref="KQuantPacked"/> instead (no unpacking; these forms remain their Vector128 path).
 /// </summary>
 /// <remarks>
 /// Bounds that keep the int16 steps exact: |q8| ≤ 128 and |a| ≤ 32 (Q6_K), so a product is at most

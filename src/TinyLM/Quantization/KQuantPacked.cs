@@ -27,6 +27,11 @@ namespace TinyLM.Quantization;
 /// equal the reference's. llama.cpp's AVX2 <c>ggml_vec_dot_q4_K_q8_K</c>/<c>ggml_vec_dot_q6_K_q8_K</c>
 /// (ggml/src/ggml-cpu/arch/x86/quants.c) use the same instructions but reduce across the lanes.</para>
 /// <para>The permutation is one <c>vpermb</c> with AVX-512 VBMI, else <c>vpermd</c> + <c>vpshufb</c>.</para>
+/// <para>Two schedules (<see cref="MatMulAvx2{T}"/>): decoding unpacks and multiplies in one pass in
+/// registers (<see cref="IPackedBlocks.FusedLanes"/>), four rows per activation block with the next
+/// four rows prefetched; prefill unpacks each weight block once (<see cref="IPackedBlocks.Prepare"/>)
+/// and keeps it in registers while up to 64 tokens pass over it. Both take every output's float
+/// steps in the reference's order, so all paths give the same bits as <c>DotReference</c>.</para>
 /// <para>Bounds: Q4_K quants are 0–15, Q6_K quants 0–63, so <c>vpmaddubsw</c> of a quant pair with any
 /// two int8 activations (also −128) stays within ±2·63·128 = 16128; the Q6_K offset is taken off as
 /// <c>q·a − 32·a</c> per pair, within ±8192; times an int8 or 6-bit scale the int32 sums cannot
