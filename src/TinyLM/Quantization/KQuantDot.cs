@@ -13,7 +13,8 @@ namespace TinyLM.Quantization;
 /// (<c>sums[l] += d · aux32[l]</c>). The kernels here return exactly those eight lanes: integer
 /// sums are exact in any order, so the float steps that follow are the reference's. On top of them,
 /// <see cref="DotAvx2{T}"/>, <see cref="DotVector128{T}"/> and <see cref="MatMulAvx2{T}"/> run the
-/// reference's float steps for any type described by <see cref="ILaneBlocks"/>.
+/// reference's float steps for any type described by <see cref="ILaneBlocks"/>. With AVX2, Q4_K and
+/// Q6_K use <see cref="KQuantPacked"/> instead (no unpacking; these forms remain their Vector128 path).
 /// </summary>
 /// <remarks>
 /// Bounds that keep the int16 steps exact: |q8| ≤ 128 and |a| ≤ 32 (Q6_K), so a product is at most
@@ -268,21 +269,21 @@ internal static unsafe class KQuantDot
 
     /// <summary>The reference's final sum: <c>sumf += sums[l]</c> for l = 0–7, in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float AddLanes(float sumf, Vector256<float> sums)
-    {
-        for (int l = 0; l < 8; l++)
-            sumf += sums.GetElement(l);
-        return sumf;
-    }
+    public static float AddLanes(float sumf, Vector256<float> sums) => AddLanes(sumf, sums.GetLower(), sums.GetUpper());
 
     /// <summary>Vector128 form of <see cref="AddLanes(float, Vector256{float})"/>: lanes 0–3, then 4–7.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float AddLanes(float sumf, Vector128<float> lo, Vector128<float> hi)
     {
-        for (int l = 0; l < 4; l++)
-            sumf += lo.GetElement(l);
-        for (int l = 0; l < 4; l++)
-            sumf += hi.GetElement(l);
+        // Written out: the JIT keeps constant-index element reads in registers.
+        sumf += lo.GetElement(0);
+        sumf += lo.GetElement(1);
+        sumf += lo.GetElement(2);
+        sumf += lo.GetElement(3);
+        sumf += hi.GetElement(0);
+        sumf += hi.GetElement(1);
+        sumf += hi.GetElement(2);
+        sumf += hi.GetElement(3);
         return sumf;
     }
 

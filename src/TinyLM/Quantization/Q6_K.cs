@@ -216,18 +216,33 @@ public sealed unsafe class Q6_K : TensorType
     }
 
     /// <inheritdoc/>
-    /// <remarks><see cref="KQuantDot.Dot{T}"/>: AVX2 or Vector128 lane sums, the same bits as <see cref="DotReference"/>.</remarks>
-    public override float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count) =>
-        KQuantDot.Dot<LaneBlocks>(this, weights, activations, count);
+    /// <remarks>With AVX2 <see cref="KQuantPacked.DotAvx2{T}"/> on the packed blocks, else <see cref="KQuantDot.Dot{T}"/>
+    /// (Vector128 lane sums); the same bits as <see cref="DotReference"/>.</remarks>
+    public override float Dot(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int count)
+    {
+        if (!Avx2.IsSupported)
+            return KQuantDot.Dot<LaneBlocks>(this, weights, activations, count);
+        int nb = TensorTypeChecks.DotBlocks(this, count, weights.Length, activations.Length, Q8Bytes);
+        return KQuantPacked.DotAvx2<KQuantPacked.Q6K>(weights, activations, nb);
+    }
 
     /// <inheritdoc/>
-    /// <remarks><see cref="KQuantDot.MatMul{T}"/>: every output equals <see cref="Dot"/> of its row pair.</remarks>
+    /// <remarks>With AVX2 <see cref="KQuantPacked.MatMulAvx2{T}"/>, else <see cref="KQuantDot.MatMul{T}"/>: every output
+    /// equals <see cref="Dot"/> of its row pair.</remarks>
     /// <exception cref="ArgumentOutOfRangeException">A count or index is negative, <paramref name="cols"/>
     /// is not a multiple of 256, or <paramref name="outputStride"/> is below <c>rowStart + rowCount</c>.</exception>
     /// <exception cref="ArgumentException">The weights, activations or output are too short.</exception>
     public override void MatMul(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int cols,
-        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) =>
-        KQuantDot.MatMul<LaneBlocks>(this, weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
+    {
+        if (!Avx2.IsSupported)
+        {
+            KQuantDot.MatMul<LaneBlocks>(this, weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
+            return;
+        }
+        int nb = TensorTypeChecks.MatMulBlocks(this, weights.Length, rowStart, rowCount, cols, activations.Length, tokens, output.Length, outputStride, Q8Bytes);
+        KQuantPacked.MatMulAvx2<KQuantPacked.Q6K>(weights, rowStart, rowCount, nb, activations, tokens, output, outputStride);
+    }
 
     /// <summary>How a Q6_K block feeds the lane sums of <see cref="KQuantDot"/>: quants minus 32, int8 scales.</summary>
     internal readonly struct LaneBlocks : KQuantDot.ILaneBlocks

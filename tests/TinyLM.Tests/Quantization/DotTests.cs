@@ -143,6 +143,72 @@ public class DotTests
         }
     }
 
+    /// <summary>
+    /// Weights and activations for <see cref="MatMulEqualsDotReferenceOnRandomAndExtremeBlocks"/>: random
+    /// bytes (any scales, any group sums), every weight byte 0x00, 0xFF or 0x80 (quants and scales at
+    /// their extremes, e.g. Q4_K scales and mins 63, Q6_K scales −1 and −128) against activation quants
+    /// all −128 or all 127, and a random mix of 0x00/0xFF bytes against −128/127; float scales finite.
+    /// </summary>
+    private static IEnumerable<(string Name, byte[] Weights, byte[] Activations)> MatMulOperands(TensorType t, int rows, int tokens, int cols, Random rng)
+    {
+        TensorType at = TensorTypes.Get(t.VecDotType);
+        (int qStart, int qLength) = QuantTestData.ActivationQuants(at).GetOffsetAndLength(at.BlockBytes);
+        byte[] Activations(Func<byte> quant)
+        {
+            byte[] a = QuantTestData.RandomBlocks(at, tokens * cols, rng);
+            for (int b = 0; b < tokens * cols / at.BlockSize; b++)
+                for (int k = qStart; k < qStart + qLength; k++)
+                    a[b * at.BlockBytes + k] = quant();
+            return a;
+        }
+        byte[] Weights(Func<byte> value)
+        {
+            byte[] w = new byte[t.RowBytes(rows * cols)];
+            for (int b = 0; b < rows * cols / t.BlockSize; b++)
+            {
+                Span<byte> block = w.AsSpan(b * t.BlockBytes, t.BlockBytes);
+                for (int k = 0; k < block.Length; k++)
+                    block[k] = value();
+                QuantTestData.WriteFiniteScales(t, block, rng);
+            }
+            return w;
+        }
+        yield return ("random bytes", QuantTestData.RandomBlocks(t, rows * cols, rng), QuantTestData.RandomBlocks(at, tokens * cols, rng));
+        foreach (byte v in new byte[] { 0x00, 0xFF, 0x80 })
+            foreach (byte q in new byte[] { 0x80, 0x7F })
+                yield return ($"weight bytes 0x{v:X2}, activation quants 0x{q:X2}", Weights(() => v), Activations(() => q));
+        yield return ("mixed extremes", Weights(() => (byte)(rng.Next(2) == 0 ? 0x00 : 0xFF)), Activations(() => (byte)(rng.Next(2) == 0 ? 0x80 : 0x7F)));
+    }
+
+    [Theory]
+    [InlineData("q4_K")]
+    [InlineData("q6_K")]
+    [InlineData("q5_0")]
+    public void MatMulEqualsDotReferenceOnRandomAndExtremeBlocks(string name)
+    {
+        // Row groups of four with remainders, one token (decode) and several (prefill tiles), rows
+        // of one to several blocks; every output against the scalar reference.
+        TensorType t = QuantTestData.Type(name);
+        TensorType at = TensorTypes.Get(t.VecDotType);
+        var rng = new Random(41);
+        int u = t.BlockSize;
+        foreach ((int rows, int tokens, int cols) in new[] { (1, 1, u), (4, 1, 3 * u), (5, 1, 2 * u), (7, 3, u), (9, 5, 4 * u), (13, 2, 6 * u), (8, 8, 2 * u), (3, 70, u), (6, 4, 9 * u) })
+            foreach ((string what, byte[] w, byte[] a) in MatMulOperands(t, rows, tokens, cols, rng))
+            {
+                float[] output = new float[tokens * rows];
+                t.MatMul(w, 0, rows, cols, a, tokens, output, rows);
+                int rowBytes = (int)t.RowBytes(cols), actBytes = (int)at.RowBytes(cols);
+                for (int tok = 0; tok < tokens; tok++)
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float expected = t.DotReference(w.AsSpan(r * rowBytes, rowBytes), a.AsSpan(tok * actBytes, actBytes), cols);
+                        float got = output[tok * rows + r];
+                        Assert.True(QuantTestData.BitEqual(expected, got) || float.IsNaN(expected) && float.IsNaN(got),
+                            $"{name}: {rows}x{cols} by {tokens} tokens, {what}, row {r}, token {tok}: expected {expected:R}, found {got:R}");
+                    }
+            }
+    }
+
     [Theory]
     [MemberData(nameof(AllTypes))]
     public void MatMulRejectsShortOperands(string name)

@@ -80,6 +80,7 @@ internal static class KernelPaths
                 break;
             case Q4_K:
                 if (avx2) yield return ("Avx2", (w, a, n) => KQuantDot.DotAvx2<Q4_K.LaneBlocks>(w, a, n / 256));
+                if (avx2) yield return ("Avx2Packed", (w, a, n) => KQuantPacked.DotAvx2<KQuantPacked.Q4K>(w, a, n / 256));
                 if (v128) yield return ("Vector128", (w, a, n) => KQuantDot.DotVector128<Q4_K.LaneBlocks>(w, a, n / 256));
                 break;
             case Q5_K:
@@ -88,6 +89,7 @@ internal static class KernelPaths
                 break;
             case Q6_K:
                 if (avx2) yield return ("Avx2", (w, a, n) => KQuantDot.DotAvx2<Q6_K.LaneBlocks>(w, a, n / 256));
+                if (avx2) yield return ("Avx2Packed", (w, a, n) => KQuantPacked.DotAvx2<KQuantPacked.Q6K>(w, a, n / 256));
                 if (v128) yield return ("Vector128", (w, a, n) => KQuantDot.DotVector128<Q6_K.LaneBlocks>(w, a, n / 256));
                 break;
             case TQ1_0:
