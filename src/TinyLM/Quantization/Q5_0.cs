@@ -233,136 +233,26 @@ public sealed unsafe class Q5_0 : TensorType
             base.MatMul(weights, rowStart, rowCount, cols, activations, tokens, output, outputStride);
     }
 
-    /// <summary>AVX2 form of <see cref="MatMul"/> over checked operands with <paramref name="nb"/> blocks per row.</summary>
-    /// <remarks>
-    /// The structure of <see cref="Q4_0.MatMulAvx2"/>: tiles of two weight rows × four tokens, and four
-    /// rows per pass (with prefetch of the next four) for the tokens outside the tiles. Per call, each
-    /// activation block's FP16 scale is converted and its quant sum <c>Σy</c> computed once, so a
-    /// block's integer dot is <c>Σ q·y − 16·Σy</c> with one <c>vpmaddubsw</c>/<c>vpmaddwd</c> pair (or
-    /// one <c>vpdpbusd</c>) per token, exact because the 5-bit quants q are 0..31. Each output's float
-    /// sum runs over blocks in order as <c>sumf += (dx·dy)·sumi</c>
-    /// (<c>ggml_vec_dot_q5_0_q8_0_generic</c>), so results equal <see cref="Dot"/>.
-    /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>AVX2 form of <see cref="MatMul"/> over checked operands with <paramref name="nb"/> blocks per row
+    /// (<see cref="OffsetQuantMatMul"/>: quants − 16, float steps <c>(dx·dy)·sumi</c>); results equal <see cref="Dot"/>.</summary>
     internal static void MatMulAvx2(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int nb,
-        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) =>
+        OffsetQuantMatMul.MatMulAvx2<OffsetBlocks>(weights, rowStart, rowCount, nb, activations, tokens, output, outputStride);
+
+    /// <summary>Q5_0 for <see cref="OffsetQuantMatMul"/>.</summary>
+    internal readonly struct OffsetBlocks : OffsetQuantMatMul.IOffsetBlocks
     {
-        const int MaxBlocks = 2048;
-        int actBytes = nb * Q8Bytes;
-        if (tokens * nb > MaxBlocks && tokens > 4)
-        {
-            // Keep the per-block tables on the stack: split the tokens into groups of four.
-            int group = Math.Max(4, MaxBlocks / nb / 4 * 4);
-            for (int t0 = 0; t0 < tokens; t0 += group)
-            {
-                int n = Math.Min(group, tokens - t0);
-                MatMulAvx2(weights, rowStart, rowCount, nb, activations.Slice(t0 * actBytes, n * actBytes), n, output[(t0 * outputStride)..], outputStride);
-            }
-            return;
-        }
-        ref BlockQ5_0 w = ref Unsafe.As<byte, BlockQ5_0>(ref MemoryMarshal.GetReference(weights));
-        ref BlockQ8_0 a = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(activations));
-        int rowBytes = nb * Bytes, tiled = tokens & ~3;
-        // Per block ib of each group of four tokens: dy[4] and 16·Σy[4], side by side.
-        Span<float> dy = stackalloc float[tiled == 0 ? 4 : tiled * nb];
-        Span<int> ySum16 = stackalloc int[tiled == 0 ? 4 : tiled * nb];
-        for (int t = 0; t < tiled; t++)
-            for (int ib = 0; ib < nb; ib++)
-            {
-                ref BlockQ8_0 yb = ref Unsafe.Add(ref a, t * nb + ib);
-                int k = (t >> 2) * nb * 4 + ib * 4 + (t & 3);
-                dy[k] = HalfConversions.Fp16ToFp32(yb.D);
-                ySum16[k] = 16 * Vector256.Sum(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256<byte>.One, Vector256.LoadUnsafe(ref yb.Qs[0])), Vector256<short>.One));
-            }
-        ref float dy0 = ref MemoryMarshal.GetReference(dy);
-        ref int ys0 = ref MemoryMarshal.GetReference(ySum16);
+        public static int BlockBytes => Bytes;
 
-        int r = rowStart, end = rowStart + rowCount;
-        for (; r + 2 <= end; r += 2)
-        {
-            ref BlockQ5_0 x0 = ref Unsafe.Add(ref w, r * nb), x1 = ref Unsafe.Add(ref x0, nb);
-            for (int t = 0; t < tiled; t += 4)
-            {
-                ref BlockQ8_0 y0 = ref Unsafe.Add(ref a, t * nb), y1 = ref Unsafe.Add(ref y0, nb), y2 = ref Unsafe.Add(ref y1, nb), y3 = ref Unsafe.Add(ref y2, nb);
-                ref float d4 = ref Unsafe.Add(ref dy0, t * nb);
-                ref int s4 = ref Unsafe.Add(ref ys0, t * nb);
-                Vector128<float> sum0 = Vector128<float>.Zero, sum1 = Vector128<float>.Zero;
-                for (int ib = 0; ib < nb; ib++)
-                {
-                    Vector256<sbyte> a0 = Vector256.LoadUnsafe(ref Unsafe.Add(ref y0, ib).Qs[0]), a1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref y1, ib).Qs[0]);
-                    Vector256<sbyte> a2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref y2, ib).Qs[0]), a3 = Vector256.LoadUnsafe(ref Unsafe.Add(ref y3, ib).Qs[0]);
-                    Vector128<float> d = Vector128.LoadUnsafe(ref d4, (nuint)(ib * 4));
-                    Vector128<int> offset = Vector128.LoadUnsafe(ref s4, (nuint)(ib * 4));
-                    ref BlockQ5_0 xb0 = ref Unsafe.Add(ref x0, ib), xb1 = ref Unsafe.Add(ref x1, ib);
-                    Vector256<byte> q0 = Quants(ref xb0), q1 = Quants(ref xb1);
-                    Vector128<float> s0 = Vector128.ConvertToSingle(BlockDot.Sum4(Unsigned(q0, a0), Unsigned(q0, a1), Unsigned(q0, a2), Unsigned(q0, a3)) - offset);
-                    Vector128<float> s1 = Vector128.ConvertToSingle(BlockDot.Sum4(Unsigned(q1, a0), Unsigned(q1, a1), Unsigned(q1, a2), Unsigned(q1, a3)) - offset);
-                    sum0 += (Vector128.Create(HalfConversions.Fp16ToFp32(xb0.D)) * d) * s0;
-                    sum1 += (Vector128.Create(HalfConversions.Fp16ToFp32(xb1.D)) * d) * s1;
-                }
-                BlockDot.StoreTokens4(sum0, output, t, outputStride, r);
-                BlockDot.StoreTokens4(sum1, output, t, outputStride, r + 1);
-            }
-        }
-        for (; r < end; r++)
-            for (int t = 0; t < tiled; t++)
-                output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), activations.Slice(t * actBytes, actBytes), nb);
+        public static int Offset => 16;
 
-        // Tokens outside the tiles (every token when decoding): four rows per pass, lane k of the
-        // float sum holding row r + k, blocks in order.
-        nint ahead = 4 * (nint)rowBytes;
-        Span<int> yOffsets = stackalloc int[Math.Min(nb, 1024)];
-        Span<float> yScales = stackalloc float[Math.Min(nb, 1024)];
-        for (int t = tiled; t < tokens && nb <= 1024; t++)
-        {
-            ref BlockQ8_0 y = ref Unsafe.Add(ref a, t * nb);
-            for (int ib = 0; ib < nb; ib++)
-            {
-                ref BlockQ8_0 yb = ref Unsafe.Add(ref y, ib);
-                yOffsets[ib] = 16 * Vector256.Sum(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256<byte>.One, Vector256.LoadUnsafe(ref yb.Qs[0])), Vector256<short>.One));
-                yScales[ib] = HalfConversions.Fp16ToFp32(yb.D);
-            }
-            for (r = rowStart; r + 4 <= end; r += 4)
-            {
-                ref BlockQ5_0 x0 = ref Unsafe.Add(ref w, r * nb), x1 = ref Unsafe.Add(ref x0, nb), x2 = ref Unsafe.Add(ref x1, nb), x3 = ref Unsafe.Add(ref x2, nb);
-                Vector128<float> sumf = Vector128<float>.Zero;
-                for (int ib = 0; ib < nb; ib++)
-                {
-                    Vector256<sbyte> ay = Vector256.LoadUnsafe(ref Unsafe.Add(ref y, ib).Qs[0]);
-                    ref BlockQ5_0 xb0 = ref Unsafe.Add(ref x0, ib), xb1 = ref Unsafe.Add(ref x1, ib), xb2 = ref Unsafe.Add(ref x2, ib), xb3 = ref Unsafe.Add(ref x3, ib);
-                    if (Sse.IsSupported)
-                    {
-                        // Streaming rows from memory: ask for the same block of the next group of four rows
-                        // (raw pointers: prefetching never faults, also past the end of the matrix).
-                        Sse.Prefetch0((byte*)Unsafe.AsPointer(ref xb0) + ahead);
-                        Sse.Prefetch0((byte*)Unsafe.AsPointer(ref xb1) + ahead);
-                        Sse.Prefetch0((byte*)Unsafe.AsPointer(ref xb2) + ahead);
-                        Sse.Prefetch0((byte*)Unsafe.AsPointer(ref xb3) + ahead);
-                    }
-                    Vector128<int> sumi = BlockDot.Sum4(
-                        Unsigned(Quants(ref xb0), ay), Unsigned(Quants(ref xb1), ay),
-                        Unsigned(Quants(ref xb2), ay), Unsigned(Quants(ref xb3), ay)) - Vector128.Create(yOffsets[ib]);
-                    Vector128<float> dx = HalfConversions.Fp16ToFp32(Vector128.Create((uint)Bits(xb0.D), Bits(xb1.D), Bits(xb2.D), Bits(xb3.D)));
-                    sumf += (dx * Vector128.Create(yScales[ib])) * Vector128.ConvertToSingle(sumi);
-                }
-                sumf.StoreUnsafe(ref output[t * outputStride + r]);
-            }
-            for (; r < end; r++)
-                output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), activations.Slice(t * actBytes, actBytes), nb);
-        }
-        if (nb > 1024) // rows longer than 32768: one dot per output
-            for (int t = tiled; t < tokens; t++)
-                for (r = rowStart; r < end; r++)
-                    output[t * outputStride + r] = DotAvx2(weights.Slice(r * rowBytes, rowBytes), activations.Slice(t * actBytes, actBytes), nb);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Quants(ref byte block) => BlockDot.Nibbles256(ref Unsafe.Add(ref block, 6)) | BlockDot.HighBits256(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref block, 2)));
 
-        // The 32 5-bit quants of a block, element order.
-        static Vector256<byte> Quants(ref BlockQ5_0 x) =>
-            BlockDot.Nibbles256(ref x.Qs[0]) | BlockDot.HighBits256(Unsafe.ReadUnaligned<uint>(ref x.Qh[0]));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Term(Vector128<float> sumi, Vector128<float> dx, Vector128<float> dy) => (dx * dy) * sumi;
 
-        // Sums of q·y for 5-bit q: vpmaddubsw then vpmaddwd with ones, or one vpdpbusd with AVX-VNNI.
-        static Vector256<int> Unsigned(Vector256<byte> q, Vector256<sbyte> y) => AvxVnni.IsSupported
-            ? AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, q, y)
-            : Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, y), Vector256<short>.One);
+        public static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) => Q5_0.DotAvx2(weights, activations, nb);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
