@@ -116,23 +116,26 @@ public sealed class ApiTests(BrowserFixture fx)
             RandomLlama.Create(new RandomLlama.Shape("stories15M", 288, 6, 6, 6, 768, 256), vocabulary, TensorTypes.Get(GgmlType.Q4_0), 11).WriteTo(stream);
             bytes = stream.ToArray();
         }
+        // Long enough that the prompt's products are split across threads even on stories260K, whose
+        // decode products are below the size worth a hand-off.
+        const string Prompt = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends. One day, she saw a big red ball under a tree.";
         using var server = new StoreModelServer(bytes);
         IPage page = await OpenAsync();
-        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async url => {
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async ([url, prompt]) => {
             const { TinyLM } = await import('/tinylm.js');
             const runs = [];
             for (const [kernels, threads] of [['wasm', 1], ['wasm', 2], ['managed', 1]]) {
                 const lm = await TinyLM.load(url, { cache: 'none', kernels, threads });
-                const it = lm.generate('Once upon a time', { maxTokens: 64, temperature: 0, ignoreEos: true });
+                const it = lm.generate(prompt, { maxTokens: 64, temperature: 0, ignoreEos: true });
                 let text = '', step;
                 while (!(step = await it.next()).done) text += step.value;
                 runs.push({ kernels, threads, text, info: lm.info, result: step.value });
                 await lm.unload();
             }
             return { isolated: crossOriginIsolated, runs };
-        }", server.Origin + "/chunked/" + model + ".gguf");
+        }", new object[] { server.Origin + "/chunked/" + model + ".gguf", Prompt });
         Assert.True(r.GetProperty("isolated").GetBoolean());
-        string native = NativeGreedy(bytes, "Once upon a time", 64);
+        string native = NativeGreedy(bytes, Prompt, 64);
         Assert.NotEmpty(native);
         foreach (JsonElement run in r.GetProperty("runs").EnumerateArray())
         {
