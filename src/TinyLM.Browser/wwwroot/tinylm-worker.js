@@ -133,8 +133,9 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
   const buffer = memory.buffer, heap = dotnetMemory.buffer;
   new Uint8Array(buffer, actAt, actBytes).set(new Uint8Array(heap, act, actBytes));
 
-  // Chunks of a multiple of 4 rows, about four per thread, so that a thread the OS preempts costs little.
-  const chunkRows = Math.max(4, Math.ceil(rows / (4 * threads) / 4) * 4);
+  // Chunks of a multiple of 4 rows, about four per thread, so that a thread the OS preempts costs little
+  // (sixteen per thread measured no better on SmolLM-135M); at most MAX_CHUNKS.
+  const chunkRows = Math.max(4, Math.ceil(rows / (4 * threads) / 4) * 4, Math.ceil(rows / T.MAX_CHUNKS / 4) * 4);
   const chunks = Math.ceil(rows / chunkRows);
   const gen = shared.gen = (shared.gen + 1) & 0xFFFFFF;
   Atomics.store(ctl, T.FN, f);
