@@ -15,24 +15,16 @@ namespace TinyLM.Quantization;
 /// (<c>ggml_vec_dot_q4_0_q8_0_generic</c>, <c>ggml_vec_dot_q5_0_q8_0_generic</c>).
 /// </summary>
 /// <remarks>
-/// Schedule: tiles of two weight rows × four tokens (each weight block unpacked once for four tokens);
+/// From two tokens on, whole groups of eight rows go to <see cref="PanelMatMul"/> (repacked panels);
+/// the rows left over take this schedule: tiles of two weight rows × four tokens (each weight block unpacked once for four tokens);
 /// the tokens outside the tiles (every token when decoding) take four rows per pass, lane k of the
 /// float sum holding row r + k, with a prefetch of the same block of the next four rows.
 /// </remarks>
 internal static unsafe class OffsetQuantMatMul
 {
     /// <summary>A block type of this family: layout, unpacking and the reference's float steps.</summary>
-    public interface IOffsetBlocks
+    public interface IOffsetBlocks : PanelMatMul.IPanelBlocks
     {
-        /// <summary>Bytes in one weight block; its float16 scale <c>d</c> is the first two.</summary>
-        static abstract int BlockBytes { get; }
-
-        /// <summary>The offset subtracted from every unsigned quant (8 or 16).</summary>
-        static abstract int Offset { get; }
-
-        /// <summary>The block's 32 unsigned quants in element order.</summary>
-        static abstract Vector256<byte> Quants(ref byte block);
-
         /// <summary>
         /// One block's contribution to the float sum, in the reference's association:
         /// <c>(sumi·dx)·dy</c> (Q4_0) or <c>(dx·dy)·sumi</c> (Q5_0), lane by lane.
@@ -54,6 +46,11 @@ internal static unsafe class OffsetQuantMatMul
     public static void MatMulAvx2<T>(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int nb,
         ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) where T : IOffsetBlocks
     {
+        int panelRows = PanelMatMul.MatMulLeadingPanels<T>(weights, rowStart, rowCount, nb, activations, tokens, output, outputStride);
+        rowStart += panelRows;
+        rowCount -= panelRows;
+        if (rowCount == 0)
+            return;
         const int MaxBlocks = 2048;
         int actBytes = nb * Q8Bytes;
         if (tokens * nb > MaxBlocks && tokens > 4)

@@ -235,6 +235,9 @@ public sealed unsafe class Q4_0 : TensorType
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> Term(Vector128<float> sumi, Vector128<float> dx, Vector128<float> dy) => (sumi * dx) * dy;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Term(Vector256<float> sumi, Vector256<float> dx, Vector256<float> dy) => (sumi * dx) * dy;
+
         public static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) => Q4_0.DotAvx2(weights, activations, nb);
     }
 

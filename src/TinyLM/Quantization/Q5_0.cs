@@ -252,6 +252,9 @@ public sealed unsafe class Q5_0 : TensorType
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> Term(Vector128<float> sumi, Vector128<float> dx, Vector128<float> dy) => (dx * dy) * sumi;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Term(Vector256<float> sumi, Vector256<float> dx, Vector256<float> dy) => (dx * dy) * sumi;
+
         public static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) => Q5_0.DotAvx2(weights, activations, nb);
     }
 

@@ -231,7 +231,9 @@ public sealed unsafe class Q8_0 : TensorType
     }
 
     /// <inheritdoc/>
-    /// <remarks>With AVX2, each weight block is widened once for four activation rows, whose four
+    /// <remarks>From two tokens on, with AVX-VNNI, whole groups of eight rows run on repacked panels
+    /// (<see cref="PanelMatMul"/>, quants + 128 against the activations with <c>vpdpbusd</c>). Otherwise,
+    /// with AVX2, each weight block is widened once for four activation rows, whose four
     /// float sums run in one Vector128 (lane k adds token k's terms in block order, exactly as
     /// <see cref="DotReference"/>); leftover tokens use <see cref="Dot"/>. Every output equals
     /// <see cref="Dot"/> of its row pair.</remarks>
@@ -261,6 +263,11 @@ public sealed unsafe class Q8_0 : TensorType
     internal static void MatMulAvx2(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int nb,
         ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
     {
+        int panelRows = PanelMatMul.MatMulLeadingPanels<PanelBlocks>(weights, rowStart, rowCount, nb, activations, tokens, output, outputStride);
+        rowStart += panelRows;
+        rowCount -= panelRows;
+        if (rowCount == 0)
+            return;
         const int MaxScales = 4096;
         if (tokens * nb > MaxScales && tokens > 4)
         {
@@ -360,6 +367,20 @@ public sealed unsafe class Q8_0 : TensorType
             Sse.Prefetch0((byte*)Unsafe.AsPointer(ref x3) + ahead);
         }
 
+    }
+
+    /// <summary>Q8_0 for <see cref="PanelMatMul"/>: quants + 128 (unsigned), float steps <c>sumi·(dx·dy)</c>.</summary>
+    internal readonly struct PanelBlocks : PanelMatMul.IPanelBlocks
+    {
+        public static int BlockBytes => Bytes;
+
+        public static int Offset => 128;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Quants(ref byte block) => Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 2)) ^ Vector256.Create((byte)0x80);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Term(Vector256<float> sumi, Vector256<float> dx, Vector256<float> dy) => sumi * (dx * dy);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -121,7 +121,10 @@ public class DotTests
         TensorType at = TensorTypes.Get(t.VecDotType);
         var rng = new Random(29);
         int u = Math.Max(32, t.BlockSize);
-        foreach ((int rows, int tokens, int cols) in new[] { (7, 9, 3 * u), (3, 4, u), (5, 1, 2 * u), (2, 13, 4096 + u), (3, 70, u), (4, 70, 2048) })
+        // The last four reach the prefill panels (eight rows × at least two tokens): two panels and a
+        // leftover row, rows of one block and of more than one 64-block chunk, token counts not a multiple of four.
+        foreach ((int rows, int tokens, int cols) in new[] { (7, 9, 3 * u), (3, 4, u), (5, 1, 2 * u), (2, 13, 4096 + u), (3, 70, u), (4, 70, 2048),
+            (19, 11, 70 * u), (10, 8, u), (11, 21, 3 * u), (9, 3, 2 * u) })
         {
             int stride = rows + 2, rowStart = rows > 2 ? 1 : 0, rowCount = rows - rowStart - (rows > 3 ? 1 : 0);
             byte[] w = QuantTestData.QuantizeReference(t, QuantTestData.Uniform(rng, rows * cols, 1f));
@@ -184,15 +187,16 @@ public class DotTests
     [InlineData("q4_K")]
     [InlineData("q6_K")]
     [InlineData("q5_0")]
+    [InlineData("q4_0")]
     public void MatMulEqualsDotReferenceOnRandomAndExtremeBlocks(string name)
     {
-        // Row groups of four with remainders, one token (decode) and several (prefill tiles), rows
+        // Row groups of four with remainders, one token (decode) and several (prefill tiles and, from eight rows × eight tokens, panels; the last shape has 65 blocks per row when they are of 32), rows
         // of one to several blocks; every output against the scalar reference.
         TensorType t = QuantTestData.Type(name);
         TensorType at = TensorTypes.Get(t.VecDotType);
         var rng = new Random(41);
         int u = t.BlockSize;
-        foreach ((int rows, int tokens, int cols) in new[] { (1, 1, u), (4, 1, 3 * u), (5, 1, 2 * u), (7, 3, u), (9, 5, 4 * u), (13, 2, 6 * u), (8, 8, 2 * u), (3, 70, u), (6, 4, 9 * u) })
+        foreach ((int rows, int tokens, int cols) in new[] { (1, 1, u), (4, 1, 3 * u), (5, 1, 2 * u), (7, 3, u), (9, 5, 4 * u), (13, 2, 6 * u), (8, 8, 2 * u), (3, 70, u), (6, 4, 9 * u), (17, 9, 3 * u), (16, 12, 65 * 32 / u * u) })
             foreach ((string what, byte[] w, byte[] a) in MatMulOperands(t, rows, tokens, cols, rng))
             {
                 float[] output = new float[tokens * rows];

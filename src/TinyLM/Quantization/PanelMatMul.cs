@@ -1,0 +1,267 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace TinyLM.Quantization;
+
+/// <summary>
+/// The prefill matrix product (many tokens) of the 32-element block types against Q8_0 activations,
+/// on weight panels repacked per call: eight rows at a time, each block's quants made unsigned
+/// (<c>u = q + offset</c>) and interleaved four bytes per row, so that one <c>vpdpbusd</c> (AVX-VNNI)
+/// or <c>vpmaddubsw</c>/<c>vpmaddwd</c> pair with a broadcast group of four activation bytes adds
+/// into eight int32 lanes, one per row. After eight such steps lane i holds row i's
+/// <c>Σ u·y</c> over the block; minus <c>offset·Σy</c> (once per activation block) it is the exact
+/// integer block sum of the type's <c>ggml_vec_dot_*_q8_0_generic</c>.
+/// </summary>
+/// <remarks>
+/// <para>The float sums run over the blocks in order, lane by lane, with the type's float steps
+/// (<see cref="IPanelBlocks.Term"/>), so every output equals the type's <c>DotReference</c> bit for
+/// bit: vectorizing across rows changes no sum's order (docs/numerics.md). The interleaved panel is
+/// the layout of llama.cpp's repacked CPU kernels (<c>ggml_gemm_q4_0_8x8_q8_0</c>,
+/// ggml/src/ggml-cpu/repack.cpp) built per call from the GGUF layout instead of at load, so the
+/// weights stay as stored and decode keeps its streaming kernels.</para>
+/// <para>Schedule: a panel of eight rows is packed for up to <see cref="ChunkBlocks"/> blocks (18 KiB,
+/// in L1), then every token passes over it, four tokens at a time (each weight load feeds four
+/// tokens); longer rows take several chunks, the float sums carried in the output between them.</para>
+/// </remarks>
+internal static unsafe class PanelMatMul
+{
+    /// <summary>A block type of this family: layout, unsigned quants and the reference's float steps.</summary>
+    public interface IPanelBlocks
+    {
+        /// <summary>Bytes in one weight block; its float16 scale <c>d</c> is the first two.</summary>
+        static abstract int BlockBytes { get; }
+
+        /// <summary>The offset added to every signed quant to make it unsigned (8, 16 or 128).</summary>
+        static abstract int Offset { get; }
+
+        /// <summary>The block's 32 quants plus <see cref="Offset"/>, in element order.</summary>
+        static abstract Vector256<byte> Quants(ref byte block);
+
+        /// <summary>
+        /// One block's contribution to the float sum, lane by lane, in the reference's association:
+        /// <c>(sumi·dx)·dy</c> (Q4_0), <c>(dx·dy)·sumi</c> (Q5_0) or <c>sumi·(dx·dy)</c> (Q8_0).
+        /// </summary>
+        static abstract Vector256<float> Term(Vector256<float> sumi, Vector256<float> dx, Vector256<float> dy);
+    }
+
+    /// <summary>Blocks per packed chunk of a panel (8 rows × 64 blocks × 32 bytes = 16 KiB, plus scales).</summary>
+    public const int ChunkBlocks = 64;
+
+    /// <summary>Rows per panel (one int32 lane each in a Vector256).</summary>
+    public const int PanelRows = 8;
+
+    private const int Q8Bytes = 34;
+
+    /// <summary>
+    /// Whether this CPU runs the panel product for <typeparamref name="T"/>: AVX-VNNI for any offset,
+    /// plain AVX2 when <c>u·y</c> pairs fit <c>vpmaddubsw</c>'s int16 (quants below 64).
+    /// </summary>
+    public static bool IsSupported<T>() where T : IPanelBlocks => AvxVnni.IsSupported || Avx2.IsSupported && T.Offset <= 32;
+
+    /// <summary>Fewest tokens for which packing a panel pays off (measured: from two tokens on it is faster than the four-token tiles; a single decoded token keeps the streaming kernels).</summary>
+    public const int MinTokens = 2;
+
+    /// <summary>
+    /// Runs the leading whole panels of rows <c>[rowStart, rowStart + rowCount)</c> when the product is
+    /// large enough (<see cref="MinTokens"/>) and the CPU supports it; returns how many rows it computed
+    /// (a multiple of <see cref="PanelRows"/>, possibly 0), the caller computes the rest.
+    /// </summary>
+    public static int MatMulLeadingPanels<T>(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int nb,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) where T : IPanelBlocks
+    {
+        int rows = rowCount & ~(PanelRows - 1);
+        if (tokens < MinTokens || rows == 0 || !IsSupported<T>())
+            return 0;
+        MatMul<T>(weights, rowStart, rows, nb, activations, tokens, output, outputStride);
+        return rows;
+    }
+
+    [ThreadStatic] private static float[]? t_scales;
+    [ThreadStatic] private static int[]? t_offsets;
+
+    /// <summary>
+    /// Rows <c>[rowStart, rowStart + rowCount)</c> (a multiple of <see cref="PanelRows"/>) of weights of
+    /// type <typeparamref name="T"/> (<paramref name="nb"/> blocks per row) times <paramref name="tokens"/>
+    /// Q8_0 activation rows: <c>output[t·outputStride + r]</c>. Operands already checked
+    /// (<see cref="TensorTypeChecks.MatMulBlocks"/>); needs <see cref="IsSupported{T}"/>.
+    /// </summary>
+    /// <remarks>Allocates only when a thread first sees more tokens × blocks than before (its
+    /// activation tables are kept per thread).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MatMul<T>(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int nb,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) where T : IPanelBlocks
+    {
+        if (rowCount % PanelRows != 0)
+            throw new ArgumentOutOfRangeException(nameof(rowCount), rowCount, "Panel rows come in groups of eight.");
+        // Per token and block: the activation scale dy and offset·Σy.
+        int n = tokens * nb;
+        float[] dyTable = t_scales is { } s && s.Length >= n ? s : t_scales = new float[Math.Max(n, 4096)];
+        int[] ysTable = t_offsets is { } o && o.Length >= n ? o : t_offsets = new int[Math.Max(n, 4096)];
+        ref BlockQ8_0 a = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(activations));
+        for (int i = 0; i < n; i++)
+        {
+            ref BlockQ8_0 yb = ref Unsafe.Add(ref a, i);
+            dyTable[i] = HalfConversions.Fp16ToFp32(yb.D);
+            ysTable[i] = T.Offset * SumOfQuants(ref yb);
+        }
+        ref float dy = ref MemoryMarshal.GetArrayDataReference(dyTable);
+        ref int ys = ref MemoryMarshal.GetArrayDataReference(ysTable);
+        ref byte y = ref MemoryMarshal.GetReference(activations);
+
+        byte* panel = stackalloc byte[ChunkBlocks * 32 * PanelRows + 32];
+        panel = (byte*)(((nint)panel + 31) & ~(nint)31);
+        float* scales = stackalloc float[ChunkBlocks * PanelRows];
+        ref byte w = ref MemoryMarshal.GetReference(weights);
+        int blockBytes = T.BlockBytes, rowBytes = nb * blockBytes;
+        ref float o0 = ref MemoryMarshal.GetReference(output);
+        for (int r = rowStart; r < rowStart + rowCount; r += PanelRows)
+        {
+            ref byte rows = ref Unsafe.Add(ref w, (nint)r * rowBytes);
+            for (int c0 = 0; c0 < nb; c0 += ChunkBlocks)
+            {
+                int cn = Math.Min(ChunkBlocks, nb - c0);
+                Pack<T>(ref Unsafe.Add(ref rows, c0 * blockBytes), rowBytes, cn, panel, scales);
+                bool first = c0 == 0;
+                int t = 0;
+                for (; t + 4 <= tokens; t += 4)
+                {
+                    ref float out0 = ref Unsafe.Add(ref o0, (nint)t * outputStride + r);
+                    ref float out1 = ref Unsafe.Add(ref out0, outputStride);
+                    ref float out2 = ref Unsafe.Add(ref out1, outputStride);
+                    ref float out3 = ref Unsafe.Add(ref out2, outputStride);
+                    Vector256<float> s0 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out0);
+                    Vector256<float> s1 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out1);
+                    Vector256<float> s2 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out2);
+                    Vector256<float> s3 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out3);
+                    int k0 = t * nb + c0;
+                    ref byte y0 = ref Unsafe.Add(ref y, (nint)k0 * Q8Bytes + 2);
+                    ref byte y1 = ref Unsafe.Add(ref y0, nb * Q8Bytes);
+                    ref byte y2 = ref Unsafe.Add(ref y1, nb * Q8Bytes);
+                    ref byte y3 = ref Unsafe.Add(ref y2, nb * Q8Bytes);
+                    for (int ib = 0; ib < cn; ib++)
+                    {
+                        byte* p = panel + ib * 256;
+                        Vector256<byte> w0 = Vector256.Load(p), w1 = Vector256.Load(p + 32), w2 = Vector256.Load(p + 64), w3 = Vector256.Load(p + 96);
+                        Vector256<byte> w4 = Vector256.Load(p + 128), w5 = Vector256.Load(p + 160), w6 = Vector256.Load(p + 192), w7 = Vector256.Load(p + 224);
+                        Vector256<float> dx = Vector256.Load(scales + ib * PanelRows);
+                        nint at = (nint)ib * Q8Bytes;
+                        int k = k0 + ib;
+                        s0 += T.Term(Sums(w0, w1, w2, w3, w4, w5, w6, w7, ref Unsafe.Add(ref y0, at), Unsafe.Add(ref ys, k)), dx, Vector256.Create(Unsafe.Add(ref dy, k)));
+                        s1 += T.Term(Sums(w0, w1, w2, w3, w4, w5, w6, w7, ref Unsafe.Add(ref y1, at), Unsafe.Add(ref ys, k + nb)), dx, Vector256.Create(Unsafe.Add(ref dy, k + nb)));
+                        s2 += T.Term(Sums(w0, w1, w2, w3, w4, w5, w6, w7, ref Unsafe.Add(ref y2, at), Unsafe.Add(ref ys, k + 2 * nb)), dx, Vector256.Create(Unsafe.Add(ref dy, k + 2 * nb)));
+                        s3 += T.Term(Sums(w0, w1, w2, w3, w4, w5, w6, w7, ref Unsafe.Add(ref y3, at), Unsafe.Add(ref ys, k + 3 * nb)), dx, Vector256.Create(Unsafe.Add(ref dy, k + 3 * nb)));
+                    }
+                    s0.StoreUnsafe(ref out0);
+                    s1.StoreUnsafe(ref out1);
+                    s2.StoreUnsafe(ref out2);
+                    s3.StoreUnsafe(ref out3);
+                }
+                for (; t < tokens; t++)
+                {
+                    ref float out0 = ref Unsafe.Add(ref o0, (nint)t * outputStride + r);
+                    Vector256<float> s0 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out0);
+                    int k0 = t * nb + c0;
+                    ref byte y0 = ref Unsafe.Add(ref y, (nint)k0 * Q8Bytes + 2);
+                    for (int ib = 0; ib < cn; ib++)
+                    {
+                        byte* p = panel + ib * 256;
+                        s0 += T.Term(Sums(Vector256.Load(p), Vector256.Load(p + 32), Vector256.Load(p + 64), Vector256.Load(p + 96),
+                                Vector256.Load(p + 128), Vector256.Load(p + 160), Vector256.Load(p + 192), Vector256.Load(p + 224),
+                                ref Unsafe.Add(ref y0, (nint)ib * Q8Bytes), Unsafe.Add(ref ys, k0 + ib)),
+                            Vector256.Load(scales + ib * PanelRows), Vector256.Create(Unsafe.Add(ref dy, k0 + ib)));
+                    }
+                    s0.StoreUnsafe(ref out0);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs <paramref name="blocks"/> blocks of eight rows (<paramref name="rowBytes"/> apart) into
+    /// <paramref name="panel"/>: for each block, eight Vector256 of which vector k holds, for rows 0–7,
+    /// unsigned quants 4k … 4k + 3; the eight row scales as floats into <paramref name="scales"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pack<T>(ref byte rows, int rowBytes, int blocks, byte* panel, float* scales) where T : IPanelBlocks
+    {
+        int blockBytes = T.BlockBytes;
+        for (int ib = 0; ib < blocks; ib++)
+        {
+            ref byte b0 = ref Unsafe.Add(ref rows, ib * blockBytes);
+            ref byte b1 = ref Unsafe.Add(ref b0, rowBytes), b2 = ref Unsafe.Add(ref b1, rowBytes), b3 = ref Unsafe.Add(ref b2, rowBytes);
+            ref byte b4 = ref Unsafe.Add(ref b3, rowBytes), b5 = ref Unsafe.Add(ref b4, rowBytes), b6 = ref Unsafe.Add(ref b5, rowBytes), b7 = ref Unsafe.Add(ref b6, rowBytes);
+            // 8×8 transpose of dwords: row i's dword k goes to vector k, lane i.
+            Vector256<int> t0 = Avx2.UnpackLow(T.Quants(ref b0).AsInt32(), T.Quants(ref b1).AsInt32());
+            Vector256<int> t1 = Avx2.UnpackHigh(T.Quants(ref b0).AsInt32(), T.Quants(ref b1).AsInt32());
+            Vector256<int> t2 = Avx2.UnpackLow(T.Quants(ref b2).AsInt32(), T.Quants(ref b3).AsInt32());
+            Vector256<int> t3 = Avx2.UnpackHigh(T.Quants(ref b2).AsInt32(), T.Quants(ref b3).AsInt32());
+            Vector256<int> t4 = Avx2.UnpackLow(T.Quants(ref b4).AsInt32(), T.Quants(ref b5).AsInt32());
+            Vector256<int> t5 = Avx2.UnpackHigh(T.Quants(ref b4).AsInt32(), T.Quants(ref b5).AsInt32());
+            Vector256<int> t6 = Avx2.UnpackLow(T.Quants(ref b6).AsInt32(), T.Quants(ref b7).AsInt32());
+            Vector256<int> t7 = Avx2.UnpackHigh(T.Quants(ref b6).AsInt32(), T.Quants(ref b7).AsInt32());
+            Vector256<long> s0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64()), s1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64());
+            Vector256<long> s2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64()), s3 = Avx2.UnpackHigh(t1.AsInt64(), t3.AsInt64());
+            Vector256<long> s4 = Avx2.UnpackLow(t4.AsInt64(), t6.AsInt64()), s5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64());
+            Vector256<long> s6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64()), s7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64());
+            byte* p = panel + ib * 256;
+            Avx2.Permute2x128(s0, s4, 0x20).AsByte().Store(p);
+            Avx2.Permute2x128(s1, s5, 0x20).AsByte().Store(p + 32);
+            Avx2.Permute2x128(s2, s6, 0x20).AsByte().Store(p + 64);
+            Avx2.Permute2x128(s3, s7, 0x20).AsByte().Store(p + 96);
+            Avx2.Permute2x128(s0, s4, 0x31).AsByte().Store(p + 128);
+            Avx2.Permute2x128(s1, s5, 0x31).AsByte().Store(p + 160);
+            Avx2.Permute2x128(s2, s6, 0x31).AsByte().Store(p + 192);
+            Avx2.Permute2x128(s3, s7, 0x31).AsByte().Store(p + 224);
+            HalfConversions.Fp16ToFp32(Vector256.Create(
+                (uint)Unsafe.ReadUnaligned<ushort>(ref b0), Unsafe.ReadUnaligned<ushort>(ref b1), Unsafe.ReadUnaligned<ushort>(ref b2), Unsafe.ReadUnaligned<ushort>(ref b3),
+                Unsafe.ReadUnaligned<ushort>(ref b4), Unsafe.ReadUnaligned<ushort>(ref b5), Unsafe.ReadUnaligned<ushort>(ref b6), Unsafe.ReadUnaligned<ushort>(ref b7)))
+                .Store(scales + ib * PanelRows);
+        }
+    }
+
+    /// <summary>
+    /// Eight rows' exact integer block sums <c>Σ (u − offset)·y</c> for one activation block
+    /// (<paramref name="yq"/>: its 32 quants; <paramref name="offsetSum"/>: offset·Σy).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Sums(Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, ref byte yq, int offsetSum)
+    {
+        Vector256<int> even, odd;
+        if (AvxVnni.IsSupported)
+        {
+            even = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, w0, Group(ref yq, 0));
+            odd = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, w1, Group(ref yq, 4));
+            even = AvxVnni.MultiplyWideningAndAdd(even, w2, Group(ref yq, 8));
+            odd = AvxVnni.MultiplyWideningAndAdd(odd, w3, Group(ref yq, 12));
+            even = AvxVnni.MultiplyWideningAndAdd(even, w4, Group(ref yq, 16));
+            odd = AvxVnni.MultiplyWideningAndAdd(odd, w5, Group(ref yq, 20));
+            even = AvxVnni.MultiplyWideningAndAdd(even, w6, Group(ref yq, 24));
+            odd = AvxVnni.MultiplyWideningAndAdd(odd, w7, Group(ref yq, 28));
+        }
+        else
+        {
+            // Quants below 64 (checked by IsSupported): |u·y pair| ≤ 2·63·128 fits int16.
+            Vector256<short> ones = Vector256<short>.One;
+            even = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(w0, Group(ref yq, 0)) + Avx2.MultiplyAddAdjacent(w2, Group(ref yq, 8)), ones)
+                + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(w4, Group(ref yq, 16)), ones)
+                + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(w6, Group(ref yq, 24)), ones);
+            odd = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(w1, Group(ref yq, 4)), ones)
+                + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(w3, Group(ref yq, 12)), ones)
+                + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(w5, Group(ref yq, 20)), ones)
+                + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(w7, Group(ref yq, 28)), ones);
+        }
+        return Vector256.ConvertToSingle(even + odd - Vector256.Create(offsetSum));
+    }
+
+    /// <summary>Activation quants <c>j … j + 3</c> repeated in every int32 lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Group(ref byte yq, int j) => Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref yq, j))).AsSByte();
+
+    /// <summary>Σy of an activation block (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SumOfQuants(ref BlockQ8_0 yb) =>
+        Vector256.Sum(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256<byte>.One, Vector256.LoadUnsafe(ref yb.Qs[0])), Vector256<short>.One));
+}
