@@ -42,6 +42,12 @@ public unsafe interface IModelFile : IDisposable
     /// <summary>Address of a tensor's data (valid while the file is not disposed).</summary>
     byte* GetTensorPointer(GgufTensorInfo tensor);
 
+    /// <summary>
+    /// Hints that the file's bytes in <c>[start, start + length)</c> (inside a tensor's data) need not
+    /// stay in memory: see <see cref="ModelBuffer.ReleasePages"/>. The bytes stay readable.
+    /// </summary>
+    void ReleasePages(byte* start, long length);
+
     /// <summary>A tensor's data bytes.</summary>
     /// <exception cref="NotSupportedException">The tensor is 2 GiB or larger.</exception>
     ReadOnlySpan<byte> GetTensorData(GgufTensorInfo tensor);

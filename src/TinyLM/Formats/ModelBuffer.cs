@@ -82,6 +82,28 @@ public sealed unsafe class ModelBuffer : IDisposable
         return new ReadOnlySpan<byte>(Pointer + offset, length);
     }
 
+    /// <summary>
+    /// Tells the operating system that the whole pages inside <c>[start, start + length)</c> are not
+    /// needed now (Linux <c>madvise(MADV_DONTNEED)</c>): they leave the process's resident memory and
+    /// are read from the file again if touched. Used after a copy of the bytes was made (weights
+    /// repacked at load), so the process does not hold both. Does nothing unless this buffer is a
+    /// memory-mapped file on Linux; ranges outside the buffer are ignored.
+    /// </summary>
+    public void ReleasePages(byte* start, long length)
+    {
+        if (_view is null || !OperatingSystem.IsLinux() || length <= 0 || start < _pointer || start + length > _pointer + Length)
+            return;
+        nint page = Environment.SystemPageSize;
+        nint first = ((nint)start + page - 1) & ~(page - 1), end = (nint)(start + length) & ~(page - 1);
+        if (end > first)
+            _ = Madvise(first, (nuint)(end - first), MadviseDontNeed);
+    }
+
+    private const int MadviseDontNeed = 4;
+
+    [DllImport("libc", EntryPoint = "madvise")]
+    private static extern int Madvise(nint address, nuint length, int advice);
+
     /// <summary>Unmaps or unpins the bytes.</summary>
     public void Dispose()
     {

@@ -44,9 +44,15 @@ public class ComputeKernels
     /// Rows <c>[rowStart, rowStart + rowCount)</c> of <c>weights × activations</c>: see
     /// <see cref="TensorType.MatMul"/>.
     /// </summary>
+    /// <remarks>Reads the matrix's repacked panels when it has them (<see cref="WeightMatrix.Panels"/>, native x86), else its file bytes.</remarks>
     public virtual void MatMul(WeightMatrix weights, int rowStart, int rowCount, ReadOnlySpan<byte> activations, int tokens,
-        Span<float> output, int outputStride) =>
-        weights.Type.MatMul(weights.Data, rowStart, rowCount, weights.Columns, activations, tokens, output, outputStride);
+        Span<float> output, int outputStride)
+    {
+        if (weights.Panels is { } panels)
+            panels.MatMul(weights.Type, weights.Data, rowStart, rowCount, weights.Columns, activations, tokens, output, outputStride);
+        else
+            weights.Type.MatMul(weights.Data, rowStart, rowCount, weights.Columns, activations, tokens, output, outputStride);
+    }
 
     /// <summary>RMSNorm (<see cref="Kernels.RmsNorm"/>) of each of <paramref name="rows"/> rows of width <c>weight.Length</c>.</summary>
     public virtual void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float epsilon, Span<float> y, int rows)

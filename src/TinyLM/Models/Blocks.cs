@@ -35,7 +35,7 @@ internal static class Blocks
         if ((long)w.Rows * w.Columns * x.Tokens < 1 << 16)
             job.Execute(0, w.Rows);
         else
-            s.Pool.Run(job, w.Rows, granularity: 4);
+            s.Pool.Run(job, w.Rows, granularity: 8); // whole eight-row panels per chunk
         job.Weights = null;
         if (bias is not null)
             for (int t = 0; t < x.Tokens; t++)

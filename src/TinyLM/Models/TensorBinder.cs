@@ -23,6 +23,17 @@ internal sealed class TensorBinder(IModelFile file)
         return WeightMatrix.FromFile(file, file.GetTensor(name), columns, rows);
     }
 
+    /// <summary>
+    /// Repacks a bound matrix into panels where it has a panel layout (<see cref="WeightMatrix.PackPanels"/>)
+    /// and lets the file's copy of the packed rows leave resident memory (<see cref="IModelFile.ReleasePages"/>).
+    /// </summary>
+    public unsafe void PackPanels(WeightMatrix m)
+    {
+        m.PackPanels();
+        if (m.Panels is { } panels)
+            file.ReleasePages(m.Pointer, (long)panels.Rows * m.RowBytes);
+    }
+
     public float[] Vector(string name, int length)
     {
         GgufTensorInfo t = file.GetTensor(name);

@@ -45,6 +45,22 @@ public sealed unsafe class WeightMatrix
     /// <summary>Total bytes.</summary>
     public long ByteSize { get; }
 
+    /// <summary>
+    /// The rows repacked for the native panel kernels (<see cref="PackPanels"/>), or null: the
+    /// managed kernels then read <see cref="Data"/>.
+    /// </summary>
+    internal PanelWeights? Panels { get; private set; }
+
+    /// <summary>
+    /// Repacks the rows into eight-row panels when this CPU and the type have a panel layout
+    /// (<see cref="PanelWeights"/>: Q4_0 and Q8_0 with AVX2); otherwise does nothing. Costs the panels'
+    /// bytes (about the matrix's own) in memory; results do not change.
+    /// </summary>
+    internal void PackPanels() => Panels ??= PanelWeights.TryCreate(Type, Data, Rows, Columns);
+
+    /// <summary>Address of the first row (in the model's buffer).</summary>
+    internal byte* Pointer => _data;
+
     /// <summary>All rows.</summary>
     public ReadOnlySpan<byte> Data => new(_data, (int)ByteSize);
 

@@ -27,7 +27,7 @@ namespace TinyLM.Quantization;
 /// </remarks>
 internal static unsafe class PanelMatMul
 {
-    /// <summary>A block type of this family: layout, unsigned quants and the reference's float steps.</summary>
+    /// <summary>A block type of this family: layout, unsigned quants, panel payload and the reference's float steps.</summary>
     public interface IPanelBlocks
     {
         /// <summary>Bytes in one weight block; its float16 scale <c>d</c> is the first two.</summary>
@@ -44,15 +44,54 @@ internal static unsafe class PanelMatMul
         /// <c>(sumi·dx)·dy</c> (Q4_0), <c>(dx·dy)·sumi</c> (Q5_0) or <c>sumi·(dx·dy)</c> (Q8_0).
         /// </summary>
         static abstract Vector256<float> Term(Vector256<float> sumi, Vector256<float> dx, Vector256<float> dy);
+
+        /// <summary>Bytes of the quants of one block of eight rows in a panel (after the eight float scales).</summary>
+        static abstract int PayloadBytes { get; }
+
+        /// <summary>Writes the quants of one block of eight rows (row i at <c>b0 + i·rowBytes</c>) as a panel payload.</summary>
+        static abstract void PackQuants(ref byte b0, int rowBytes, byte* payload);
+
+        /// <summary>From a panel payload: vector <paramref name="k"/>, lane i = row i's unsigned quants 4k … 4k + 3.</summary>
+        static abstract Vector256<byte> PanelQuants(byte* payload, int k);
     }
 
-    /// <summary>Blocks per packed chunk of a panel (8 rows × 64 blocks × 32 bytes = 16 KiB, plus scales).</summary>
+    /// <summary>
+    /// Panel payload of eight Vector256 of unsigned bytes (256 bytes per block): vector k, lane i =
+    /// row i's <see cref="IPanelBlocks.Quants"/> 4k … 4k + 3 (an 8×8 transpose of dwords).
+    /// </summary>
+    public static void PackUnsigned<T>(ref byte b0, int rowBytes, byte* payload) where T : IPanelBlocks
+    {
+        ref byte b1 = ref Unsafe.Add(ref b0, rowBytes), b2 = ref Unsafe.Add(ref b1, rowBytes), b3 = ref Unsafe.Add(ref b2, rowBytes);
+        ref byte b4 = ref Unsafe.Add(ref b3, rowBytes), b5 = ref Unsafe.Add(ref b4, rowBytes), b6 = ref Unsafe.Add(ref b5, rowBytes), b7 = ref Unsafe.Add(ref b6, rowBytes);
+        Vector256<int> q0 = T.Quants(ref b0).AsInt32(), q1 = T.Quants(ref b1).AsInt32(), q2 = T.Quants(ref b2).AsInt32(), q3 = T.Quants(ref b3).AsInt32();
+        Vector256<int> q4 = T.Quants(ref b4).AsInt32(), q5 = T.Quants(ref b5).AsInt32(), q6 = T.Quants(ref b6).AsInt32(), q7 = T.Quants(ref b7).AsInt32();
+        Vector256<long> t0 = Avx2.UnpackLow(q0, q1).AsInt64(), t1 = Avx2.UnpackHigh(q0, q1).AsInt64();
+        Vector256<long> t2 = Avx2.UnpackLow(q2, q3).AsInt64(), t3 = Avx2.UnpackHigh(q2, q3).AsInt64();
+        Vector256<long> t4 = Avx2.UnpackLow(q4, q5).AsInt64(), t5 = Avx2.UnpackHigh(q4, q5).AsInt64();
+        Vector256<long> t6 = Avx2.UnpackLow(q6, q7).AsInt64(), t7 = Avx2.UnpackHigh(q6, q7).AsInt64();
+        Vector256<long> s0 = Avx2.UnpackLow(t0, t2), s1 = Avx2.UnpackHigh(t0, t2), s2 = Avx2.UnpackLow(t1, t3), s3 = Avx2.UnpackHigh(t1, t3);
+        Vector256<long> s4 = Avx2.UnpackLow(t4, t6), s5 = Avx2.UnpackHigh(t4, t6), s6 = Avx2.UnpackLow(t5, t7), s7 = Avx2.UnpackHigh(t5, t7);
+        Avx2.Permute2x128(s0, s4, 0x20).AsByte().Store(payload);
+        Avx2.Permute2x128(s1, s5, 0x20).AsByte().Store(payload + 32);
+        Avx2.Permute2x128(s2, s6, 0x20).AsByte().Store(payload + 64);
+        Avx2.Permute2x128(s3, s7, 0x20).AsByte().Store(payload + 96);
+        Avx2.Permute2x128(s0, s4, 0x31).AsByte().Store(payload + 128);
+        Avx2.Permute2x128(s1, s5, 0x31).AsByte().Store(payload + 160);
+        Avx2.Permute2x128(s2, s6, 0x31).AsByte().Store(payload + 192);
+        Avx2.Permute2x128(s3, s7, 0x31).AsByte().Store(payload + 224);
+    }
+
+    /// <summary>Blocks per packed chunk when a panel is packed per call (8 rows × 64 blocks ≤ 18 KiB with the scales).</summary>
     public const int ChunkBlocks = 64;
 
     /// <summary>Rows per panel (one int32 lane each in a Vector256).</summary>
     public const int PanelRows = 8;
 
     private const int Q8Bytes = 34;
+    private const int ScaleBytes = PanelRows * sizeof(float);
+
+    /// <summary>Fewest tokens for which packing a panel per call pays off (measured: from two tokens on it is faster than the four-token tiles; a single decoded token keeps the streaming kernels).</summary>
+    public const int MinTokens = 2;
 
     /// <summary>
     /// Whether this CPU runs the panel product for <typeparamref name="T"/>: AVX-VNNI for any offset,
@@ -60,8 +99,8 @@ internal static unsafe class PanelMatMul
     /// </summary>
     public static bool IsSupported<T>() where T : IPanelBlocks => AvxVnni.IsSupported || Avx2.IsSupported && T.Offset <= 32;
 
-    /// <summary>Fewest tokens for which packing a panel pays off (measured: from two tokens on it is faster than the four-token tiles; a single decoded token keeps the streaming kernels).</summary>
-    public const int MinTokens = 2;
+    /// <summary>Bytes of one block of eight rows in a panel: eight float scales, then the payload.</summary>
+    public static int PanelBlockBytes<T>() where T : IPanelBlocks => ScaleBytes + T.PayloadBytes;
 
     /// <summary>
     /// Runs the leading whole panels of rows <c>[rowStart, rowStart + rowCount)</c> when the product is
@@ -83,141 +122,155 @@ internal static unsafe class PanelMatMul
 
     /// <summary>
     /// Rows <c>[rowStart, rowStart + rowCount)</c> (a multiple of <see cref="PanelRows"/>) of weights of
-    /// type <typeparamref name="T"/> (<paramref name="nb"/> blocks per row) times <paramref name="tokens"/>
-    /// Q8_0 activation rows: <c>output[t·outputStride + r]</c>. Operands already checked
-    /// (<see cref="TensorTypeChecks.MatMulBlocks"/>); needs <see cref="IsSupported{T}"/>.
+    /// type <typeparamref name="T"/> in their file layout (<paramref name="nb"/> blocks per row), packed
+    /// here chunk by chunk, times <paramref name="tokens"/> Q8_0 activation rows:
+    /// <c>output[t·outputStride + r]</c>. Operands already checked (<see cref="TensorTypeChecks.MatMulBlocks"/>);
+    /// needs <see cref="IsSupported{T}"/>.
     /// </summary>
-    /// <remarks>Allocates only when a thread first sees more tokens × blocks than before (its
-    /// activation tables are kept per thread).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MatMul<T>(ReadOnlySpan<byte> weights, int rowStart, int rowCount, int nb,
         ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) where T : IPanelBlocks
     {
         if (rowCount % PanelRows != 0)
             throw new ArgumentOutOfRangeException(nameof(rowCount), rowCount, "Panel rows come in groups of eight.");
-        // Per token and block: the activation scale dy and offset·Σy.
-        int n = tokens * nb;
-        float[] dyTable = t_scales is { } s && s.Length >= n ? s : t_scales = new float[Math.Max(n, 4096)];
-        int[] ysTable = t_offsets is { } o && o.Length >= n ? o : t_offsets = new int[Math.Max(n, 4096)];
-        ref BlockQ8_0 a = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(activations));
-        for (int i = 0; i < n; i++)
-        {
-            ref BlockQ8_0 yb = ref Unsafe.Add(ref a, i);
-            dyTable[i] = HalfConversions.Fp16ToFp32(yb.D);
-            ysTable[i] = T.Offset * SumOfQuants(ref yb);
-        }
-        ref float dy = ref MemoryMarshal.GetArrayDataReference(dyTable);
-        ref int ys = ref MemoryMarshal.GetArrayDataReference(ysTable);
-        ref byte y = ref MemoryMarshal.GetReference(activations);
-
-        byte* panel = stackalloc byte[ChunkBlocks * 32 * PanelRows + 32];
-        panel = (byte*)(((nint)panel + 31) & ~(nint)31);
-        float* scales = stackalloc float[ChunkBlocks * PanelRows];
+        Tables<T>(activations, tokens * nb, out float[] dy, out int[] ys);
+        int record = PanelBlockBytes<T>();
+        byte* buffer = stackalloc byte[ChunkBlocks * (ScaleBytes + 256) + 32];
+        byte* panel = (byte*)(((nint)buffer + 31) & ~(nint)31);
         ref byte w = ref MemoryMarshal.GetReference(weights);
         int blockBytes = T.BlockBytes, rowBytes = nb * blockBytes;
-        ref float o0 = ref MemoryMarshal.GetReference(output);
         for (int r = rowStart; r < rowStart + rowCount; r += PanelRows)
         {
             ref byte rows = ref Unsafe.Add(ref w, (nint)r * rowBytes);
             for (int c0 = 0; c0 < nb; c0 += ChunkBlocks)
             {
                 int cn = Math.Min(ChunkBlocks, nb - c0);
-                Pack<T>(ref Unsafe.Add(ref rows, c0 * blockBytes), rowBytes, cn, panel, scales);
-                bool first = c0 == 0;
-                int t = 0;
-                for (; t + 4 <= tokens; t += 4)
-                {
-                    ref float out0 = ref Unsafe.Add(ref o0, (nint)t * outputStride + r);
-                    ref float out1 = ref Unsafe.Add(ref out0, outputStride);
-                    ref float out2 = ref Unsafe.Add(ref out1, outputStride);
-                    ref float out3 = ref Unsafe.Add(ref out2, outputStride);
-                    Vector256<float> s0 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out0);
-                    Vector256<float> s1 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out1);
-                    Vector256<float> s2 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out2);
-                    Vector256<float> s3 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out3);
-                    int k0 = t * nb + c0;
-                    ref byte y0 = ref Unsafe.Add(ref y, (nint)k0 * Q8Bytes + 2);
-                    ref byte y1 = ref Unsafe.Add(ref y0, nb * Q8Bytes);
-                    ref byte y2 = ref Unsafe.Add(ref y1, nb * Q8Bytes);
-                    ref byte y3 = ref Unsafe.Add(ref y2, nb * Q8Bytes);
-                    for (int ib = 0; ib < cn; ib++)
-                    {
-                        byte* p = panel + ib * 256;
-                        Vector256<byte> w0 = Vector256.Load(p), w1 = Vector256.Load(p + 32), w2 = Vector256.Load(p + 64), w3 = Vector256.Load(p + 96);
-                        Vector256<byte> w4 = Vector256.Load(p + 128), w5 = Vector256.Load(p + 160), w6 = Vector256.Load(p + 192), w7 = Vector256.Load(p + 224);
-                        Vector256<float> dx = Vector256.Load(scales + ib * PanelRows);
-                        nint at = (nint)ib * Q8Bytes;
-                        int k = k0 + ib;
-                        s0 += T.Term(Sums(w0, w1, w2, w3, w4, w5, w6, w7, ref Unsafe.Add(ref y0, at), Unsafe.Add(ref ys, k)), dx, Vector256.Create(Unsafe.Add(ref dy, k)));
-                        s1 += T.Term(Sums(w0, w1, w2, w3, w4, w5, w6, w7, ref Unsafe.Add(ref y1, at), Unsafe.Add(ref ys, k + nb)), dx, Vector256.Create(Unsafe.Add(ref dy, k + nb)));
-                        s2 += T.Term(Sums(w0, w1, w2, w3, w4, w5, w6, w7, ref Unsafe.Add(ref y2, at), Unsafe.Add(ref ys, k + 2 * nb)), dx, Vector256.Create(Unsafe.Add(ref dy, k + 2 * nb)));
-                        s3 += T.Term(Sums(w0, w1, w2, w3, w4, w5, w6, w7, ref Unsafe.Add(ref y3, at), Unsafe.Add(ref ys, k + 3 * nb)), dx, Vector256.Create(Unsafe.Add(ref dy, k + 3 * nb)));
-                    }
-                    s0.StoreUnsafe(ref out0);
-                    s1.StoreUnsafe(ref out1);
-                    s2.StoreUnsafe(ref out2);
-                    s3.StoreUnsafe(ref out3);
-                }
-                for (; t < tokens; t++)
-                {
-                    ref float out0 = ref Unsafe.Add(ref o0, (nint)t * outputStride + r);
-                    Vector256<float> s0 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out0);
-                    int k0 = t * nb + c0;
-                    ref byte y0 = ref Unsafe.Add(ref y, (nint)k0 * Q8Bytes + 2);
-                    for (int ib = 0; ib < cn; ib++)
-                    {
-                        byte* p = panel + ib * 256;
-                        s0 += T.Term(Sums(Vector256.Load(p), Vector256.Load(p + 32), Vector256.Load(p + 64), Vector256.Load(p + 96),
-                                Vector256.Load(p + 128), Vector256.Load(p + 160), Vector256.Load(p + 192), Vector256.Load(p + 224),
-                                ref Unsafe.Add(ref y0, (nint)ib * Q8Bytes), Unsafe.Add(ref ys, k0 + ib)),
-                            Vector256.Load(scales + ib * PanelRows), Vector256.Create(Unsafe.Add(ref dy, k0 + ib)));
-                    }
-                    s0.StoreUnsafe(ref out0);
-                }
+                for (int ib = 0; ib < cn; ib++)
+                    PackBlock<T>(ref Unsafe.Add(ref rows, (c0 + ib) * blockBytes), rowBytes, panel + ib * record);
+                Compute<T>(panel, cn, c0, nb, activations, tokens, dy, ys, output, outputStride, r);
             }
         }
     }
 
     /// <summary>
-    /// Packs <paramref name="blocks"/> blocks of eight rows (<paramref name="rowBytes"/> apart) into
-    /// <paramref name="panel"/>: for each block, eight Vector256 of which vector k holds, for rows 0–7,
-    /// unsigned quants 4k … 4k + 3; the eight row scales as floats into <paramref name="scales"/>.
+    /// Packs every whole panel of a matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks
+    /// of <typeparamref name="T"/>): panel p, block ib at <c>(p·nb + ib)·PanelBlockBytes</c>.
+    /// </summary>
+    public static void PackMatrix<T>(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) where T : IPanelBlocks
+    {
+        ref byte w = ref MemoryMarshal.GetReference(weights);
+        int blockBytes = T.BlockBytes, rowBytes = nb * blockBytes, record = PanelBlockBytes<T>();
+        for (int p = 0; p < rows / PanelRows; p++)
+            for (int ib = 0; ib < nb; ib++)
+                PackBlock<T>(ref Unsafe.Add(ref w, (nint)p * PanelRows * rowBytes + ib * blockBytes), rowBytes, destination + ((nint)p * nb + ib) * record);
+    }
+
+    /// <summary>
+    /// Rows <c>[rowStart, rowStart + rowCount)</c>, both multiples of <see cref="PanelRows"/>, of a matrix
+    /// packed by <see cref="PackMatrix{T}"/> times <paramref name="tokens"/> Q8_0 activation rows (any
+    /// count, one for decoding): <c>output[t·outputStride + r]</c>. Operands already checked.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MatMulPacked<T>(byte* packed, int rowStart, int rowCount, int nb,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) where T : IPanelBlocks
+    {
+        Tables<T>(activations, tokens * nb, out float[] dy, out int[] ys);
+        int record = PanelBlockBytes<T>();
+        for (int r = rowStart; r < rowStart + rowCount; r += PanelRows)
+            Compute<T>(packed + (nint)(r / PanelRows) * nb * record, nb, 0, nb, activations, tokens, dy, ys, output, outputStride, r);
+    }
+
+    /// <summary>Per token and block: the activation scale dy and offset·Σy (kept per thread; grows, never shrinks).</summary>
+    private static void Tables<T>(ReadOnlySpan<byte> activations, int n, out float[] dy, out int[] ys) where T : IPanelBlocks
+    {
+        dy = t_scales is { } s && s.Length >= n ? s : t_scales = new float[Math.Max(n, 4096)];
+        ys = t_offsets is { } o && o.Length >= n ? o : t_offsets = new int[Math.Max(n, 4096)];
+        ref BlockQ8_0 a = ref Unsafe.As<byte, BlockQ8_0>(ref MemoryMarshal.GetReference(activations));
+        for (int i = 0; i < n; i++)
+        {
+            ref BlockQ8_0 yb = ref Unsafe.Add(ref a, i);
+            dy[i] = HalfConversions.Fp16ToFp32(yb.D);
+            ys[i] = T.Offset * SumOfQuants(ref yb);
+        }
+    }
+
+    /// <summary>One block of eight rows: the eight scales as floats, then <see cref="IPanelBlocks.PackQuants"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PackBlock<T>(ref byte b0, int rowBytes, byte* record) where T : IPanelBlocks
+    {
+        ref byte b1 = ref Unsafe.Add(ref b0, rowBytes), b2 = ref Unsafe.Add(ref b1, rowBytes), b3 = ref Unsafe.Add(ref b2, rowBytes);
+        ref byte b4 = ref Unsafe.Add(ref b3, rowBytes), b5 = ref Unsafe.Add(ref b4, rowBytes), b6 = ref Unsafe.Add(ref b5, rowBytes), b7 = ref Unsafe.Add(ref b6, rowBytes);
+        HalfConversions.Fp16ToFp32(Vector256.Create(
+            (uint)Unsafe.ReadUnaligned<ushort>(ref b0), Unsafe.ReadUnaligned<ushort>(ref b1), Unsafe.ReadUnaligned<ushort>(ref b2), Unsafe.ReadUnaligned<ushort>(ref b3),
+            Unsafe.ReadUnaligned<ushort>(ref b4), Unsafe.ReadUnaligned<ushort>(ref b5), Unsafe.ReadUnaligned<ushort>(ref b6), Unsafe.ReadUnaligned<ushort>(ref b7)))
+            .Store((float*)record);
+        T.PackQuants(ref b0, rowBytes, record + ScaleBytes);
+    }
+
+    /// <summary>
+    /// One panel (<paramref name="blocks"/> packed blocks, the activations' blocks
+    /// <c>[c0, c0 + blocks)</c>) for every token, four tokens at a time: the float sums start at zero when
+    /// <paramref name="c0"/> is 0, else continue from the output (blocks in order either way).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Pack<T>(ref byte rows, int rowBytes, int blocks, byte* panel, float* scales) where T : IPanelBlocks
+    private static void Compute<T>(byte* panel, int blocks, int c0, int nb, ReadOnlySpan<byte> activations, int tokens,
+        float[] dyTable, int[] ysTable, Span<float> output, int outputStride, int r) where T : IPanelBlocks
     {
-        int blockBytes = T.BlockBytes;
-        for (int ib = 0; ib < blocks; ib++)
+        int record = PanelBlockBytes<T>();
+        bool first = c0 == 0;
+        ref float dy = ref MemoryMarshal.GetArrayDataReference(dyTable);
+        ref int ys = ref MemoryMarshal.GetArrayDataReference(ysTable);
+        ref byte y = ref MemoryMarshal.GetReference(activations);
+        ref float o0 = ref MemoryMarshal.GetReference(output);
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4)
         {
-            ref byte b0 = ref Unsafe.Add(ref rows, ib * blockBytes);
-            ref byte b1 = ref Unsafe.Add(ref b0, rowBytes), b2 = ref Unsafe.Add(ref b1, rowBytes), b3 = ref Unsafe.Add(ref b2, rowBytes);
-            ref byte b4 = ref Unsafe.Add(ref b3, rowBytes), b5 = ref Unsafe.Add(ref b4, rowBytes), b6 = ref Unsafe.Add(ref b5, rowBytes), b7 = ref Unsafe.Add(ref b6, rowBytes);
-            // 8×8 transpose of dwords: row i's dword k goes to vector k, lane i.
-            Vector256<int> t0 = Avx2.UnpackLow(T.Quants(ref b0).AsInt32(), T.Quants(ref b1).AsInt32());
-            Vector256<int> t1 = Avx2.UnpackHigh(T.Quants(ref b0).AsInt32(), T.Quants(ref b1).AsInt32());
-            Vector256<int> t2 = Avx2.UnpackLow(T.Quants(ref b2).AsInt32(), T.Quants(ref b3).AsInt32());
-            Vector256<int> t3 = Avx2.UnpackHigh(T.Quants(ref b2).AsInt32(), T.Quants(ref b3).AsInt32());
-            Vector256<int> t4 = Avx2.UnpackLow(T.Quants(ref b4).AsInt32(), T.Quants(ref b5).AsInt32());
-            Vector256<int> t5 = Avx2.UnpackHigh(T.Quants(ref b4).AsInt32(), T.Quants(ref b5).AsInt32());
-            Vector256<int> t6 = Avx2.UnpackLow(T.Quants(ref b6).AsInt32(), T.Quants(ref b7).AsInt32());
-            Vector256<int> t7 = Avx2.UnpackHigh(T.Quants(ref b6).AsInt32(), T.Quants(ref b7).AsInt32());
-            Vector256<long> s0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64()), s1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64());
-            Vector256<long> s2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64()), s3 = Avx2.UnpackHigh(t1.AsInt64(), t3.AsInt64());
-            Vector256<long> s4 = Avx2.UnpackLow(t4.AsInt64(), t6.AsInt64()), s5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64());
-            Vector256<long> s6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64()), s7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64());
-            byte* p = panel + ib * 256;
-            Avx2.Permute2x128(s0, s4, 0x20).AsByte().Store(p);
-            Avx2.Permute2x128(s1, s5, 0x20).AsByte().Store(p + 32);
-            Avx2.Permute2x128(s2, s6, 0x20).AsByte().Store(p + 64);
-            Avx2.Permute2x128(s3, s7, 0x20).AsByte().Store(p + 96);
-            Avx2.Permute2x128(s0, s4, 0x31).AsByte().Store(p + 128);
-            Avx2.Permute2x128(s1, s5, 0x31).AsByte().Store(p + 160);
-            Avx2.Permute2x128(s2, s6, 0x31).AsByte().Store(p + 192);
-            Avx2.Permute2x128(s3, s7, 0x31).AsByte().Store(p + 224);
-            HalfConversions.Fp16ToFp32(Vector256.Create(
-                (uint)Unsafe.ReadUnaligned<ushort>(ref b0), Unsafe.ReadUnaligned<ushort>(ref b1), Unsafe.ReadUnaligned<ushort>(ref b2), Unsafe.ReadUnaligned<ushort>(ref b3),
-                Unsafe.ReadUnaligned<ushort>(ref b4), Unsafe.ReadUnaligned<ushort>(ref b5), Unsafe.ReadUnaligned<ushort>(ref b6), Unsafe.ReadUnaligned<ushort>(ref b7)))
-                .Store(scales + ib * PanelRows);
+            ref float out0 = ref Unsafe.Add(ref o0, (nint)t * outputStride + r);
+            ref float out1 = ref Unsafe.Add(ref out0, outputStride);
+            ref float out2 = ref Unsafe.Add(ref out1, outputStride);
+            ref float out3 = ref Unsafe.Add(ref out2, outputStride);
+            Vector256<float> s0 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out0);
+            Vector256<float> s1 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out1);
+            Vector256<float> s2 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out2);
+            Vector256<float> s3 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out3);
+            int k0 = t * nb + c0;
+            ref byte y0 = ref Unsafe.Add(ref y, (nint)k0 * Q8Bytes + 2);
+            ref byte y1 = ref Unsafe.Add(ref y0, nb * Q8Bytes);
+            ref byte y2 = ref Unsafe.Add(ref y1, nb * Q8Bytes);
+            ref byte y3 = ref Unsafe.Add(ref y2, nb * Q8Bytes);
+            for (int ib = 0; ib < blocks; ib++)
+            {
+                byte* p = panel + ib * record, q = p + ScaleBytes;
+                Vector256<byte> w0 = T.PanelQuants(q, 0), w1 = T.PanelQuants(q, 1), w2 = T.PanelQuants(q, 2), w3 = T.PanelQuants(q, 3);
+                Vector256<byte> w4 = T.PanelQuants(q, 4), w5 = T.PanelQuants(q, 5), w6 = T.PanelQuants(q, 6), w7 = T.PanelQuants(q, 7);
+                Vector256<float> dx = Vector256.Load((float*)p);
+                nint at = (nint)ib * Q8Bytes;
+                int k = k0 + ib;
+                s0 += T.Term(Sums(w0, w1, w2, w3, w4, w5, w6, w7, ref Unsafe.Add(ref y0, at), Unsafe.Add(ref ys, k)), dx, Vector256.Create(Unsafe.Add(ref dy, k)));
+                s1 += T.Term(Sums(w0, w1, w2, w3, w4, w5, w6, w7, ref Unsafe.Add(ref y1, at), Unsafe.Add(ref ys, k + nb)), dx, Vector256.Create(Unsafe.Add(ref dy, k + nb)));
+                s2 += T.Term(Sums(w0, w1, w2, w3, w4, w5, w6, w7, ref Unsafe.Add(ref y2, at), Unsafe.Add(ref ys, k + 2 * nb)), dx, Vector256.Create(Unsafe.Add(ref dy, k + 2 * nb)));
+                s3 += T.Term(Sums(w0, w1, w2, w3, w4, w5, w6, w7, ref Unsafe.Add(ref y3, at), Unsafe.Add(ref ys, k + 3 * nb)), dx, Vector256.Create(Unsafe.Add(ref dy, k + 3 * nb)));
+            }
+            s0.StoreUnsafe(ref out0);
+            s1.StoreUnsafe(ref out1);
+            s2.StoreUnsafe(ref out2);
+            s3.StoreUnsafe(ref out3);
+        }
+        for (; t < tokens; t++)
+        {
+            ref float out0 = ref Unsafe.Add(ref o0, (nint)t * outputStride + r);
+            Vector256<float> s0 = first ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref out0);
+            int k0 = t * nb + c0;
+            ref byte y0 = ref Unsafe.Add(ref y, (nint)k0 * Q8Bytes + 2);
+            for (int ib = 0; ib < blocks; ib++)
+            {
+                byte* p = panel + ib * record, q = p + ScaleBytes;
+                s0 += T.Term(Sums(T.PanelQuants(q, 0), T.PanelQuants(q, 1), T.PanelQuants(q, 2), T.PanelQuants(q, 3),
+                        T.PanelQuants(q, 4), T.PanelQuants(q, 5), T.PanelQuants(q, 6), T.PanelQuants(q, 7),
+                        ref Unsafe.Add(ref y0, (nint)ib * Q8Bytes), Unsafe.Add(ref ys, k0 + ib)),
+                    Vector256.Load((float*)p), Vector256.Create(Unsafe.Add(ref dy, k0 + ib)));
+            }
+            s0.StoreUnsafe(ref out0);
         }
     }
 

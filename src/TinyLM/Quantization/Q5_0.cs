@@ -255,6 +255,13 @@ public sealed unsafe class Q5_0 : TensorType
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Term(Vector256<float> sumi, Vector256<float> dx, Vector256<float> dy) => (dx * dy) * sumi;
 
+        public static int PayloadBytes => 256;
+
+        public static void PackQuants(ref byte b0, int rowBytes, byte* payload) => PanelMatMul.PackUnsigned<OffsetBlocks>(ref b0, rowBytes, payload);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> PanelQuants(byte* payload, int k) => Vector256.Load(payload + 32 * k);
+
         public static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) => Q5_0.DotAvx2(weights, activations, nb);
     }
 

@@ -381,6 +381,13 @@ public sealed unsafe class Q8_0 : TensorType
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Term(Vector256<float> sumi, Vector256<float> dx, Vector256<float> dy) => sumi * (dx * dy);
+
+        public static int PayloadBytes => 256;
+
+        public static void PackQuants(ref byte b0, int rowBytes, byte* payload) => PanelMatMul.PackUnsigned<PanelBlocks>(ref b0, rowBytes, payload);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> PanelQuants(byte* payload, int k) => Vector256.Load(payload + 32 * k);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

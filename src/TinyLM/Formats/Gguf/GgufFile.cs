@@ -162,6 +162,9 @@ public sealed unsafe class GgufFile : IModelFile
     /// <summary>Address of a tensor's data.</summary>
     public byte* GetTensorPointer(GgufTensorInfo tensor) => Buffer.Pointer + DataOffset + tensor.Offset;
 
+    /// <inheritdoc/>
+    public void ReleasePages(byte* start, long length) => Buffer.ReleasePages(start, length);
+
     /// <summary>A tensor's data bytes.</summary>
     /// <exception cref="NotSupportedException">The tensor is 2 GiB or larger (use <see cref="GetTensorPointer"/>).</exception>
     public ReadOnlySpan<byte> GetTensorData(GgufTensorInfo tensor) =>

@@ -70,6 +70,9 @@ public sealed unsafe class SlmModelFile : IModelFile
     public byte* GetTensorPointer(GgufTensorInfo tensor) => File.Pointer(tensor.Offset);
 
     /// <inheritdoc/>
+    public void ReleasePages(byte* start, long length) => File.Buffer.ReleasePages(start, length);
+
+    /// <inheritdoc/>
     public ReadOnlySpan<byte> GetTensorData(GgufTensorInfo tensor) =>
         tensor.ByteSize <= int.MaxValue
             ? new ReadOnlySpan<byte>(GetTensorPointer(tensor), (int)tensor.ByteSize)
