@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using TinyLM.Models;
 using TinyLM.Quantization;
 
@@ -70,6 +71,9 @@ public class ComputeKernels
     public virtual void SwiGlu(Span<float> gate, ReadOnlySpan<float> up)
     {
         int i = 0, grouped = gate.Length & ~3;
+        if (Vector256.IsHardwareAccelerated && up.Length >= gate.Length)
+            for (; i + 8 <= grouped; i += 8)
+                (ScalarMath.SiluVector256(Vector256.Create<float>(gate[i..])) * Vector256.Create<float>(up[i..])).CopyTo(gate[i..]);
         for (; i < grouped; i++)
             gate[i] = ScalarMath.Silu(gate[i]) * up[i];
         for (; i < gate.Length; i++)

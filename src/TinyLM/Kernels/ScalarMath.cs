@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace TinyLM.Kernels;
 
@@ -48,6 +49,37 @@ public static class ScalarMath
             return s1 * s1;
         return (s2 * j + s2) * s1;
     }
+
+    /// <summary>
+    /// <see cref="Exp(float)"/> on eight lanes: the same single-precision operations lane by lane (no
+    /// fused multiply-add), the overflow/underflow branches as selects — the same bits as the scalar form.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ExpVector256(Vector256<float> x)
+    {
+        Vector256<float> z = x * Log2E + Vector256.Create(Shift);
+        Vector256<float> n = z - Vector256.Create(Shift);
+        Vector256<float> b = x - n * Ln2Hi;
+        b -= n * Ln2Lo;
+        Vector256<uint> e = z.AsUInt32() << 23;
+        Vector256<float> k = (e + Vector256.Create(0x3F800000u)).AsSingle();
+        Vector256<float> u = b * b;
+        Vector256<float> j = ((Vector256.Create(C5) * b + Vector256.Create(C4)) * u + (Vector256.Create(C3) * b + Vector256.Create(C2))) * u + Vector256.Create(C1) * b;
+        Vector256<float> normal = j * k + k;
+        Vector256<float> absN = Vector256.Abs(n);
+        Vector256<float> big = Vector256.GreaterThan(absN, Vector256.Create(126f));
+        if (big == Vector256<float>.Zero)
+            return normal;
+        Vector256<uint> g = Vector256.LessThanOrEqual(n, Vector256<float>.Zero).AsUInt32() & Vector256.Create(0x82000000u);
+        Vector256<float> s1 = (g + Vector256.Create(0x7F000000u)).AsSingle();
+        Vector256<float> s2 = (e - g).AsSingle();
+        Vector256<float> special = Vector256.ConditionalSelect(Vector256.GreaterThan(absN, Vector256.Create(192f)), s1 * s1, (s2 * j + s2) * s1);
+        return Vector256.ConditionalSelect(big, special, normal);
+    }
+
+    /// <summary><see cref="Silu(float)"/> on eight lanes (same bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SiluVector256(Vector256<float> x) => x / (Vector256<float>.One + ExpVector256(Vector256<float>.Zero - x));
 
     /// <summary>SiLU (swish) <c>x / (1 + e<sup>0−x</sup>)</c>, as ggml's <c>ggml_v_silu</c> (with <see cref="Exp"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

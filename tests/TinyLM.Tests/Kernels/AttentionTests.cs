@@ -10,6 +10,8 @@ public sealed class AttentionTests
     [InlineData(5, 11, 4, 2, 8, 20)]    // prefill batch with grouped-query heads
     [InlineData(3, 60, 9, 3, 6, 64)]    // head size not a multiple of 4
     [InlineData(17, 0, 2, 1, 64, 17)]   // whole context in one batch
+    [InlineData(1, 40, 4, 2, 64, 48)]   // decode, 41 keys: two tiles of sixteen, one gathered pass of eight, one scalar
+    [InlineData(20, 10, 3, 3, 24, 40)]  // prefill, head size a multiple of eight but not of sixteen
     public void Apply_EqualsReference_BitForBit(int tokens, int start, int heads, int kvHeads, int headDim, int context)
     {
         var rng = new Random(tokens * 1000 + start);

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using TinyLM.Kernels;
 
 namespace TinyLM.Tests.Kernels;
@@ -58,6 +59,66 @@ public class KernelTests
         Assert.Equal(0f, ScalarMath.Exp(-200f));
         Assert.True(ScalarMath.Exp(-100f) is > 0f and < 1e-43f);
         Assert.True(float.IsNaN(ScalarMath.Exp(float.NaN)));
+    }
+
+    [Fact]
+    public void ExpAndSilu_Vector256_EqualScalarBitForBit()
+    {
+        // Normal range, both overflow/underflow branches (|n| > 126 and > 192), infinities, NaN, ±0.
+        var rng = new Random(11);
+        var xs = new List<float> { 0f, -0f, 88.7f, 89f, -87.5f, -88f, -100f, -103.9f, -104f, -150f, -200f, 130f, 200f,
+            float.PositiveInfinity, float.NegativeInfinity, float.NaN, float.Epsilon, -float.Epsilon };
+        for (int i = 0; i < 20000; i++)
+            xs.Add((float)(rng.NextDouble() * 420 - 210));
+        while (xs.Count % 8 != 0)
+            xs.Add(1f);
+        for (int i = 0; i < xs.Count; i += 8)
+        {
+            var v = Vector256.Create<float>(xs.GetRange(i, 8).ToArray());
+            Vector256<float> e = ScalarMath.ExpVector256(v), s = ScalarMath.SiluVector256(v);
+            for (int k = 0; k < 8; k++)
+            {
+                float x = xs[i + k];
+                Assert.True(BitEqual(ScalarMath.Exp(x), e.GetElement(k)), $"exp({x:R}): scalar {ScalarMath.Exp(x):R}, vector {e.GetElement(k):R}");
+                Assert.True(BitEqual(ScalarMath.Silu(x), s.GetElement(k)), $"silu({x:R})");
+            }
+        }
+
+        static bool BitEqual(float a, float b) => BitConverter.SingleToInt32Bits(a) == BitConverter.SingleToInt32Bits(b) || float.IsNaN(a) && float.IsNaN(b);
+    }
+
+    [Fact]
+    public void Softmax_EqualsReferenceBitForBit()
+    {
+        // Every length from 1 to 40 (tails of one to seven after the eight-wide groups), scores
+        // spread wide enough that some exponentials underflow through ggml_v_expf's special branch.
+        var rng = new Random(5);
+        for (int n = 1; n <= 40; n++)
+            for (int rep = 0; rep < 5; rep++)
+            {
+                float[] x = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * (rep == 4 ? 300 : 20) - 10)).ToArray();
+                float[] expected = (float[])x.Clone();
+                Softmax.ApplyReference(expected);
+                Softmax.Apply(x);
+                Assert.Equal(expected, x);
+            }
+    }
+
+    [Fact]
+    public void SwiGlu_EqualsScalarDefinition()
+    {
+        // Groups of four use ggml_v_silu (ScalarMath.Silu), the last one to three elements C expf.
+        var rng = new Random(9);
+        foreach (int n in new[] { 3, 8, 13, 37, 2048 })
+        {
+            float[] gate = Random(n, n, 8f), up = Random(n, n + 1, 2f);
+            float[] expected = new float[n];
+            int grouped = n & ~3;
+            for (int i = 0; i < n; i++)
+                expected[i] = i < grouped ? ScalarMath.Silu(gate[i]) * up[i] : gate[i] / (1f + MathF.Exp(-gate[i])) * up[i];
+            ComputeKernels.Managed.SwiGlu(gate, up);
+            Assert.Equal(expected, gate);
+        }
     }
 
     [Fact]
