@@ -65,6 +65,110 @@ internal static class Blocks
             s.Pool.Run(job, heads);
     }
 
+    /// <summary>
+    /// Below this many elements, an operation on a batch's rows runs on the calling thread: waking
+    /// the workers costs more than it saves.
+    /// </summary>
+    private const int ParallelRowElements = 1 << 14;
+
+    /// <summary>RMSNorm of <paramref name="rows"/> rows of <paramref name="x"/> from row <paramref name="firstRow"/> into <paramref name="y"/>, split over token rows.</summary>
+    public static void RmsNorm(ForwardScratch s, float[] x, int firstRow, float[] weight, float epsilon, float[] y, int rows)
+    {
+        int n = weight.Length;
+        if (rows < 2 || s.Pool.ThreadCount == 1 || rows * n < ParallelRowElements)
+        {
+            s.Kernels.RmsNorm(x.AsSpan(firstRow * n, rows * n), weight, epsilon, y, rows);
+            return;
+        }
+        RowsJob job = s.Rows;
+        job.Set(RowsJob.Operation.RmsNorm, s.Kernels, x, firstRow, y, n);
+        job.Weight = weight;
+        job.Epsilon = epsilon;
+        s.Pool.Run(job, rows);
+        job.Clear();
+    }
+
+    /// <summary>SwiGLU of <paramref name="rows"/> rows of width <paramref name="width"/> (gate in place), split over token rows when the width is a multiple of four.</summary>
+    public static void SwiGlu(ForwardScratch s, float[] gate, float[] up, int rows, int width)
+    {
+        // Splitting keeps every element in or out of ggml's groups of four only when rows start on a group.
+        if (rows < 2 || s.Pool.ThreadCount == 1 || rows * width < ParallelRowElements || width % 4 != 0)
+        {
+            s.Kernels.SwiGlu(gate.AsSpan(0, rows * width), up.AsSpan(0, rows * width));
+            return;
+        }
+        RowsJob job = s.Rows;
+        job.Set(RowsJob.Operation.SwiGlu, s.Kernels, gate, 0, up, width);
+        s.Pool.Run(job, rows);
+        job.Clear();
+    }
+
+    /// <summary>Converts <paramref name="rows"/> float rows to <paramref name="type"/>, split over token rows.</summary>
+    public static void Quantize(ForwardScratch s, TensorType type, float[] source, byte[] destination, int rows, int columns)
+    {
+        if (rows < 2 || s.Pool.ThreadCount == 1 || rows * columns < ParallelRowElements)
+        {
+            s.Kernels.Quantize(type, source.AsSpan(0, rows * columns), destination.AsSpan(0, rows * (int)type.RowBytes(columns)), rows, columns);
+            return;
+        }
+        RowsJob job = s.Rows;
+        job.Set(RowsJob.Operation.Quantize, s.Kernels, source, 0, [], columns);
+        job.Type = type;
+        job.Bytes = destination;
+        s.Pool.Run(job, rows);
+        job.Clear();
+    }
+
+    /// <summary>A row-wise operation of a batch (norm, activation conversion, SwiGLU) over token rows <c>[start, end)</c>.</summary>
+    internal sealed class RowsJob : IParallelWork
+    {
+        public enum Operation { RmsNorm, SwiGlu, Quantize }
+
+        private Operation _op;
+        private ComputeKernels _kernels = ComputeKernels.Managed;
+        private float[] _x = [], _y = [];
+        private int _firstRow, _width;
+        public float[] Weight = [];
+        public float Epsilon;
+        public TensorType? Type;
+        public byte[] Bytes = [];
+
+        public void Set(Operation op, ComputeKernels kernels, float[] x, int firstRow, float[] y, int width)
+        {
+            _op = op;
+            _kernels = kernels;
+            _x = x;
+            _firstRow = firstRow;
+            _y = y;
+            _width = width;
+        }
+
+        public void Clear()
+        {
+            _x = _y = Weight = [];
+            Bytes = [];
+            Type = null;
+        }
+
+        public void Execute(int start, int end)
+        {
+            int n = _width, rows = end - start;
+            switch (_op)
+            {
+                case Operation.RmsNorm:
+                    _kernels.RmsNorm(_x.AsSpan((_firstRow + start) * n, rows * n), Weight, Epsilon, _y.AsSpan(start * n, rows * n), rows);
+                    break;
+                case Operation.SwiGlu:
+                    _kernels.SwiGlu(_x.AsSpan(start * n, rows * n), _y.AsSpan(start * n, rows * n));
+                    break;
+                case Operation.Quantize:
+                    int rowBytes = (int)Type!.RowBytes(n);
+                    _kernels.Quantize(Type, _x.AsSpan(start * n, rows * n), Bytes.AsSpan(start * rowBytes, rows * rowBytes), rows, n);
+                    break;
+            }
+        }
+    }
+
     internal sealed class MatMulJob : IParallelWork
     {
         public ComputeKernels Kernels = ComputeKernels.Managed;
@@ -101,13 +205,13 @@ internal sealed class ActivationRows
 {
     private readonly byte[]?[] _converted;
     private readonly bool[] _valid;
-    private readonly ComputeKernels _kernels;
+    private readonly ForwardScratch _scratch;
     private float[] _source = [];
 
     /// <summary>Sizes one pinned buffer per vec-dot type for the widest input of the matrices that use it.</summary>
-    public ActivationRows(int maxTokens, IEnumerable<WeightMatrix> matrices, ComputeKernels kernels)
+    public ActivationRows(int maxTokens, IEnumerable<WeightMatrix> matrices, ForwardScratch scratch)
     {
-        _kernels = kernels;
+        _scratch = scratch;
         int count = Enum.GetValues<GgmlType>().Max(t => (int)t) + 1;
         _converted = new byte[count][];
         _valid = new bool[count];
@@ -136,7 +240,7 @@ internal sealed class ActivationRows
         if (!_valid[(int)type])
         {
             TensorType tt = TensorTypes.Get(type);
-            _kernels.Quantize(tt, _source.AsSpan(0, Tokens * Columns), buffer.AsSpan(0, Tokens * (int)tt.RowBytes(Columns)), Tokens, Columns);
+            Blocks.Quantize(_scratch, tt, _source, buffer, Tokens, Columns);
             _valid[(int)type] = true;
         }
         return buffer;
@@ -168,4 +272,6 @@ internal sealed class ForwardScratch
     public Blocks.MatMulJob MatMul { get; } = new();
 
     public Blocks.AttentionJob Attention { get; } = new();
+
+    public Blocks.RowsJob Rows { get; } = new();
 }

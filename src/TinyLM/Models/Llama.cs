@@ -225,7 +225,7 @@ public sealed class Llama : Model
         {
             Layer layer = _layers[l];
             // attn_norm, Qcur/Kcur/Vcur
-            k.RmsNorm(x.AsSpan(0, n * dim), layer.AttentionNorm, c.LayerNormRmsEpsilon, xb, n);
+            Blocks.RmsNorm(s.Scratch, x, 0, layer.AttentionNorm, c.LayerNormRmsEpsilon, xb, n);
             ActivationRows act = s.Activations.Set(xb, n, dim);
             Blocks.Linear(s.Scratch, layer.Wq, act, s.Q, layer.Bq);
             Blocks.Linear(s.Scratch, layer.Wk, act, s.K, layer.Bk);
@@ -247,14 +247,14 @@ public sealed class Llama : Model
             k.Add(x.AsSpan(0, n * dim), xb2.AsSpan(0, n * dim));
             s.Observe("ffn_inp", l, x.AsSpan(0, n * dim));
             // ffn_norm, ffn_out, l_out
-            k.RmsNorm(x.AsSpan(0, n * dim), layer.FfnNorm, c.LayerNormRmsEpsilon, xb, n);
+            Blocks.RmsNorm(s.Scratch, x, 0, layer.FfnNorm, c.LayerNormRmsEpsilon, xb, n);
             act = s.Activations.Set(xb, n, dim);
             Blocks.Linear(s.Scratch, layer.Gate, act, s.Hb, layer.BGate);
             Blocks.Linear(s.Scratch, layer.Up, act, s.Hb2, layer.BUp);
             s.Observe("ffn_norm", l, xb.AsSpan(0, n * dim));
             s.Observe("ffn_gate", l, s.Hb.AsSpan(0, n * ff));
             s.Observe("ffn_up", l, s.Hb2.AsSpan(0, n * ff));
-            k.SwiGlu(s.Hb.AsSpan(0, n * ff), s.Hb2.AsSpan(0, n * ff));
+            Blocks.SwiGlu(s.Scratch, s.Hb, s.Hb2, n, ff);
             s.Observe("ffn_swiglu", l, s.Hb.AsSpan(0, n * ff));
             Blocks.Linear(s.Scratch, layer.Down, s.Activations.Set(s.Hb, n, ff), xb2, layer.BDown);
             s.Observe("ffn_out", l, xb2.AsSpan(0, n * dim));
@@ -264,7 +264,7 @@ public sealed class Llama : Model
 
         // result_norm, result_output
         int first = allLogits ? 0 : n - 1, rows = n - first;
-        k.RmsNorm(x.AsSpan(first * dim, rows * dim), _outputNorm, c.LayerNormRmsEpsilon, xb, rows);
+        Blocks.RmsNorm(s.Scratch, x, first, _outputNorm, c.LayerNormRmsEpsilon, xb, rows);
         s.Observe("result_norm", -1, xb.AsSpan(0, rows * dim));
         float[] output = allLogits ? s.AllLogits(rows) : s.Logits;
         Blocks.Linear(s.Scratch, _output, s.Activations.Set(xb, rows, dim), output);
@@ -307,9 +307,9 @@ public sealed class Llama : Model
             }
             KVCacheBytes = 2L * c.BlockCount * contextLength * kvDim * sizeof(float);
             var matrices = model._layers.SelectMany(l => new[] { l.Wq, l.Wk, l.Wv, l.Wo, l.Gate, l.Up, l.Down }).Append(model._output);
-            Activations = new ActivationRows(batchSize, matrices, kernels);
-            Rope = new Rope(c.RopeDimensionCount, contextLength, c.RopeFreqBase, c.RopeFreqScale, model._ropeFactors);
             Scratch = new ForwardScratch(pool, kernels, c.HeadCount, contextLength);
+            Activations = new ActivationRows(batchSize, matrices, Scratch);
+            Rope = new Rope(c.RopeDimensionCount, contextLength, c.RopeFreqBase, c.RopeFreqScale, model._ropeFactors);
         }
 
         public float[] X, Xb, Xb2, Q, K, V, AttentionOutput, Hb, Hb2, Logits;

@@ -1,6 +1,9 @@
 using System.Text;
 using TinyLM.Generation;
+using TinyLM.Formats.SentencePiece;
 using TinyLM.Models;
+using TinyLM.Quantization;
+using TinyLM.Tokenizers;
 
 namespace TinyLM.Tests.Generation;
 
@@ -46,6 +49,26 @@ public sealed class InferenceSessionTests : IDisposable
         using InferenceSession two = _model.CreateSession(new SessionOptions { Threads = 2 });
         Assert.Equal(one.EvaluateAll(Prompt), two.EvaluateAll(Prompt));
         Assert.Equal(2, two.Threads);
+    }
+
+    [Theory]
+    [InlineData("q8_0")]
+    [InlineData("q4_0")]
+    [InlineData("q4_K")]
+    public void TwoThreads_LongPrompt_GiveIdenticalLogits(string type)
+    {
+        // 80 tokens × 288 (K-quants: 256) channels: large enough that the norms, the activation conversions and SwiGLU
+        // of the batch are split over the threads too (Blocks.RowsJob), and the matrices are panels.
+        Vocabulary vocabulary = SentencePieceModel.Read(Path.Combine(TestPaths.TestData, "vocab", "llama2", "tokenizer.model"));
+        Assert.True(TensorTypes.TryParse(type, out TensorType? t));
+        using Model model = Model.Load(RandomLlama.Create(type == "q4_K" ? RandomLlama.Stories15M256 : RandomLlama.Stories15M, vocabulary, t, seed: 3).ToArray(), "random");
+        var rng = new Random(4);
+        int[] prompt = Enumerable.Range(0, 80).Select(i => i == 0 ? 1 : rng.Next(model.VocabularySize)).ToArray();
+        using InferenceSession one = model.CreateSession(new SessionOptions { Threads = 1, BatchSize = 80 });
+        using InferenceSession two = model.CreateSession(new SessionOptions { Threads = 2, BatchSize = 80 });
+        float[] expected = one.EvaluateAll(prompt);
+        Assert.Equal(expected, two.EvaluateAll(prompt));
+        Assert.Equal(one.Decode(5).ToArray(), two.Decode(5).ToArray());
     }
 
     [Fact]
