@@ -6,8 +6,8 @@ using System.Runtime.Intrinsics.X86;
 namespace TinyLM.Quantization;
 
 /// <summary>
-/// The prefill matrix product (many tokens) of the 32-element block types against Q8_0 activations,
-/// on weight panels repacked per call: eight rows at a time, each block's quants made unsigned
+/// Matrix products of the 32-element block types against Q8_0 activations on eight-row panels: each
+/// block of eight rows stores its row scales as floats and its quants made unsigned
 /// (<c>u = q + offset</c>) and interleaved four bytes per row, so that one <c>vpdpbusd</c> (AVX-VNNI)
 /// or <c>vpmaddubsw</c>/<c>vpmaddwd</c> pair with a broadcast group of four activation bytes adds
 /// into eight int32 lanes, one per row. After eight such steps lane i holds row i's
@@ -19,11 +19,13 @@ namespace TinyLM.Quantization;
 /// (<see cref="IPanelBlocks.Term"/>), so every output equals the type's <c>DotReference</c> bit for
 /// bit: vectorizing across rows changes no sum's order (docs/numerics.md). The interleaved panel is
 /// the layout of llama.cpp's repacked CPU kernels (<c>ggml_gemm_q4_0_8x8_q8_0</c>,
-/// ggml/src/ggml-cpu/repack.cpp) built per call from the GGUF layout instead of at load, so the
-/// weights stay as stored and decode keeps its streaming kernels.</para>
-/// <para>Schedule: a panel of eight rows is packed for up to <see cref="ChunkBlocks"/> blocks (18 KiB,
-/// in L1), then every token passes over it, four tokens at a time (each weight load feeds four
-/// tokens); longer rows take several chunks, the float sums carried in the output between them.</para>
+/// ggml/src/ggml-cpu/repack.cpp).</para>
+/// <para>Two sources: <see cref="MatMulPacked{T}"/> reads a matrix packed once at load
+/// (<see cref="PanelWeights"/>: Q4_0, Q8_0; decode and prefill), <see cref="MatMul{T}"/> packs the
+/// panels of a batch's product from the file layout as it goes (Q5_0, or any of them when not packed
+/// at load), up to <see cref="ChunkBlocks"/> blocks at a time (18 KiB, in L1), the float sums carried
+/// in the output between chunks. Every token passes over a panel, four at a time (each weight load
+/// feeds four tokens).</para>
 /// </remarks>
 internal static unsafe class PanelMatMul
 {
