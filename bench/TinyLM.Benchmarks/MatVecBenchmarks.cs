@@ -9,6 +9,8 @@ namespace TinyLM.Benchmarks;
 
 /// <summary>
 /// One matrix × vector product (decode) per tensor type, on one thread, for a 2048 × 2048 matrix
+/// in the file's layout (<see cref="TensorType.MatMul"/>; <see cref="PanelBenchmarks"/> measures the
+/// panel layout that the engine runs Q4_0 and Q8_0 on natively)
 /// (the TinyLlama-1.1B attention shape; 4 MiB to 16 MiB of weights, beyond L2): the "GB/s" column is
 /// weight bytes read per second, the figure that bounds decode speed.
 /// </summary>
@@ -19,7 +21,7 @@ public class MatVecBenchmarks
     private float[] _output = [];
     private TensorType _type = null!;
 
-    [Params("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1")]
+    [Params("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_K", "q6_K")]
     public string Type { get; set; } = "q4_0";
 
     public const int Rows = 2048, Cols = 2048;
@@ -89,8 +91,8 @@ public class MatVecBenchmarks
 }
 
 /// <summary>
-/// Prompt processing: a 2048 × 2048 matrix times 64 activation rows (matrix-matrix), one thread;
-/// GFLOP/s counts 2 · rows · cols · tokens.
+/// Prompt processing: a 2048 × 2048 matrix times 64 activation rows (matrix-matrix), one thread, the
+/// file's layout (Q4_0, Q5_0, Q8_0 pack eight-row panels per call); GFLOP/s = 2 · rows · cols · tokens ÷ time.
 /// </summary>
 public class MatMulBenchmarks
 {
@@ -99,7 +101,7 @@ public class MatMulBenchmarks
     private TensorType _type = null!;
     private const int Rows = 2048, Cols = 2048, Tokens = 64;
 
-    [Params("f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1")]
+    [Params("f32", "f16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_K", "q6_K")]
     public string Type { get; set; } = "q4_0";
 
     [GlobalSetup]

@@ -28,7 +28,7 @@ function workerCall(worker, op, payload) {
 async function kernels() {
   const worker = new Worker('/tinylm-worker.js', { type: 'module' });
   const results = [];
-  for (const [type, rows, cols] of [['q8_0', 4096, 4096], ['q4_0', 4096, 4096], ['f32', 1024, 4096]]) {
+  for (const [type, rows, cols] of [['q8_0', 4096, 4096], ['q4_0', 4096, 4096], ['q5_0', 4096, 4096], ['q4_K', 4096, 4096], ['q6_K', 4096, 4096], ['f32', 1024, 4096]]) {
     const r = await workerCall(worker, 'benchMatMul', { type, rows, cols, iterations: 20 });
     r.wasmGBs = r.bytes / r.wasmMs / 1e6;
     r.managedGBs = r.bytes / r.managedMs / 1e6;
