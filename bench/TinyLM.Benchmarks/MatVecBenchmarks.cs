@@ -29,21 +29,10 @@ public class MatVecBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        TensorTypes.TryParse(Type, out TensorType? t);
-        _type = t!;
+        _type = BenchData.Type(Type);
         var rng = new Random(1);
-        var row = new float[Cols];
-        int rowBytes = (int)_type.RowBytes(Cols);
-        _weights = new byte[rowBytes * Rows];
-        for (int r = 0; r < Rows; r++)
-        {
-            for (int c = 0; c < Cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
-            _type.QuantizeReference(row, _weights.AsSpan(r * rowBytes, rowBytes));
-        }
-        TensorType act = TensorTypes.Get(_type.VecDotType);
-        for (int c = 0; c < Cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
-        _activation = new byte[act.RowBytes(Cols)];
-        act.Quantize(row, _activation);
+        _weights = BenchData.Weights(_type, Rows, Cols, rng);
+        _activation = BenchData.Activations(_type, 1, Cols, rng);
         _output = new float[Rows];
     }
 
@@ -107,29 +96,48 @@ public class MatMulBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        TensorTypes.TryParse(Type, out TensorType? t);
-        _type = t!;
+        _type = BenchData.Type(Type);
         var rng = new Random(2);
-        var row = new float[Cols];
-        int rowBytes = (int)_type.RowBytes(Cols);
-        _weights = new byte[rowBytes * Rows];
-        for (int r = 0; r < Rows; r++)
-        {
-            for (int c = 0; c < Cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
-            _type.QuantizeReference(row, _weights.AsSpan(r * rowBytes, rowBytes));
-        }
-        TensorType act = TensorTypes.Get(_type.VecDotType);
-        int actBytes = (int)act.RowBytes(Cols);
-        _activations = new byte[actBytes * Tokens];
-        for (int k = 0; k < Tokens; k++)
-        {
-            for (int c = 0; c < Cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
-            act.Quantize(row, _activations.AsSpan(k * actBytes, actBytes));
-        }
+        _weights = BenchData.Weights(_type, Rows, Cols, rng);
+        _activations = BenchData.Activations(_type, Tokens, Cols, rng);
         _output = new float[Rows * Tokens];
     }
 
     /// <summary>One 2048×2048×64 product: 0.537 GFLOP.</summary>
     [Benchmark(OperationsPerInvoke = 1)]
     public void MatMul() => _type.MatMul(_weights, 0, Rows, Cols, _activations, Tokens, _output, Rows);
+}
+
+/// <summary>Uniform random weights in [−1, 1) quantized by the type's reference, and activations in its vec-dot type.</summary>
+internal static class BenchData
+{
+    public static TensorType Type(string name) =>
+        TensorTypes.TryParse(name, out TensorType? t) ? t : throw new ArgumentException($"Unknown tensor type '{name}'.", nameof(name));
+
+    public static byte[] Weights(TensorType type, int rows, int cols, Random rng)
+    {
+        var row = new float[cols];
+        int rowBytes = (int)type.RowBytes(cols);
+        var weights = new byte[rowBytes * rows];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
+            type.QuantizeReference(row, weights.AsSpan(r * rowBytes, rowBytes));
+        }
+        return weights;
+    }
+
+    public static byte[] Activations(TensorType weightType, int tokens, int cols, Random rng)
+    {
+        TensorType act = TensorTypes.Get(weightType.VecDotType);
+        var row = new float[cols];
+        int actBytes = (int)act.RowBytes(cols);
+        var activations = new byte[actBytes * tokens];
+        for (int k = 0; k < tokens; k++)
+        {
+            for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
+            act.Quantize(row, activations.AsSpan(k * actBytes, actBytes));
+        }
+        return activations;
+    }
 }

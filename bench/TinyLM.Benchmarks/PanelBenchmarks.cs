@@ -29,29 +29,15 @@ public unsafe class PanelBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        TensorTypes.TryParse(Type, out TensorType? t);
+        TensorType t = BenchData.Type(Type);
         var rng = new Random(3);
-        var row = new float[Cols];
-        int rowBytes = (int)t!.RowBytes(Cols);
-        _weights = new byte[rowBytes * Rows];
-        for (int r = 0; r < Rows; r++)
-        {
-            for (int c = 0; c < Cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
-            t.QuantizeReference(row, _weights.AsSpan(r * rowBytes, rowBytes));
-        }
+        _weights = BenchData.Weights(t, Rows, Cols, rng);
         _pin = GCHandle.Alloc(_weights, GCHandleType.Pinned);
         _matrix = new WeightMatrix("bench", t, (byte*)_pin.AddrOfPinnedObject(), Rows, Cols);
         _matrix.PackPanels();
         if (_matrix.Panels is null)
             throw new NotSupportedException($"{Type} has no panel layout on this CPU (needs AVX2; Q8_0 also AVX-VNNI).");
-        TensorType act = TensorTypes.Get(t.VecDotType);
-        int actBytes = (int)act.RowBytes(Cols);
-        _activations = new byte[actBytes * Tokens];
-        for (int k = 0; k < Tokens; k++)
-        {
-            for (int c = 0; c < Cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
-            act.Quantize(row, _activations.AsSpan(k * actBytes, actBytes));
-        }
+        _activations = BenchData.Activations(t, Tokens, Cols, rng);
         _output = new float[Rows * Tokens];
     }
 
