@@ -8,7 +8,7 @@ namespace TinyLM.Benchmarks;
 
 /// <summary>
 /// The native engine's path for Q4_0 and Q8_0: a 2048 × 2048 matrix repacked into eight-row panels at
-/// load (<see cref="PanelWeights"/>), multiplied through <see cref="ComputeKernels.MatMul"/> by one
+/// load (<see cref="RepackedWeights"/>), multiplied through <see cref="ComputeKernels.MatMul"/> by one
 /// activation row (decode) and by 64 (prefill), one thread. Compare with <see cref="MatVecBenchmarks"/>
 /// and <see cref="MatMulBenchmarks"/>, which read the file's layout.
 /// </summary>
@@ -34,8 +34,8 @@ public unsafe class PanelBenchmarks : IDisposable
         _weights = BenchData.Weights(t, Rows, Cols, rng);
         _pin = GCHandle.Alloc(_weights, GCHandleType.Pinned);
         _matrix = new WeightMatrix("bench", t, (byte*)_pin.AddrOfPinnedObject(), Rows, Cols);
-        _matrix.PackPanels();
-        if (_matrix.Panels is null)
+        _matrix.Repack();
+        if (_matrix.Repacked is null)
             throw new NotSupportedException($"{Type} has no panel layout on this CPU (needs AVX2; Q8_0 also AVX-VNNI).");
         _activations = BenchData.Activations(t, Tokens, Cols, rng);
         _output = new float[Rows * Tokens];

@@ -45,12 +45,12 @@ public class ComputeKernels
     /// Rows <c>[rowStart, rowStart + rowCount)</c> of <c>weights × activations</c>: see
     /// <see cref="TensorType.MatMul"/>.
     /// </summary>
-    /// <remarks>Reads the matrix's repacked panels when it has them (<see cref="WeightMatrix.Panels"/>, native x86), else its file bytes.</remarks>
+    /// <remarks>Reads the matrix's repacked rows when it has them (<see cref="WeightMatrix.Repacked"/>, native x86), else its file bytes.</remarks>
     public virtual void MatMul(WeightMatrix weights, int rowStart, int rowCount, ReadOnlySpan<byte> activations, int tokens,
         Span<float> output, int outputStride)
     {
-        if (weights.Panels is { } panels)
-            panels.MatMul(weights.Type, weights.Data, rowStart, rowCount, weights.Columns, activations, tokens, output, outputStride);
+        if (weights.Repacked is { } repacked)
+            repacked.MatMul(weights.Type, weights.Data, rowStart, rowCount, weights.Columns, activations, tokens, output, outputStride);
         else
             weights.Type.MatMul(weights.Data, rowStart, rowCount, weights.Columns, activations, tokens, output, outputStride);
     }

@@ -181,12 +181,12 @@ public sealed class Llama : Model
             };
         }
         t.EnsureAllUsed();
-        // Natively, the matrices of the matrix products get eight-row panels (Q4_0, Q8_0 on x86);
+        // Natively, the matrices of the matrix products are repacked (Q4_0, Q8_0: eight-row panels; Q4_K);
         // the token embedding is only read by rows, unless it is also the output.
-        t.PackPanels(_output);
+        t.Repack(_output);
         foreach (Layer l in _layers)
             foreach (WeightMatrix m in (ReadOnlySpan<WeightMatrix>)[l.Wq, l.Wk, l.Wv, l.Wo, l.Gate, l.Up, l.Down])
-                t.PackPanels(m);
+                t.Repack(m);
     }
 
     /// <summary>The hyperparameters.</summary>

@@ -24,14 +24,14 @@ internal sealed class TensorBinder(IModelFile file)
     }
 
     /// <summary>
-    /// Repacks a bound matrix into panels where it has a panel layout (<see cref="WeightMatrix.PackPanels"/>)
-    /// and lets the file's copy of the packed rows leave resident memory (<see cref="IModelFile.ReleasePages"/>).
+    /// Repacks a bound matrix where it has a faster layout (<see cref="WeightMatrix.Repack"/>) and lets
+    /// the file's copy of the repacked rows leave resident memory (<see cref="IModelFile.ReleasePages"/>).
     /// </summary>
-    public unsafe void PackPanels(WeightMatrix m)
+    public unsafe void Repack(WeightMatrix m)
     {
-        m.PackPanels();
-        if (m.Panels is { } panels)
-            file.ReleasePages(m.Pointer, (long)panels.Rows * m.RowBytes);
+        m.Repack();
+        if (m.Repacked is { } repacked)
+            file.ReleasePages(m.Pointer, (long)repacked.Rows * m.RowBytes);
     }
 
     public float[] Vector(string name, int length)

@@ -46,17 +46,17 @@ public sealed unsafe class WeightMatrix
     public long ByteSize { get; }
 
     /// <summary>
-    /// The rows repacked for the native panel kernels (<see cref="PackPanels"/>), or null: the
-    /// managed kernels then read <see cref="Data"/>.
+    /// The rows repacked for the native kernels (<see cref="Repack"/>), or null: the managed kernels
+    /// then read <see cref="Data"/>.
     /// </summary>
-    internal PanelWeights? Panels { get; private set; }
+    internal RepackedWeights? Repacked { get; private set; }
 
     /// <summary>
-    /// Repacks the rows into eight-row panels when this CPU and the type have a panel layout
-    /// (<see cref="PanelWeights"/>: Q4_0 and Q8_0 with AVX2); otherwise does nothing. Costs the panels'
-    /// bytes (about the matrix's own) in memory; results do not change.
+    /// Repacks the rows into a faster layout when this CPU and the type have one
+    /// (<see cref="RepackedWeights"/>: Q4_0, Q8_0 and Q4_K with AVX2); otherwise does nothing. Costs the
+    /// repacked bytes (about the matrix's own) in memory; results do not change.
     /// </summary>
-    internal void PackPanels() => Panels ??= PanelWeights.TryCreate(Type, Data, Rows, Columns);
+    internal void Repack() => Repacked ??= RepackedWeights.TryCreate(Type, Data, Rows, Columns);
 
     /// <summary>Address of the first row (in the model's buffer).</summary>
     internal byte* Pointer => _data;

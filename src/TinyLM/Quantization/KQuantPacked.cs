@@ -270,12 +270,93 @@ internal static unsafe class KQuantPacked
         }
 
         /// <summary>Bytes 8–15 (the mins) each twice, zero-extended to int16 by the caller.</summary>
-        private static Vector128<byte> MinPairs { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector128.Create((byte)8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15); }
+        internal static Vector128<byte> MinPairs { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => Vector128.Create((byte)8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15); }
 
         /// <summary>vpshufb control repeating int16 <paramref name="j"/> of each half.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<byte> Broadcast16(byte j) =>
+        internal static Vector256<byte> Broadcast16(byte j) =>
             Vector256.Create((ushort)(2 * j | (2 * j + 1) << 8)).AsByte();
+    }
+
+    /// <summary>
+    /// Q4_K blocks repacked at load (<see cref="RepackedWeights"/>), 148 bytes: <c>d</c> and <c>dmin</c>
+    /// (float16, as in <see cref="BlockQ4_K"/>), the eight 6-bit scales then the eight mins as bytes
+    /// (<c>get_scale_min_k4</c> already applied), and the 128 quant bytes with each 32-byte chunk in
+    /// class order — so decode and prefill skip the byte permutation and the scale unpacking of
+    /// <see cref="Q4K"/>; the lanes and results are the same.
+    /// </summary>
+    public readonly struct Q4KRepacked : IPackedBlocks
+    {
+        /// <summary>Bytes of one repacked block.</summary>
+        public const int Bytes = 148;
+        private const int ScalesOffset = 4, QuantsOffset = 20;
+
+        /// <inheritdoc/>
+        public static int BlockBytes => Bytes;
+        /// <inheritdoc/>
+        public static int DOffset => 0;
+        /// <inheritdoc/>
+        public static bool HasMins => true;
+        /// <inheritdoc/>
+        public static bool Offset32 => false;
+
+        /// <summary>Writes the repacked form of one <see cref="BlockQ4_K"/> (144 bytes at <paramref name="source"/>).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Repack(ref byte source, ref byte destination)
+        {
+            ref BlockQ4_K x = ref Unsafe.As<byte, BlockQ4_K>(ref source);
+            Unsafe.WriteUnaligned(ref destination, Unsafe.ReadUnaligned<uint>(ref source));   // d, dmin
+            uint u0 = Unsafe.ReadUnaligned<uint>(ref x.Scales[0]);
+            uint u1 = Unsafe.ReadUnaligned<uint>(ref x.Scales[4]);
+            uint u2 = Unsafe.ReadUnaligned<uint>(ref x.Scales[8]);
+            Vector128.Create(u0 & 0x3f3f3f3f, (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4),
+                u1 & 0x3f3f3f3f, ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4)).AsByte()
+                .StoreUnsafe(ref destination, ScalesOffset);
+            for (int k = 0; k < 4; k++)
+                ToClassOrder(Vector256.LoadUnsafe(ref x.Qs[32 * k])).StoreUnsafe(ref destination, (nuint)(QuantsOffset + 32 * k));
+        }
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Prepare(ref byte block, ref PreparedBlock w)
+        {
+            Vector128<byte> packed = Vector128.LoadUnsafe(ref block, ScalesOffset);
+            Vector256<byte> scales = Vector256.Create(Sse41.ConvertToVector128Int16(packed).AsByte());
+            w.Mins = Avx2.ConvertToVector256Int16(Ssse3.Shuffle(packed, Q4K.MinPairs)).AsInt16();
+            Vector256<byte> mask = Vector256.Create((byte)0x0F);
+            for (int k = 0; k < 4; k++)
+            {
+                Vector256<byte> q = Vector256.LoadUnsafe(ref block, (nuint)(QuantsOffset + 32 * k));
+                w.Quants[2 * k] = q & mask;
+                w.Quants[2 * k + 1] = (q.AsUInt16() >> 4).AsByte() & mask;
+                w.Scales[2 * k] = Avx2.Shuffle(scales, Q4K.Broadcast16((byte)(2 * k))).AsInt16();
+                w.Scales[2 * k + 1] = Avx2.Shuffle(scales, Q4K.Broadcast16((byte)(2 * k + 1))).AsInt16();
+            }
+        }
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> FusedLanes(ref byte block, ref sbyte q8, ref short offsets, Vector256<short> bsums, out Vector256<int> minProducts)
+        {
+            Vector128<byte> packed = Vector128.LoadUnsafe(ref block, ScalesOffset);
+            Vector256<byte> scales = Vector256.Create(Sse41.ConvertToVector128Int16(packed).AsByte());
+            minProducts = Avx2.MultiplyAddAdjacent(bsums, Avx2.ConvertToVector256Int16(Ssse3.Shuffle(packed, Q4K.MinPairs)).AsInt16());
+            Vector256<int> acc = FusedChunk(Vector256<int>.Zero, ref block, ref q8, scales, 0);
+            acc = FusedChunk(acc, ref block, ref q8, scales, 1);
+            acc = FusedChunk(acc, ref block, ref q8, scales, 2);
+            return FusedChunk(acc, ref block, ref q8, scales, 3);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> FusedChunk(Vector256<int> acc, ref byte block, ref sbyte q8, Vector256<byte> scales, int k)
+        {
+            Vector256<byte> mask = Vector256.Create((byte)0x0F);
+            Vector256<byte> q = Vector256.LoadUnsafe(ref block, (nuint)(QuantsOffset + 32 * k));
+            Vector256<short> pl = Avx2.MultiplyAddAdjacent(q & mask, Vector256.LoadUnsafe(ref q8, (nuint)(64 * k)));
+            Vector256<short> ph = Avx2.MultiplyAddAdjacent((q.AsUInt16() >> 4).AsByte() & mask, Vector256.LoadUnsafe(ref q8, (nuint)(64 * k + 32)));
+            acc = MultiplyAdd(acc, pl, Avx2.Shuffle(scales, Q4K.Broadcast16((byte)(2 * k))).AsInt16());
+            return MultiplyAdd(acc, ph, Avx2.Shuffle(scales, Q4K.Broadcast16((byte)(2 * k + 1))).AsInt16());
+        }
     }
 
     /// <summary>Q6_K blocks (<see cref="BlockQ6_K"/>).</summary>

@@ -21,7 +21,7 @@ namespace TinyLM.Quantization;
 /// the layout of llama.cpp's repacked CPU kernels (<c>ggml_gemm_q4_0_8x8_q8_0</c>,
 /// ggml/src/ggml-cpu/repack.cpp).</para>
 /// <para>Two sources: <see cref="MatMulPacked{T}"/> reads a matrix packed once at load
-/// (<see cref="PanelWeights"/>: Q4_0, Q8_0; decode and prefill), <see cref="MatMul{T}"/> packs the
+/// (<see cref="RepackedWeights"/>: Q4_0, Q8_0; decode and prefill), <see cref="MatMul{T}"/> packs the
 /// panels of a batch's product from the file layout as it goes (Q5_0, or any of them when not packed
 /// at load), up to <see cref="ChunkBlocks"/> blocks at a time (18 KiB, in L1), the float sums carried
 /// in the output between chunks. Every token passes over a panel, four at a time (each weight load

@@ -6,35 +6,38 @@ using TinyLM.Quantization;
 namespace TinyLM.Tests.Quantization;
 
 /// <summary>
-/// Weight matrices repacked into eight-row panels at load (<see cref="PanelWeights"/>): every output
-/// of <see cref="ComputeKernels.MatMul"/> equals the scalar reference, for decode (one token) and
-/// prefill, row ranges that start or end inside a panel, and matrices whose last rows are no panel.
+/// Weight matrices repacked at load (<see cref="RepackedWeights"/>: eight-row panels for Q4_0/Q8_0,
+/// class-ordered blocks for Q4_K): every output of <see cref="ComputeKernels.MatMul"/> equals the scalar
+/// reference, for decode (one token) and prefill (tiles of four and up to 64 tokens), row ranges that
+/// start or end inside a panel, and matrices whose last rows are no panel.
 /// </summary>
-public sealed unsafe class PanelWeightsTests
+public sealed unsafe class RepackedWeightsTests
 {
     [Theory]
     [InlineData("q4_0")]
     [InlineData("q8_0")]
-    public void PackedMatMul_EqualsDotReference(string name)
+    [InlineData("q4_K")]
+    public void RepackedMatMul_EqualsDotReference(string name)
     {
         TensorType t = QuantTestData.Type(name);
-        // Panels need AVX2 (Q8_0: AVX-VNNI); elsewhere the matrices keep the file layout.
-        Assert.Equal(Avx2.IsSupported && (name == "q4_0" || AvxVnni.IsSupported), PanelWeights.Supports(t.Type));
-        if (!PanelWeights.Supports(t.Type))
+        // Repacking needs AVX2 (Q8_0 panels: AVX-VNNI); elsewhere the matrices keep the file layout.
+        Assert.Equal(Avx2.IsSupported && (name != "q8_0" || AvxVnni.IsSupported), RepackedWeights.Supports(t.Type));
+        if (!RepackedWeights.Supports(t.Type))
             return;
         TensorType at = TensorTypes.Get(t.VecDotType);
         var rng = new Random(7);
-        foreach ((int rows, int cols) in new[] { (8, 32), (21, 96), (40, 32 * 70) })
+        int u = t.BlockSize;
+        foreach ((int rows, int cols) in new[] { (8, u), (21, 3 * u), (40, 70 * 32 / u * u) })
         {
             byte[] w = QuantTestData.QuantizeReference(t, QuantTestData.Uniform(rng, rows * cols, 1f));
             fixed (byte* pw = w)
             {
                 var matrix = new WeightMatrix("m", t, pw, rows, cols);
-                matrix.PackPanels();
-                Assert.NotNull(matrix.Panels);
-                Assert.Equal(rows & ~7, matrix.Panels!.Rows);
+                matrix.Repack();
+                Assert.NotNull(matrix.Repacked);
+                Assert.Equal(name == "q4_K" ? rows : rows & ~7, matrix.Repacked!.Rows);
                 int rowBytes = (int)t.RowBytes(cols), actBytes = (int)at.RowBytes(cols);
-                foreach (int tokens in new[] { 1, 3, 9 })
+                foreach (int tokens in new[] { 1, 3, 9, 70 })
                 {
                     byte[] a = QuantTestData.QuantizeReference(at, QuantTestData.Uniform(rng, tokens * cols, 1f));
                     foreach ((int start, int count) in new[] { (0, rows), (3, rows - 3), (0, Math.Min(rows, 12)), (5, Math.Min(rows, 16) - 5) })
@@ -60,18 +63,18 @@ public sealed unsafe class PanelWeightsTests
     }
 
     [Fact]
-    public void TypesWithoutPanels_AndShortMatrices_StayInFileLayout()
+    public void TypesWithoutRepacking_AndShortMatrices_StayInFileLayout()
     {
-        TensorType q4k = TensorTypes.Get(GgmlType.Q4_K), q40 = TensorTypes.Get(GgmlType.Q4_0);
-        byte[] w = new byte[q4k.RowBytes(256) * 8];
+        TensorType q6k = TensorTypes.Get(GgmlType.Q6_K), q40 = TensorTypes.Get(GgmlType.Q4_0);
+        byte[] w = new byte[q6k.RowBytes(256) * 8];
         fixed (byte* pw = w)
         {
-            var k = new WeightMatrix("k", q4k, pw, 8, 256);
-            k.PackPanels();
-            Assert.Null(k.Panels);
+            var k = new WeightMatrix("k", q6k, pw, 8, 256);
+            k.Repack();
+            Assert.Null(k.Repacked);
             var shortMatrix = new WeightMatrix("s", q40, pw, 7, 32);
-            shortMatrix.PackPanels();
-            Assert.Null(shortMatrix.Panels);
+            shortMatrix.Repack();
+            Assert.Null(shortMatrix.Repacked);
         }
     }
 }

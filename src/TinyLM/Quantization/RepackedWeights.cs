@@ -1,0 +1,124 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace TinyLM.Quantization;
+
+/// <summary>
+/// A weight matrix's rows repacked once, at model load, into a layout that the native kernels read
+/// faster than the file's, with bit-identical results — llama.cpp's CPU "repack" buffers
+/// (ggml/src/ggml-cpu/repack.cpp, e.g. <c>ggml_repack_q4_0_to_q4_0_8_bl</c>) do the same:
+/// <list type="bullet">
+/// <item>Q4_0 and Q8_0: the eight-row panels of <see cref="PanelMatMul"/> (Q4_0: raw nibbles
+/// dword-interleaved, 160 bytes per block of eight rows instead of 144; Q8_0: quants + 128
+/// dword-interleaved, 288 instead of 272), for decode and prefill.</item>
+/// <item>Q4_K: each row's blocks as <see cref="KQuantPacked.Q4KRepacked"/> (148 bytes instead of 144:
+/// quants in class order, scales and mins unpacked), read by the same <see cref="KQuantPacked"/>
+/// kernels without their permutation and scale unpacking.</item>
+/// </list>
+/// </summary>
+/// <remarks>
+/// Only on x86 CPUs with AVX2 (and AVX-VNNI for Q8_0), natively; the browser keeps the file layout,
+/// which its emitted WebAssembly kernels read. Q4_0/Q8_0 panels cover the leading <see cref="Rows"/>
+/// rows (a multiple of eight); the other rows, and ranges that do not start or end on a panel, use the
+/// type's <see cref="TensorType.MatMul"/> on the file's bytes, which stay in place.
+/// </remarks>
+internal sealed unsafe class RepackedWeights
+{
+    private readonly byte[] _storage;
+    private readonly byte* _data;
+    private readonly GgmlType _type;
+    private readonly int _blocks;
+
+    private RepackedWeights(GgmlType type, int rows, int blocks, long bytes)
+    {
+        _type = type;
+        Rows = rows;
+        _blocks = blocks;
+        // Pinned, 64-byte aligned inside: the kernels take raw pointers.
+        _storage = GC.AllocateUninitializedArray<byte>(checked((int)(bytes + 64)), pinned: true);
+        _data = (byte*)(((nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_storage)) + 63) & ~(nint)63);
+        ByteSize = bytes;
+    }
+
+    /// <summary>Rows held repacked (the leading ones; for Q4_0/Q8_0 a multiple of eight).</summary>
+    public int Rows { get; }
+
+    /// <summary>Bytes of the repacked rows.</summary>
+    public long ByteSize { get; }
+
+    /// <summary>Whether <paramref name="type"/> has a repacked layout this CPU runs.</summary>
+    public static bool Supports(GgmlType type) => type switch
+    {
+        GgmlType.Q4_0 => PanelMatMul.IsSupported<Q4_0.OffsetBlocks>(),
+        GgmlType.Q8_0 => PanelMatMul.IsSupported<Q8_0.PanelBlocks>(),
+        GgmlType.Q4_K => System.Runtime.Intrinsics.X86.Avx2.IsSupported,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Repacks a matrix of <paramref name="rows"/> × <paramref name="columns"/> (<paramref name="data"/>
+    /// in the file's layout), or returns null when the type has no repacked layout on this CPU, there
+    /// are too few rows (Q4_0/Q8_0: eight), or the result would exceed 2 GiB.
+    /// </summary>
+    public static RepackedWeights? TryCreate(TensorType type, ReadOnlySpan<byte> data, int rows, int columns)
+    {
+        if (!Supports(type.Type) || columns % type.BlockSize != 0 || data.Length < type.RowBytes(columns) * rows)
+            return null;
+        int nb = columns / type.BlockSize;
+        if (type.Type == GgmlType.Q4_K)
+        {
+            long bytes = (long)rows * nb * KQuantPacked.Q4KRepacked.Bytes;
+            if (rows == 0 || bytes > int.MaxValue - 64)
+                return null;
+            var k = new RepackedWeights(type.Type, rows, nb, bytes);
+            ref byte src = ref MemoryMarshal.GetReference(data);
+            for (long b = 0; b < (long)rows * nb; b++)
+                KQuantPacked.Q4KRepacked.Repack(ref Unsafe.Add(ref src, (nint)(b * 144)), ref *(k._data + b * KQuantPacked.Q4KRepacked.Bytes));
+            return k;
+        }
+        int panelRows = rows & ~(PanelMatMul.PanelRows - 1);
+        int blockBytes = type.Type == GgmlType.Q4_0 ? PanelMatMul.PanelBlockBytes<Q4_0.OffsetBlocks>() : PanelMatMul.PanelBlockBytes<Q8_0.PanelBlocks>();
+        long panelBytes = (long)panelRows / PanelMatMul.PanelRows * nb * blockBytes;
+        if (panelRows == 0 || panelBytes > int.MaxValue - 64)
+            return null;
+        var panels = new RepackedWeights(type.Type, panelRows, nb, panelBytes);
+        if (type.Type == GgmlType.Q4_0)
+            PanelMatMul.PackMatrix<Q4_0.OffsetBlocks>(data, panelRows, nb, panels._data);
+        else
+            PanelMatMul.PackMatrix<Q8_0.PanelBlocks>(data, panelRows, nb, panels._data);
+        return panels;
+    }
+
+    /// <summary>
+    /// Rows <c>[rowStart, rowStart + rowCount)</c> of the matrix times <paramref name="tokens"/>
+    /// activation rows, as <see cref="TensorType.MatMul"/> (same operands, same checks, same results):
+    /// from the repacked rows, the rest (Q4_0/Q8_0 rows outside whole panels) from
+    /// <paramref name="fileRows"/> (the file layout).
+    /// </summary>
+    public void MatMul(TensorType type, ReadOnlySpan<byte> fileRows, int rowStart, int rowCount, int columns,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride)
+    {
+        TensorType activationType = TensorTypes.Get(type.VecDotType);
+        TensorTypeChecks.MatMulBlocks(type, fileRows.Length, rowStart, rowCount, columns, activations.Length, tokens, output.Length, outputStride, activationType.BlockBytes);
+        if (_type == GgmlType.Q4_K)
+        {
+            KQuantPacked.MatMulAvx2<KQuantPacked.Q4KRepacked>(new ReadOnlySpan<byte>(_data, (int)ByteSize), rowStart, rowCount, _blocks,
+                activations, tokens, output, outputStride);
+            return;
+        }
+        int end = rowStart + rowCount;
+        int p0 = Math.Min((rowStart + PanelMatMul.PanelRows - 1) & ~(PanelMatMul.PanelRows - 1), end);
+        int p1 = Math.Max(p0, Math.Min(end, Rows) & ~(PanelMatMul.PanelRows - 1));
+        if (p0 > rowStart)
+            type.MatMul(fileRows, rowStart, p0 - rowStart, columns, activations, tokens, output, outputStride);
+        if (p1 > p0)
+        {
+            if (_type == GgmlType.Q4_0)
+                PanelMatMul.MatMulPacked<Q4_0.OffsetBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
+            else
+                PanelMatMul.MatMulPacked<Q8_0.PanelBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
+        }
+        if (end > p1)
+            type.MatMul(fileRows, p1, end - p1, columns, activations, tokens, output, outputStride);
+    }
+}
