@@ -182,6 +182,38 @@ internal static unsafe class PanelMatMul
             Compute<T>(packed + (nint)(r / PanelRows) * nb * record, nb, 0, nb, activations, tokens, dy, ys, output, outputStride, r);
     }
 
+    /// <summary>
+    /// <see cref="MatMulPacked{T}"/> for a batch over panels packed in a compact layout
+    /// (<typeparamref name="TCompact"/>, e.g. Q5_0's): each panel is first expanded, up to
+    /// <see cref="ChunkBlocks"/> blocks at a time, into <typeparamref name="TFull"/>'s layout (the same
+    /// quants and scales, one plain load per vector), then every token passes over it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MatMulPackedExpanded<TCompact, TFull>(byte* packed, int rowStart, int rowCount, int nb,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) where TCompact : IPanelBlocks where TFull : IPanelBlocks
+    {
+        Tables<TFull>(activations, tokens * nb, out float[] dy, out int[] ys);
+        int compact = PanelBlockBytes<TCompact>(), full = PanelBlockBytes<TFull>();
+        byte* buffer = stackalloc byte[ChunkBlocks * (ScaleBytes + 256) + 32];
+        byte* panel = (byte*)(((nint)buffer + 31) & ~(nint)31);
+        for (int r = rowStart; r < rowStart + rowCount; r += PanelRows)
+        {
+            byte* source = packed + (nint)(r / PanelRows) * nb * compact;
+            for (int c0 = 0; c0 < nb; c0 += ChunkBlocks)
+            {
+                int cn = Math.Min(ChunkBlocks, nb - c0);
+                for (int ib = 0; ib < cn; ib++)
+                {
+                    byte* from = source + (nint)(c0 + ib) * compact, to = panel + ib * full;
+                    Vector256.Load((float*)from).Store((float*)to);
+                    for (int k = 0; k < 8; k++)
+                        TCompact.PanelQuants(from + ScaleBytes, k).Store(to + ScaleBytes + 32 * k);
+                }
+                Compute<TFull>(panel, cn, c0, nb, activations, tokens, dy, ys, output, outputStride, r);
+            }
+        }
+    }
+
     /// <summary>Per token and block: the activation scale dy and offset·Σy (kept per thread; grows, never shrinks).</summary>
     private static void Tables<T>(ReadOnlySpan<byte> activations, int n, out float[] dy, out int[] ys) where T : IPanelBlocks
     {

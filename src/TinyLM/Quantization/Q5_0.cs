@@ -265,6 +265,61 @@ public sealed unsafe class Q5_0 : TensorType
         public static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) => Q5_0.DotAvx2(weights, activations, nb);
     }
 
+    /// <summary>
+    /// Q5_0 panels repacked at load (<see cref="RepackedWeights"/>), 160 bytes of quants per block of
+    /// eight rows instead of the 256 of <see cref="OffsetBlocks"/>: the raw <c>qs</c> dword-interleaved
+    /// as Q4_0's (vector m, lane i = row i's bytes 4m … 4m + 3: elements 4m … in the low nibbles,
+    /// 16 + 4m … in the high ones), then the eight rows' <c>qh</c> (lane i = row i's 32 fifth bits).
+    /// Decoding unpacks a vector as its nibbles plus the four fifth bits of its elements spread to
+    /// 0x10 per byte (<c>(qh &gt;&gt; 4k &amp; 15) · 0x02040810 &amp; 0x10101010</c>: the four shifted copies
+    /// cannot overlap); a batch expands the panels to <see cref="OffsetBlocks"/>' layout first.
+    /// </summary>
+    internal readonly struct CompactPanelBlocks : PanelMatMul.IPanelBlocks
+    {
+        public static int BlockBytes => Bytes;
+
+        public static int Offset => 16;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Quants(ref byte block) => OffsetBlocks.Quants(ref block);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Term(Vector256<float> sumi, Vector256<float> dx, Vector256<float> dy) => (dx * dy) * sumi;
+
+        public static int PayloadBytes => 160;
+
+        public static void PackQuants(ref byte b0, int rowBytes, byte* payload)
+        {
+            // qs: rows i and i + 4 side by side, then a 4×4 transpose of dwords in each 128-bit lane.
+            Vector256<int> a0 = Row2(ref b0, 0, rowBytes), a1 = Row2(ref b0, 1, rowBytes), a2 = Row2(ref b0, 2, rowBytes), a3 = Row2(ref b0, 3, rowBytes);
+            Vector256<long> t0 = Avx2.UnpackLow(a0, a1).AsInt64(), t1 = Avx2.UnpackHigh(a0, a1).AsInt64();
+            Vector256<long> t2 = Avx2.UnpackLow(a2, a3).AsInt64(), t3 = Avx2.UnpackHigh(a2, a3).AsInt64();
+            Avx2.UnpackLow(t0, t2).AsByte().Store(payload);
+            Avx2.UnpackHigh(t0, t2).AsByte().Store(payload + 32);
+            Avx2.UnpackLow(t1, t3).AsByte().Store(payload + 64);
+            Avx2.UnpackHigh(t1, t3).AsByte().Store(payload + 96);
+            Vector256.Create(Qh(ref b0, 0, rowBytes), Qh(ref b0, 1, rowBytes), Qh(ref b0, 2, rowBytes), Qh(ref b0, 3, rowBytes),
+                Qh(ref b0, 4, rowBytes), Qh(ref b0, 5, rowBytes), Qh(ref b0, 6, rowBytes), Qh(ref b0, 7, rowBytes)).Store((uint*)(payload + 128));
+
+            static Vector256<int> Row2(ref byte b0, int i, int rowBytes) => Vector256.Create(
+                Vector128.LoadUnsafe(ref Unsafe.Add(ref b0, i * rowBytes + 6)),
+                Vector128.LoadUnsafe(ref Unsafe.Add(ref b0, (i + 4) * rowBytes + 6))).AsInt32();
+
+            static uint Qh(ref byte b0, int i, int rowBytes) => Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref b0, i * rowBytes + 2));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> PanelQuants(byte* payload, int k)
+        {
+            Vector256<byte> nibbles = k < 4
+                ? Vector256.Load(payload + 32 * k) & Vector256.Create((byte)0x0F)
+                : (Vector256.Load(payload + 32 * (k - 4)).AsUInt16() >> 4).AsByte() & Vector256.Create((byte)0x0F);
+            Vector256<uint> bits = (Vector256.Load((uint*)(payload + 128)) >> (4 * k)) & Vector256.Create(15u);
+            Vector256<uint> high = (bits * Vector256.Create(0x02040810u)) & Vector256.Create(0x10101010u);
+            return nibbles | high.AsByte();
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> BlockSum256(ref BlockQ5_0 x, ref BlockQ8_0 y) =>
         BlockDot.MultiplyAddUnsigned256(

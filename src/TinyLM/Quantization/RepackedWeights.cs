@@ -8,8 +8,9 @@ namespace TinyLM.Quantization;
 /// faster than the file's, with bit-identical results — llama.cpp's CPU "repack" buffers
 /// (ggml/src/ggml-cpu/repack.cpp, e.g. <c>ggml_repack_q4_0_to_q4_0_8_bl</c>) do the same:
 /// <list type="bullet">
-/// <item>Q4_0 and Q8_0: the eight-row panels of <see cref="PanelMatMul"/> (Q4_0: raw nibbles
-/// dword-interleaved, 160 bytes per block of eight rows instead of 144; Q8_0: quants + 128
+/// <item>Q4_0, Q5_0 and Q8_0: the eight-row panels of <see cref="PanelMatMul"/> (Q4_0: raw nibbles
+/// dword-interleaved, 160 bytes per block of eight rows instead of 144; Q5_0: the same plus the eight
+/// rows' fifth bits, 192 instead of 176, expanded per chunk for a batch; Q8_0: quants + 128
 /// dword-interleaved, 288 instead of 272), for decode and prefill.</item>
 /// <item>Q4_K: each row's blocks as <see cref="KQuantPacked.Q4KRepacked"/> (148 bytes instead of 144:
 /// quants in class order, scales and mins unpacked), read by the same <see cref="KQuantPacked"/>
@@ -18,7 +19,7 @@ namespace TinyLM.Quantization;
 /// </summary>
 /// <remarks>
 /// Only on x86 CPUs with AVX2 (and AVX-VNNI for Q8_0), natively; the browser keeps the file layout,
-/// which its emitted WebAssembly kernels read. Q4_0/Q8_0 panels cover the leading <see cref="Rows"/>
+/// which its emitted WebAssembly kernels read. Panels cover the leading <see cref="Rows"/>
 /// rows (a multiple of eight); the other rows, and ranges that do not start or end on a panel, use the
 /// type's <see cref="TensorType.MatMul"/> on the file's bytes, which stay in place.
 /// </remarks>
@@ -40,7 +41,7 @@ internal sealed unsafe class RepackedWeights
         ByteSize = bytes;
     }
 
-    /// <summary>Rows held repacked (the leading ones; for Q4_0/Q8_0 a multiple of eight).</summary>
+    /// <summary>Rows held repacked (the leading ones; for panels a multiple of eight).</summary>
     public int Rows { get; }
 
     /// <summary>Bytes of the repacked rows.</summary>
@@ -51,6 +52,7 @@ internal sealed unsafe class RepackedWeights
     {
         GgmlType.Q4_0 => PanelMatMul.IsSupported<Q4_0.OffsetBlocks>(),
         GgmlType.Q8_0 => PanelMatMul.IsSupported<Q8_0.PanelBlocks>(),
+        GgmlType.Q5_0 => PanelMatMul.IsSupported<Q5_0.CompactPanelBlocks>(),
         GgmlType.Q4_K => System.Runtime.Intrinsics.X86.Avx2.IsSupported,
         _ => false,
     };
@@ -58,7 +60,7 @@ internal sealed unsafe class RepackedWeights
     /// <summary>
     /// Repacks a matrix of <paramref name="rows"/> × <paramref name="columns"/> (<paramref name="data"/>
     /// in the file's layout), or returns null when the type has no repacked layout on this CPU, there
-    /// are too few rows (Q4_0/Q8_0: eight), or the result would exceed 2 GiB.
+    /// are too few rows (panels: eight), or the result would exceed 2 GiB.
     /// </summary>
     public static RepackedWeights? TryCreate(TensorType type, ReadOnlySpan<byte> data, int rows, int columns)
     {
@@ -77,13 +79,20 @@ internal sealed unsafe class RepackedWeights
             return k;
         }
         int panelRows = rows & ~(PanelMatMul.PanelRows - 1);
-        int blockBytes = type.Type == GgmlType.Q4_0 ? PanelMatMul.PanelBlockBytes<Q4_0.OffsetBlocks>() : PanelMatMul.PanelBlockBytes<Q8_0.PanelBlocks>();
+        int blockBytes = type.Type switch
+        {
+            GgmlType.Q4_0 => PanelMatMul.PanelBlockBytes<Q4_0.OffsetBlocks>(),
+            GgmlType.Q5_0 => PanelMatMul.PanelBlockBytes<Q5_0.CompactPanelBlocks>(),
+            _ => PanelMatMul.PanelBlockBytes<Q8_0.PanelBlocks>(),
+        };
         long panelBytes = (long)panelRows / PanelMatMul.PanelRows * nb * blockBytes;
         if (panelRows == 0 || panelBytes > int.MaxValue - 64)
             return null;
         var panels = new RepackedWeights(type.Type, panelRows, nb, panelBytes);
         if (type.Type == GgmlType.Q4_0)
             PanelMatMul.PackMatrix<Q4_0.OffsetBlocks>(data, panelRows, nb, panels._data);
+        else if (type.Type == GgmlType.Q5_0)
+            PanelMatMul.PackMatrix<Q5_0.CompactPanelBlocks>(data, panelRows, nb, panels._data);
         else
             PanelMatMul.PackMatrix<Q8_0.PanelBlocks>(data, panelRows, nb, panels._data);
         return panels;
@@ -92,7 +101,7 @@ internal sealed unsafe class RepackedWeights
     /// <summary>
     /// Rows <c>[rowStart, rowStart + rowCount)</c> of the matrix times <paramref name="tokens"/>
     /// activation rows, as <see cref="TensorType.MatMul"/> (same operands, same checks, same results):
-    /// from the repacked rows, the rest (Q4_0/Q8_0 rows outside whole panels) from
+    /// from the repacked rows, the rest (rows outside whole panels) from
     /// <paramref name="fileRows"/> (the file layout).
     /// </summary>
     public void MatMul(TensorType type, ReadOnlySpan<byte> fileRows, int rowStart, int rowCount, int columns,
@@ -115,6 +124,10 @@ internal sealed unsafe class RepackedWeights
         {
             if (_type == GgmlType.Q4_0)
                 PanelMatMul.MatMulPacked<Q4_0.OffsetBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
+            else if (_type == GgmlType.Q5_0 && tokens == 1)
+                PanelMatMul.MatMulPacked<Q5_0.CompactPanelBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
+            else if (_type == GgmlType.Q5_0)
+                PanelMatMul.MatMulPackedExpanded<Q5_0.CompactPanelBlocks, Q5_0.OffsetBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
             else
                 PanelMatMul.MatMulPacked<Q8_0.PanelBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
         }

@@ -6,7 +6,7 @@ using TinyLM.Quantization;
 namespace TinyLM.Tests.Quantization;
 
 /// <summary>
-/// Weight matrices repacked at load (<see cref="RepackedWeights"/>: eight-row panels for Q4_0/Q8_0,
+/// Weight matrices repacked at load (<see cref="RepackedWeights"/>: eight-row panels for Q4_0/Q5_0/Q8_0,
 /// class-ordered blocks for Q4_K): every output of <see cref="ComputeKernels.MatMul"/> equals the scalar
 /// reference, for decode (one token) and prefill (tiles of four and up to 64 tokens), row ranges that
 /// start or end inside a panel, and matrices whose last rows are no panel.
@@ -15,6 +15,7 @@ public sealed unsafe class RepackedWeightsTests
 {
     [Theory]
     [InlineData("q4_0")]
+    [InlineData("q5_0")]
     [InlineData("q8_0")]
     [InlineData("q4_K")]
     public void RepackedMatMul_EqualsDotReference(string name)
