@@ -211,31 +211,7 @@ internal static unsafe class KQuantPacked
         public static void Prepare(ref byte block, ref PreparedBlock w)
         {
             ref BlockQ4_K x = ref Unsafe.As<byte, BlockQ4_K>(ref block);
-            uint u0 = Unsafe.ReadUnaligned<uint>(ref x.Scales[0]);
-            uint u1 = Unsafe.ReadUnaligned<uint>(ref x.Scales[4]);
-            uint u2 = Unsafe.ReadUnaligned<uint>(ref x.Scales[8]);
-            uint sc0 = u0 & 0x3f3f3f3f, sc1 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
-            uint mn0 = u1 & 0x3f3f3f3f, mn1 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
-            Vector128<byte> packed = Vector128.Create(sc0, sc1, mn0, mn1).AsByte();
-            // Bytes 0–7 scales, 8–15 mins; int16 j of every 128-bit half: scale j.
-            Vector256<byte> scales = Vector256.Create(Sse41.ConvertToVector128Int16(packed).AsByte());
-            w.Mins = Avx2.ConvertToVector256Int16(Ssse3.Shuffle(packed, MinPairs)).AsInt16();
-            PrepareChunk(ref x, ref w, scales, 0);
-            PrepareChunk(ref x, ref w, scales, 1);
-            PrepareChunk(ref x, ref w, scales, 2);
-            PrepareChunk(ref x, ref w, scales, 3);
-        }
-
-        /// <summary>Qs bytes 32k–32k+31: runs 2k (low nibbles) and 2k+1 (high nibbles) and their scales.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void PrepareChunk(ref BlockQ4_K x, ref PreparedBlock w, Vector256<byte> scales, int k)
-        {
-            Vector256<byte> mask = Vector256.Create((byte)0x0F);
-            Vector256<byte> q = ToClassOrder(Vector256.LoadUnsafe(ref x.Qs[32 * k]));
-            w.Quants[2 * k] = q & mask;
-            w.Quants[2 * k + 1] = (q.AsUInt16() >> 4).AsByte() & mask;
-            w.Scales[2 * k] = Avx2.Shuffle(scales, Broadcast16((byte)(2 * k))).AsInt16();
-            w.Scales[2 * k + 1] = Avx2.Shuffle(scales, Broadcast16((byte)(2 * k + 1))).AsInt16();
+            PrepareFrom(ScalesAndMins(ref x), ClassOrderedChunk(ref x, 0), ClassOrderedChunk(ref x, 1), ClassOrderedChunk(ref x, 2), ClassOrderedChunk(ref x, 3), ref w);
         }
 
         /// <inheritdoc/>
@@ -243,26 +219,71 @@ internal static unsafe class KQuantPacked
         public static Vector256<int> FusedLanes(ref byte block, ref sbyte q8, ref short offsets, Vector256<short> bsums, out Vector256<int> minProducts)
         {
             ref BlockQ4_K x = ref Unsafe.As<byte, BlockQ4_K>(ref block);
+            return FusedFrom(ScalesAndMins(ref x), ClassOrderedChunk(ref x, 0), ClassOrderedChunk(ref x, 1), ClassOrderedChunk(ref x, 2), ClassOrderedChunk(ref x, 3),
+                ref q8, bsums, out minProducts);
+        }
+
+        /// <summary>
+        /// The eight 6-bit scales (bytes 0–7) and mins (bytes 8–15) as <c>get_scale_min_k4</c> reads
+        /// them (four 32-bit masks, as llama.cpp's <c>utmp</c>).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static Vector128<byte> ScalesAndMins(ref BlockQ4_K x)
+        {
             uint u0 = Unsafe.ReadUnaligned<uint>(ref x.Scales[0]);
             uint u1 = Unsafe.ReadUnaligned<uint>(ref x.Scales[4]);
             uint u2 = Unsafe.ReadUnaligned<uint>(ref x.Scales[8]);
             uint sc0 = u0 & 0x3f3f3f3f, sc1 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
             uint mn0 = u1 & 0x3f3f3f3f, mn1 = ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4);
-            Vector128<byte> packed = Vector128.Create(sc0, sc1, mn0, mn1).AsByte();
-            Vector256<byte> scales = Vector256.Create(Sse41.ConvertToVector128Int16(packed).AsByte());
-            minProducts = Avx2.MultiplyAddAdjacent(bsums, Avx2.ConvertToVector256Int16(Ssse3.Shuffle(packed, MinPairs)).AsInt16());
-            Vector256<int> acc = FusedChunk(Vector256<int>.Zero, ref x, ref q8, scales, 0);
-            acc = FusedChunk(acc, ref x, ref q8, scales, 1);
-            acc = FusedChunk(acc, ref x, ref q8, scales, 2);
-            return FusedChunk(acc, ref x, ref q8, scales, 3);
+            return Vector128.Create(sc0, sc1, mn0, mn1).AsByte();
         }
 
-        /// <summary>Runs 2k and 2k+1 of <see cref="FusedLanes"/>.</summary>
+        /// <summary>Qs bytes 32k–32k+31 in class order: runs 2k (low nibbles) and 2k+1 (high nibbles).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<int> FusedChunk(Vector256<int> acc, ref BlockQ4_K x, ref sbyte q8, Vector256<byte> scales, int k)
+        internal static Vector256<byte> ClassOrderedChunk(ref BlockQ4_K x, int k) => ToClassOrder(Vector256.LoadUnsafe(ref x.Qs[32 * k]));
+
+        /// <summary><see cref="Prepare"/> from the unpacked scales and mins and the four class-ordered chunks.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void PrepareFrom(Vector128<byte> scalesAndMins, Vector256<byte> c0, Vector256<byte> c1, Vector256<byte> c2, Vector256<byte> c3, ref PreparedBlock w)
+        {
+            // Bytes 0–7 scales, 8–15 mins; int16 j of every 128-bit half: scale j.
+            Vector256<byte> scales = Vector256.Create(Sse41.ConvertToVector128Int16(scalesAndMins).AsByte());
+            w.Mins = Avx2.ConvertToVector256Int16(Ssse3.Shuffle(scalesAndMins, MinPairs)).AsInt16();
+            PrepareChunk(c0, ref w, scales, 0);
+            PrepareChunk(c1, ref w, scales, 1);
+            PrepareChunk(c2, ref w, scales, 2);
+            PrepareChunk(c3, ref w, scales, 3);
+        }
+
+        /// <summary>Runs 2k (low nibbles of chunk <paramref name="q"/>) and 2k+1 (high nibbles) and their scales.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void PrepareChunk(Vector256<byte> q, ref PreparedBlock w, Vector256<byte> scales, int k)
         {
             Vector256<byte> mask = Vector256.Create((byte)0x0F);
-            Vector256<byte> q = ToClassOrder(Vector256.LoadUnsafe(ref x.Qs[32 * k]));
+            w.Quants[2 * k] = q & mask;
+            w.Quants[2 * k + 1] = (q.AsUInt16() >> 4).AsByte() & mask;
+            w.Scales[2 * k] = Avx2.Shuffle(scales, Broadcast16((byte)(2 * k))).AsInt16();
+            w.Scales[2 * k + 1] = Avx2.Shuffle(scales, Broadcast16((byte)(2 * k + 1))).AsInt16();
+        }
+
+        /// <summary><see cref="FusedLanes"/> from the unpacked scales and mins and the four class-ordered chunks.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static Vector256<int> FusedFrom(Vector128<byte> scalesAndMins, Vector256<byte> c0, Vector256<byte> c1, Vector256<byte> c2, Vector256<byte> c3,
+            ref sbyte q8, Vector256<short> bsums, out Vector256<int> minProducts)
+        {
+            Vector256<byte> scales = Vector256.Create(Sse41.ConvertToVector128Int16(scalesAndMins).AsByte());
+            minProducts = Avx2.MultiplyAddAdjacent(bsums, Avx2.ConvertToVector256Int16(Ssse3.Shuffle(scalesAndMins, MinPairs)).AsInt16());
+            Vector256<int> acc = FusedChunk(Vector256<int>.Zero, c0, ref q8, scales, 0);
+            acc = FusedChunk(acc, c1, ref q8, scales, 1);
+            acc = FusedChunk(acc, c2, ref q8, scales, 2);
+            return FusedChunk(acc, c3, ref q8, scales, 3);
+        }
+
+        /// <summary>Runs 2k and 2k+1 of <see cref="FusedLanes"/> from class-ordered chunk <paramref name="q"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> FusedChunk(Vector256<int> acc, Vector256<byte> q, ref sbyte q8, Vector256<byte> scales, int k)
+        {
+            Vector256<byte> mask = Vector256.Create((byte)0x0F);
             Vector256<short> pl = Avx2.MultiplyAddAdjacent(q & mask, Vector256.LoadUnsafe(ref q8, (nuint)(64 * k)));
             Vector256<short> ph = Avx2.MultiplyAddAdjacent((q.AsUInt16() >> 4).AsByte() & mask, Vector256.LoadUnsafe(ref q8, (nuint)(64 * k + 32)));
             acc = MultiplyAdd(acc, pl, Avx2.Shuffle(scales, Broadcast16((byte)(2 * k))).AsInt16());
@@ -306,57 +327,24 @@ internal static unsafe class KQuantPacked
         {
             ref BlockQ4_K x = ref Unsafe.As<byte, BlockQ4_K>(ref source);
             Unsafe.WriteUnaligned(ref destination, Unsafe.ReadUnaligned<uint>(ref source));   // d, dmin
-            uint u0 = Unsafe.ReadUnaligned<uint>(ref x.Scales[0]);
-            uint u1 = Unsafe.ReadUnaligned<uint>(ref x.Scales[4]);
-            uint u2 = Unsafe.ReadUnaligned<uint>(ref x.Scales[8]);
-            Vector128.Create(u0 & 0x3f3f3f3f, (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4),
-                u1 & 0x3f3f3f3f, ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4)).AsByte()
-                .StoreUnsafe(ref destination, ScalesOffset);
+            Q4K.ScalesAndMins(ref x).StoreUnsafe(ref destination, ScalesOffset);
             for (int k = 0; k < 4; k++)
-                ToClassOrder(Vector256.LoadUnsafe(ref x.Qs[32 * k])).StoreUnsafe(ref destination, (nuint)(QuantsOffset + 32 * k));
+                Q4K.ClassOrderedChunk(ref x, k).StoreUnsafe(ref destination, (nuint)(QuantsOffset + 32 * k));
         }
 
         /// <inheritdoc/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Prepare(ref byte block, ref PreparedBlock w)
-        {
-            Vector128<byte> packed = Vector128.LoadUnsafe(ref block, ScalesOffset);
-            Vector256<byte> scales = Vector256.Create(Sse41.ConvertToVector128Int16(packed).AsByte());
-            w.Mins = Avx2.ConvertToVector256Int16(Ssse3.Shuffle(packed, Q4K.MinPairs)).AsInt16();
-            Vector256<byte> mask = Vector256.Create((byte)0x0F);
-            for (int k = 0; k < 4; k++)
-            {
-                Vector256<byte> q = Vector256.LoadUnsafe(ref block, (nuint)(QuantsOffset + 32 * k));
-                w.Quants[2 * k] = q & mask;
-                w.Quants[2 * k + 1] = (q.AsUInt16() >> 4).AsByte() & mask;
-                w.Scales[2 * k] = Avx2.Shuffle(scales, Q4K.Broadcast16((byte)(2 * k))).AsInt16();
-                w.Scales[2 * k + 1] = Avx2.Shuffle(scales, Q4K.Broadcast16((byte)(2 * k + 1))).AsInt16();
-            }
-        }
+        public static void Prepare(ref byte block, ref PreparedBlock w) =>
+            Q4K.PrepareFrom(Vector128.LoadUnsafe(ref block, ScalesOffset), Chunk(ref block, 0), Chunk(ref block, 1), Chunk(ref block, 2), Chunk(ref block, 3), ref w);
 
         /// <inheritdoc/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> FusedLanes(ref byte block, ref sbyte q8, ref short offsets, Vector256<short> bsums, out Vector256<int> minProducts)
-        {
-            Vector128<byte> packed = Vector128.LoadUnsafe(ref block, ScalesOffset);
-            Vector256<byte> scales = Vector256.Create(Sse41.ConvertToVector128Int16(packed).AsByte());
-            minProducts = Avx2.MultiplyAddAdjacent(bsums, Avx2.ConvertToVector256Int16(Ssse3.Shuffle(packed, Q4K.MinPairs)).AsInt16());
-            Vector256<int> acc = FusedChunk(Vector256<int>.Zero, ref block, ref q8, scales, 0);
-            acc = FusedChunk(acc, ref block, ref q8, scales, 1);
-            acc = FusedChunk(acc, ref block, ref q8, scales, 2);
-            return FusedChunk(acc, ref block, ref q8, scales, 3);
-        }
+        public static Vector256<int> FusedLanes(ref byte block, ref sbyte q8, ref short offsets, Vector256<short> bsums, out Vector256<int> minProducts) =>
+            Q4K.FusedFrom(Vector128.LoadUnsafe(ref block, ScalesOffset), Chunk(ref block, 0), Chunk(ref block, 1), Chunk(ref block, 2), Chunk(ref block, 3),
+                ref q8, bsums, out minProducts);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<int> FusedChunk(Vector256<int> acc, ref byte block, ref sbyte q8, Vector256<byte> scales, int k)
-        {
-            Vector256<byte> mask = Vector256.Create((byte)0x0F);
-            Vector256<byte> q = Vector256.LoadUnsafe(ref block, (nuint)(QuantsOffset + 32 * k));
-            Vector256<short> pl = Avx2.MultiplyAddAdjacent(q & mask, Vector256.LoadUnsafe(ref q8, (nuint)(64 * k)));
-            Vector256<short> ph = Avx2.MultiplyAddAdjacent((q.AsUInt16() >> 4).AsByte() & mask, Vector256.LoadUnsafe(ref q8, (nuint)(64 * k + 32)));
-            acc = MultiplyAdd(acc, pl, Avx2.Shuffle(scales, Q4K.Broadcast16((byte)(2 * k))).AsInt16());
-            return MultiplyAdd(acc, ph, Avx2.Shuffle(scales, Q4K.Broadcast16((byte)(2 * k + 1))).AsInt16());
-        }
+        private static Vector256<byte> Chunk(ref byte block, int k) => Vector256.LoadUnsafe(ref block, (nuint)(QuantsOffset + 32 * k));
     }
 
     /// <summary>Q6_K blocks (<see cref="BlockQ6_K"/>).</summary>

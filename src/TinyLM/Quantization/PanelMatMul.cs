@@ -83,6 +83,33 @@ internal static unsafe class PanelMatMul
         Avx2.Permute2x128(s3, s7, 0x31).AsByte().Store(payload + 224);
     }
 
+    /// <summary>
+    /// Panel payload of the 16 nibble bytes at <paramref name="qsOffset"/> of each of eight rows' blocks
+    /// (128 bytes, Q4_0 and Q5_0): vector m, lane i = row i's bytes 4m … 4m + 3, whose low nibbles are
+    /// elements 4m … 4m + 3 and high nibbles elements 16 + 4m … (read back by <see cref="NibbleQuants"/>).
+    /// </summary>
+    public static void PackNibbles(ref byte b0, int rowBytes, int qsOffset, byte* payload)
+    {
+        // Rows i and i + 4 side by side, then a 4×4 transpose of dwords in each 128-bit lane.
+        Vector256<int> a0 = Row2(ref b0, 0), a1 = Row2(ref b0, 1), a2 = Row2(ref b0, 2), a3 = Row2(ref b0, 3);
+        Vector256<long> t0 = Avx2.UnpackLow(a0, a1).AsInt64(), t1 = Avx2.UnpackHigh(a0, a1).AsInt64();
+        Vector256<long> t2 = Avx2.UnpackLow(a2, a3).AsInt64(), t3 = Avx2.UnpackHigh(a2, a3).AsInt64();
+        Avx2.UnpackLow(t0, t2).AsByte().Store(payload);
+        Avx2.UnpackHigh(t0, t2).AsByte().Store(payload + 32);
+        Avx2.UnpackLow(t1, t3).AsByte().Store(payload + 64);
+        Avx2.UnpackHigh(t1, t3).AsByte().Store(payload + 96);
+
+        Vector256<int> Row2(ref byte b0, int i) => Vector256.Create(
+            Vector128.LoadUnsafe(ref Unsafe.Add(ref b0, i * rowBytes + qsOffset)),
+            Vector128.LoadUnsafe(ref Unsafe.Add(ref b0, (i + 4) * rowBytes + qsOffset))).AsInt32();
+    }
+
+    /// <summary>Vector <paramref name="k"/> of a <see cref="PackNibbles"/> payload: lane i = row i's nibbles 4k … 4k + 3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> NibbleQuants(byte* payload, int k) => k < 4
+        ? Vector256.Load(payload + 32 * k) & Vector256.Create((byte)0x0F)
+        : (Vector256.Load(payload + 32 * (k - 4)).AsUInt16() >> 4).AsByte() & Vector256.Create((byte)0x0F);
+
     /// <summary>Blocks per packed chunk when a panel is packed per call (8 rows × 64 blocks ≤ 18 KiB with the scales).</summary>
     public const int ChunkBlocks = 64;
 

@@ -244,26 +244,10 @@ public sealed unsafe class Q4_0 : TensorType
         /// </summary>
         public static int PayloadBytes => 128;
 
-        public static void PackQuants(ref byte b0, int rowBytes, byte* payload)
-        {
-            // Rows i and i + 4 side by side, then a 4×4 transpose of dwords in each 128-bit lane.
-            Vector256<int> a0 = Row2(ref b0, 0, rowBytes), a1 = Row2(ref b0, 1, rowBytes), a2 = Row2(ref b0, 2, rowBytes), a3 = Row2(ref b0, 3, rowBytes);
-            Vector256<long> t0 = Avx2.UnpackLow(a0, a1).AsInt64(), t1 = Avx2.UnpackHigh(a0, a1).AsInt64();
-            Vector256<long> t2 = Avx2.UnpackLow(a2, a3).AsInt64(), t3 = Avx2.UnpackHigh(a2, a3).AsInt64();
-            Avx2.UnpackLow(t0, t2).AsByte().Store(payload);
-            Avx2.UnpackHigh(t0, t2).AsByte().Store(payload + 32);
-            Avx2.UnpackLow(t1, t3).AsByte().Store(payload + 64);
-            Avx2.UnpackHigh(t1, t3).AsByte().Store(payload + 96);
-
-            static Vector256<int> Row2(ref byte b0, int i, int rowBytes) => Vector256.Create(
-                Vector128.LoadUnsafe(ref Unsafe.Add(ref b0, i * rowBytes + 2)),
-                Vector128.LoadUnsafe(ref Unsafe.Add(ref b0, (i + 4) * rowBytes + 2))).AsInt32();
-        }
+        public static void PackQuants(ref byte b0, int rowBytes, byte* payload) => PanelMatMul.PackNibbles(ref b0, rowBytes, 2, payload);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<byte> PanelQuants(byte* payload, int k) => k < 4
-            ? Vector256.Load(payload + 32 * k) & Vector256.Create((byte)0x0F)
-            : (Vector256.Load(payload + 32 * (k - 4)).AsUInt16() >> 4).AsByte() & Vector256.Create((byte)0x0F);
+        public static Vector256<byte> PanelQuants(byte* payload, int k) => PanelMatMul.NibbleQuants(payload, k);
 
         public static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) => Q4_0.DotAvx2(weights, activations, nb);
     }

@@ -290,20 +290,9 @@ public sealed unsafe class Q5_0 : TensorType
 
         public static void PackQuants(ref byte b0, int rowBytes, byte* payload)
         {
-            // qs: rows i and i + 4 side by side, then a 4×4 transpose of dwords in each 128-bit lane.
-            Vector256<int> a0 = Row2(ref b0, 0, rowBytes), a1 = Row2(ref b0, 1, rowBytes), a2 = Row2(ref b0, 2, rowBytes), a3 = Row2(ref b0, 3, rowBytes);
-            Vector256<long> t0 = Avx2.UnpackLow(a0, a1).AsInt64(), t1 = Avx2.UnpackHigh(a0, a1).AsInt64();
-            Vector256<long> t2 = Avx2.UnpackLow(a2, a3).AsInt64(), t3 = Avx2.UnpackHigh(a2, a3).AsInt64();
-            Avx2.UnpackLow(t0, t2).AsByte().Store(payload);
-            Avx2.UnpackHigh(t0, t2).AsByte().Store(payload + 32);
-            Avx2.UnpackLow(t1, t3).AsByte().Store(payload + 64);
-            Avx2.UnpackHigh(t1, t3).AsByte().Store(payload + 96);
+            PanelMatMul.PackNibbles(ref b0, rowBytes, 6, payload);
             Vector256.Create(Qh(ref b0, 0, rowBytes), Qh(ref b0, 1, rowBytes), Qh(ref b0, 2, rowBytes), Qh(ref b0, 3, rowBytes),
                 Qh(ref b0, 4, rowBytes), Qh(ref b0, 5, rowBytes), Qh(ref b0, 6, rowBytes), Qh(ref b0, 7, rowBytes)).Store((uint*)(payload + 128));
-
-            static Vector256<int> Row2(ref byte b0, int i, int rowBytes) => Vector256.Create(
-                Vector128.LoadUnsafe(ref Unsafe.Add(ref b0, i * rowBytes + 6)),
-                Vector128.LoadUnsafe(ref Unsafe.Add(ref b0, (i + 4) * rowBytes + 6))).AsInt32();
 
             static uint Qh(ref byte b0, int i, int rowBytes) => Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref b0, i * rowBytes + 2));
         }
@@ -311,12 +300,9 @@ public sealed unsafe class Q5_0 : TensorType
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<byte> PanelQuants(byte* payload, int k)
         {
-            Vector256<byte> nibbles = k < 4
-                ? Vector256.Load(payload + 32 * k) & Vector256.Create((byte)0x0F)
-                : (Vector256.Load(payload + 32 * (k - 4)).AsUInt16() >> 4).AsByte() & Vector256.Create((byte)0x0F);
             Vector256<uint> bits = (Vector256.Load((uint*)(payload + 128)) >> (4 * k)) & Vector256.Create(15u);
             Vector256<uint> high = (bits * Vector256.Create(0x02040810u)) & Vector256.Create(0x10101010u);
-            return nibbles | high.AsByte();
+            return PanelMatMul.NibbleQuants(payload, k) | high.AsByte();
         }
     }
 
