@@ -71,11 +71,15 @@ internal static class Blocks
     /// </summary>
     private const int ParallelRowElements = 1 << 14;
 
+    /// <summary>Whether a row operation over <paramref name="rows"/> rows of <paramref name="elements"/> floats in all stays on the calling thread.</summary>
+    private static bool OnCaller(ForwardScratch s, int rows, int elements) =>
+        rows < 2 || s.Pool.ThreadCount == 1 || elements < ParallelRowElements;
+
     /// <summary>RMSNorm of <paramref name="rows"/> rows of <paramref name="x"/> from row <paramref name="firstRow"/> into <paramref name="y"/>, split over token rows.</summary>
     public static void RmsNorm(ForwardScratch s, float[] x, int firstRow, float[] weight, float epsilon, float[] y, int rows)
     {
         int n = weight.Length;
-        if (rows < 2 || s.Pool.ThreadCount == 1 || rows * n < ParallelRowElements)
+        if (OnCaller(s, rows, rows * n))
         {
             s.Kernels.RmsNorm(x.AsSpan(firstRow * n, rows * n), weight, epsilon, y, rows);
             return;
@@ -92,7 +96,7 @@ internal static class Blocks
     public static void SwiGlu(ForwardScratch s, float[] gate, float[] up, int rows, int width)
     {
         // Splitting keeps every element in or out of ggml's groups of four only when rows start on a group.
-        if (rows < 2 || s.Pool.ThreadCount == 1 || rows * width < ParallelRowElements || width % 4 != 0)
+        if (OnCaller(s, rows, rows * width) || width % 4 != 0)
         {
             s.Kernels.SwiGlu(gate.AsSpan(0, rows * width), up.AsSpan(0, rows * width));
             return;
@@ -106,7 +110,7 @@ internal static class Blocks
     /// <summary>Converts <paramref name="rows"/> float rows to <paramref name="type"/>, split over token rows.</summary>
     public static void Quantize(ForwardScratch s, TensorType type, float[] source, byte[] destination, int rows, int columns)
     {
-        if (rows < 2 || s.Pool.ThreadCount == 1 || rows * columns < ParallelRowElements)
+        if (OnCaller(s, rows, rows * columns))
         {
             s.Kernels.Quantize(type, source.AsSpan(0, rows * columns), destination.AsSpan(0, rows * (int)type.RowBytes(columns)), rows, columns);
             return;
