@@ -9,6 +9,9 @@ const params = new URLSearchParams(location.search);
 const models = (params.get('models') || '').split(',').filter(Boolean);
 const tokens = Number(params.get('tokens') || 128);
 const threads = Number(params.get('threads') || 1);   // kernel threads for the prefill, profile and wasm decode runs
+const relaxedSimd = params.get('relaxed') !== '0';     // relaxed=0: the SIMD128 kernels (A/B of relaxed SIMD)
+const rowPanels = params.get('panels') !== '0';         // panels=0: matrices row by row (A/B of the row panels)
+const decodeKernels = (params.get('kernels') || 'wasm,managed').split(',');
 const out = document.getElementById('out');
 const lines = [];
 const log = line => { lines.push(line); out.textContent = lines.join('\n'); };
@@ -28,13 +31,20 @@ function workerCall(worker, op, payload) {
 async function kernels() {
   const worker = new Worker('/tinylm-worker.js', { type: 'module' });
   const results = [];
-  for (const [type, rows, cols] of [['q8_0', 4096, 4096], ['q4_0', 4096, 4096], ['q5_0', 4096, 4096], ['q4_K', 4096, 4096], ['q6_K', 4096, 4096], ['f32', 1024, 4096]]) {
-    const r = await workerCall(worker, 'benchMatMul', { type, rows, cols, iterations: 20 });
-    r.wasmGBs = r.bytes / r.wasmMs / 1e6;
-    r.managedGBs = r.bytes / r.managedMs / 1e6;
-    log(`${type} [${rows}x${cols}] ${(r.bytes / 1048576).toFixed(1)} MiB: wasm ${r.wasmMs.toFixed(2)} ms = ${r.wasmGBs.toFixed(2)} GB/s; ` +
-      `C# ${r.managedMs.toFixed(1)} ms = ${r.managedGBs.toFixed(3)} GB/s; equal=${r.equal}`);
-    results.push(r);
+  const shapes = params.get('shapes') ? params.get('shapes').split(';').map(x => { const [t, r, c] = x.split(','); return [t, Number(r), Number(c)]; }) : [['q8_0', 4096, 4096], ['q8_0', 1536, 576], ['q4_0', 4096, 4096], ['q4_0', 1536, 576], ['q5_0', 4096, 4096],
+    ['q5_0', 1536, 576], ['q4_K', 4096, 4096], ['q6_K', 4096, 4096], ['f32', 1024, 4096]];
+  for (const [type, rows, cols] of shapes) {
+    // the 32-element types run with relaxed SIMD (when the browser has it) and without, row by row and in panels
+    const variants = ['q8_0', 'q4_0', 'q5_0'].includes(type)
+      ? [[false, false], [true, false], [false, true], [true, true]] : [[true, false]];
+    for (const [relaxed, panels] of variants) {
+      const r = await workerCall(worker, 'benchMatMul', { type, rows, cols, iterations: 20, relaxed, panels });
+      r.wasmGBs = r.bytes / r.wasmMs / 1e6;
+      r.managedGBs = r.bytes / r.managedMs / 1e6;
+      log(`${type} [${rows}x${cols}] ${(r.bytes / 1048576).toFixed(1)} MiB${r.relaxedSimd ? ' relaxed' : ''}${r.panels ? ' panels' : ''}: wasm ${r.wasmMs.toFixed(3)} ms = ${r.wasmGBs.toFixed(2)} GB/s; ` +
+        `C# ${r.managedMs.toFixed(1)} ms = ${r.managedGBs.toFixed(3)} GB/s; equal=${r.equal}`);
+      results.push(r);
+    }
   }
   worker.terminate();
   return results;
@@ -53,7 +63,7 @@ const variant = i => firstWords[i % firstWords.length] + longPrompt.slice(4);
 async function prefill() {
   const results = [];
   for (const model of models) {
-    const lm = await TinyLM.load('/' + model, { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads });
+    const lm = await TinyLM.load('/' + model, { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads, relaxedSimd, rowPanels });
     const promptTokens = (await lm.tokenize(longPrompt, { addSpecial: true })).length;
     const runs = [], evaluated = [];
     for (let i = 0; i < 6; i++) {
@@ -80,7 +90,7 @@ async function profile() {
   const results = [];
   for (const model of models) {
     const worker = new Worker('/tinylm-worker.js', { type: 'module' });
-    await workerCall(worker, 'load', { source: new URL('/' + model, location.href).href, options: { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads } });
+    await workerCall(worker, 'load', { source: new URL('/' + model, location.href).href, options: { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads, relaxedSimd, rowPanels } });
     await workerCall(worker, 'profile', { enable: true });
     await workerCall(worker, 'generate', { prompt: 'Once upon a time', options: { maxTokens: tokens, temperature: 0, ignoreEos: true } });
     const { profile: p, crossOriginIsolated } = await workerCall(worker, 'profile', { enable: false });
@@ -115,13 +125,14 @@ async function profile() {
 async function decode() {
   const results = [];
   for (const model of models) {
-    for (const kernels of ['wasm', 'managed']) {
-      const lm = await TinyLM.load('/' + model, { cache: 'none', kernels, budgetBytes: 1 << 30, threads: kernels === 'wasm' ? threads : 1 });
+    for (const kernels of decodeKernels) {
+      const lm = await TinyLM.load('/' + model, { cache: 'none', kernels, budgetBytes: 1 << 30, threads: kernels === 'wasm' ? threads : 1, relaxedSimd, rowPanels });
       let step, text = '';
       const it = lm.generate('Once upon a time', { maxTokens: tokens, temperature: 0, ignoreEos: true });
       while (!(step = await it.next()).done) text += step.value;
       const r = { model, kernels: lm.info.kernels, promptTokensPerSecond: step.value.promptTokensPerSecond, tokensPerSecond: step.value.tokensPerSecond, completionTokens: step.value.completionTokens, text };
-      log(`${model} ${r.kernels}: decode ${r.tokensPerSecond.toFixed(1)} tok/s (${r.completionTokens} tokens), prompt ${r.promptTokensPerSecond.toFixed(1)} tok/s`);
+      r.relaxedSimd = lm.info.relaxedSimd;
+      log(`${model} ${r.kernels}${r.relaxedSimd ? ' relaxed' : ''}: decode ${r.tokensPerSecond.toFixed(1)} tok/s (${r.completionTokens} tokens), prompt ${r.promptTokensPerSecond.toFixed(1)} tok/s`);
       results.push(r);
       await lm.unload();
     }

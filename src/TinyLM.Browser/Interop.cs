@@ -42,7 +42,7 @@ public static partial class Interop
         s_contextLength = contextLength;
         ComputeKernels compute = kernels == "wasm" ? WasmKernels.Create(s_model, threads) : ComputeKernels.Managed;
         s_session = s_model.CreateSession(new SessionOptions { ContextLength = contextLength, Threads = 1, Kernels = compute });
-        return JsonSerializer.Serialize(ModelInfo.From(s_model, s_session, (compute as WasmKernels)?.Threads ?? 1), BrowserJson.Default.ModelInfo);
+        return JsonSerializer.Serialize(ModelInfo.From(s_model, s_session, (compute as WasmKernels)?.Threads ?? 1, (compute as WasmKernels)?.RelaxedSimd ?? false), BrowserJson.Default.ModelInfo);
     });
 
     /// <summary>
@@ -116,15 +116,80 @@ public static partial class Interop
     });
 
     /// <summary>
+    /// Self-check of the emitted products in this browser (TinyLM.BrowserTests): a random
+    /// [<paramref name="rows"/>, <paramref name="cols"/>] matrix of <paramref name="typeName"/> times
+    /// <paramref name="tokens"/> activation rows, by the emitted kernel (with relaxed SIMD when the worker
+    /// enabled it; over row panels when <paramref name="panels"/>), compared bit for bit with the type's
+    /// <c>DotReference</c>. <paramref name="raw"/>: weights and activations are random bytes under finite
+    /// float16 scales (int8 values over the whole range, −128 included) instead of quantized floats.
+    /// Returns JSON: relaxedSimd, panels, mismatches (count) and the first mismatch.
+    /// </summary>
+    [JSExport]
+    public static string CheckMatMul(string typeName, int rows, int cols, int tokens, bool raw, bool panels) => Guard(() =>
+    {
+        if (!Quantization.TensorTypes.TryParse(typeName, out Quantization.TensorType? type))
+            throw new ArgumentException($"Unknown type '{typeName}'.", nameof(typeName));
+        Quantization.TensorType actType = Quantization.TensorTypes.Get(type.VecDotType);
+        int rowBytes = (int)type.RowBytes(cols), actRowBytes = (int)actType.RowBytes(cols);
+        var random = new Random(rows * 31 + cols + tokens);
+        byte[] RandomRows(Quantization.TensorType t, int count, int bytesPerRow)
+        {
+            var data = new byte[count * bytesPerRow];
+            if (raw && t.BlockSize == 32 && t.IsQuantized)
+            {
+                random.NextBytes(data);
+                for (int b = 0; b < data.Length; b += t.BlockBytes)
+                    BitConverter.TryWriteBytes(data.AsSpan(b), (ushort)((random.Next(5, 20) << 10) | random.Next(0, 1024)));
+                return data;
+            }
+            var x = new float[cols];
+            for (int r = 0; r < count; r++)
+            {
+                for (int i = 0; i < cols; i++)
+                    x[i] = (float)(random.NextDouble() * 2 - 1);
+                t.QuantizeReference(x, data.AsSpan(r * bytesPerRow, bytesPerRow));
+            }
+            return data;
+        }
+        byte[] w = RandomRows(type, rows, rowBytes), act = RandomRows(actType, tokens, actRowBytes);
+        panels &= Kernels.Wasm.WasmKernelModule.SupportsPanels(type);
+        byte[] wKernel = GC.AllocateArray<byte>(w.Length, pinned: true), actKernel = GC.AllocateArray<byte>(act.Length, pinned: true);
+        w.CopyTo(wKernel, 0);
+        act.CopyTo(actKernel, 0);
+        if (panels)
+            Kernels.Wasm.WasmWeightPanels.Interleave(wKernel, rows, rowBytes, type.BlockBytes);
+        float[] output = GC.AllocateArray<float>(rows * tokens, pinned: true);
+        WasmKernels kernels = WasmKernels.Create([type]);
+        unsafe
+        {
+            fixed (byte* pw = wKernel)
+            fixed (byte* pa = actKernel)
+            fixed (float* po = output)
+                if (!kernels.TryMatMul(type, pw, cols, rows, pa, tokens, po, rows, panels))
+                    throw new NotSupportedException($"No emitted kernel for {type.Name}.");
+        }
+        int mismatches = 0;
+        string first = "";
+        for (int t = 0; t < tokens; t++)
+            for (int r = 0; r < rows; r++)
+            {
+                float expected = type.DotReference(w.AsSpan(r * rowBytes, rowBytes), act.AsSpan(t * actRowBytes, actRowBytes), cols);
+                if (BitConverter.SingleToInt32Bits(expected) != BitConverter.SingleToInt32Bits(output[t * rows + r]) && mismatches++ == 0)
+                    first = $"token {t} row {r}: expected {expected:R}, got {output[t * rows + r]:R}";
+            }
+        return $"{{\"relaxedSimd\":{(kernels.RelaxedSimd ? "true" : "false")},\"panels\":{(panels ? "true" : "false")},\"mismatches\":{mismatches},\"first\":\"{first}\"}}";
+    });
+
+    /// <summary>
     /// Benchmark (bench/browser): one matrix-vector product of a random [rows, cols] matrix of
     /// <paramref name="typeName"/> with a Q8_0/F32 activation row, by the emitted kernel and by the C#
     /// fallback (<see cref="Quantization.TensorType.MatMul"/>); returns JSON with the milliseconds per product
     /// (median of <paramref name="iterations"/>), the weight bytes, and whether both outputs are equal bit for bit.
     /// </summary>
     [JSExport]
-    public static string BenchMatMul(string typeName, int rows, int cols, int iterations) => Guard(() => BenchMatMulCore(typeName, rows, cols, iterations));
+    public static string BenchMatMul(string typeName, int rows, int cols, int iterations, bool panels) => Guard(() => BenchMatMulCore(typeName, rows, cols, iterations, panels));
 
-    private static unsafe string BenchMatMulCore(string typeName, int rows, int cols, int iterations)
+    private static unsafe string BenchMatMulCore(string typeName, int rows, int cols, int iterations, bool panels)
     {
         if (!Quantization.TensorTypes.TryParse(typeName, out Quantization.TensorType? type))
             throw new ArgumentException($"Unknown type '{typeName}'.", nameof(typeName));
@@ -145,18 +210,26 @@ public static partial class Interop
         byte[] act = GC.AllocateArray<byte>((int)actType.RowBytes(cols), pinned: true);
         actType.QuantizeReference(x, act);
         float[] wasmOut = GC.AllocateArray<float>(rows, pinned: true), managedOut = GC.AllocateArray<float>(rows, pinned: true);
+        panels &= Kernels.Wasm.WasmKernelModule.SupportsPanels(type);
         WasmKernels kernels = WasmKernels.Create([type]);
+        byte[] wKernel = w;
+        if (panels)
+        {
+            wKernel = GC.AllocateArray<byte>(w.Length, pinned: true);
+            w.CopyTo(wKernel, 0);
+            Kernels.Wasm.WasmWeightPanels.Interleave(wKernel, rows, rowBytes, type.BlockBytes);
+        }
         double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
         var wasmMs = new List<double>();
         var managedMs = new List<double>();
-        fixed (byte* pw = w)
+        fixed (byte* pw = wKernel)
         fixed (byte* pa = act)
         fixed (float* po = wasmOut)
         {
             for (int i = 0; i < iterations; i++)
             {
                 long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                if (!kernels.TryMatMul(type, pw, cols, rows, pa, 1, po, rows))
+                if (!kernels.TryMatMul(type, pw, cols, rows, pa, 1, po, rows, panels))
                     throw new NotSupportedException($"No emitted kernel for {type.Name}.");
                 wasmMs.Add(System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
             }
@@ -168,7 +241,7 @@ public static partial class Interop
             managedMs.Add(System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
         bool equal = wasmOut.AsSpan().SequenceEqual(managedOut);
-        return $"{{\"type\":\"{type.Name}\",\"rows\":{rows},\"cols\":{cols},\"bytes\":{w.Length},\"wasmMs\":{Median(wasmMs).ToString(System.Globalization.CultureInfo.InvariantCulture)},\"managedMs\":{Median(managedMs).ToString(System.Globalization.CultureInfo.InvariantCulture)},\"equal\":{(equal ? "true" : "false")}}}";
+        return $"{{\"type\":\"{type.Name}\",\"relaxedSimd\":{(kernels.RelaxedSimd ? "true" : "false")},\"panels\":{(panels ? "true" : "false")},\"rows\":{rows},\"cols\":{cols},\"bytes\":{w.Length},\"wasmMs\":{Median(wasmMs).ToString(System.Globalization.CultureInfo.InvariantCulture)},\"managedMs\":{Median(managedMs).ToString(System.Globalization.CultureInfo.InvariantCulture)},\"equal\":{(equal ? "true" : "false")}}}";
     }
 
     /// <summary>

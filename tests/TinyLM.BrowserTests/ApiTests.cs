@@ -60,6 +60,52 @@ public sealed class ApiTests(BrowserFixture fx)
         return stream.ToArray();
     }
 
+    /// <summary>
+    /// The emitted Q8_0/Q4_0/Q5_0 products in Chromium, with relaxed SIMD and without, over row-major
+    /// matrices and row panels, equal the C# <c>DotReference</c> bit for bit: on quantized random floats and
+    /// on raw int8 bytes over the whole range (Q8_0 activations holding −128 take the SIMD128 fallback),
+    /// 45 rows (five panels and a tail of five), one and three tokens. Chromium must report relaxed SIMD
+    /// (Node 20's V8 computes its dot product otherwise, so only this test runs the relaxed kernels).
+    /// </summary>
+    [BrowserTheory]
+    [InlineData("q8_0")]
+    [InlineData("q4_0")]
+    [InlineData("q5_0")]
+    public async Task EmittedKernels_RelaxedSimdAndRowPanels_EqualDotReference(string type)
+    {
+        IPage page = await OpenAsync();
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async type => {
+            const worker = new Worker('/tinylm-worker.js', { type: 'module' });
+            const call = (op, payload) => new Promise((resolve, reject) => {
+                const id = Math.random();
+                worker.addEventListener('message', function on(e) {
+                    if (e.data.id !== id) return;
+                    worker.removeEventListener('message', on);
+                    if (e.data.type === 'error') reject(new Error(e.data.error.message)); else resolve(e.data.result);
+                });
+                worker.postMessage({ id, op, ...payload });
+            });
+            const out = [];
+            for (const relaxed of [true, false])
+                for (const panels of [false, true])
+                    for (const raw of [false, true])
+                        for (const tokens of [1, 3]) {
+                            const c = await call('checkMatMul', { type, rows: 45, cols: 96, tokens, raw, relaxed, panels });
+                            out.push({ relaxedAsked: relaxed, panelsAsked: panels, raw, tokens, ...c });
+                        }
+            worker.terminate();
+            return out;
+        }", type);
+        Assert.Equal(16, r.GetArrayLength());
+        foreach (JsonElement c in r.EnumerateArray())
+        {
+            string what = $"{type} relaxed={c.GetProperty("relaxedAsked")} panels={c.GetProperty("panelsAsked")} raw={c.GetProperty("raw")} tokens={c.GetProperty("tokens")}";
+            Assert.True(c.GetProperty("mismatches").GetInt32() == 0, $"{what}: {c.GetProperty("mismatches")} mismatches, first {c.GetProperty("first")}");
+            Assert.Equal(c.GetProperty("relaxedAsked").GetBoolean(), c.GetProperty("relaxedSimd").GetBoolean());
+            Assert.Equal(c.GetProperty("panelsAsked").GetBoolean(), c.GetProperty("panels").GetBoolean());
+        }
+    }
+
     /// <summary>Greedy tokens of quantized models with emitted and managed kernels equal the native engine's.</summary>
     [BrowserTheory]
     [InlineData("q8_0")]

@@ -2,6 +2,7 @@
 //
 //   node tools/wasm/run.mjs job.json        run a job, print the results as JSON on stdout
 //   node tools/wasm/run.mjs -               read the job from stdin
+//   node tools/wasm/run.mjs --features      print {"relaxedSimd": "exact" | "differs" | "absent"}
 //   node tools/wasm/run.mjs --validate a.wasm [b.wasm...]
 //                                           print {"file", "valid", "error"} per module
 //
@@ -21,7 +22,27 @@
 // {"results": [...]} or {"trap": "RuntimeError: ..."}, a read step {"base64": "..."}.
 // Host functions importable as env.*: host_triple(i32) -> i32 and host_add_f64(f64, f64) -> f64.
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { dirname, resolve } from 'node:path';
+
+// Relaxed SIMD (the kernels' i32x4.relaxed_dot_i8x16_i7x16_add_s) is on by default from V8 11.4
+// (Chromium 114, Node 22); Node 20 (V8 11.3) has it behind a flag, set here before anything compiles,
+// but computes that instruction differently (2·Σ a·b, ignoring the accumulator): relaxedSimdState()
+// checks one lane as tinylm-worker.js does, and the tests skip relaxed-SIMD modules unless it is "exact".
+function relaxedSimdModule() {
+  const a = [0x80, 0x7f, 0xff, 5], b = [127, 3, 0, 7], c = [0xe8, 0x03, 0, 0];   // -128·127 + 127·3 + 0 + 5·7 + 1000 = -14840
+  const lanes = (x) => [...x, ...new Array(12).fill(0)];
+  const body = [0, 0xfd, 12, ...lanes(a), 0xfd, 12, ...lanes(b), 0xfd, 12, ...lanes(c), 0xfd, 0x93, 2, 0xfd, 0x1b, 0, 11];
+  return new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 0x7f, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0,
+    10, body.length + 2, 1, body.length, ...body]);
+}
+if (!WebAssembly.validate(relaxedSimdModule()))
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+function relaxedSimdState() {
+  const bytes = relaxedSimdModule();
+  if (!WebAssembly.validate(bytes)) return 'absent';
+  return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f() === -14840 ? 'exact' : 'differs';
+}
 
 const scratch = new DataView(new ArrayBuffer(8));
 
@@ -115,7 +136,9 @@ function runCase(spec, baseDir) {
 }
 
 const args = process.argv.slice(2);
-if (args[0] === '--validate') {
+if (args[0] === '--features') {
+  process.stdout.write(JSON.stringify({ node: process.version, relaxedSimd: relaxedSimdState() }) + '\n');
+} else if (args[0] === '--validate') {
   const results = args.slice(1).map((file) => {
     const { valid, module, error } = compile(readFileSync(file));
     return { file, valid: valid && module !== null, error };

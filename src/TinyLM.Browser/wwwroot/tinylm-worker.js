@@ -65,7 +65,26 @@ export const simdSupported = (() => {
   } catch { return false; }
 })();
 
+// True when this engine runs relaxed SIMD's i32x4.relaxed_dot_i8x16_i7x16_add_s as the standard
+// defines it (a signed, b in [0, 127], plus c): checked on one lane, since an early implementation
+// (V8 11.3 behind a flag) computed something else. The emitted Q8_0/Q4_0/Q5_0 products then use it.
+export const relaxedSimdSupported = (() => {
+  try {
+    const a = [0x80, 0x7f, 0xff, 5], b = [127, 3, 0, 7], c = [0xe8, 0x03, 0, 0];   // -128·127 + 127·3 + 0 + 5·7 + 1000
+    const lanes = x => [...x, ...new Array(12).fill(0)];
+    const body = [0, 0xfd, 12, ...lanes(a), 0xfd, 12, ...lanes(b), 0xfd, 12, ...lanes(c), 0xfd, 0x93, 2, 0xfd, 0x1b, 0, 11];
+    const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 0x7f, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0,
+      10, body.length + 2, 1, body.length, ...body]);
+    if (!WebAssembly.validate(bytes)) return false;
+    return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f() === -14840;
+  } catch { return false; }
+})();
+let relaxedSimd = relaxedSimdSupported;   // per load: the 'relaxedSimd' option can turn it off
+let rowPanels = true;                     // per load: the 'rowPanels' option
+
 const kernelImports = {
+  relaxedSimd: () => relaxedSimd,
+  rowPanels: () => rowPanels,
   compile(bytes, names) {
     try {
       if (!dotnetMemory) return 'the .NET runtime memory was not captured';
@@ -135,7 +154,8 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
 
   // Chunks of a multiple of 4 rows, about four per thread, so that a thread the OS preempts costs little
   // (sixteen per thread measured no better on SmolLM-135M); at most MAX_CHUNKS.
-  const chunkRows = Math.max(4, Math.ceil(rows / (4 * threads) / 4) * 4, Math.ceil(rows / T.MAX_CHUNKS / 4) * 4);
+  // multiples of 8 rows: a matrix in row panels is addressed by whole panels (WasmWeightPanels)
+  const chunkRows = Math.max(8, Math.ceil(rows / (4 * threads) / 8) * 8, Math.ceil(rows / T.MAX_CHUNKS / 8) * 8);
   const chunks = Math.ceil(rows / chunkRows);
   const gen = shared.gen = (shared.gen + 1) & 0xFFFFFF;
   Atomics.store(ctl, T.FN, f);
@@ -235,6 +255,10 @@ async function load(id, { source, options }) {
       const kernels = options.kernels ?? (simdSupported ? 'wasm' : 'managed');
       if (kernels === 'wasm' && !simdSupported) throw new TinyLMError('argument', "kernels: 'wasm' needs WebAssembly SIMD, which this browser lacks.");
       const threads = await kernelThreads(options.threads ?? defaultThreads(), kernels, warnings);
+      relaxedSimd = relaxedSimdSupported && options.relaxedSimd !== false;
+      rowPanels = options.rowPanels !== false;
+      if (options.relaxedSimd === true && !relaxedSimdSupported)
+        warnings.push('relaxedSimd: requested, but this browser lacks WebAssembly relaxed SIMD (or its integer dot product differs); the SIMD128 kernels run.');
       info = JSON.parse(engine.Load(model.bytes, model.name, options.contextLength || 0, options.budgetBytes || 0, kernels, threads));
     } catch (e) {
       // Not a model (e.g. an HTML error page served with 200): keep it out of the cache.
@@ -307,10 +331,17 @@ const handlers = {
     await runtime;
     postMessage({ id, type: 'done', result: engine.ChatPrompt(JSON.stringify(messages)) });
   },
-  // bench/browser: emitted vs C# matrix-vector product (not part of tinylm.js).
-  async benchMatMul(id, { type, rows, cols, iterations }) {
+  // TinyLM.BrowserTests: the emitted products against the C# reference in this browser (not part of tinylm.js).
+  async checkMatMul(id, { type, rows, cols, tokens, raw, relaxed, panels }) {
+    relaxedSimd = relaxedSimdSupported && relaxed !== false;
     await runtime;
-    postMessage({ id, type: 'done', result: JSON.parse(engine.BenchMatMul(type, rows, cols, iterations)) });
+    postMessage({ id, type: 'done', result: JSON.parse(engine.CheckMatMul(type, rows, cols, tokens, !!raw, !!panels)) });
+  },
+  // bench/browser: emitted vs C# matrix-vector product (not part of tinylm.js).
+  async benchMatMul(id, { type, rows, cols, iterations, relaxed, panels }) {
+    relaxedSimd = relaxedSimdSupported && relaxed !== false;
+    await runtime;
+    postMessage({ id, type: 'done', result: JSON.parse(engine.BenchMatMul(type, rows, cols, iterations, !!panels)) });
   },
   // bench/browser: start (reset) or read the per-kernel profile (not part of tinylm.js).
   async profile(id, { enable }) {

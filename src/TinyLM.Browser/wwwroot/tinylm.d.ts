@@ -51,6 +51,18 @@ export interface LoadOptions {
    * `load` logs a warning saying why; `info.threads` tells what runs. Tokens are identical for any count.
    */
   threads?: number;
+  /**
+   * Let the 'wasm' kernels use WebAssembly relaxed SIMD's integer dot product in the Q8_0, Q4_0 and Q5_0
+   * matrix products (only with operands for which it is exact, so tokens are identical); default true
+   * when the browser supports it (Chromium 114+; checked at startup). false runs the SIMD128 kernels.
+   */
+  relaxedSimd?: boolean;
+  /**
+   * Let the 'wasm' kernels interleave the Q8_0, Q4_0 and Q5_0 matrices of the matrix products into
+   * eight-row panels at load (in place: no extra memory; one forward memory stream per eight rows, which
+   * the CPU prefetches far better); default true. Tokens are identical either way.
+   */
+  rowPanels?: boolean;
   /** KV cache length in tokens; 0 or absent: the model's, at most 4096. */
   contextLength?: number;
   /**
@@ -91,6 +103,8 @@ export interface ModelInfo {
   kernels: KernelKind;
   /** Threads the matrix products run on (see LoadOptions.threads). */
   threads: number;
+  /** True when the emitted products use relaxed SIMD (see LoadOptions.relaxedSimd). */
+  relaxedSimd: boolean;
   /** File name or URL the model came from. */
   source: string;
   /** True when the bytes came from the model cache. */

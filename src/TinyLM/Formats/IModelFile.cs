@@ -48,6 +48,9 @@ public unsafe interface IModelFile : IDisposable
     /// </summary>
     void ReleasePages(byte* start, long length);
 
+    /// <summary>True when the tensor bytes may be rearranged in place (<see cref="ModelBuffer.IsWritable"/>).</summary>
+    bool IsWritable { get; }
+
     /// <summary>A tensor's data bytes.</summary>
     /// <exception cref="NotSupportedException">The tensor is 2 GiB or larger.</exception>
     ReadOnlySpan<byte> GetTensorData(GgufTensorInfo tensor);

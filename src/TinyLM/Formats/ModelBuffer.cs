@@ -29,6 +29,13 @@ public sealed unsafe class ModelBuffer : IDisposable
     /// <summary>Size in bytes.</summary>
     public long Length { get; }
 
+    /// <summary>
+    /// True when the bytes are a pinned array (<see cref="FromArray"/>, <see cref="ReadFile"/>) rather
+    /// than a read-only mapping: <see cref="Models.WeightMatrix.InterleaveRowPanels"/> may then rearrange
+    /// a matrix in place.
+    /// </summary>
+    public bool IsWritable => _pin.IsAllocated;
+
     /// <summary>Address of the first byte.</summary>
     /// <exception cref="ObjectDisposedException">The buffer was disposed.</exception>
     public byte* Pointer => _pointer != null || Length == 0 ? _pointer : throw new ObjectDisposedException(Name);
@@ -62,7 +69,10 @@ public sealed unsafe class ModelBuffer : IDisposable
         }
     }
 
-    /// <summary>Wraps a managed array, pinning it until disposed. The array must not change afterwards.</summary>
+    /// <summary>
+    /// Wraps a managed array, pinning it until disposed. The array must not change afterwards, except
+    /// through <see cref="Models.WeightMatrix.InterleaveRowPanels"/>.
+    /// </summary>
     public static ModelBuffer FromArray(byte[] data, string name = "<memory>")
     {
         ArgumentNullException.ThrowIfNull(data);

@@ -49,6 +49,8 @@ public class ComputeKernels
     public virtual void MatMul(WeightMatrix weights, int rowStart, int rowCount, ReadOnlySpan<byte> activations, int tokens,
         Span<float> output, int outputStride)
     {
+        if (weights.IsRowPanels)
+            throw new InvalidOperationException($"{weights.Name} is interleaved into row panels: only the emitted WebAssembly kernels read it.");
         if (weights.Repacked is { } repacked)
             repacked.MatMul(weights.Type, weights.Data, rowStart, rowCount, weights.Columns, activations, tokens, output, outputStride);
         else

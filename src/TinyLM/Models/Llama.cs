@@ -204,6 +204,13 @@ public sealed class Llama : Model
     /// <summary>True when the output projection reuses <c>token_embd.weight</c>.</summary>
     public bool HasTiedOutput => ReferenceEquals(_output, _tokenEmbedding);
 
+    /// <inheritdoc/>
+    public override IReadOnlyList<WeightMatrix> ProductMatrices =>
+    [
+        .. _layers.SelectMany(l => (WeightMatrix[])[l.Wq, l.Wk, l.Wv, l.Wo, l.Gate, l.Up, l.Down]),
+        .. HasTiedOutput ? (WeightMatrix[])[] : [_output],
+    ];
+
     internal override ModelState CreateState(int contextLength, int batchSize, WorkerPool pool, ComputeKernels kernels) =>
         new State(this, contextLength, batchSize, pool, kernels);
 

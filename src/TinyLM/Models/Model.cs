@@ -55,6 +55,14 @@ public abstract class Model : IDisposable
     /// <summary>Number of logits per position (rows of the output matrix).</summary>
     public abstract int VocabularySize { get; }
 
+    /// <summary>
+    /// The weight matrices that the forward pass reads only through <see cref="ComputeKernels.MatMul"/>
+    /// (never by rows), so that a kernel set may rearrange their bytes
+    /// (<see cref="WeightMatrix.InterleaveRowPanels"/>). Llama: the attention and FFN projections of every
+    /// layer, and the output projection unless it is the token embedding.
+    /// </summary>
+    public virtual IReadOnlyList<WeightMatrix> ProductMatrices => [];
+
     /// <summary>Total number of weights in the file's tensors.</summary>
     public long ParameterCount { get; }
 

@@ -15,9 +15,11 @@ namespace TinyLM.Models;
 public sealed unsafe class WeightMatrix
 {
     private readonly byte* _data;
+    private readonly bool _writable;
 
-    internal WeightMatrix(string name, TensorType type, byte* data, int rows, int columns)
+    internal WeightMatrix(string name, TensorType type, byte* data, int rows, int columns, bool writable = false)
     {
+        _writable = writable;
         Name = name;
         Type = type;
         _data = data;
@@ -58,6 +60,36 @@ public sealed unsafe class WeightMatrix
     /// </summary>
     internal void Repack() => Repacked ??= RepackedWeights.TryCreate(Type, Data, Rows, Columns);
 
+    /// <summary>
+    /// True when the blocks are in the row-panel layout of the emitted WebAssembly kernels
+    /// (<see cref="InterleaveRowPanels"/>): only those kernels read the matrix then; <see cref="Row"/>
+    /// and the managed products refuse it.
+    /// </summary>
+    public bool IsRowPanels { get; private set; }
+
+    /// <summary>
+    /// True when <see cref="InterleaveRowPanels"/> can rearrange this matrix: a quantized type of
+    /// 32-element blocks (Q8_0, Q4_0, Q5_0, ...) in a writable model buffer (<see cref="IModelFile.IsWritable"/>).
+    /// </summary>
+    public bool CanInterleaveRowPanels => _writable && Type.IsQuantized && Type.BlockSize == 32;
+
+    /// <summary>
+    /// Rearranges the blocks in place into the row-panel layout that the emitted WebAssembly products
+    /// read (<see cref="Kernels.Wasm.WasmWeightPanels"/>: eight rows' blocks interleaved, one forward
+    /// stream of memory per eight rows). Same bytes, other order; does nothing the second time. Only for
+    /// a matrix that the forward pass reads solely through those products (<see cref="Model.ProductMatrices"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><see cref="CanInterleaveRowPanels"/> is false.</exception>
+    public void InterleaveRowPanels()
+    {
+        if (IsRowPanels)
+            return;
+        if (!CanInterleaveRowPanels)
+            throw new InvalidOperationException($"{Name}: only a {Type.Name} matrix of 32-element quantized blocks in a writable model buffer can be interleaved into row panels.");
+        Kernels.Wasm.WasmWeightPanels.Interleave(new Span<byte>(_data, (int)ByteSize), Rows, RowBytes, Type.BlockBytes);
+        IsRowPanels = true;
+    }
+
     /// <summary>Address of the first row (in the model's buffer).</summary>
     internal byte* Pointer => _data;
 
@@ -65,7 +97,10 @@ public sealed unsafe class WeightMatrix
     public ReadOnlySpan<byte> Data => new(_data, (int)ByteSize);
 
     /// <summary>One row's bytes.</summary>
-    public ReadOnlySpan<byte> Row(int row) => new(_data + (long)row * RowBytes, RowBytes);
+    /// <exception cref="InvalidOperationException">The matrix is in row panels (<see cref="IsRowPanels"/>).</exception>
+    public ReadOnlySpan<byte> Row(int row) => IsRowPanels
+        ? throw new InvalidOperationException($"{Name} is interleaved into row panels for the WebAssembly kernels; its rows are not contiguous.")
+        : new(_data + (long)row * RowBytes, RowBytes);
 
     /// <summary>Dequantizes one row (an embedding lookup).</summary>
     /// <param name="row">Row index.</param>
@@ -90,6 +125,6 @@ public sealed unsafe class WeightMatrix
             throw new ModelFormatException(file.Source, -1, $"tensor '{tensor.Name}': type {tensor.Type} is not supported");
         if (tensor.ByteSize > int.MaxValue)
             throw new ModelFormatException(file.Source, -1, $"tensor '{tensor.Name}': {tensor.ByteSize} bytes, more than 2 GiB per matrix is not supported");
-        return new WeightMatrix(tensor.Name, type, file.GetTensorPointer(tensor), (int)rows, (int)columns);
+        return new WeightMatrix(tensor.Name, type, file.GetTensorPointer(tensor), (int)rows, (int)columns, file.IsWritable);
     }
 }

@@ -165,6 +165,9 @@ public sealed unsafe class GgufFile : IModelFile
     /// <inheritdoc/>
     public void ReleasePages(byte* start, long length) => Buffer.ReleasePages(start, length);
 
+    /// <inheritdoc/>
+    public bool IsWritable => Buffer.IsWritable;
+
     /// <summary>A tensor's data bytes.</summary>
     /// <exception cref="NotSupportedException">The tensor is 2 GiB or larger (use <see cref="GetTensorPointer"/>).</exception>
     public ReadOnlySpan<byte> GetTensorData(GgufTensorInfo tensor) =>

@@ -73,6 +73,9 @@ public sealed unsafe class SlmModelFile : IModelFile
     public void ReleasePages(byte* start, long length) => File.Buffer.ReleasePages(start, length);
 
     /// <inheritdoc/>
+    public bool IsWritable => File.Buffer.IsWritable;
+
+    /// <inheritdoc/>
     public ReadOnlySpan<byte> GetTensorData(GgufTensorInfo tensor) =>
         tensor.ByteSize <= int.MaxValue
             ? new ReadOnlySpan<byte>(GetTensorPointer(tensor), (int)tensor.ByteSize)

@@ -21,6 +21,8 @@ namespace TinyLM.Kernels.Wasm;
 /// <c>out[t·outStride + r] = Dot(w row r, act row t)</c>; <c>outStride</c> in floats; <c>k</c> is the
 /// number of blocks per row (columns for F32; super-blocks of 256 for the K-quants); <c>scratch</c> points to
 /// <see cref="MatMulScratchBytes"/> bytes the kernel may overwrite. See <see cref="MatMulExport"/>.</item>
+/// <item><c>matmul_{type}_panels(...)</c> (Q8_0, Q4_0, Q5_0): the same over a matrix in the row-panel
+/// layout of <see cref="WasmWeightPanels"/>; see <see cref="MatMulPanelsExport"/>.</item>
 /// <item><c>quantize_q8_0(src, dst, blocks)</c>: <see cref="Q8_0.QuantizeReference"/> of
 /// <c>32·blocks</c> floats.</item>
 /// <item><c>quantize_q8_k(src, dst, blocks)</c>: <see cref="Q8_K.QuantizeReference"/> of
@@ -51,15 +53,29 @@ public sealed class WasmKernelModule
     public const string ArgMaxExport = "argmax";
 
     // One line per weight type with an emitted matrix product.
-    private static readonly Dictionary<GgmlType, Func<WasmModuleBuilder, string, Func<WasmFunction>, WasmFunction>> s_matMul = new()
+    // One line per weight type with an emitted matrix product: (module, export name, dot_f32_rows, relaxed SIMD allowed).
+    private static readonly Dictionary<GgmlType, Func<WasmModuleBuilder, string, Func<WasmFunction>, bool, bool, WasmFunction>> s_matMul = new()
     {
-        [GgmlType.Q8_0] = (m, name, _) => Q8_0Emitter.EmitMatMul(m, name),
-        [GgmlType.Q4_0] = (m, name, _) => Q4_0Emitter.EmitMatMul(m, name),
-        [GgmlType.Q5_0] = (m, name, _) => Q5_0Emitter.EmitMatMul(m, name),
-        [GgmlType.Q4_K] = (m, name, _) => Q4_KEmitter.EmitMatMul(m, name),
-        [GgmlType.Q6_K] = (m, name, _) => Q6_KEmitter.EmitMatMul(m, name),
-        [GgmlType.F32] = (m, name, dotRows) => F32Emitter.EmitMatMul(m, name, dotRows()),
+        [GgmlType.Q8_0] = (m, name, _, relaxed, panels) => relaxed ? Q8_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q8_0Emitter.EmitMatMul(m, name, panels),
+        [GgmlType.Q4_0] = (m, name, _, relaxed, panels) => relaxed ? Q4_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q4_0Emitter.EmitMatMul(m, name, panels),
+        [GgmlType.Q5_0] = (m, name, _, relaxed, panels) => relaxed ? Q5_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q5_0Emitter.EmitMatMul(m, name, panels),
+        [GgmlType.Q4_K] = (m, name, _, _, _) => Q4_KEmitter.EmitMatMul(m, name),
+        [GgmlType.Q6_K] = (m, name, _, _, _) => Q6_KEmitter.EmitMatMul(m, name),
+        [GgmlType.F32] = (m, name, dotRows, _, _) => F32Emitter.EmitMatMul(m, name, dotRows()),
     };
+
+    /// <summary>
+    /// A minimal module using <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c>: a host passes it to
+    /// <c>WebAssembly.validate</c> to learn whether it may build with <c>relaxedSimd</c>.
+    /// </summary>
+    public static byte[] RelaxedSimdProbe()
+    {
+        var module = new WasmModuleBuilder();
+        WasmFunctionBuilder f = module.AddFunction("probe", [], [WasmValueType.V128]);
+        f.V128Const(System.Runtime.Intrinsics.Vector128<int>.Zero).V128Const(System.Runtime.Intrinsics.Vector128<int>.Zero)
+            .V128Const(System.Runtime.Intrinsics.Vector128<int>.Zero).I32x4RelaxedDotI8x16I7x16AddS();
+        return module.ToArray();
+    }
 
     private readonly Dictionary<string, int> _exportIndex;
 
@@ -82,6 +98,23 @@ public sealed class WasmKernelModule
         ArgumentNullException.ThrowIfNull(type);
         return s_matMul.ContainsKey(type.Type);
     }
+
+    /// <summary>
+    /// True when the module also has a product of <paramref name="type"/> that reads its weights in the
+    /// row-panel layout (<see cref="WasmWeightPanels"/>, <see cref="MatMulPanelsExport"/>): Q8_0, Q4_0, Q5_0.
+    /// </summary>
+    public static bool SupportsPanels(TensorType type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        return type.Type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0;
+    }
+
+    /// <summary>
+    /// The export name of the product of <paramref name="type"/> over row panels: <c>matmul_{type}_panels</c>,
+    /// with the signature of <see cref="MatMulExport"/>; a range of rows passed to it must start at a
+    /// multiple of <see cref="WasmWeightPanels.Rows"/> of the interleaved matrix.
+    /// </summary>
+    public static string MatMulPanelsExport(TensorType type) => MatMulExport(type) + "_panels";
 
     /// <summary>The export name of the matrix product for <paramref name="type"/>: <c>matmul_</c> + ggml's type name.</summary>
     public static string MatMulExport(TensorType type)
@@ -121,8 +154,13 @@ public sealed class WasmKernelModule
     /// imports a shared memory of at most <see cref="WasmMemoryType.MaxPages"/> pages, which several
     /// Web Workers instantiate the same module against (the page's kernel threads); the code is the same.
     /// </param>
+    /// <param name="relaxedSimd">
+    /// Use relaxed SIMD's integer dot product (<c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c>) in the
+    /// Q8_0, Q4_0 and Q5_0 products, only where its result is exact (second operand in [0, 127]), so
+    /// the results are the same bits; the host must support the instruction (see <see cref="RelaxedSimdProbe"/>).
+    /// </param>
     /// <returns>The module; building takes a few milliseconds.</returns>
-    public static WasmKernelModule Build(IEnumerable<TensorType> weightTypes, bool sharedMemory = false)
+    public static WasmKernelModule Build(IEnumerable<TensorType> weightTypes, bool sharedMemory = false, bool relaxedSimd = false)
     {
         ArgumentNullException.ThrowIfNull(weightTypes);
         var module = new WasmModuleBuilder();
@@ -138,8 +176,13 @@ public sealed class WasmKernelModule
             if (!s_matMul.TryGetValue(type.Type, out var emit))
                 continue;
             string name = MatMulExport(type);
-            emit(module, name, DotRows);
+            emit(module, name, DotRows, relaxedSimd, false);
             exports.Add(name);
+            if (SupportsPanels(type))
+            {
+                emit(module, MatMulPanelsExport(type), DotRows, relaxedSimd, true);
+                exports.Add(MatMulPanelsExport(type));
+            }
         }
         Q8_0Emitter.EmitQuantize(module, QuantizeQ8_0);
         exports.Add(QuantizeQ8_0);

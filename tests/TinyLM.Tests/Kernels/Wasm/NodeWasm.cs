@@ -25,6 +25,26 @@ internal static class NodeWasm
         ? null
         : $"node not found on the PATH (install Node 20+; set {RequireVariable}=1 to fail instead of skipping)";
 
+    /// <summary>
+    /// run.mjs --features: "exact" when this Node's V8 computes relaxed SIMD's integer dot product as
+    /// the standard defines it, "differs" (Node 20: V8 11.3's experimental version), "absent", or null
+    /// when Node is missing.
+    /// </summary>
+    public static string? RelaxedSimd => s_relaxedSimd.Value;
+
+    private static readonly Lazy<string?> s_relaxedSimd = new(() =>
+    {
+        if (NodePath is null)
+            return null;
+        var psi = new ProcessStartInfo(NodePath) { RedirectStandardOutput = true, UseShellExecute = false };
+        psi.ArgumentList.Add(RunnerPath);
+        psi.ArgumentList.Add("--features");
+        using Process p = Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return JsonNode.Parse(output)?["relaxedSimd"]?.GetValue<string>();
+    });
+
     private static string? FindNode()
     {
         foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
@@ -45,6 +65,23 @@ public sealed class NodeFactAttribute : FactAttribute
     {
         if (NodeWasm.SkipReason is { } reason)
             Skip = reason;
+    }
+}
+
+/// <summary>
+/// A fact that runs relaxed-SIMD modules in Node: skipped (with the reason) when this Node's V8 lacks
+/// relaxed SIMD or computes its integer dot product otherwise (Node 20); the browser tests run the same
+/// kernels in Chromium (TinyLM.BrowserTests ApiTests.EmittedKernels_*).
+/// </summary>
+public sealed class NodeRelaxedSimdFactAttribute : FactAttribute
+{
+    /// <summary>Skips when node is absent (and not required) or its relaxed SIMD is not exact.</summary>
+    public NodeRelaxedSimdFactAttribute()
+    {
+        if (NodeWasm.SkipReason is { } reason)
+            Skip = reason;
+        else if (NodeWasm.RelaxedSimd is { } state && state != "exact")
+            Skip = $"node's V8 relaxed SIMD is '{state}' (Node 20 computes i32x4.relaxed_dot_i8x16_i7x16_add_s otherwise); Chromium runs these kernels in TinyLM.BrowserTests";
     }
 }
 

@@ -130,7 +130,34 @@ public class WasmKernelTests
     }
 
     [NodeFact]
-    public void MatMul_EqualsDotReference_ForEveryEmittedType()
+    public void MatMul_EqualsDotReference_ForEveryEmittedType() => MatMulEqualsDotReference(Module);
+
+    /// <summary>
+    /// The relaxed-SIMD build (Q8_0, Q4_0, Q5_0 with <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c>) gives the
+    /// same bits, also on raw blocks over the whole int8 range: Q8_0 activations holding −128 take the
+    /// SIMD128 fallback, the others the relaxed dot with extreme operands.
+    /// </summary>
+    [NodeRelaxedSimdFact]
+    public void RelaxedSimdBuild_MatMul_EqualsDotReference_IncludingWholeInt8Range() =>
+        MatMulEqualsDotReference(WasmKernelModule.Build(EmittedTypes.Select(TensorTypes.Get), relaxedSimd: true));
+
+    /// <summary>Random bytes with a finite float16 scale per 32-element block (Q8_0, Q4_0, Q5_0); <paramref name="minus128"/> false maps −128 to −127.</summary>
+    private static byte[] RawBlocks(Random random, TensorType type, int blocks, bool minus128)
+    {
+        var bytes = new byte[blocks * type.BlockBytes];
+        random.NextBytes(bytes);
+        for (int b = 0; b < blocks; b++)
+        {
+            Span<byte> block = bytes.AsSpan(b * type.BlockBytes, type.BlockBytes);
+            BitConverter.TryWriteBytes(block, RandomHalf(random));
+            for (int j = 2; j < block.Length && !minus128; j++)
+                if (block[j] == 0x80)
+                    block[j] = 0x81;
+        }
+        return bytes;
+    }
+
+    private static void MatMulEqualsDotReference(WasmKernelModule module)
     {
         var random = new Random(5);
         var job = new NodeJob();
@@ -140,17 +167,23 @@ public class WasmKernelTests
         {
             TensorType type = TensorTypes.Get(g);
             TensorType actType = TensorTypes.Get(type.VecDotType);
-            NodeCase c = job.Add($"matmul {type.Name}", Module.Bytes, Memory);
+            NodeCase c = job.Add($"matmul {type.Name}", module.Bytes, Memory);
             var heap = new Heap();
-            foreach ((int rows, int blocks, int tokens) in new[] { (1, 1, 1), (3, 1, 2), (5, 3, 1), (8, 2, 4), (13, 8, 3), (4, 5, 5), (7, 1, 1), (6, 4, 3), (17, 3, 2), (9, 2, 1), (12, 6, 2) })
+            foreach ((int rows, int blocks, int tokens) in new[] { (1, 1, 1), (3, 1, 2), (5, 3, 1), (8, 2, 4), (13, 8, 3), (4, 5, 5), (7, 1, 1), (6, 4, 3), (17, 3, 2), (9, 2, 1), (12, 6, 2), (10, 4, 3), (11, 3, 2) })
             {
+                // rows 10 and 11: raw bytes over the whole int8 range (row 10 with −128, row 11 without) for the 32-element types
+                bool raw = (rows == 10 || rows == 11) && type.BlockSize == 32 && g != GgmlType.F32;
+                if ((rows == 10 || rows == 11) && !raw)
+                    continue;
                 int cols = g == GgmlType.F32 ? blocks * 32 + blocks % 3 : blocks * type.BlockSize;   // F32: also columns not a multiple of 4
                 int wRowBytes = (int)type.RowBytes(cols), aRowBytes = (int)actType.RowBytes(cols);
                 var w = new byte[rows * wRowBytes];
                 bool extreme = rows == 6 || rows == 12;   // raw blocks with large integer sums: the float order of the scales shows
                 for (int r = 0; r < rows && extreme; r++)
                     ExtremeBlocks(random, type, blocks).CopyTo(w, r * wRowBytes);
-                for (int r = 0; r < rows && !extreme; r++)
+                for (int r = 0; r < rows && raw; r++)
+                    RawBlocks(random, type, blocks, minus128: true).CopyTo(w, r * wRowBytes);
+                for (int r = 0; r < rows && !extreme && !raw; r++)
                 {
                     // magnitudes from subnormal-scale to large; row 2 all zero
                     float scale = r == 2 ? 0 : MathF.Pow(10, random.Next(-6, 4));
@@ -158,7 +191,9 @@ public class WasmKernelTests
                 }
                 var a = new byte[tokens * aRowBytes];
                 for (int t = 0; t < tokens; t++)
-                    (extreme ? ExtremeBlocks(random, actType, blocks) : Quantize(actType, RandomFloats(random, cols, MathF.Pow(10, random.Next(-3, 3))))).CopyTo(a, t * aRowBytes);
+                    (raw ? RawBlocks(random, actType, blocks, rows == 10 && t == tokens - 1)
+                        : extreme ? ExtremeBlocks(random, actType, blocks)
+                        : Quantize(actType, RandomFloats(random, cols, MathF.Pow(10, random.Next(-3, 3))))).CopyTo(a, t * aRowBytes);
                 int stride = rows + 3;
                 int pw = heap.Alloc(w.Length, misalign: 1), pa = heap.Alloc(a.Length, misalign: 2), po = heap.Alloc(tokens * stride * 4);
                 int ps = heap.Alloc((int)WasmKernelModule.MatMulScratchBytes(type, cols, tokens) + 1);
@@ -170,6 +205,16 @@ public class WasmKernelTests
                     for (int r = 0; r < rows; r++)
                         expected[t * rows + r] = type.DotReference(w.AsSpan(r * wRowBytes, wRowBytes), a.AsSpan(t * aRowBytes, aRowBytes), cols);
                 checks.Add(($"{type.Name} rows {rows} cols {cols} tokens {tokens}", expected, c.Read(po, tokens * stride * 4), tokens, rows, stride));
+                if (WasmKernelModule.SupportsPanels(type))
+                {
+                    // the same product over the matrix interleaved into row panels (whole panels and a row-major tail)
+                    byte[] panels = (byte[])w.Clone();
+                    WasmWeightPanels.Interleave(panels, rows, wRowBytes, type.BlockBytes);
+                    int pp = heap.Alloc(panels.Length, misalign: 3), ppo = heap.Alloc(tokens * stride * 4);
+                    c.Write<byte>(pp, panels);
+                    calls.Add(c.Call(WasmKernelModule.MatMulPanelsExport(type), Signature(""), pp, wRowBytes, rows, pa, aRowBytes, tokens, ppo, stride, blocks, ps));
+                    checks.Add(($"{type.Name} panels rows {rows} cols {cols} tokens {tokens}", expected, c.Read(ppo, tokens * stride * 4), tokens, rows, stride));
+                }
             }
         }
         job.Run();
@@ -210,7 +255,7 @@ public class WasmKernelTests
             TensorType type = TensorTypes.Get(g), actType = TensorTypes.Get(type.VecDotType);
             NodeCase c = job.Add($"shared {type.Name}", module.Bytes, shared);
             var heap = new Heap();
-            foreach ((int rows, int blocks, int tokens, int chunkRows) in new[] { (37, 3, 1, 4), (64, 6, 3, 12), (21, 2, 5, 8) })
+            foreach ((int rows, int blocks, int tokens, int chunkRows) in new[] { (37, 3, 1, 8), (64, 6, 3, 16), (21, 2, 5, 8), (45, 2, 2, 24) })
             {
                 int cols = blocks * (g == GgmlType.F32 ? 32 : type.BlockSize), wRowBytes = (int)type.RowBytes(cols), aRowBytes = (int)actType.RowBytes(cols);
                 var w = new byte[rows * wRowBytes];
@@ -227,11 +272,26 @@ public class WasmKernelTests
                 for (int r0 = 0; r0 < rows; r0 += chunkRows)
                     c.Call(WasmKernelModule.MatMulExport(type), Signature(""), pw + r0 * wRowBytes, wRowBytes, Math.Min(chunkRows, rows - r0), pa, aRowBytes, tokens,
                         chunked + r0 * 4, rows, k, heap.Alloc(scratch));
+                NodeRead? panelsChunked = null;
+                if (WasmKernelModule.SupportsPanels(type))
+                {
+                    // row panels split the same way: chunks start at multiples of 8 rows of the interleaved matrix
+                    byte[] panels = (byte[])w.Clone();
+                    WasmWeightPanels.Interleave(panels, rows, wRowBytes, type.BlockBytes);
+                    int pp = heap.Alloc(panels.Length), po = heap.Alloc(tokens * rows * 4);
+                    c.Write<byte>(pp, panels);
+                    for (int r0 = 0; r0 < rows; r0 += chunkRows)
+                        c.Call(WasmKernelModule.MatMulPanelsExport(type), Signature(""), pp + r0 * wRowBytes, wRowBytes, Math.Min(chunkRows, rows - r0), pa, aRowBytes, tokens,
+                            po + r0 * 4, rows, k, heap.Alloc(scratch));
+                    panelsChunked = c.Read(po, tokens * rows * 4);
+                }
                 var expected = new float[tokens * rows];
                 for (int t = 0; t < tokens; t++)
                     for (int r = 0; r < rows; r++)
                         expected[t * rows + r] = type.DotReference(w.AsSpan(r * wRowBytes, wRowBytes), a.AsSpan(t * aRowBytes, aRowBytes), cols);
                 checks.Add(($"{type.Name} rows {rows} tokens {tokens} chunks of {chunkRows}", expected, c.Read(whole, tokens * rows * 4), c.Read(chunked, tokens * rows * 4)));
+                if (panelsChunked is not null)
+                    checks.Add(($"{type.Name} panels rows {rows} tokens {tokens} chunks of {chunkRows}", expected, c.Read(whole, tokens * rows * 4), panelsChunked));
             }
         }
         job.Run();

@@ -13,9 +13,27 @@ internal static class Q4_0Emitter
     public const int BlockBytes = 18;
 
     /// <summary>Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c> (see <see cref="Q8ActivationMatMul"/>).</summary>
-    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name) =>
+    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false) =>
         Q8ActivationMatMul.Emit(module, name, BlockBytes, BlockDot, Q8ActivationMatMul.ScaleOrder.LeftToRight,
-            Q8ActivationMatMul.ActivationLayout.NibbleLanesMinus8);
+            Q8ActivationMatMul.ActivationLayout.NibbleLanesMinus8, panels: panels);
+
+    /// <summary>Emits the same product with relaxed SIMD (<see cref="BlockDotRelaxed"/>).</summary>
+    public static WasmFunction EmitMatMulRelaxed(WasmModuleBuilder module, string name, bool panels = false) =>
+        Q8ActivationMatMul.Emit(module, name, BlockBytes, BlockDotRelaxed, Q8ActivationMatMul.ScaleOrder.LeftToRight,
+            Q8ActivationMatMul.ActivationLayout.BytesMinus8, panels: panels);
+
+    /// <summary>
+    /// The low nibbles (elements 0–15) and high nibbles (16–31) of <c>qs</c> as bytes in [0, 15], the
+    /// unsigned operand of two exact <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c> against the activation
+    /// bytes (<see cref="Q8ActivationMatMul.ActivationLayout.BytesMinus8"/>): the lane total is <c>Σ u·y</c>.
+    /// </summary>
+    private static void BlockDotRelaxed(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal[] tmp)
+    {
+        WasmLocal v = tmp[0];
+        f.LocalGet(y[1]).LocalGet(pw).V128Load(offset: 2, alignment: 1).LocalTee(v).I32Const(4).I8x16ShrU();
+        f.LocalGet(y[0]).LocalGet(v).V128Const(Vector128.Create((byte)0x0F)).V128And().V128Const(Vector128<int>.Zero)
+            .I32x4RelaxedDotI8x16I7x16AddS().I32x4RelaxedDotI8x16I7x16AddS();
+    }
 
     /// <summary>
     /// Byte j of <c>qs</c> holds element j (low nibble) and j + 16 (high nibble), so int16 lane i holds,

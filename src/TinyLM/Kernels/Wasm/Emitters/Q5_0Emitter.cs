@@ -13,9 +13,41 @@ internal static class Q5_0Emitter
     public const int BlockBytes = 22;
 
     /// <summary>Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c> (see <see cref="Q8ActivationMatMul"/>).</summary>
-    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name) =>
+    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false) =>
         Q8ActivationMatMul.Emit(module, name, BlockBytes, BlockDot, Q8ActivationMatMul.ScaleOrder.ProductOfScales,
-            Q8ActivationMatMul.ActivationLayout.NibbleLanesMinus16);
+            Q8ActivationMatMul.ActivationLayout.NibbleLanesMinus16, panels: panels);
+
+    /// <summary>Emits the same product with relaxed SIMD (<see cref="BlockDotRelaxed"/>).</summary>
+    public static WasmFunction EmitMatMulRelaxed(WasmModuleBuilder module, string name, bool panels = false) =>
+        Q8ActivationMatMul.Emit(module, name, BlockBytes, BlockDotRelaxed, Q8ActivationMatMul.ScaleOrder.ProductOfScales,
+            Q8ActivationMatMul.ActivationLayout.BytesMinus16, panels: panels);
+
+    /// <summary>
+    /// Unsigned 5-bit quants as bytes in [0, 31]: element j (j &lt; 16) is the low nibble of <c>qs[j]</c>
+    /// with bit j of <c>qh</c> as its fifth bit, element j + 16 the high nibble with bit j + 16. The
+    /// fifth bits: the <c>qh</c> byte of each lane broadcast by a shuffle, its lane's bit selected by a
+    /// mask, compared to the mask (0xFF when set) and masked to 0x10. Two exact
+    /// <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c> against the activation bytes
+    /// (<see cref="Q8ActivationMatMul.ActivationLayout.BytesMinus16"/>) give <c>Σ u·y</c>.
+    /// </summary>
+    private static void BlockDotRelaxed(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal[] tmp)
+    {
+        Vector128<byte> bits = Vector128.Create((byte)1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+        Vector128<byte> bit4 = Vector128.Create((byte)0x10), low4 = Vector128.Create((byte)0x0F);
+        WasmLocal qh = tmp[0], v = tmp[1];
+        f.LocalGet(pw).V128Load32Splat(offset: 2, alignment: 1).LocalSet(qh);
+        f.LocalGet(pw).V128Load(offset: 6, alignment: 1).LocalSet(v);
+        // elements 16–31: high nibbles, fifth bits from qh bytes 2 and 3
+        f.LocalGet(y[1]).LocalGet(v).I32Const(4).I8x16ShrU()
+            .LocalGet(qh).LocalGet(qh).I8x16Shuffle([2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3])
+            .V128Const(bits).V128And().V128Const(bits).I8x16Eq().V128Const(bit4).V128And().V128Or();
+        // elements 0–15: low nibbles, fifth bits from qh bytes 0 and 1
+        f.LocalGet(y[0]).LocalGet(v).V128Const(low4).V128And()
+            .LocalGet(qh).LocalGet(qh).I8x16Shuffle([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1])
+            .V128Const(bits).V128And().V128Const(bits).I8x16Eq().V128Const(bit4).V128And().V128Or()
+            .V128Const(Vector128<int>.Zero)
+            .I32x4RelaxedDotI8x16I7x16AddS().I32x4RelaxedDotI8x16I7x16AddS();
+    }
 
     /// <summary>
     /// The nibbles of <c>qs</c> sit as in Q4_0: int16 lane i holds elements 2i, 2i+16, 2i+1, 2i+17 in

@@ -67,12 +67,53 @@ internal static class Q8ActivationMatMul
         /// returns <c>Σ u·y</c> over the unsigned 5-bit quants u, and <c>Σ (u−16)·y = Σ u·y − 16·Σy</c> (Q5_0).
         /// </summary>
         NibbleLanesMinus16,
+
+        /// <summary>
+        /// For relaxed SIMD with signed weights (Q8_0): <c>max(y, 0)</c> and <c>max(−y, 0)</c> of each
+        /// half, <c>[y⁺[0..16), y⁺[16..32), y⁻[0..16), y⁻[16..32)]</c>, every byte in [0, 127], so that
+        /// <c>Σ w·y = Σ w·y⁺ − Σ w·y⁻</c> takes four exact <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c>;
+        /// no correction. A block holding −128 (which <c>quantize_row_q8_0</c> never writes) has no such
+        /// split: the kernel then runs its fallback for the whole call.
+        /// </summary>
+        SplitSigns,
+
+        /// <summary>
+        /// For relaxed SIMD with unsigned 4-bit weights (Q4_0): the 32 bytes as they are, <c>[y[0..16), y[16..32)]</c>
+        /// (element j meets the low nibble of byte j, element j + 16 its high nibble), and the correction <c>8·Σy</c>.
+        /// </summary>
+        BytesMinus8,
+
+        /// <summary>As <see cref="BytesMinus8"/> with the correction <c>16·Σy</c> (Q5_0's unsigned 5-bit quants).</summary>
+        BytesMinus16,
     }
 
+    /// <summary>The prepared v128 values per activation block that a block dot reads.</summary>
+    private static int Vectors(ActivationLayout layout) => layout is ActivationLayout.BytesMinus8 or ActivationLayout.BytesMinus16 ? 2 : 4;
+
+    private static bool HasCorrection(ActivationLayout layout) => layout is not (ActivationLayout.Sequential or ActivationLayout.SplitSigns);
+
     /// <summary>Emits the function described in the remarks.</summary>
-    public static WasmFunction Emit(WasmModuleBuilder module, string name, int blockBytes, BlockDot dot, ScaleOrder order, ActivationLayout layout)
+    /// <param name="module">The module to add the function to.</param>
+    /// <param name="name">The function's name (its export name when <paramref name="export"/>).</param>
+    /// <param name="blockBytes">Bytes per weight block.</param>
+    /// <param name="dot">The type's exact integer block dot.</param>
+    /// <param name="order">How the block's scales meet its integer sum.</param>
+    /// <param name="layout">How the prologue prepares each activation block for <paramref name="dot"/>.</param>
+    /// <param name="export">Export the function.</param>
+    /// <param name="panels">
+    /// The weights are in the layout of <see cref="WasmWeightPanels"/>: each whole group of eight rows
+    /// (from the first row passed) as a panel of interleaved blocks, a last group of fewer rows row by row.
+    /// </param>
+    /// <param name="fallback">
+    /// With <see cref="ActivationLayout.SplitSigns"/>: a function of the same signature (the product
+    /// without relaxed SIMD) that the kernel calls instead when an activation byte is −128.
+    /// </param>
+    public static WasmFunction Emit(WasmModuleBuilder module, string name, int blockBytes, BlockDot dot, ScaleOrder order, ActivationLayout layout,
+        WasmFunction? fallback = null, bool export = true, bool panels = false)
     {
-        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(10), []);
+        if ((layout == ActivationLayout.SplitSigns) != (fallback is not null))
+            throw new ArgumentException("A fallback goes with the SplitSigns layout, and only with it.", nameof(fallback));
+        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(10), [], export);
         WasmLocal w = f.Param(0), wRowBytes = f.Param(1), rows = f.Param(2), act = f.Param(3), actRowBytes = f.Param(4),
             tokens = f.Param(5), output = f.Param(6), outStride = f.Param(7), blocks = f.Param(8), scratchBase = f.Param(9);
         WasmLocal r = f.DeclareLocal(I32), t = f.DeclareLocal(I32), ib = f.DeclareLocal(I32), pa = f.DeclareLocal(I32), ps = f.DeclareLocal(I32),
@@ -82,16 +123,42 @@ internal static class Q8ActivationMatMul
         WasmLocal u01 = f.DeclareLocal(V128), u23 = f.DeclareLocal(V128), scratch = f.DeclareLocal(V128);
         WasmLocal[] tmp = [scratch, f.DeclareLocal(V128), f.DeclareLocal(V128)];
         WasmLocal h0 = f.DeclareLocal(V128), h1 = f.DeclareLocal(V128);
+        WasmLocal step = f.DeclareLocal(I32);
 
-        EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, layout, t, ib, pa, ps, y, h0, h1, scratch);
+        WasmLocal negative128 = f.DeclareLocal(V128);
+        EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, layout, t, ib, pa, ps, y, h0, h1, scratch, negative128);
+        if (fallback is not null)
+        {
+            f.LocalGet(negative128).V128AnyTrue();
+            using (f.If())
+            {
+                for (int p = 0; p < 10; p++)
+                    f.LocalGet(f.Param(p));
+                f.Call(fallback).Return();
+            }
+        }
 
         f.I32Const(0).LocalSet(r);
         using (f.For(r, rows, 8))
         {
-            for (int k = 0; k < 8; k++)
+            if (panels)
             {
-                WasmEmit.ClampedIndex(f, r, k, rows);
-                f.LocalGet(wRowBytes).I32Mul().LocalGet(w).I32Add().LocalSet(rowStart[k]);
+                // a whole group of eight rows is a panel: block b of row k at 8·b + k blocks from its start
+                f.LocalGet(r).I32Const(8).I32Add().LocalGet(rows).I32LeU();
+                using (f.If())
+                {
+                    for (int k = 0; k < 8; k++)
+                        f.LocalGet(r).LocalGet(wRowBytes).I32Mul().LocalGet(w).I32Add().I32Const(k * blockBytes).I32Add().LocalSet(rowStart[k]);
+                    f.I32Const(8 * blockBytes).LocalSet(step);
+                    f.Else();
+                    EmitRowStarts(f, r, rows, wRowBytes, w, rowStart);
+                    f.I32Const(blockBytes).LocalSet(step);
+                }
+            }
+            else
+            {
+                EmitRowStarts(f, r, rows, wRowBytes, w, rowStart);
+                f.I32Const(blockBytes).LocalSet(step);
             }
             f.I32Const(0).LocalSet(t);
             f.LocalGet(scratchBase).LocalSet(tokenScratch);
@@ -104,7 +171,7 @@ internal static class Q8ActivationMatMul
                 f.I32Const(0).LocalSet(ib);
                 using (f.For(ib, blocks, 1))
                 {
-                    for (int k = 0; k < 4; k++)
+                    for (int k = 0; k < Vectors(layout); k++)
                         f.LocalGet(ps).V128Load(offset: (uint)(16 * k), alignment: 4).LocalSet(y[k]);
                     for (int g = 0; g < 2; g++)
                     {
@@ -115,7 +182,7 @@ internal static class Q8ActivationMatMul
                         }
                         f.LocalGet(sumf[g]);
                         WasmEmit.Sum4(f, partial[0], partial[1], partial[2], partial[3], u01, u23);
-                        if (layout != ActivationLayout.Sequential)
+                        if (HasCorrection(layout))
                             f.LocalGet(ps).V128Load32Splat(offset: CorrectionOffset, alignment: 4).I32x4Sub();
                         f.F32x4ConvertI32x4S();
                         // dx: the four rows' f16 scales; dy: the activation block's, converted by the prologue
@@ -132,7 +199,7 @@ internal static class Q8ActivationMatMul
                         f.F32x4Add().LocalSet(sumf[g]);
                     }
                     for (int k = 0; k < 8; k++)
-                        f.LocalGet(pw[k]).I32Const(blockBytes).I32Add().LocalSet(pw[k]);
+                        f.LocalGet(pw[k]).LocalGet(step).I32Add().LocalSet(pw[k]);
                     f.LocalGet(ps).I32Const(ScratchBytesPerBlock).I32Add().LocalSet(ps);
                 }
                 f.LocalGet(t).LocalGet(outStride).I32Mul().LocalGet(r).I32Add().I32Const(2).I32Shl().LocalGet(output).I32Add().LocalSet(o);
@@ -149,10 +216,22 @@ internal static class Q8ActivationMatMul
         return f.Function;
     }
 
+    /// <summary>Row k of the group at row r (clamped to the last row) starts at <c>w + min(r + k, rows − 1)·wRowBytes</c>.</summary>
+    private static void EmitRowStarts(WasmFunctionBuilder f, WasmLocal r, WasmLocal rows, WasmLocal wRowBytes, WasmLocal w, WasmLocal[] rowStart)
+    {
+        for (int k = 0; k < 8; k++)
+        {
+            WasmEmit.ClampedIndex(f, r, k, rows);
+            f.LocalGet(wRowBytes).I32Mul().LocalGet(w).I32Add().LocalSet(rowStart[k]);
+        }
+    }
+
     /// <summary>Converts every activation block of every token row into the scratch (see <see cref="ScratchBytesPerBlock"/>).</summary>
     private static void EmitPrologue(WasmFunctionBuilder f, WasmLocal act, WasmLocal actRowBytes, WasmLocal tokens, WasmLocal blocks,
-        WasmLocal scratchBase, ActivationLayout layout, WasmLocal t, WasmLocal ib, WasmLocal pa, WasmLocal ps, WasmLocal[] v, WasmLocal h0, WasmLocal h1, WasmLocal tmp)
+        WasmLocal scratchBase, ActivationLayout layout, WasmLocal t, WasmLocal ib, WasmLocal pa, WasmLocal ps, WasmLocal[] v, WasmLocal h0, WasmLocal h1, WasmLocal tmp,
+        WasmLocal negative128)
     {
+        f.V128Const(Vector128<int>.Zero).LocalSet(negative128);
         f.LocalGet(scratchBase).LocalSet(ps);
         f.I32Const(0).LocalSet(t);
         using (f.For(t, tokens, 1))
@@ -166,22 +245,40 @@ internal static class Q8ActivationMatMul
                     for (int k = 0; k < 4; k++)
                         f.LocalGet(ps).LocalGet(pa).V128Load8x8S(offset: (uint)(2 + 8 * k), alignment: 1).V128Store(offset: (uint)(16 * k), alignment: 4);
                 }
+                else if (layout == ActivationLayout.SplitSigns)
+                {
+                    for (int k = 0; k < 2; k++)
+                    {
+                        f.LocalGet(pa).V128Load(offset: (uint)(2 + 16 * k), alignment: 1).LocalSet(v[0]);
+                        f.LocalGet(ps).LocalGet(v[0]).V128Const(Vector128<sbyte>.Zero).I8x16MaxS().V128Store(offset: (uint)(16 * k), alignment: 4);
+                        f.LocalGet(ps).LocalGet(v[0]).I8x16Neg().V128Const(Vector128<sbyte>.Zero).I8x16MaxS().V128Store(offset: (uint)(32 + 16 * k), alignment: 4);
+                        f.LocalGet(negative128).LocalGet(v[0]).V128Const(Vector128.Create(sbyte.MinValue)).I8x16Eq().V128Or().LocalSet(negative128);
+                    }
+                }
                 else
                 {
                     // A = y[0..16), B = y[16..32) as int16 lanes: lane i holds y[2i] (low byte) and y[2i+1] (high byte)
                     f.LocalGet(pa).V128Load(offset: 2, alignment: 1).LocalSet(v[0]);
                     f.LocalGet(pa).V128Load(offset: 18, alignment: 1).LocalSet(v[1]);
-                    f.LocalGet(ps).LocalGet(v[0]).I32Const(8).I16x8Shl().I32Const(8).I16x8ShrS().V128Store(offset: 0, alignment: 4);
-                    f.LocalGet(ps).LocalGet(v[1]).I32Const(8).I16x8Shl().I32Const(8).I16x8ShrS().V128Store(offset: 16, alignment: 4);
-                    f.LocalGet(ps).LocalGet(v[0]).I32Const(8).I16x8ShrS().V128Store(offset: 32, alignment: 4);
-                    f.LocalGet(ps).LocalGet(v[1]).I32Const(8).I16x8ShrS().V128Store(offset: 48, alignment: 4);
+                    if (layout is ActivationLayout.BytesMinus8 or ActivationLayout.BytesMinus16)
+                    {
+                        f.LocalGet(ps).LocalGet(v[0]).V128Store(offset: 0, alignment: 4);
+                        f.LocalGet(ps).LocalGet(v[1]).V128Store(offset: 16, alignment: 4);
+                    }
+                    else
+                    {
+                        f.LocalGet(ps).LocalGet(v[0]).I32Const(8).I16x8Shl().I32Const(8).I16x8ShrS().V128Store(offset: 0, alignment: 4);
+                        f.LocalGet(ps).LocalGet(v[1]).I32Const(8).I16x8Shl().I32Const(8).I16x8ShrS().V128Store(offset: 16, alignment: 4);
+                        f.LocalGet(ps).LocalGet(v[0]).I32Const(8).I16x8ShrS().V128Store(offset: 32, alignment: 4);
+                        f.LocalGet(ps).LocalGet(v[1]).I32Const(8).I16x8ShrS().V128Store(offset: 48, alignment: 4);
+                    }
                     // 8·Σy or 16·Σy: pairwise widening sums, then the four lanes (exact)
                     f.LocalGet(v[0]).I16x8ExtaddPairwiseI8x16S().LocalGet(v[1]).I16x8ExtaddPairwiseI8x16S().I16x8Add()
                         .I32x4ExtaddPairwiseI16x8S().LocalSet(tmp);
                     f.LocalGet(ps)
                         .LocalGet(tmp).I32x4ExtractLane(0).LocalGet(tmp).I32x4ExtractLane(1).I32Add()
                         .LocalGet(tmp).I32x4ExtractLane(2).I32Add().LocalGet(tmp).I32x4ExtractLane(3).I32Add()
-                        .I32Const(layout == ActivationLayout.NibbleLanesMinus16 ? 4 : 3).I32Shl().I32Store(offset: CorrectionOffset, alignment: 4);
+                        .I32Const(layout is ActivationLayout.NibbleLanesMinus16 or ActivationLayout.BytesMinus16 ? 4 : 3).I32Shl().I32Store(offset: CorrectionOffset, alignment: 4);
                 }
                 f.LocalGet(ps).LocalGet(pa).I32Load16U(alignment: 1).I32x4Splat();
                 WasmEmit.Fp16x4ToFp32x4(f, h0, h1);

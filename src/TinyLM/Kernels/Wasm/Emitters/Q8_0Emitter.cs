@@ -15,9 +15,38 @@ internal static class Q8_0Emitter
     public const int BlockBytes = 34;
 
     /// <summary>Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c> (see <see cref="Q8ActivationMatMul"/>).</summary>
-    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name) =>
+    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false) =>
         Q8ActivationMatMul.Emit(module, name, BlockBytes, BlockDot, Q8ActivationMatMul.ScaleOrder.ProductOfScales,
-            Q8ActivationMatMul.ActivationLayout.Sequential);
+            Q8ActivationMatMul.ActivationLayout.Sequential, panels: panels);
+
+    /// <summary>
+    /// Emits the same product with relaxed SIMD (<see cref="BlockDotRelaxed"/>), and, unexported, the
+    /// SIMD128 one as its fallback for activations holding −128.
+    /// </summary>
+    public static WasmFunction EmitMatMulRelaxed(WasmModuleBuilder module, string name, bool panels = false)
+    {
+        WasmFunction fallback = Q8ActivationMatMul.Emit(module, name + "_simd128", BlockBytes, BlockDot,
+            Q8ActivationMatMul.ScaleOrder.ProductOfScales, Q8ActivationMatMul.ActivationLayout.Sequential, export: false, panels: panels);
+        return Q8ActivationMatMul.Emit(module, name, BlockBytes, BlockDotRelaxed, Q8ActivationMatMul.ScaleOrder.ProductOfScales,
+            Q8ActivationMatMul.ActivationLayout.SplitSigns, fallback, panels: panels);
+    }
+
+    /// <summary>
+    /// int8 × int8 over 32 elements with the activations split by sign
+    /// (<see cref="Q8ActivationMatMul.ActivationLayout.SplitSigns"/>): <c>Σ w·y⁺ − Σ w·y⁻</c>, four
+    /// <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c> with the weights as the signed operand.
+    /// </summary>
+    private static void BlockDotRelaxed(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal[] tmp)
+    {
+        WasmLocal w0 = tmp[0], w1 = tmp[1];
+        f.LocalGet(pw).V128Load(offset: 2, alignment: 1).LocalSet(w0);
+        f.LocalGet(pw).V128Load(offset: 18, alignment: 1).LocalSet(w1);
+        f.LocalGet(w1).LocalGet(y[1]).LocalGet(w0).LocalGet(y[0]).V128Const(Vector128<int>.Zero)
+            .I32x4RelaxedDotI8x16I7x16AddS().I32x4RelaxedDotI8x16I7x16AddS();
+        f.LocalGet(w1).LocalGet(y[3]).LocalGet(w0).LocalGet(y[2]).V128Const(Vector128<int>.Zero)
+            .I32x4RelaxedDotI8x16I7x16AddS().I32x4RelaxedDotI8x16I7x16AddS();
+        f.I32x4Sub();
+    }
 
     /// <summary>int8 × int8 over 32 elements: four <c>i32x4.dot_i16x8_s</c> of sign-extended weights and the prepared activations.</summary>
     private static void BlockDot(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal[] tmp)
