@@ -157,7 +157,7 @@ public static partial class Interop
         w.CopyTo(wKernel, 0);
         act.CopyTo(actKernel, 0);
         if (panels)
-            Kernels.Wasm.WasmWeightPanels.Interleave(wKernel, rows, rowBytes, type.BlockBytes);
+            Kernels.Wasm.WasmWeightPanels.Interleave(wKernel, rows, rowBytes, type.BlockBytes, Kernels.Wasm.WasmKernelModule.PanelRows(type));
         float[] output = GC.AllocateArray<float>(rows * tokens, pinned: true);
         WasmKernels kernels = WasmKernels.Create([type]);
         unsafe
@@ -217,7 +217,7 @@ public static partial class Interop
         {
             wKernel = GC.AllocateArray<byte>(w.Length, pinned: true);
             w.CopyTo(wKernel, 0);
-            Kernels.Wasm.WasmWeightPanels.Interleave(wKernel, rows, rowBytes, type.BlockBytes);
+            Kernels.Wasm.WasmWeightPanels.Interleave(wKernel, rows, rowBytes, type.BlockBytes, Kernels.Wasm.WasmKernelModule.PanelRows(type));
         }
         double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
         var wasmMs = new List<double>();

@@ -27,10 +27,10 @@ namespace TinyLM.Browser;
 /// back; every row is computed by the same code whichever thread takes it, so the results are
 /// bit-identical for any number of threads. Other operations (attention, norms) stay on this worker.
 /// The copy doubles the memory the weights take in the page.</para>
-/// <para><b>Row panels and relaxed SIMD.</b> At <see cref="Create(Model, int)"/> the model's Q8_0, Q4_0
-/// and Q5_0 product matrices (<see cref="Model.ProductMatrices"/>) are interleaved in place into
-/// eight-row panels (<see cref="WeightMatrix.InterleaveRowPanels"/>) and run the module's
-/// <c>matmul_{type}_panels</c>: one forward memory stream per eight rows instead of eight, which doubled
+/// <para><b>Row panels and relaxed SIMD.</b> At <see cref="Create(Model, int)"/> the model's Q8_0, Q4_0,
+/// Q5_0, Q4_K and Q6_K product matrices (<see cref="Model.ProductMatrices"/>) are interleaved in place into
+/// panels (<see cref="WeightMatrix.InterleaveRowPanels"/>, <see cref="WasmKernelModule.PanelRows"/>) and run the module's
+/// <c>matmul_{type}_panels</c>: one forward memory stream per panel instead of one per row, which nearly doubled
 /// the page's decode speed on SmolLM-135M Q8_0 (the weights stream from DRAM every token). Where
 /// tinylm-worker.js found relaxed SIMD with the standard integer dot product, the module is built with
 /// it (<see cref="RelaxedSimd"/>). Both are load options of tinylm.js (<c>rowPanels</c>, <c>relaxedSimd</c>).</para>
@@ -91,13 +91,13 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
         TensorType[] types = model.File.Tensors.Select(t => TensorTypes.TryGet(t.Type, out TensorType? tt) ? tt : null)
             .OfType<TensorType>().Distinct().ToArray();
         WasmKernels kernels = Create(types);
-        // Q8_0/Q4_0/Q5_0 product matrices into row panels (one memory stream per eight rows), in the
+        // Q8_0/Q4_0/Q5_0/Q4_K/Q6_K product matrices into row panels (one memory stream per panel), in the
         // model's own buffer and before the threads' mirror copies it.
         if (RowPanelsEnabled())
             foreach (WeightMatrix m in model.ProductMatrices)
                 if (WasmKernelModule.SupportsPanels(m.Type) && m.CanInterleaveRowPanels)
                 {
-                    m.InterleaveRowPanels();
+                    m.InterleaveRowPanels(WasmKernelModule.PanelRows(m.Type));
                     kernels.PanelMatrices++;
                 }
         if (threads > 1)
@@ -172,8 +172,8 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     {
         TensorType type = weights.Type;
         int fn = weights.IsRowPanels ? _matMulPanels[(int)type.Type] : _matMul[(int)type.Type];
-        if (weights.IsRowPanels && (fn < 0 || rowStart % WasmWeightPanels.Rows != 0))
-            throw new InvalidOperationException($"{weights.Name} is in row panels: rows must start at a multiple of {WasmWeightPanels.Rows} (got {rowStart}).");
+        if (weights.IsRowPanels && (fn < 0 || rowStart % weights.PanelRows != 0))
+            throw new InvalidOperationException($"{weights.Name} is in panels of {weights.PanelRows} rows: rows must start at a multiple of it (got {rowStart}).");
         if (fn < 0 || rowCount <= 0 || tokens <= 0)
         {
             base.MatMul(weights, rowStart, rowCount, activations, tokens, output, outputStride);

@@ -61,16 +61,18 @@ public sealed class ApiTests(BrowserFixture fx)
     }
 
     /// <summary>
-    /// The emitted Q8_0/Q4_0/Q5_0 products in Chromium, with relaxed SIMD and without, over row-major
+    /// The emitted Q8_0/Q4_0/Q5_0/Q4_K/Q6_K products in Chromium, with relaxed SIMD and without, over row-major
     /// matrices and row panels, equal the C# <c>DotReference</c> bit for bit: on quantized random floats and
     /// on raw int8 bytes over the whole range (Q8_0 activations holding −128 take the SIMD128 fallback),
-    /// 45 rows (five panels and a tail of five), one and three tokens. Chromium must report relaxed SIMD
+    /// 45 rows (panels of 8 or 4 rows and a tail), one and three tokens. Chromium must report relaxed SIMD
     /// (Node 20's V8 computes its dot product otherwise, so only this test runs the relaxed kernels).
     /// </summary>
     [BrowserTheory]
     [InlineData("q8_0")]
     [InlineData("q4_0")]
     [InlineData("q5_0")]
+    [InlineData("q4_K")]
+    [InlineData("q6_K")]
     public async Task EmittedKernels_RelaxedSimdAndRowPanels_EqualDotReference(string type)
     {
         IPage page = await OpenAsync();
@@ -90,7 +92,7 @@ public sealed class ApiTests(BrowserFixture fx)
                 for (const panels of [false, true])
                     for (const raw of [false, true])
                         for (const tokens of [1, 3]) {
-                            const c = await call('checkMatMul', { type, rows: 45, cols: 96, tokens, raw, relaxed, panels });
+                            const c = await call('checkMatMul', { type, rows: 45, cols: type.endsWith('_K') ? 512 : 96, tokens, raw, relaxed, panels });
                             out.push({ relaxedAsked: relaxed, panelsAsked: panels, raw, tokens, ...c });
                         }
             worker.terminate();
@@ -101,7 +103,7 @@ public sealed class ApiTests(BrowserFixture fx)
         {
             string what = $"{type} relaxed={c.GetProperty("relaxedAsked")} panels={c.GetProperty("panelsAsked")} raw={c.GetProperty("raw")} tokens={c.GetProperty("tokens")}";
             Assert.True(c.GetProperty("mismatches").GetInt32() == 0, $"{what}: {c.GetProperty("mismatches")} mismatches, first {c.GetProperty("first")}");
-            Assert.Equal(c.GetProperty("relaxedAsked").GetBoolean(), c.GetProperty("relaxedSimd").GetBoolean());
+            Assert.Equal(c.GetProperty("relaxedAsked").GetBoolean(), c.GetProperty("relaxedSimd").GetBoolean());   // the K-quants build the same either way
             Assert.Equal(c.GetProperty("panelsAsked").GetBoolean(), c.GetProperty("panels").GetBoolean());
         }
     }

@@ -65,29 +65,37 @@ public sealed unsafe class WeightMatrix
     /// (<see cref="InterleaveRowPanels"/>): only those kernels read the matrix then; <see cref="Row"/>
     /// and the managed products refuse it.
     /// </summary>
-    public bool IsRowPanels { get; private set; }
+    public bool IsRowPanels => PanelRows > 0;
+
+    /// <summary>Rows per panel after <see cref="InterleaveRowPanels"/>; 0 while the matrix is row by row.</summary>
+    public int PanelRows { get; private set; }
 
     /// <summary>
-    /// True when <see cref="InterleaveRowPanels"/> can rearrange this matrix: a quantized type of
-    /// 32-element blocks (Q8_0, Q4_0, Q5_0, ...) in a writable model buffer (<see cref="IModelFile.IsWritable"/>).
+    /// True when <see cref="InterleaveRowPanels"/> can rearrange this matrix: a quantized type (whole
+    /// blocks move) in a writable model buffer (<see cref="IModelFile.IsWritable"/>).
     /// </summary>
-    public bool CanInterleaveRowPanels => _writable && Type.IsQuantized && Type.BlockSize == 32;
+    public bool CanInterleaveRowPanels => _writable && Type.IsQuantized;
 
     /// <summary>
     /// Rearranges the blocks in place into the row-panel layout that the emitted WebAssembly products
     /// read (<see cref="Kernels.Wasm.WasmWeightPanels"/>: eight rows' blocks interleaved, one forward
-    /// stream of memory per eight rows). Same bytes, other order; does nothing the second time. Only for
-    /// a matrix that the forward pass reads solely through those products (<see cref="Model.ProductMatrices"/>).
+    /// stream of memory per panel). Same bytes, other order. Only for a matrix that the forward pass reads
+    /// solely through those products (<see cref="Model.ProductMatrices"/>).
     /// </summary>
-    /// <exception cref="InvalidOperationException"><see cref="CanInterleaveRowPanels"/> is false.</exception>
-    public void InterleaveRowPanels()
+    /// <param name="panelRows">Rows per panel: <see cref="Kernels.Wasm.WasmKernelModule.PanelRows"/> of the type.</param>
+    /// <exception cref="InvalidOperationException"><see cref="CanInterleaveRowPanels"/> is false, or the matrix is already in panels of another height.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="panelRows"/> is below 2.</exception>
+    public void InterleaveRowPanels(int panelRows)
     {
-        if (IsRowPanels)
+        ArgumentOutOfRangeException.ThrowIfLessThan(panelRows, 2);
+        if (PanelRows == panelRows)
             return;
+        if (IsRowPanels)
+            throw new InvalidOperationException($"{Name} is already in panels of {PanelRows} rows.");
         if (!CanInterleaveRowPanels)
-            throw new InvalidOperationException($"{Name}: only a {Type.Name} matrix of 32-element quantized blocks in a writable model buffer can be interleaved into row panels.");
-        Kernels.Wasm.WasmWeightPanels.Interleave(new Span<byte>(_data, (int)ByteSize), Rows, RowBytes, Type.BlockBytes);
-        IsRowPanels = true;
+            throw new InvalidOperationException($"{Name}: only a quantized matrix in a writable model buffer can be interleaved into row panels ({Type.Name}).");
+        Kernels.Wasm.WasmWeightPanels.Interleave(new Span<byte>(_data, (int)ByteSize), Rows, RowBytes, Type.BlockBytes, panelRows);
+        PanelRows = panelRows;
     }
 
     /// <summary>Address of the first row (in the model's buffer).</summary>

@@ -21,7 +21,7 @@ namespace TinyLM.Kernels.Wasm;
 /// <c>out[t·outStride + r] = Dot(w row r, act row t)</c>; <c>outStride</c> in floats; <c>k</c> is the
 /// number of blocks per row (columns for F32; super-blocks of 256 for the K-quants); <c>scratch</c> points to
 /// <see cref="MatMulScratchBytes"/> bytes the kernel may overwrite. See <see cref="MatMulExport"/>.</item>
-/// <item><c>matmul_{type}_panels(...)</c> (Q8_0, Q4_0, Q5_0): the same over a matrix in the row-panel
+/// <item><c>matmul_{type}_panels(...)</c> (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K): the same over a matrix in the row-panel
 /// layout of <see cref="WasmWeightPanels"/>; see <see cref="MatMulPanelsExport"/>.</item>
 /// <item><c>quantize_q8_0(src, dst, blocks)</c>: <see cref="Q8_0.QuantizeReference"/> of
 /// <c>32·blocks</c> floats.</item>
@@ -59,8 +59,8 @@ public sealed class WasmKernelModule
         [GgmlType.Q8_0] = (m, name, _, relaxed, panels) => relaxed ? Q8_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q8_0Emitter.EmitMatMul(m, name, panels),
         [GgmlType.Q4_0] = (m, name, _, relaxed, panels) => relaxed ? Q4_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q4_0Emitter.EmitMatMul(m, name, panels),
         [GgmlType.Q5_0] = (m, name, _, relaxed, panels) => relaxed ? Q5_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q5_0Emitter.EmitMatMul(m, name, panels),
-        [GgmlType.Q4_K] = (m, name, _, _, _) => Q4_KEmitter.EmitMatMul(m, name),
-        [GgmlType.Q6_K] = (m, name, _, _, _) => Q6_KEmitter.EmitMatMul(m, name),
+        [GgmlType.Q4_K] = (m, name, _, _, panels) => Q4_KEmitter.EmitMatMul(m, name, panels),
+        [GgmlType.Q6_K] = (m, name, _, _, panels) => Q6_KEmitter.EmitMatMul(m, name, panels),
         [GgmlType.F32] = (m, name, dotRows, _, _) => F32Emitter.EmitMatMul(m, name, dotRows()),
     };
 
@@ -101,18 +101,30 @@ public sealed class WasmKernelModule
 
     /// <summary>
     /// True when the module also has a product of <paramref name="type"/> that reads its weights in the
-    /// row-panel layout (<see cref="WasmWeightPanels"/>, <see cref="MatMulPanelsExport"/>): Q8_0, Q4_0, Q5_0.
+    /// row-panel layout (<see cref="WasmWeightPanels"/>, <see cref="MatMulPanelsExport"/>): Q8_0, Q4_0,
+    /// Q5_0, Q4_K, Q6_K.
     /// </summary>
-    public static bool SupportsPanels(TensorType type)
+    public static bool SupportsPanels(TensorType type) => PanelRows(type) > 0;
+
+    /// <summary>
+    /// Rows per panel of the panel product of <paramref name="type"/> (the rows its kernel walks together):
+    /// 8 for Q8_0, Q4_0, Q5_0 (<see cref="Q8ActivationMatMul"/>), 4 for Q4_K, Q6_K (<see cref="KQuantMatMul"/>), 0 for other types.
+    /// </summary>
+    public static int PanelRows(TensorType type)
     {
         ArgumentNullException.ThrowIfNull(type);
-        return type.Type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0;
+        return type.Type switch
+        {
+            GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 => Q8ActivationMatMul.RowsPerGroup,
+            GgmlType.Q4_K or GgmlType.Q6_K => KQuantMatMul.RowsPerGroup,
+            _ => 0,
+        };
     }
 
     /// <summary>
     /// The export name of the product of <paramref name="type"/> over row panels: <c>matmul_{type}_panels</c>,
     /// with the signature of <see cref="MatMulExport"/>; a range of rows passed to it must start at a
-    /// multiple of <see cref="WasmWeightPanels.Rows"/> of the interleaved matrix.
+    /// multiple of <see cref="PanelRows"/> of the interleaved matrix.
     /// </summary>
     public static string MatMulPanelsExport(TensorType type) => MatMulExport(type) + "_panels";
 

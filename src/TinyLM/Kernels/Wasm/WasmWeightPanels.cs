@@ -1,57 +1,57 @@
 namespace TinyLM.Kernels.Wasm;
 
 /// <summary>
-/// The row-panel layout that the emitted products of the 32-element block types (Q8_0, Q4_0, Q5_0)
-/// read when built with panels: every whole group of eight consecutive rows becomes one panel in which
-/// the rows' blocks alternate — block b of row k of the panel sits at block index <c>8·b + k</c> — so
-/// the eight rows a kernel walks together form one forward stream of memory instead of eight (the
-/// hardware prefetcher follows one stream well; in the page a decoded token streams every weight from
-/// DRAM). Rows after the last whole group keep their order. Only blocks move, never bytes inside a
-/// block, and a panel occupies exactly its eight rows' bytes, so the matrix keeps its size and any
-/// range of rows starting at a multiple of 8 is addressed as before (<c>w + r0·rowBytes</c>).
+/// The row-panel layout that the emitted <c>matmul_{type}_panels</c> products read: every whole group
+/// of P consecutive rows (P = the rows a kernel walks together: 8 for Q8_0, Q4_0, Q5_0, 4 for Q4_K,
+/// Q6_K; <see cref="WasmKernelModule.PanelRows"/>) becomes one panel in which the rows' blocks alternate
+/// — block b of row k of the panel sits at block index <c>P·b + k</c> — so those rows form one forward
+/// stream of memory instead of P (the hardware prefetcher follows one stream well; in the page a
+/// decoded token streams every weight from DRAM). Rows after the last whole panel keep their order.
+/// Only blocks move, never bytes inside a block, and a panel occupies exactly its rows' bytes, so the
+/// matrix keeps its size and any range of rows starting at a multiple of P is addressed as before
+/// (<c>w + r0·rowBytes</c>).
 /// </summary>
 public static class WasmWeightPanels
 {
-    /// <summary>Rows per panel.</summary>
-    public const int Rows = 8;
-
     /// <summary>
     /// Rearranges <paramref name="matrix"/> (<paramref name="rows"/> rows of <paramref name="rowBytes"/>
-    /// bytes, blocks of <paramref name="blockBytes"/>) from row order into the panel layout, in place.
+    /// bytes, blocks of <paramref name="blockBytes"/>) from row order into panels of <paramref name="panelRows"/> rows, in place.
     /// </summary>
-    /// <exception cref="ArgumentException">The sizes do not describe <paramref name="matrix"/>, or a row is not whole blocks.</exception>
-    public static void Interleave(Span<byte> matrix, int rows, int rowBytes, int blockBytes)
+    /// <exception cref="ArgumentException">The sizes do not describe <paramref name="matrix"/>, a row is not whole blocks, or <paramref name="panelRows"/> &lt; 1.</exception>
+    public static void Interleave(Span<byte> matrix, int rows, int rowBytes, int blockBytes, int panelRows)
     {
-        CheckShape(matrix.Length, rows, rowBytes, blockBytes);
+        CheckShape(matrix.Length, rows, rowBytes, blockBytes, panelRows);
         int blocks = rowBytes / blockBytes;
-        byte[] panel = new byte[Rows * rowBytes];
-        for (int r0 = 0; r0 + Rows <= rows; r0 += Rows)
+        byte[] panel = new byte[panelRows * rowBytes];
+        for (int r0 = 0; r0 + panelRows <= rows; r0 += panelRows)
         {
-            Span<byte> rowsSpan = matrix.Slice(r0 * rowBytes, Rows * rowBytes);
-            for (int k = 0; k < Rows; k++)
+            Span<byte> rowsSpan = matrix.Slice(r0 * rowBytes, panelRows * rowBytes);
+            for (int k = 0; k < panelRows; k++)
                 for (int b = 0; b < blocks; b++)
-                    rowsSpan.Slice(k * rowBytes + b * blockBytes, blockBytes).CopyTo(panel.AsSpan((b * Rows + k) * blockBytes, blockBytes));
+                    rowsSpan.Slice(k * rowBytes + b * blockBytes, blockBytes).CopyTo(panel.AsSpan((b * panelRows + k) * blockBytes, blockBytes));
             panel.CopyTo(rowsSpan);
         }
     }
 
     /// <summary>
     /// The byte offset of block <paramref name="block"/> of row <paramref name="row"/> in a matrix in the
-    /// panel layout (<paramref name="rows"/> rows of <paramref name="rowBytes"/> bytes, blocks of <paramref name="blockBytes"/>).
+    /// panel layout (<paramref name="rows"/> rows of <paramref name="rowBytes"/> bytes, blocks of
+    /// <paramref name="blockBytes"/>, panels of <paramref name="panelRows"/> rows).
     /// </summary>
-    public static long BlockOffset(int row, int block, int rows, int rowBytes, int blockBytes)
+    public static long BlockOffset(int row, int block, int rows, int rowBytes, int blockBytes, int panelRows)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(row);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(row, rows);
-        int r0 = row - row % Rows;
-        return r0 + Rows <= rows
-            ? (long)r0 * rowBytes + ((long)block * Rows + row - r0) * blockBytes
+        ArgumentOutOfRangeException.ThrowIfLessThan(panelRows, 1);
+        int r0 = row - row % panelRows;
+        return r0 + panelRows <= rows
+            ? (long)r0 * rowBytes + ((long)block * panelRows + row - r0) * blockBytes
             : (long)row * rowBytes + (long)block * blockBytes;
     }
 
-    private static void CheckShape(int length, int rows, int rowBytes, int blockBytes)
+    private static void CheckShape(int length, int rows, int rowBytes, int blockBytes, int panelRows)
     {
-        if (rows < 0 || rowBytes <= 0 || blockBytes <= 0 || rowBytes % blockBytes != 0 || (long)rows * rowBytes != length)
-            throw new ArgumentException($"A matrix of {rows} rows of {rowBytes} bytes in blocks of {blockBytes} does not fill {length} bytes.");
+        if (rows < 0 || rowBytes <= 0 || blockBytes <= 0 || panelRows < 1 || rowBytes % blockBytes != 0 || (long)rows * rowBytes != length)
+            throw new ArgumentException($"A matrix of {rows} rows of {rowBytes} bytes in blocks of {blockBytes} (panels of {panelRows} rows) does not fill {length} bytes.");
     }
 }

@@ -209,7 +209,7 @@ public class WasmKernelTests
                 {
                     // the same product over the matrix interleaved into row panels (whole panels and a row-major tail)
                     byte[] panels = (byte[])w.Clone();
-                    WasmWeightPanels.Interleave(panels, rows, wRowBytes, type.BlockBytes);
+                    WasmWeightPanels.Interleave(panels, rows, wRowBytes, type.BlockBytes, WasmKernelModule.PanelRows(type));
                     int pp = heap.Alloc(panels.Length, misalign: 3), ppo = heap.Alloc(tokens * stride * 4);
                     c.Write<byte>(pp, panels);
                     calls.Add(c.Call(WasmKernelModule.MatMulPanelsExport(type), Signature(""), pp, wRowBytes, rows, pa, aRowBytes, tokens, ppo, stride, blocks, ps));
@@ -277,7 +277,7 @@ public class WasmKernelTests
                 {
                     // row panels split the same way: chunks start at multiples of 8 rows of the interleaved matrix
                     byte[] panels = (byte[])w.Clone();
-                    WasmWeightPanels.Interleave(panels, rows, wRowBytes, type.BlockBytes);
+                    WasmWeightPanels.Interleave(panels, rows, wRowBytes, type.BlockBytes, WasmKernelModule.PanelRows(type));
                     int pp = heap.Alloc(panels.Length), po = heap.Alloc(tokens * rows * 4);
                     c.Write<byte>(pp, panels);
                     for (int r0 = 0; r0 < rows; r0 += chunkRows)

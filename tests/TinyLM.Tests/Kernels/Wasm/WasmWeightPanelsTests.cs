@@ -10,38 +10,40 @@ namespace TinyLM.Tests.Kernels.Wasm;
 public class WasmWeightPanelsTests
 {
     [Theory]
-    [InlineData(0, 3)]
-    [InlineData(5, 2)]
-    [InlineData(8, 3)]
-    [InlineData(17, 1)]
-    [InlineData(24, 4)]
-    public void Interleave_MovesWholeBlocks_ToBlockOffset_KeepsTheTailRowMajor(int rows, int blocks)
+    [InlineData(0, 3, 8)]
+    [InlineData(5, 2, 8)]
+    [InlineData(8, 3, 8)]
+    [InlineData(17, 1, 8)]
+    [InlineData(24, 4, 8)]
+    [InlineData(11, 3, 4)]
+    public void Interleave_MovesWholeBlocks_ToBlockOffset_KeepsTheTailRowMajor(int rows, int blocks, int panelRows)
     {
         const int blockBytes = 34;
         int rowBytes = blocks * blockBytes;
         var original = new byte[rows * rowBytes];
         new Random(rows * 7 + blocks).NextBytes(original);
         byte[] panels = (byte[])original.Clone();
-        WasmWeightPanels.Interleave(panels, rows, rowBytes, blockBytes);
+        WasmWeightPanels.Interleave(panels, rows, rowBytes, blockBytes, panelRows);
         Assert.Equal(original.Order(), panels.Order());   // a permutation of the bytes
         for (int r = 0; r < rows; r++)
             for (int b = 0; b < blocks; b++)
             {
-                long at = WasmWeightPanels.BlockOffset(r, b, rows, rowBytes, blockBytes);
+                long at = WasmWeightPanels.BlockOffset(r, b, rows, rowBytes, blockBytes, panelRows);
                 Assert.True(original.AsSpan(r * rowBytes + b * blockBytes, blockBytes).SequenceEqual(panels.AsSpan((int)at, blockBytes)), $"row {r} block {b}");
-                if (r >= rows / 8 * 8)
+                if (r >= rows / panelRows * panelRows)
                     Assert.Equal((long)r * rowBytes + b * blockBytes, at);   // the tail keeps its place
             }
-        if (rows >= 8 && blocks > 1)
-            Assert.Equal(blockBytes, WasmWeightPanels.BlockOffset(1, 0, rows, rowBytes, blockBytes));   // row 1's first block follows row 0's
+        if (rows >= panelRows && blocks > 1)
+            Assert.Equal(blockBytes, WasmWeightPanels.BlockOffset(1, 0, rows, rowBytes, blockBytes, panelRows));   // row 1's first block follows row 0's
     }
 
     [Fact]
     public void Interleave_RefusesAShapeThatDoesNotFillTheBuffer()
     {
-        Assert.Throws<ArgumentException>(() => WasmWeightPanels.Interleave(new byte[100], 2, 50, 34));
-        Assert.Throws<ArgumentException>(() => WasmWeightPanels.Interleave(new byte[136], 2, 68, 0));
-        Assert.Throws<ArgumentException>(() => WasmWeightPanels.Interleave(new byte[136], 3, 68, 34));
+        Assert.Throws<ArgumentException>(() => WasmWeightPanels.Interleave(new byte[100], 2, 50, 34, 8));
+        Assert.Throws<ArgumentException>(() => WasmWeightPanels.Interleave(new byte[136], 2, 68, 0, 8));
+        Assert.Throws<ArgumentException>(() => WasmWeightPanels.Interleave(new byte[136], 2, 68, 34, 0));
+        Assert.Throws<ArgumentException>(() => WasmWeightPanels.Interleave(new byte[136], 3, 68, 34, 8));
     }
 
     [Fact]
@@ -55,12 +57,14 @@ public class WasmWeightPanelsTests
         Assert.True(m.Rows >= 16 && m.Columns >= 64);
         Assert.True(m.CanInterleaveRowPanels);
         byte[] before = m.Data.ToArray();
-        m.InterleaveRowPanels();
-        m.InterleaveRowPanels();   // the second time does nothing
+        m.InterleaveRowPanels(8);
+        m.InterleaveRowPanels(8);   // the second time does nothing
+        Assert.Throws<InvalidOperationException>(() => m.InterleaveRowPanels(4));
         Assert.True(m.IsRowPanels);
+        Assert.Equal(8, m.PanelRows);
         Assert.False(before.AsSpan().SequenceEqual(m.Data));
         for (int r = 0; r < m.Rows; r++)
-            Assert.True(before.AsSpan(r * m.RowBytes, 34).SequenceEqual(m.Data.Slice((int)WasmWeightPanels.BlockOffset(r, 0, m.Rows, m.RowBytes, 34), 34)));
+            Assert.True(before.AsSpan(r * m.RowBytes, 34).SequenceEqual(m.Data.Slice((int)WasmWeightPanels.BlockOffset(r, 0, m.Rows, m.RowBytes, 34, 8), 34)));
         Assert.Throws<InvalidOperationException>(() => m.Row(0).Length);
         var output = new float[m.Rows];
         var act = new byte[m.RowBytes];
@@ -68,7 +72,7 @@ public class WasmWeightPanelsTests
     }
 
     [Fact]
-    public void MappedModel_IsNotWritable_AndF32MatricesCannotBeInterleaved()
+    public void MappedModel_IsNotWritable_AndFloatMatricesCannotBeInterleaved()
     {
         string path = Path.Combine(Path.GetTempPath(), $"tinylm-panels-{Guid.NewGuid():N}.gguf");
         File.WriteAllBytes(path, SlmTestFiles.TinyGguf(GgmlType.Q8_0));
@@ -79,7 +83,7 @@ public class WasmWeightPanelsTests
                 Assert.False(mapped.File.IsWritable);
                 WeightMatrix m = mapped.ProductMatrices[0];
                 Assert.False(m.CanInterleaveRowPanels);
-                Assert.Throws<InvalidOperationException>(m.InterleaveRowPanels);
+                Assert.Throws<InvalidOperationException>(() => m.InterleaveRowPanels(8));
             }
             using Model f32 = Model.Load(SlmTestFiles.TinyGguf(GgmlType.F32), "f32");
             Assert.True(f32.File.IsWritable);

@@ -73,7 +73,8 @@ internal static class KQuantMatMul
     /// <param name="dOffset">Offset of the float16 super-block scale <c>d</c> in a weight block.</param>
     /// <param name="dminOffset">Offset of the float16 <c>dmin</c>, or null for types without mins.</param>
     /// <param name="lanes">The type's integer step.</param>
-    public static WasmFunction Emit(WasmModuleBuilder module, string name, int blockBytes, uint dOffset, uint? dminOffset, BlockLanes lanes)
+    /// <param name="panels">The weights are in panels of <see cref="RowsPerGroup"/> rows (<see cref="WasmWeightPanels"/>).</param>
+    public static WasmFunction Emit(WasmModuleBuilder module, string name, int blockBytes, uint dOffset, uint? dminOffset, BlockLanes lanes, bool panels = false)
     {
         const int R = RowsPerGroup;
         WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(10), []);
@@ -86,17 +87,14 @@ internal static class KQuantMatMul
         WasmLocal[] auxE = WasmEmit.Locals(f, V128, R), auxO = WasmEmit.Locals(f, V128, R), tmp = WasmEmit.Locals(f, V128, Temporaries);
         WasmLocal d = f.DeclareLocal(V128), dmin = f.DeclareLocal(V128), h0 = f.DeclareLocal(V128), h1 = f.DeclareLocal(V128);
         WasmLocal s = f.DeclareLocal(F32);
+        WasmLocal step = f.DeclareLocal(I32);
 
         EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, t, ib, pa, ps, tmp[0]);
 
         f.I32Const(0).LocalSet(r);
         using (f.For(r, rows, R))
         {
-            for (int k = 0; k < R; k++)
-            {
-                WasmEmit.ClampedIndex(f, r, k, rows);
-                f.LocalGet(wRowBytes).I32Mul().LocalGet(w).I32Add().LocalSet(rowStart[k]);
-            }
+            WasmEmit.GroupRowStarts(f, r, rows, wRowBytes, w, rowStart, blockBytes, step, panels);
             f.I32Const(0).LocalSet(t);
             f.LocalGet(scratchBase).LocalSet(tokenScratch);
             using (f.For(t, tokens, 1))
@@ -128,7 +126,7 @@ internal static class KQuantMatMul
                             f.LocalGet(sumf[k]).LocalGet(dmin).F32x4ExtractLane((byte)k).LocalGet(sumi[k]).F32ConvertI32S().F32Mul().F32Sub().LocalSet(sumf[k]);
                     }
                     for (int k = 0; k < R; k++)
-                        f.LocalGet(pw[k]).I32Const(blockBytes).I32Add().LocalSet(pw[k]);
+                        f.LocalGet(pw[k]).LocalGet(step).I32Add().LocalSet(pw[k]);
                     f.LocalGet(ps).I32Const(ScratchBytesPerBlock).I32Add().LocalSet(ps);
                 }
                 f.LocalGet(t).LocalGet(outStride).I32Mul().LocalGet(r).I32Add().I32Const(2).I32Shl().LocalGet(output).I32Add().LocalSet(o);

@@ -13,8 +13,8 @@ internal static class Q4_KEmitter
     public const int BlockBytes = 144;
 
     /// <summary>Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c> (see <see cref="KQuantMatMul"/>).</summary>
-    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name) =>
-        KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanes);
+    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false) =>
+        KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanes, panels);
 
     /// <summary>
     /// One super-block: the 6-bit scales and mins unpacked as ggml's <c>utmp</c> trick

@@ -13,8 +13,8 @@ internal static class Q6_KEmitter
     public const int BlockBytes = 210;
 
     /// <summary>Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c> (see <see cref="KQuantMatMul"/>).</summary>
-    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name) =>
-        KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 208, dminOffset: null, BlockLanes);
+    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false) =>
+        KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 208, dminOffset: null, BlockLanes, panels);
 
     /// <summary>
     /// One super-block, per 128 elements (half <c>hh</c>) and 16-element column <c>c</c>: 16 bytes of

@@ -22,6 +22,9 @@ namespace TinyLM.Kernels.Wasm.Emitters;
 /// </remarks>
 internal static class Q8ActivationMatMul
 {
+    /// <summary>Weight rows per group (and per panel of <see cref="WasmWeightPanels"/>).</summary>
+    public const int RowsPerGroup = 8;
+
     /// <summary>Q8_0 block size in bytes (<c>block_q8_0</c>: f16 scale + 32 int8).</summary>
     public const int Q8Bytes = 34;
 
@@ -141,25 +144,7 @@ internal static class Q8ActivationMatMul
         f.I32Const(0).LocalSet(r);
         using (f.For(r, rows, 8))
         {
-            if (panels)
-            {
-                // a whole group of eight rows is a panel: block b of row k at 8·b + k blocks from its start
-                f.LocalGet(r).I32Const(8).I32Add().LocalGet(rows).I32LeU();
-                using (f.If())
-                {
-                    for (int k = 0; k < 8; k++)
-                        f.LocalGet(r).LocalGet(wRowBytes).I32Mul().LocalGet(w).I32Add().I32Const(k * blockBytes).I32Add().LocalSet(rowStart[k]);
-                    f.I32Const(8 * blockBytes).LocalSet(step);
-                    f.Else();
-                    EmitRowStarts(f, r, rows, wRowBytes, w, rowStart);
-                    f.I32Const(blockBytes).LocalSet(step);
-                }
-            }
-            else
-            {
-                EmitRowStarts(f, r, rows, wRowBytes, w, rowStart);
-                f.I32Const(blockBytes).LocalSet(step);
-            }
+            WasmEmit.GroupRowStarts(f, r, rows, wRowBytes, w, rowStart, blockBytes, step, panels);
             f.I32Const(0).LocalSet(t);
             f.LocalGet(scratchBase).LocalSet(tokenScratch);
             using (f.For(t, tokens, 1))
@@ -214,16 +199,6 @@ internal static class Q8ActivationMatMul
             }
         }
         return f.Function;
-    }
-
-    /// <summary>Row k of the group at row r (clamped to the last row) starts at <c>w + min(r + k, rows − 1)·wRowBytes</c>.</summary>
-    private static void EmitRowStarts(WasmFunctionBuilder f, WasmLocal r, WasmLocal rows, WasmLocal wRowBytes, WasmLocal w, WasmLocal[] rowStart)
-    {
-        for (int k = 0; k < 8; k++)
-        {
-            WasmEmit.ClampedIndex(f, r, k, rows);
-            f.LocalGet(wRowBytes).I32Mul().LocalGet(w).I32Add().LocalSet(rowStart[k]);
-        }
     }
 
     /// <summary>Converts every activation block of every token row into the scratch (see <see cref="ScratchBytesPerBlock"/>).</summary>

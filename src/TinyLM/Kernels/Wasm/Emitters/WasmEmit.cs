@@ -104,6 +104,46 @@ internal static class WasmEmit
         }
     }
 
+    /// <summary>
+    /// Sets <c>rowStart[k]</c> and <c>step</c> (bytes from one block of a row to its next) for the group of
+    /// <c>P = rowStart.Length</c> rows at row <c>r</c>. Row by row: row k (clamped to the last row) at
+    /// <c>w + min(r + k, rows − 1)·wRowBytes</c>, <c>step = blockBytes</c>. With <paramref name="panels"/>
+    /// (<see cref="WasmWeightPanels"/>), a whole group is a panel: row k at <c>w + r·wRowBytes + k·blockBytes</c>,
+    /// <c>step = P·blockBytes</c>; a last group of fewer rows is row by row.
+    /// </summary>
+    public static void GroupRowStarts(WasmFunctionBuilder f, WasmLocal r, WasmLocal rows, WasmLocal wRowBytes, WasmLocal w, WasmLocal[] rowStart,
+        int blockBytes, WasmLocal step, bool panels)
+    {
+        int p = rowStart.Length;
+        if (panels)
+        {
+            f.LocalGet(r).I32Const(p).I32Add().LocalGet(rows).I32LeU();
+            using (f.If())
+            {
+                for (int k = 0; k < p; k++)
+                    f.LocalGet(r).LocalGet(wRowBytes).I32Mul().LocalGet(w).I32Add().I32Const(k * blockBytes).I32Add().LocalSet(rowStart[k]);
+                f.I32Const(p * blockBytes).LocalSet(step);
+                f.Else();
+                RowMajorStarts(f, r, rows, wRowBytes, w, rowStart);
+                f.I32Const(blockBytes).LocalSet(step);
+            }
+        }
+        else
+        {
+            RowMajorStarts(f, r, rows, wRowBytes, w, rowStart);
+            f.I32Const(blockBytes).LocalSet(step);
+        }
+    }
+
+    private static void RowMajorStarts(WasmFunctionBuilder f, WasmLocal r, WasmLocal rows, WasmLocal wRowBytes, WasmLocal w, WasmLocal[] rowStart)
+    {
+        for (int k = 0; k < rowStart.Length; k++)
+        {
+            ClampedIndex(f, r, k, rows);
+            f.LocalGet(wRowBytes).I32Mul().LocalGet(w).I32Add().LocalSet(rowStart[k]);
+        }
+    }
+
     /// <summary>Declares <paramref name="count"/> locals of one type.</summary>
     public static WasmLocal[] Locals(WasmFunctionBuilder f, WasmValueType type, int count)
     {
