@@ -34,8 +34,8 @@ async function kernels() {
   const shapes = params.get('shapes') ? params.get('shapes').split(';').map(x => { const [t, r, c] = x.split(','); return [t, Number(r), Number(c)]; }) : [['q8_0', 4096, 4096], ['q8_0', 1536, 576], ['q4_0', 4096, 4096], ['q4_0', 1536, 576], ['q5_0', 4096, 4096],
     ['q5_0', 1536, 576], ['q4_K', 4096, 4096], ['q6_K', 4096, 4096], ['f32', 1024, 4096]];
   for (const [type, rows, cols] of shapes) {
-    // the 32-element types run with relaxed SIMD (when the browser has it) and without, row by row and in panels
-    const variants = ['q8_0', 'q4_0', 'q5_0'].includes(type)
+    // the types with panel products run with relaxed SIMD (when the browser has it) and without, row by row and in panels
+    const variants = ['q8_0', 'q4_0', 'q5_0', 'q4_K', 'q6_K'].includes(type)
       ? [[false, false], [true, false], [false, true], [true, true]] : [[true, false]];
     for (const [relaxed, panels] of variants) {
       const r = await workerCall(worker, 'benchMatMul', { type, rows, cols, iterations: 20, relaxed, panels });

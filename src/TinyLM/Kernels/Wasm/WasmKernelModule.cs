@@ -59,7 +59,7 @@ public sealed class WasmKernelModule
         [GgmlType.Q8_0] = (m, name, _, relaxed, panels) => relaxed ? Q8_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q8_0Emitter.EmitMatMul(m, name, panels),
         [GgmlType.Q4_0] = (m, name, _, relaxed, panels) => relaxed ? Q4_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q4_0Emitter.EmitMatMul(m, name, panels),
         [GgmlType.Q5_0] = (m, name, _, relaxed, panels) => relaxed ? Q5_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q5_0Emitter.EmitMatMul(m, name, panels),
-        [GgmlType.Q4_K] = (m, name, _, _, panels) => Q4_KEmitter.EmitMatMul(m, name, panels),
+        [GgmlType.Q4_K] = (m, name, _, relaxed, panels) => Q4_KEmitter.EmitMatMul(m, name, panels, relaxed),
         [GgmlType.Q6_K] = (m, name, _, _, panels) => Q6_KEmitter.EmitMatMul(m, name, panels),
         [GgmlType.F32] = (m, name, dotRows, _, _) => F32Emitter.EmitMatMul(m, name, dotRows()),
     };
@@ -168,7 +168,7 @@ public sealed class WasmKernelModule
     /// </param>
     /// <param name="relaxedSimd">
     /// Use relaxed SIMD's integer dot product (<c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c>) in the
-    /// Q8_0, Q4_0 and Q5_0 products, only where its result is exact (second operand in [0, 127]), so
+    /// Q8_0, Q4_0, Q5_0 and Q4_K products, only where its result is exact (second operand in [0, 127]), so
     /// the results are the same bits; the host must support the instruction (see <see cref="RelaxedSimdProbe"/>).
     /// </param>
     /// <returns>The module; building takes a few milliseconds.</returns>

@@ -56,6 +56,30 @@ internal static class KQuantMatMul
     private static readonly byte[] ActivationPairs = [0, 8, 2, 10, 4, 12, 6, 14, 1, 9, 3, 11, 5, 13, 7, 15];
 
     /// <summary>
+    /// Byte shuffles of a 32-element sub-block (two v128) into four-byte groups of one lane class:
+    /// group m of <see cref="GroupsE"/> holds elements 2m, 2m+8, 2m+16, 2m+24 (lane l = 2m of <c>aux32</c>),
+    /// of <see cref="GroupsO"/> elements 2m+1, 2m+9, 2m+17, 2m+25; one
+    /// <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c> then gives four lanes' sums.
+    /// </summary>
+    public static readonly byte[] GroupsE = [0, 8, 16, 24, 2, 10, 18, 26, 4, 12, 20, 28, 6, 14, 22, 30];
+
+    /// <summary>See <see cref="GroupsE"/>.</summary>
+    public static readonly byte[] GroupsO = [1, 9, 17, 25, 3, 11, 19, 27, 5, 13, 21, 29, 7, 15, 23, 31];
+
+    /// <summary>How the prologue prepares the activations of a super-block.</summary>
+    public enum ActivationLayout
+    {
+        /// <summary>Per 16 elements, E and O as i16x8 (bytes 0–511; <see cref="ActivationPairs"/>): for <c>i32x4.dot_i16x8_s</c>.</summary>
+        PairsI16,
+
+        /// <summary>
+        /// Per 32-element sub-block j, the int8 in <see cref="GroupsE"/> and <see cref="GroupsO"/> order
+        /// at bytes 32j and 32j + 16 (bytes 0–255): for <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c>.
+        /// </summary>
+        GroupsI8,
+    }
+
+    /// <summary>
     /// Emits the integer part of one super-block of one weight row (at <c>pw</c>) against the prepared
     /// activation block at <c>ps</c>: sets <c>auxE</c> (i32x4: lanes 0, 2, 4, 6 of <c>aux32</c>) and
     /// <c>auxO</c> (lanes 1, 3, 5, 7), and for types with mins the i32 <c>sumi = Σ bsums[j]·m[j/2]</c>.
@@ -74,7 +98,9 @@ internal static class KQuantMatMul
     /// <param name="dminOffset">Offset of the float16 <c>dmin</c>, or null for types without mins.</param>
     /// <param name="lanes">The type's integer step.</param>
     /// <param name="panels">The weights are in panels of <see cref="RowsPerGroup"/> rows (<see cref="WasmWeightPanels"/>).</param>
-    public static WasmFunction Emit(WasmModuleBuilder module, string name, int blockBytes, uint dOffset, uint? dminOffset, BlockLanes lanes, bool panels = false)
+    /// <param name="layout">The activation layout that <paramref name="lanes"/> reads.</param>
+    public static WasmFunction Emit(WasmModuleBuilder module, string name, int blockBytes, uint dOffset, uint? dminOffset, BlockLanes lanes, bool panels = false,
+        ActivationLayout layout = ActivationLayout.PairsI16)
     {
         const int R = RowsPerGroup;
         WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(10), []);
@@ -89,7 +115,7 @@ internal static class KQuantMatMul
         WasmLocal s = f.DeclareLocal(F32);
         WasmLocal step = f.DeclareLocal(I32);
 
-        EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, t, ib, pa, ps, tmp[0]);
+        EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, t, ib, pa, ps, tmp[0], tmp[1], layout);
 
         f.I32Const(0).LocalSet(r);
         using (f.For(r, rows, R))
@@ -166,7 +192,7 @@ internal static class KQuantMatMul
 
     /// <summary>Converts every Q8_K activation block of every token row into the scratch (see <see cref="ScratchBytesPerBlock"/>).</summary>
     private static void EmitPrologue(WasmFunctionBuilder f, WasmLocal act, WasmLocal actRowBytes, WasmLocal tokens, WasmLocal blocks,
-        WasmLocal scratchBase, WasmLocal t, WasmLocal ib, WasmLocal pa, WasmLocal ps, WasmLocal v)
+        WasmLocal scratchBase, WasmLocal t, WasmLocal ib, WasmLocal pa, WasmLocal ps, WasmLocal v, WasmLocal v1, ActivationLayout layout)
     {
         f.LocalGet(scratchBase).LocalSet(ps);
         f.I32Const(0).LocalSet(t);
@@ -176,11 +202,18 @@ internal static class KQuantMatMul
             f.I32Const(0).LocalSet(ib);
             using (f.For(ib, blocks, 1))
             {
-                for (int g = 0; g < 16; g++)
+                for (int g = 0; g < 16 && layout == ActivationLayout.PairsI16; g++)
                 {
                     f.LocalGet(pa).V128Load(offset: (uint)(4 + 16 * g), alignment: 1).LocalTee(v).LocalGet(v).I8x16Shuffle(ActivationPairs).LocalSet(v);
                     f.LocalGet(ps).LocalGet(v).I16x8ExtendLowI8x16S().V128Store(offset: (uint)(32 * g), alignment: 16);
                     f.LocalGet(ps).LocalGet(v).I16x8ExtendHighI8x16S().V128Store(offset: (uint)(32 * g + 16), alignment: 16);
+                }
+                for (int j = 0; j < 8 && layout == ActivationLayout.GroupsI8; j++)
+                {
+                    f.LocalGet(pa).V128Load(offset: (uint)(4 + 32 * j), alignment: 1).LocalSet(v);
+                    f.LocalGet(pa).V128Load(offset: (uint)(4 + 32 * j + 16), alignment: 1).LocalSet(v1);
+                    f.LocalGet(ps).LocalGet(v).LocalGet(v1).I8x16Shuffle(GroupsE).V128Store(offset: (uint)(32 * j), alignment: 16);
+                    f.LocalGet(ps).LocalGet(v).LocalGet(v1).I8x16Shuffle(GroupsO).V128Store(offset: (uint)(32 * j + 16), alignment: 16);
                 }
                 f.LocalGet(ps).LocalGet(pa).V128Load(offset: 260, alignment: 1).V128Store(offset: BSumsOffset, alignment: 16);
                 f.LocalGet(ps).LocalGet(pa).V128Load(offset: 276, alignment: 1).V128Store(offset: BSumsOffset + 16, alignment: 16);

@@ -13,8 +13,69 @@ internal static class Q4_KEmitter
     public const int BlockBytes = 144;
 
     /// <summary>Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c> (see <see cref="KQuantMatMul"/>).</summary>
-    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false) =>
-        KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanes, panels);
+    /// <param name="module">The module.</param>
+    /// <param name="name">Export name.</param>
+    /// <param name="panels">The weights are in four-row panels.</param>
+    /// <param name="relaxed">Integer sums with relaxed SIMD (<see cref="BlockLanesRelaxed"/>).</param>
+    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false, bool relaxed = false) => relaxed
+        ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanesRelaxed, panels, KQuantMatMul.ActivationLayout.GroupsI8)
+        : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanes, panels);
+
+    /// <summary>
+    /// One super-block with relaxed SIMD: scales and mins as <see cref="BlockLanes"/>; per 64 elements the
+    /// 32 bytes of <c>qs</c> shuffled into the four-byte lane groups of <see cref="KQuantMatMul.GroupsE"/>
+    /// and <see cref="KQuantMatMul.GroupsO"/> (low nibbles: sub-block 2j, high nibbles: 2j+1, all in
+    /// [0, 15]), one exact <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c> per class and sub-block against the
+    /// activations prepared in that order, times the sub-block scale (i32).
+    /// </summary>
+    private static void BlockLanesRelaxed(WasmFunctionBuilder f, WasmLocal pw, WasmLocal ps, WasmLocal auxE, WasmLocal auxO, WasmLocal? sumi, WasmLocal[] tmp)
+    {
+        WasmLocal sc = tmp[1], v0 = tmp[2], v1 = tmp[3], e = tmp[4], o = tmp[5], s = tmp[6];
+        Vector128<byte> low4 = Vector128.Create((byte)0x0F);
+        Vector128<int> zero = Vector128<int>.Zero;
+        ScalesAndMins(f, pw, sc, v0);
+        for (int j = 0; j < 4; j++)
+        {
+            f.LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j), alignment: 1).LocalSet(v0);
+            f.LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j + 16), alignment: 1).LocalSet(v1);
+            f.LocalGet(v0).LocalGet(v1).I8x16Shuffle(KQuantMatMul.GroupsE).LocalSet(e);
+            f.LocalGet(v0).LocalGet(v1).I8x16Shuffle(KQuantMatMul.GroupsO).LocalSet(o);
+            for (int h = 0; h < 2; h++)
+            {
+                int sub = 2 * j + h;
+                uint y = (uint)(32 * sub);
+                bool first = sub == 0;
+                f.LocalGet(sc).V128Const(zero).I8x16Shuffle(SplatByteI32(sub)).LocalSet(s);
+                f.LocalGet(ps).V128Load(offset: y, alignment: 16).LocalGet(e);
+                Nibbles(f, h, low4);
+                f.V128Const(zero).I32x4RelaxedDotI8x16I7x16AddS().LocalGet(s).I32x4Mul();
+                Accumulate(f, auxE, first);
+                f.LocalGet(ps).V128Load(offset: y + 16, alignment: 16).LocalGet(o);
+                Nibbles(f, h, low4);
+                f.V128Const(zero).I32x4RelaxedDotI8x16I7x16AddS().LocalGet(s).I32x4Mul();
+                Accumulate(f, auxO, first);
+            }
+        }
+        MinsTerm(f, ps, sc, sumi!.Value, tmp[2]);
+    }
+
+    /// <summary>Pops a v128 of packed bytes and pushes their low (<paramref name="high"/> = 0) or high nibbles as bytes.</summary>
+    private static void Nibbles(WasmFunctionBuilder f, int high, Vector128<byte> low4)
+    {
+        if (high == 0)
+            f.V128Const(low4).V128And();
+        else
+            f.I32Const(4).I8x16ShrU();
+    }
+
+    /// <summary>Shuffle mask that zero-extends byte <paramref name="b"/> of the first operand into every int32 lane (the second operand is zero).</summary>
+    private static byte[] SplatByteI32(int b)
+    {
+        var mask = new byte[16];
+        for (int i = 0; i < 16; i++)
+            mask[i] = (byte)(i % 4 == 0 ? b : 16);
+        return mask;
+    }
 
     /// <summary>
     /// One super-block: the 6-bit scales and mins unpacked as ggml's <c>utmp</c> trick
@@ -29,14 +90,7 @@ internal static class Q4_KEmitter
         WasmLocal sc = tmp[1], sLo = tmp[2], sHi = tmp[3], v = tmp[4];
         Vector128<short> low4 = Vector128.Create((short)0x000F);
         Vector128<int> zero = Vector128<int>.Zero;
-
-        // utmp: [u0 & k1, (u2 & k2) | ((u0 >> 6) & k3) << 4, u1 & k1, ((u2 >> 4) & k2) | ((u1 >> 6) & k3) << 4]
-        f.LocalGet(pw).V128Load(offset: 4, alignment: 1).LocalTee(v)
-            .LocalGet(v).I32Const(4).I32x4ShrU().I8x16Shuffle(WasmEmit.Lanes32(0, 2, 1, 6))
-            .V128Const(Vector128.Create(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F)).V128And();
-        f.LocalGet(v).V128Const(zero).I8x16Shuffle(WasmEmit.Lanes32(4, 0, 4, 1))
-            .I32Const(2).I32x4ShrU().V128Const(Vector128.Create(0x30303030)).V128And()
-            .V128Or().LocalSet(sc);
+        ScalesAndMins(f, pw, sc, v);
 
         for (int j = 0; j < 4; j++)
         {
@@ -67,15 +121,37 @@ internal static class Q4_KEmitter
             }
         }
 
-        // sumi = Σ_j bsums[j]·m[j/2]: mins duplicated into int16 pairs against the raw bsums
-        WasmLocal sum = tmp[2];
+        MinsTerm(f, ps, sc, sumi!.Value, tmp[2]);
+    }
+
+    /// <summary>
+    /// Sets <paramref name="sc"/> to the eight 6-bit scales (bytes 0–7) and mins (bytes 8–15) of the
+    /// super-block at <paramref name="pw"/>, as ggml's <c>utmp</c> trick (<c>get_scale_min_k4</c> for all at once).
+    /// </summary>
+    private static void ScalesAndMins(WasmFunctionBuilder f, WasmLocal pw, WasmLocal sc, WasmLocal v)
+    {
+        Vector128<int> zero = Vector128<int>.Zero;
+        // utmp: [u0 & k1, (u2 & k2) | ((u0 >> 6) & k3) << 4, u1 & k1, ((u2 >> 4) & k2) | ((u1 >> 6) & k3) << 4]
+        f.LocalGet(pw).V128Load(offset: 4, alignment: 1).LocalTee(v)
+            .LocalGet(v).I32Const(4).I32x4ShrU().I8x16Shuffle(WasmEmit.Lanes32(0, 2, 1, 6))
+            .V128Const(Vector128.Create(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F)).V128And();
+        f.LocalGet(v).V128Const(zero).I8x16Shuffle(WasmEmit.Lanes32(4, 0, 4, 1))
+            .I32Const(2).I32x4ShrU().V128Const(Vector128.Create(0x30303030)).V128And()
+            .V128Or().LocalSet(sc);
+    }
+
+    /// <summary>Sets <paramref name="sumi"/> to <c>Σ_j bsums[j]·m[j/2]</c> (the mins term) from the prepared bsums and <paramref name="sc"/>.</summary>
+    private static void MinsTerm(WasmFunctionBuilder f, WasmLocal ps, WasmLocal sc, WasmLocal sumi, WasmLocal sum)
+    {
+        Vector128<int> zero = Vector128<int>.Zero;
+        // mins duplicated into int16 pairs against the raw bsums
         byte[] minsLo = [8, 16, 8, 16, 9, 16, 9, 16, 10, 16, 10, 16, 11, 16, 11, 16];
         byte[] minsHi = [12, 16, 12, 16, 13, 16, 13, 16, 14, 16, 14, 16, 15, 16, 15, 16];
         f.LocalGet(ps).V128Load(offset: KQuantMatMul.BSumsOffset, alignment: 16).LocalGet(sc).V128Const(zero).I8x16Shuffle(minsLo).I32x4DotI16x8S()
             .LocalGet(ps).V128Load(offset: KQuantMatMul.BSumsOffset + 16, alignment: 16).LocalGet(sc).V128Const(zero).I8x16Shuffle(minsHi).I32x4DotI16x8S()
             .I32x4Add().LocalTee(sum);
         f.LocalGet(sum).LocalGet(sum).I8x16Shuffle(WasmEmit.Lanes32(2, 3, 2, 3)).I32x4Add().LocalTee(sum)
-            .I32x4ExtractLane(0).LocalGet(sum).I32x4ExtractLane(1).I32Add().LocalSet(sumi!.Value);
+            .I32x4ExtractLane(0).LocalGet(sum).I32x4ExtractLane(1).I32Add().LocalSet(sumi);
     }
 
     /// <summary>Pops an i32x4 into <paramref name="acc"/> (the first one) or adds it.</summary>
