@@ -138,7 +138,7 @@ public sealed class WasmKernelModule
     /// <summary>
     /// Bytes of scratch memory that <c>matmul_{type}</c> needs for <paramref name="tokens"/> activation
     /// rows of <paramref name="columns"/> (the prepared activation blocks; 0 for F32): per activation
-    /// block 80 bytes for Q8_0 activations, 560 for Q8_K.
+    /// block 80 bytes for Q8_0 activations (plus 32 per block of a row), 560 for Q8_K.
     /// </summary>
     public static long MatMulScratchBytes(TensorType type, int columns, int tokens)
     {
@@ -147,7 +147,7 @@ public sealed class WasmKernelModule
         ArgumentOutOfRangeException.ThrowIfNegative(tokens);
         return type.VecDotType switch
         {
-            GgmlType.Q8_0 => (long)tokens * (columns / 32) * Q8ActivationMatMul.ScratchBytesPerBlock,
+            GgmlType.Q8_0 => ((long)tokens * Q8ActivationMatMul.ScratchBytesPerBlock + Q8ActivationMatMul.ScaleBytesPerBlock) * (columns / 32),
             GgmlType.Q8_K => (long)tokens * (columns / 256) * KQuantMatMul.ScratchBytesPerBlock,
             _ => 0,
         };

@@ -30,9 +30,14 @@ internal static class Q8ActivationMatMul
 
     /// <summary>
     /// Scratch bytes per activation block: four i16x8 (64 bytes), the scale as f32 (offset 64), the
-    /// integer correction <c>8·Σy</c> or <c>16·Σy</c> (offset 68), padding to 80.
+    /// integer correction <c>8·Σy</c> or <c>16·Σy</c> (offset 68), padding to 80. After the activation
+    /// blocks, <see cref="ScaleBytesPerBlock"/> bytes per block of a row: a batch's row group keeps its
+    /// eight rows' weight scales there as f32, converted once for all tokens.
     /// </summary>
     public const int ScratchBytesPerBlock = 80;
+
+    /// <summary>Scratch bytes per block of a weight row for the row group's f32 scales (eight floats).</summary>
+    public const int ScaleBytesPerBlock = 32;
 
     private const uint ScaleOffset = 64, CorrectionOffset = 68;
 
@@ -126,7 +131,7 @@ internal static class Q8ActivationMatMul
         WasmLocal u01 = f.DeclareLocal(V128), u23 = f.DeclareLocal(V128), scratch = f.DeclareLocal(V128);
         WasmLocal[] tmp = [scratch, f.DeclareLocal(V128), f.DeclareLocal(V128)];
         WasmLocal h0 = f.DeclareLocal(V128), h1 = f.DeclareLocal(V128);
-        WasmLocal step = f.DeclareLocal(I32);
+        WasmLocal step = f.DeclareLocal(I32), scaleBase = f.DeclareLocal(I32), scaleCursor = f.DeclareLocal(I32);
 
         WasmLocal negative128 = f.DeclareLocal(V128);
         EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, layout, t, ib, pa, ps, y, h0, h1, scratch, negative128);
@@ -141,10 +146,33 @@ internal static class Q8ActivationMatMul
             }
         }
 
+        // after the prepared activations: the row group's weight scales as f32, 32 bytes per block (batches only)
+        f.LocalGet(tokens).LocalGet(blocks).I32Mul().I32Const(ScratchBytesPerBlock).I32Mul().LocalGet(scratchBase).I32Add().LocalSet(scaleBase);
         f.I32Const(0).LocalSet(r);
         using (f.For(r, rows, 8))
         {
             WasmEmit.GroupRowStarts(f, r, rows, wRowBytes, w, rowStart, blockBytes, step, panels);
+            f.LocalGet(tokens).I32Const(1).I32GtU();
+            using (f.If())
+            {
+                // convert the eight rows' float16 scales once for all the batch's tokens
+                for (int k = 0; k < 8; k++)
+                    f.LocalGet(rowStart[k]).LocalSet(pw[k]);
+                f.LocalGet(scaleBase).LocalSet(scaleCursor);
+                f.I32Const(0).LocalSet(ib);
+                using (f.For(ib, blocks, 1))
+                {
+                    for (int g = 0; g < 2; g++)
+                    {
+                        f.LocalGet(scaleCursor);
+                        RowScales(f, pw, g, scratch, h0, h1);
+                        f.V128Store(offset: (uint)(16 * g), alignment: 16);
+                    }
+                    for (int k = 0; k < 8; k++)
+                        f.LocalGet(pw[k]).LocalGet(step).I32Add().LocalSet(pw[k]);
+                    f.LocalGet(scaleCursor).I32Const(32).I32Add().LocalSet(scaleCursor);
+                }
+            }
             f.I32Const(0).LocalSet(t);
             f.LocalGet(scratchBase).LocalSet(tokenScratch);
             using (f.For(t, tokens, 1))
@@ -152,6 +180,7 @@ internal static class Q8ActivationMatMul
                 for (int k = 0; k < 8; k++)
                     f.LocalGet(rowStart[k]).LocalSet(pw[k]);
                 f.LocalGet(tokenScratch).LocalSet(ps);
+                f.LocalGet(scaleBase).LocalSet(scaleCursor);
                 f.V128Const(Vector128<float>.Zero).LocalTee(sumf[0]).LocalSet(sumf[1]);
                 f.I32Const(0).LocalSet(ib);
                 using (f.For(ib, blocks, 1))
@@ -170,11 +199,14 @@ internal static class Q8ActivationMatMul
                         if (HasCorrection(layout))
                             f.LocalGet(ps).V128Load32Splat(offset: CorrectionOffset, alignment: 4).I32x4Sub();
                         f.F32x4ConvertI32x4S();
-                        // dx: the four rows' f16 scales; dy: the activation block's, converted by the prologue
-                        f.V128Const(Vector128<int>.Zero);
-                        for (int k = 0; k < 4; k++)
-                            f.LocalSet(scratch).LocalGet(pw[4 * g + k]).LocalGet(scratch).V128Load16Lane((byte)(2 * k), alignment: 1);
-                        WasmEmit.Fp16x4ToFp32x4(f, h0, h1);
+                        // dx: the four rows' scales (converted above for a batch); dy: the activation block's, converted by the prologue
+                        f.LocalGet(tokens).I32Const(1).I32GtU();
+                        using (f.If(V128))
+                        {
+                            f.LocalGet(scaleCursor).V128Load(offset: (uint)(16 * g), alignment: 16);
+                            f.Else();
+                            RowScales(f, pw, g, scratch, h0, h1);
+                        }
                         if (order == ScaleOrder.LeftToRight)
                             f.F32x4Mul();
                         f.LocalGet(ps).V128Load32Splat(offset: ScaleOffset, alignment: 4);
@@ -186,6 +218,7 @@ internal static class Q8ActivationMatMul
                     for (int k = 0; k < 8; k++)
                         f.LocalGet(pw[k]).LocalGet(step).I32Add().LocalSet(pw[k]);
                     f.LocalGet(ps).I32Const(ScratchBytesPerBlock).I32Add().LocalSet(ps);
+                    f.LocalGet(scaleCursor).I32Const(32).I32Add().LocalSet(scaleCursor);
                 }
                 f.LocalGet(t).LocalGet(outStride).I32Mul().LocalGet(r).I32Add().I32Const(2).I32Shl().LocalGet(output).I32Add().LocalSet(o);
                 WasmEmit.StoreRowGroup(f, o, sumf[0], r, rows);
@@ -199,6 +232,15 @@ internal static class Q8ActivationMatMul
             }
         }
         return f.Function;
+    }
+
+    /// <summary>Pushes the f32x4 of the float16 scales of rows 4g … 4g + 3 at <c>pw</c> (their current blocks).</summary>
+    private static void RowScales(WasmFunctionBuilder f, WasmLocal[] pw, int g, WasmLocal scratch, WasmLocal h0, WasmLocal h1)
+    {
+        f.V128Const(Vector128<int>.Zero);
+        for (int k = 0; k < 4; k++)
+            f.LocalSet(scratch).LocalGet(pw[4 * g + k]).LocalGet(scratch).V128Load16Lane((byte)(2 * k), alignment: 1);
+        WasmEmit.Fp16x4ToFp32x4(f, h0, h1);
     }
 
     /// <summary>Converts every activation block of every token row into the scratch (see <see cref="ScratchBytesPerBlock"/>).</summary>
