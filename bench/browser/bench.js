@@ -92,7 +92,8 @@ async function profile() {
     const worker = new Worker('/tinylm-worker.js', { type: 'module' });
     await workerCall(worker, 'load', { source: new URL('/' + model, location.href).href, options: { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads, relaxedSimd, rowPanels } });
     await workerCall(worker, 'profile', { enable: true });
-    await workerCall(worker, 'generate', { prompt: 'Once upon a time', options: { maxTokens: tokens, temperature: 0, ignoreEos: true } });
+    // long=1: after the 128-token prompt (attention over 128 + positions), else after four words
+    await workerCall(worker, 'generate', { prompt: params.get('long') === '1' ? longPrompt : 'Once upon a time', options: { maxTokens: tokens, temperature: 0, ignoreEos: true } });
     const { profile: p, crossOriginIsolated } = await workerCall(worker, 'profile', { enable: false });
     const decoded = p.steps.count - 1;
     const perToken = p.steps.decode / decoded;

@@ -1,7 +1,8 @@
 // Runs bench/browser in headless Chromium and prints the results as JSON.
 //   node --experimental-websocket bench/browser/run.mjs [model.gguf ...] [--tokens 128] [--threads 1] [--only kernels,profile,prefill,decode]
 //     [--relaxed 0] (the SIMD128 kernels instead of relaxed SIMD) [--panels 0] (matrices row by row, not in row panels)
-//     [--kernels wasm] (decode: skip the C# fallback); BENCH_SHAPES='q8_0,4096,4096;...' sets the kernel bench's shapes
+//     [--kernels wasm] (decode: skip the C# fallback); BENCH_SHAPES='q8_0,4096,4096;...' sets the kernel bench's shapes;
+//     BENCH_LONG=1 profiles decoding after the 128-token prompt
 // Needs the built CLI (dotnet build -c Release publishes the browser app) and /usr/bin/chromium
 // (or CHROMIUM=path). The app, this page and the models are copied into a temporary folder that
 // `tinylm serve` serves; Chromium is driven over the DevTools protocol.
@@ -58,7 +59,7 @@ try {
   const pending = new Map();
   ws.onmessage = e => { const m = JSON.parse(e.data); if (pending.has(m.id)) { pending.get(m.id)(m); pending.delete(m.id); } };
   const send = (method, params = {}) => new Promise(res => { const id = next++; pending.set(id, res); ws.send(JSON.stringify({ id, method, params })); });
-  const query = `models=${models.map(m => basename(m)).join(',')}&tokens=${tokens}&threads=${threads}${only ? `&only=${only}` : ''}${relaxed ? `&relaxed=${relaxed}` : ''}${panels ? `&panels=${panels}` : ''}${decodeKernels ? `&kernels=${decodeKernels}` : ''}${process.env.BENCH_SHAPES ? `&shapes=${process.env.BENCH_SHAPES}` : ''}`;
+  const query = `models=${models.map(m => basename(m)).join(',')}&tokens=${tokens}&threads=${threads}${only ? `&only=${only}` : ''}${relaxed ? `&relaxed=${relaxed}` : ''}${panels ? `&panels=${panels}` : ''}${decodeKernels ? `&kernels=${decodeKernels}` : ''}${process.env.BENCH_SHAPES ? `&shapes=${process.env.BENCH_SHAPES}` : ''}${process.env.BENCH_LONG ? '&long=1' : ''}`;
   await send('Page.navigate', { url: `http://127.0.0.1:${port}/bench/index.html?${query}` });
   for (let i = 0; i < 3000; i++) {
     await sleep(500);

@@ -459,7 +459,9 @@ public class WasmKernelTests
         NodeRead addRead = c.Read(pa, 37 * 4);
 
         // Attention: 3 tokens at positions 5..7 (scores rows of 6, 7, 8: partial softmax groups), GQA 4/2, headDim 8
-        var shapes = new[] { new AttentionShape(3, 5, 4, 2, 8, 1f / MathF.Sqrt(8), 16), new AttentionShape(1, 0, 2, 2, 12, 0.3f, 4), new AttentionShape(2, 9, 6, 1, 4, 0.5f, 12) };
+        // and wider heads: 16 value channels per pass plus a remainder of 4 (headDim 20), 64 channels over 31 keys (groups of 8 and a tail of 7)
+        var shapes = new[] { new AttentionShape(3, 5, 4, 2, 8, 1f / MathF.Sqrt(8), 16), new AttentionShape(1, 0, 2, 2, 12, 0.3f, 4), new AttentionShape(2, 9, 6, 1, 4, 0.5f, 12),
+            new AttentionShape(2, 17, 4, 2, 20, 0.2f, 24), new AttentionShape(1, 30, 3, 3, 64, 0.125f, 32) };
         var attentionChecks = new List<(float[] Expected, NodeRead Read)>();
         foreach (AttentionShape s in shapes)
         {
