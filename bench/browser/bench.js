@@ -94,7 +94,7 @@ async function profile() {
     await workerCall(worker, 'profile', { enable: true });
     // long=1: after the 128-token prompt (attention over 128 + positions), else after four words
     await workerCall(worker, 'generate', { prompt: params.get('long') === '1' ? longPrompt : 'Once upon a time', options: { maxTokens: tokens, temperature: 0, ignoreEos: true } });
-    const { profile: p, crossOriginIsolated } = await workerCall(worker, 'profile', { enable: false });
+    const { profile: p, crossOriginIsolated, kernelThreads } = await workerCall(worker, 'profile', { enable: false });
     const decoded = p.steps.count - 1;
     const perToken = p.steps.decode / decoded;
     const ops = Object.entries(p).filter(([k]) => k !== 'steps')
@@ -113,7 +113,7 @@ async function profile() {
     log(`  prefill step ${prefill.stepMs.toFixed(1)} ms, kernels ${prefill.kernelMs.toFixed(1)} ms: ` + prefillOps.slice(0, 8).map(o => `${o.op} ${o.ms.toFixed(1)}`).join('; '));
     worker.terminate();
     // kernel time includes the prompt's first step; spread per decoded token approximately
-    const r = { model, crossOriginIsolated, decodeMsPerToken: perToken, firstStepMs: p.steps.first,
+    const r = { model, crossOriginIsolated, kernelThreads, decodeMsPerToken: perToken, firstStepMs: p.steps.first,
       kernelMsPerStep: kernelMs / p.steps.count, ops: ops.map(o => ({ ...o, msPerStep: o.msTotal / p.steps.count })), phases, prefill };
     log(`${model} profile: ${perToken.toFixed(3)} ms/token, kernels ${(kernelMs / p.steps.count).toFixed(3)} ms/step (isolated=${crossOriginIsolated})`);
     for (const o of r.ops) log(`  ${o.op}: ${o.msPerStep.toFixed(4)} ms/step (${(o.calls / p.steps.count).toFixed(1)} calls)`);
