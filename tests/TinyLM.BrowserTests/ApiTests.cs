@@ -77,15 +77,19 @@ public sealed class ApiTests(BrowserFixture fx)
     {
         IPage page = await OpenAsync();
         JsonElement r = await page.EvaluateAsync<JsonElement>(@"async type => {
+            // the engine's worker, addressed directly: one request at a time, replies matched by id
             const worker = new Worker('/tinylm-worker.js', { type: 'module' });
+            const pending = new Map();
+            worker.onmessage = e => {
+                const p = pending.get(e.data.id);
+                if (!p || (e.data.type !== 'done' && e.data.type !== 'error')) return;
+                pending.delete(e.data.id);
+                if (e.data.type === 'error') p.reject(new Error(e.data.error.message)); else p.resolve(e.data.result);
+            };
+            let next = 0;
             const call = (op, payload) => new Promise((resolve, reject) => {
-                const id = Math.random();
-                worker.addEventListener('message', function on(e) {
-                    if (e.data.id !== id) return;
-                    worker.removeEventListener('message', on);
-                    if (e.data.type === 'error') reject(new Error(e.data.error.message)); else resolve(e.data.result);
-                });
-                worker.postMessage({ id, op, ...payload });
+                pending.set(++next, { resolve, reject });
+                worker.postMessage({ id: next, op, ...payload });
             });
             const out = [];
             for (const relaxed of [true, false])
