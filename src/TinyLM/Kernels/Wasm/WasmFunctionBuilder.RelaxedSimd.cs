@@ -17,8 +17,8 @@ public sealed partial class WasmFunctionBuilder
     /// <summary>
     /// <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c> [v128 v128 v128] → [v128], opcode 0xFD 0x113: lane i =
     /// c[i] + Σ_{j&lt;4} a[4i+j]·b[4i+j] with a signed i8 and b in [0, 127]. Exact under the same
-    /// condition as <see cref="I16x8RelaxedDotI8x16I7x16S"/>. V8 on x64 lowers it to <c>vpdpbusd</c>
-    /// with AVX-VNNI, else to <c>pmaddubsw</c>, <c>pmaddwd</c> and <c>paddd</c>.
+    /// condition as <see cref="I16x8RelaxedDotI8x16I7x16S"/>. On x64 engines map it to
+    /// <c>pmaddubsw</c>-class instructions (b as the unsigned operand), hence the [0, 127] condition.
     /// </summary>
     public WasmFunctionBuilder I32x4RelaxedDotI8x16I7x16AddS() => Prefixed(0xFD, 0x113, "i32x4.relaxed_dot_i8x16_i7x16_add_s", Effects.V128V128V128ToV128);
 }
