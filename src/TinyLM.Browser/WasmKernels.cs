@@ -41,7 +41,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     private const string JSModule = "tinylm-kernels";
 
     private readonly int[] _matMul, _matMulPanels;
-    private readonly int _quantizeQ8_0, _quantizeQ8_K, _rmsNorm, _attention, _swiGlu, _add, _argMax;
+    private readonly int _quantizeQ8_0, _quantizeQ8_K, _rmsNorm, _rope, _attention, _swiGlu, _add, _argMax;
     private byte[] _scratch = [];   // the matrix products' prepared activations (pinned; the page has one thread)
     // Weight bytes × tokens below which a product stays on this thread: a hand-off copies the operands
     // and wakes the helpers (some 20 µs on a 2-vCPU machine). With row panels a 576 × 576 Q8_0 product
@@ -68,6 +68,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
         _quantizeQ8_0 = module.IndexOf(WasmKernelModule.QuantizeQ8_0);
         _quantizeQ8_K = module.IndexOf(WasmKernelModule.QuantizeQ8_K);
         _rmsNorm = module.IndexOf(WasmKernelModule.RmsNormExport);
+        _rope = module.IndexOf(WasmKernelModule.RopeExport);
         _attention = module.IndexOf(WasmKernelModule.AttentionExport);
         _swiGlu = module.IndexOf(WasmKernelModule.SwiGluExport);
         _add = module.IndexOf(WasmKernelModule.AddExport);
@@ -251,6 +252,19 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     }
 
     /// <inheritdoc/>
+    public override void Rope(Rope rope, Span<float> x, int rows, int heads, int headDim, int startPosition)
+    {
+        if (rows <= 0 || (uint)startPosition > (uint)(rope.Positions - rows) || headDim < rope.RotaryDimensions || x.Length < rows * heads * headDim)
+        {
+            base.Rope(rope, x, rows, heads, headDim, startPosition);   // its checks and errors
+            return;
+        }
+        fixed (float* px = x)
+        fixed (float* pt = rope.Table)
+            Call8(_rope, (int)px, (int)pt, rows, heads, headDim, startPosition, rope.RotaryDimensions, rope.IsNeox ? 1 : 0);
+    }
+
+    /// <inheritdoc/>
     public override void Add(Span<float> x, ReadOnlySpan<float> y)
     {
         fixed (float* px = x)
@@ -315,6 +329,9 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
 
     [JSImport("argMax", JSModule)]
     private static partial int CallArgMax(int fn, int p, int n);
+
+    [JSImport("call8", JSModule)]
+    private static partial void Call8(int fn, int a, int b, int c, int d, int e, int f, int g, int h);
 
     [JSImport("call10", JSModule)]
     private static partial void Call10(int fn, int a, int b, int c, int d, int e, int f, int g, int h, int i, int j);

@@ -126,6 +126,7 @@ const kernelImports = {
     else parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratchBytes);
   },
   call3: (f, a, b, c) => { if (profile) timed(f, () => kernelFns[f](a, b, c)); else kernelFns[f](a, b, c); },
+  call8: (f, a, b, c, d, e, g, h, i) => { if (profile) timed(f, () => kernelFns[f](a, b, c, d, e, g, h, i)); else kernelFns[f](a, b, c, d, e, g, h, i); },
   call10: (f, a, b, c, d, e, g, h, i, j, k) => {
     if (profile) timed(f, () => kernelFns[f](a, b, c, d, e, g, h, i, j, k), ` rows=${c} k=${j} tokens=${g}`); else kernelFns[f](a, b, c, d, e, g, h, i, j, k);
   },

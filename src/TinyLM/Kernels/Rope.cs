@@ -57,6 +57,9 @@ public sealed class Rope
     /// <summary>Rotated channels per head.</summary>
     public int RotaryDimensions { get; }
 
+    /// <summary>The table, <c>[Positions, RotaryDimensions / 2, 2]</c>: cos, sin per position and pair (for the emitted kernels).</summary>
+    public ReadOnlySpan<float> Table => _table;
+
     /// <summary>Positions covered by the table.</summary>
     public int Positions { get; }
 

@@ -5,7 +5,7 @@ namespace TinyLM.Kernels.Wasm;
 
 /// <summary>
 /// One WebAssembly module holding the emitted kernels for a model's tensor types: matrix products
-/// per weight type, the Q8_0 and Q8_K activation quantizers, RMSNorm, attention, SwiGLU, the residual add and
+/// per weight type, the Q8_0 and Q8_K activation quantizers, RMSNorm, RoPE, attention, SwiGLU, the residual add and
 /// the greedy sampler's argmax.
 /// Pure byte generation: the host (the browser worker, or Node in tests) compiles it and instantiates
 /// it against the memory that holds the operands, imported as <c>env.memory</c> without a maximum.
@@ -31,6 +31,7 @@ namespace TinyLM.Kernels.Wasm;
 /// <item><c>attention(q, keys, values, out, scores, tokens, start, heads, kvHeads, headDim, scale: f32, context, headStart, headEnd)</c>:
 /// <see cref="ComputeKernels.Attention"/>; <c>headDim</c> must be a multiple of 4.</item>
 /// <item><c>swiglu(gate, up, n)</c>: the grouped part of <see cref="ComputeKernels.SwiGlu"/>, <c>n</c> a multiple of 4.</item>
+/// <item><c>rope(x, table, rows, heads, headDim, start, rotaryDims, neox)</c>: <see cref="Rope.Apply"/> per token row.</item>
 /// <item><c>add(x, y, n)</c>: <c>x[i] += y[i]</c>.</item>
 /// <item><c>argmax(p, n) → i32</c>: <see cref="ComputeKernels.ArgMax"/>.</item>
 /// </list>
@@ -41,6 +42,8 @@ public sealed class WasmKernelModule
     public const string QuantizeQ8_0 = "quantize_q8_0";
     /// <summary>Export name of the Q8_K activation quantizer.</summary>
     public const string QuantizeQ8_K = "quantize_q8_k";
+    /// <summary>Export name of RoPE.</summary>
+    public const string RopeExport = "rope";
     /// <summary>Export name of RMSNorm.</summary>
     public const string RmsNormExport = "rms_norm";
     /// <summary>Export name of attention.</summary>
@@ -208,6 +211,8 @@ public sealed class WasmKernelModule
         exports.Add(AttentionExport);
         FloatOpsEmitter.EmitSwiGlu(module, SwiGluExport, exp4);
         exports.Add(SwiGluExport);
+        FloatOpsEmitter.EmitRope(module, RopeExport);
+        exports.Add(RopeExport);
         FloatOpsEmitter.EmitAdd(module, AddExport);
         exports.Add(AddExport);
         FloatOpsEmitter.EmitArgMax(module, ArgMaxExport);

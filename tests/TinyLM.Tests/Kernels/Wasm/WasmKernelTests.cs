@@ -115,6 +115,7 @@ public class WasmKernelTests
     {
         WasmKernelModule.QuantizeQ8_0 or WasmKernelModule.QuantizeQ8_K or WasmKernelModule.SwiGluExport or WasmKernelModule.AddExport => new([I32, I32, I32], []),
         WasmKernelModule.RmsNormExport => new([I32, I32, WasmValueType.F32, I32, I32, I32], []),
+        WasmKernelModule.RopeExport => new(WasmEmitI32s(8), []),
         WasmKernelModule.AttentionExport => new([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, WasmValueType.F32, I32, I32, I32], []),
         _ => new(WasmEmitI32s(10), []),
     };
@@ -458,6 +459,22 @@ public class WasmKernelTests
         c.Call(WasmKernelModule.AddExport, Signature(WasmKernelModule.AddExport), pa, pb, 37);
         NodeRead addRead = c.Read(pa, 37 * 4);
 
+        // RoPE: normal and NeoX pairs, full and partial rotation (12 of 16 channels), 3 rows from position 5 of 9
+        var ropeChecks = new List<(string What, float[] Expected, NodeRead Read)>();
+        foreach ((bool neox, int rot) in new[] { (false, 16), (true, 16), (false, 12), (true, 12) })
+        {
+            var rope = new Rope(rot, 9, 10000f, 0.5f, neox: neox);
+            const int RopeRows = 3, Heads = 2, HeadDim = 16;
+            float[] v = RandomFloats(random, RopeRows * Heads * HeadDim, 3f);
+            float[] vExpected = (float[])v.Clone();
+            managed.Rope(rope, vExpected, RopeRows, Heads, HeadDim, 5);
+            int pv = heap.Alloc(v.Length * 4), pt = heap.Alloc(rope.Table.Length * 4);
+            c.Write<float>(pv, v);
+            c.Write<float>(pt, rope.Table);
+            c.Call(WasmKernelModule.RopeExport, Signature(WasmKernelModule.RopeExport), pv, pt, RopeRows, Heads, HeadDim, 5, rot, neox ? 1 : 0);
+            ropeChecks.Add(($"rope neox={neox} rot={rot}", vExpected, c.Read(pv, v.Length * 4)));
+        }
+
         // Attention: 3 tokens at positions 5..7 (scores rows of 6, 7, 8: partial softmax groups), GQA 4/2, headDim 8
         // and wider heads: 16 value channels per pass plus a remainder of 4 (headDim 20), 64 channels over 31 keys (groups of 8 and a tail of 7)
         var shapes = new[] { new AttentionShape(3, 5, 4, 2, 8, 1f / MathF.Sqrt(8), 16), new AttentionShape(1, 0, 2, 2, 12, 0.3f, 4), new AttentionShape(2, 9, 6, 1, 4, 0.5f, 12),
@@ -484,6 +501,11 @@ public class WasmKernelTests
         AssertBitsEqual(yExpected, yRead.As<float>(), "rms_norm");
         AssertBitsEqual(gateExpected, gateRead.As<float>(), "swiglu");
         AssertBitsEqual(aExpected, addRead.As<float>(), "add");
+        foreach (var (what, expected, read) in ropeChecks)
+        {
+            Assert.Contains(expected, e => e != 0);
+            AssertBitsEqual(expected, read.As<float>(), what);
+        }
         for (int i = 0; i < attentionChecks.Count; i++)
             AssertBitsEqual(attentionChecks[i].Expected, attentionChecks[i].Read.As<float>(), $"attention {shapes[i]}");
     }

@@ -263,6 +263,52 @@ internal static class FloatOpsEmitter
         return f.Function;
     }
 
+    /// <summary>
+    /// Emits <c>name(x, table, rows, heads, headDim, start, rotaryDims, neox)</c>: <see cref="Kernels.Rope.Apply"/>
+    /// to each of <c>rows</c> token rows at positions <c>start + t</c> (ggml's <c>rope_yarn</c> rotation
+    /// with the precomputed table <c>[positions, rotaryDims/2, (cos, sin)]</c>): per pair,
+    /// <c>x0·c − x1·s</c> and <c>x0·s + x1·c</c>, the pairs adjacent (normal) or half a rotation apart
+    /// (<c>neox</c> ≠ 0); channels from <c>rotaryDims</c> up pass through. Scalar f32 steps, as the reference.
+    /// </summary>
+    public static WasmFunction EmitRope(WasmModuleBuilder module, string name)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(8), []);
+        WasmLocal x = f.Param(0), table = f.Param(1), rows = f.Param(2), heads = f.Param(3), headDim = f.Param(4), start = f.Param(5),
+            rot = f.Param(6), neox = f.Param(7);
+        WasmLocal t = f.DeclareLocal(I32), h = f.DeclareLocal(I32), k = f.DeclareLocal(I32), pairs = f.DeclareLocal(I32), cs = f.DeclareLocal(I32),
+            pc = f.DeclareLocal(I32), p0 = f.DeclareLocal(I32), stepBytes = f.DeclareLocal(I32), offBytes = f.DeclareLocal(I32), head = f.DeclareLocal(I32);
+        WasmLocal x0 = f.DeclareLocal(F32), x1 = f.DeclareLocal(F32), c = f.DeclareLocal(F32), s = f.DeclareLocal(F32);
+        f.LocalGet(rot).I32Const(1).I32ShrU().LocalSet(pairs);
+        // neox: pair k is (k, k + pairs), else (2k, 2k + 1)
+        f.I32Const(4).I32Const(8).LocalGet(neox).Select().LocalSet(stepBytes);
+        f.LocalGet(pairs).I32Const(2).I32Shl().I32Const(4).LocalGet(neox).Select().LocalSet(offBytes);
+        f.I32Const(0).LocalSet(t);
+        using (f.For(t, rows, 1))
+        {
+            f.LocalGet(start).LocalGet(t).I32Add().LocalGet(rot).I32Mul().I32Const(2).I32Shl().LocalGet(table).I32Add().LocalSet(cs);
+            f.I32Const(0).LocalSet(h);
+            using (f.For(h, heads, 1))
+            {
+                f.LocalGet(t).LocalGet(heads).I32Mul().LocalGet(h).I32Add().LocalGet(headDim).I32Mul().I32Const(2).I32Shl().LocalGet(x).I32Add().LocalSet(head);
+                f.LocalGet(head).LocalSet(p0);
+                f.LocalGet(cs).LocalSet(pc);
+                f.I32Const(0).LocalSet(k);
+                using (f.For(k, pairs, 1))
+                {
+                    f.LocalGet(pc).F32Load(alignment: 4).LocalSet(c);
+                    f.LocalGet(pc).F32Load(offset: 4, alignment: 4).LocalSet(s);
+                    f.LocalGet(p0).F32Load(alignment: 4).LocalSet(x0);
+                    f.LocalGet(p0).LocalGet(offBytes).I32Add().F32Load(alignment: 4).LocalSet(x1);
+                    f.LocalGet(p0).LocalGet(x0).LocalGet(c).F32Mul().LocalGet(x1).LocalGet(s).F32Mul().F32Sub().F32Store(alignment: 4);
+                    f.LocalGet(p0).LocalGet(offBytes).I32Add().LocalGet(x0).LocalGet(s).F32Mul().LocalGet(x1).LocalGet(c).F32Mul().F32Add().F32Store(alignment: 4);
+                    f.LocalGet(p0).LocalGet(stepBytes).I32Add().LocalSet(p0);
+                    f.LocalGet(pc).I32Const(8).I32Add().LocalSet(pc);
+                }
+            }
+        }
+        return f.Function;
+    }
+
     /// <summary>Emits <c>name(x, y, n)</c>: <c>x[i] += y[i]</c>.</summary>
     public static WasmFunction EmitAdd(WasmModuleBuilder module, string name)
     {
