@@ -208,7 +208,7 @@ public sealed class Llama : Model
     public override IReadOnlyList<WeightMatrix> ProductMatrices =>
     [
         .. _layers.SelectMany(l => (WeightMatrix[])[l.Wq, l.Wk, l.Wv, l.Wo, l.Gate, l.Up, l.Down]),
-        .. HasTiedOutput ? (WeightMatrix[])[] : [_output],
+        _output,
     ];
 
     internal override ModelState CreateState(int contextLength, int batchSize, WorkerPool pool, ComputeKernels kernels) =>

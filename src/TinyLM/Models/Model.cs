@@ -56,10 +56,11 @@ public abstract class Model : IDisposable
     public abstract int VocabularySize { get; }
 
     /// <summary>
-    /// The weight matrices that the forward pass reads only through <see cref="ComputeKernels.MatMul"/>
-    /// (never by rows), so that a kernel set may rearrange their bytes
-    /// (<see cref="WeightMatrix.InterleaveRowPanels"/>). Llama: the attention and FFN projections of every
-    /// layer, and the output projection unless it is the token embedding.
+    /// The weight matrices of the matrix products (<see cref="ComputeKernels.MatMul"/>), read otherwise
+    /// only through <see cref="WeightMatrix.DequantizeRow"/>, so that a kernel set may rearrange their
+    /// bytes (<see cref="WeightMatrix.InterleaveRowPanels"/>). Llama: the attention and FFN projections of
+    /// every layer and the output projection (also when it is the token embedding, whose lookups
+    /// follow the panels).
     /// </summary>
     public virtual IReadOnlyList<WeightMatrix> ProductMatrices => [];
 

@@ -62,9 +62,10 @@ public static class RandomLlama
     /// <param name="vocabulary">Vocabulary written into the file; its size sets n_vocab.</param>
     /// <param name="matrixType">Type of every weight matrix (norm gains stay F32); rows must divide into its blocks.</param>
     /// <param name="seed">Random seed.</param>
+    /// <param name="tiedOutput">Write no <c>output.weight</c>: the output projection is the token embedding (SmolLM, Qwen2, Gemma).</param>
     /// <returns>A writer holding the model.</returns>
     /// <exception cref="ArgumentException">The shape is inconsistent or rows do not divide into blocks.</exception>
-    public static GgufWriter Create(Shape shape, Vocabulary vocabulary, TensorType matrixType, ulong seed)
+    public static GgufWriter Create(Shape shape, Vocabulary vocabulary, TensorType matrixType, ulong seed, bool tiedOutput = false)
     {
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(vocabulary);
@@ -120,7 +121,8 @@ public static class RandomLlama
 
         Matrix("token_embd.weight", vocab, dim, 1f);
         Gain("output_norm.weight");
-        Matrix("output.weight", vocab, dim, 3f / MathF.Sqrt(dim));
+        if (!tiedOutput)
+            Matrix("output.weight", vocab, dim, 3f / MathF.Sqrt(dim));
         for (int l = 0; l < shape.BlockCount; l++)
         {
             string p = $"blk.{l}.";

@@ -62,8 +62,8 @@ public sealed unsafe class WeightMatrix
 
     /// <summary>
     /// True when the blocks are in the row-panel layout of the emitted WebAssembly kernels
-    /// (<see cref="InterleaveRowPanels"/>): only those kernels read the matrix then; <see cref="Row"/>
-    /// and the managed products refuse it.
+    /// (<see cref="InterleaveRowPanels"/>): only those kernels read the products then; <see cref="Row"/>
+    /// and the managed products refuse it, <see cref="DequantizeRow"/> gathers the row's blocks.
     /// </summary>
     public bool IsRowPanels => PanelRows > 0;
 
@@ -110,14 +110,27 @@ public sealed unsafe class WeightMatrix
         ? throw new InvalidOperationException($"{Name} is interleaved into row panels for the WebAssembly kernels; its rows are not contiguous.")
         : new(_data + (long)row * RowBytes, RowBytes);
 
-    /// <summary>Dequantizes one row (an embedding lookup).</summary>
+    /// <summary>Dequantizes one row (an embedding lookup); in row panels, the row's blocks are gathered first.</summary>
     /// <param name="row">Row index.</param>
     /// <param name="destination">[Columns] floats.</param>
     public void DequantizeRow(int row, Span<float> destination)
     {
         if ((uint)row >= (uint)Rows)
             throw new ArgumentOutOfRangeException(nameof(row), row, $"{Name} has {Rows} rows");
-        Type.Dequantize(Row(row), destination[..Columns]);
+        if (!IsRowPanels)
+        {
+            Type.Dequantize(Row(row), destination[..Columns]);
+            return;
+        }
+        byte[]? rented = RowBytes > 16384 ? System.Buffers.ArrayPool<byte>.Shared.Rent(RowBytes) : null;
+        Span<byte> gathered = rented is null ? stackalloc byte[RowBytes] : rented.AsSpan(0, RowBytes);
+        int blockBytes = Type.BlockBytes;
+        for (int b = 0; b < RowBytes / blockBytes; b++)
+            new ReadOnlySpan<byte>(_data + Kernels.Wasm.WasmWeightPanels.BlockOffset(row, b, Rows, RowBytes, blockBytes, PanelRows), blockBytes)
+                .CopyTo(gathered.Slice(b * blockBytes, blockBytes));
+        Type.Dequantize(gathered, destination[..Columns]);
+        if (rented is not null)
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
     }
 
     /// <summary>

@@ -52,11 +52,14 @@ public class WasmWeightPanelsTests
         using Model model = Model.Load(SlmTestFiles.TinyGguf(GgmlType.Q8_0, new RandomLlama.Shape("panels", 64, 2, 2, 2, 128, 64)), "q8_0");
         var llama = Assert.IsType<Llama>(model);
         IReadOnlyList<WeightMatrix> matrices = model.ProductMatrices;
-        Assert.Equal(7 * llama.Config.BlockCount + (llama.HasTiedOutput ? 0 : 1), matrices.Count);
+        Assert.Equal(7 * llama.Config.BlockCount + 1, matrices.Count);
         WeightMatrix m = matrices[0];   // attn_q: 64 × 64, two blocks per row
         Assert.True(m.Rows >= 16 && m.Columns >= 64);
         Assert.True(m.CanInterleaveRowPanels);
         byte[] before = m.Data.ToArray();
+        var rowsBefore = new float[m.Rows * m.Columns];
+        for (int r = 0; r < m.Rows; r++)
+            m.DequantizeRow(r, rowsBefore.AsSpan(r * m.Columns, m.Columns));
         m.InterleaveRowPanels(8);
         m.InterleaveRowPanels(8);   // the second time does nothing
         Assert.Throws<InvalidOperationException>(() => m.InterleaveRowPanels(4));
@@ -66,6 +69,13 @@ public class WasmWeightPanelsTests
         for (int r = 0; r < m.Rows; r++)
             Assert.True(before.AsSpan(r * m.RowBytes, 34).SequenceEqual(m.Data.Slice((int)WasmWeightPanels.BlockOffset(r, 0, m.Rows, m.RowBytes, 34, 8), 34)));
         Assert.Throws<InvalidOperationException>(() => m.Row(0).Length);
+        // a tied output is also the token embedding: its row lookups gather the blocks from the panels
+        var row = new float[m.Columns];
+        for (int r = 0; r < m.Rows; r++)
+        {
+            m.DequantizeRow(r, row);
+            Assert.True(rowsBefore.AsSpan(r * m.Columns, m.Columns).SequenceEqual(row), $"row {r}");
+        }
         var output = new float[m.Rows];
         var act = new byte[m.RowBytes];
         Assert.Throws<InvalidOperationException>(() => ComputeKernels.Managed.MatMul(m, 0, m.Rows, act, 1, output, m.Rows));
