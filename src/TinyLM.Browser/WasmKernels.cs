@@ -174,8 +174,10 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     {
         TensorType type = weights.Type;
         int fn = weights.IsRowPanels ? _matMulPanels[(int)type.Type] : _matMul[(int)type.Type];
-        if (weights.IsRowPanels && (fn < 0 || rowStart % weights.PanelRows != 0))
-            throw new InvalidOperationException($"{weights.Name} is in panels of {weights.PanelRows} rows: rows must start at a multiple of it (got {rowStart}).");
+        // a range of a panel matrix must cover whole panels, except for the matrix's own last rows
+        if (weights.IsRowPanels && (fn < 0 || rowStart % weights.PanelRows != 0
+            || (rowStart + rowCount != weights.Rows && rowCount % weights.PanelRows != 0)))
+            throw new InvalidOperationException($"{weights.Name} is in panels of {weights.PanelRows} rows: a range must start and end on a panel (got {rowStart} + {rowCount}).");
         if (fn < 0 || rowCount <= 0 || tokens <= 0)
         {
             base.MatMul(weights, rowStart, rowCount, activations, tokens, output, outputStride);
@@ -254,7 +256,8 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     /// <inheritdoc/>
     public override void Rope(Rope rope, Span<float> x, int rows, int heads, int headDim, int startPosition)
     {
-        if (rows <= 0 || (uint)startPosition > (uint)(rope.Positions - rows) || headDim < rope.RotaryDimensions || x.Length < rows * heads * headDim)
+        if (rows <= 0 || startPosition < 0 || (long)startPosition + rows > rope.Positions || headDim < rope.RotaryDimensions
+            || (long)rows * heads * headDim > x.Length)
         {
             base.Rope(rope, x, rows, heads, headDim, startPosition);   // its checks and errors
             return;
