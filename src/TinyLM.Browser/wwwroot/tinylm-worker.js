@@ -67,7 +67,7 @@ export const simdSupported = (() => {
 
 // True when this engine runs relaxed SIMD's i32x4.relaxed_dot_i8x16_i7x16_add_s as the standard
 // defines it (a signed, b in [0, 127], plus c): checked on one lane, since an early implementation
-// (V8 11.3 behind a flag) computed something else. The emitted Q8_0/Q4_0/Q5_0 products then use it.
+// (V8 11.3 behind a flag) computed something else. The emitted Q8_0/Q4_0/Q5_0/Q4_K products then use it.
 export const relaxedSimdSupported = (() => {
   try {
     const a = [0x80, 0x7f, 0xff, 5], b = [127, 3, 0, 7], c = [0xe8, 0x03, 0, 0];   // -128·127 + 127·3 + 0 + 5·7 + 1000
@@ -153,9 +153,9 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
   const buffer = memory.buffer, heap = dotnetMemory.buffer;
   new Uint8Array(buffer, actAt, actBytes).set(new Uint8Array(heap, act, actBytes));
 
-  // Chunks of a multiple of 4 rows, about four per thread, so that a thread the OS preempts costs little
-  // (sixteen per thread measured no better on SmolLM-135M); at most MAX_CHUNKS.
-  // multiples of 8 rows: a matrix in row panels is addressed by whole panels (WasmWeightPanels)
+  // Chunks of a multiple of 8 rows (a matrix in row panels is addressed by whole panels, WasmWeightPanels),
+  // about four per thread, so that a thread the OS preempts costs little (sixteen per thread measured no
+  // better on SmolLM-135M); at most MAX_CHUNKS.
   const chunkRows = Math.max(8, Math.ceil(rows / (4 * threads) / 8) * 8, Math.ceil(rows / T.MAX_CHUNKS / 8) * 8);
   const chunks = Math.ceil(rows / chunkRows);
   const gen = shared.gen = (shared.gen + 1) & 0xFFFFFF;
