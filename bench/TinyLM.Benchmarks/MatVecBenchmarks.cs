@@ -114,30 +114,21 @@ internal static class BenchData
     public static TensorType Type(string name) =>
         TensorTypes.TryParse(name, out TensorType? t) ? t : throw new ArgumentException($"Unknown tensor type '{name}'.", nameof(name));
 
-    public static byte[] Weights(TensorType type, int rows, int cols, Random rng)
+    public static byte[] Weights(TensorType type, int rows, int cols, Random rng) => QuantizedRows(type, rows, cols, rng);
+
+    public static byte[] Activations(TensorType weightType, int tokens, int cols, Random rng) =>
+        QuantizedRows(TensorTypes.Get(weightType.VecDotType), tokens, cols, rng);
+
+    private static byte[] QuantizedRows(TensorType type, int rows, int cols, Random rng)
     {
         var row = new float[cols];
         int rowBytes = (int)type.RowBytes(cols);
-        var weights = new byte[rowBytes * rows];
+        var data = new byte[rowBytes * rows];
         for (int r = 0; r < rows; r++)
         {
             for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
-            type.QuantizeReference(row, weights.AsSpan(r * rowBytes, rowBytes));
+            type.QuantizeReference(row, data.AsSpan(r * rowBytes, rowBytes));
         }
-        return weights;
-    }
-
-    public static byte[] Activations(TensorType weightType, int tokens, int cols, Random rng)
-    {
-        TensorType act = TensorTypes.Get(weightType.VecDotType);
-        var row = new float[cols];
-        int actBytes = (int)act.RowBytes(cols);
-        var activations = new byte[actBytes * tokens];
-        for (int k = 0; k < tokens; k++)
-        {
-            for (int c = 0; c < cols; c++) row[c] = (float)(rng.NextDouble() * 2 - 1);
-            act.Quantize(row, activations.AsSpan(k * actBytes, actBytes));
-        }
-        return activations;
+        return data;
     }
 }

@@ -153,11 +153,7 @@ public static partial class Interop
         }
         byte[] w = RandomRows(type, rows, rowBytes), act = RandomRows(actType, tokens, actRowBytes);
         panels &= Kernels.Wasm.WasmKernelModule.SupportsPanels(type);
-        byte[] wKernel = GC.AllocateArray<byte>(w.Length, pinned: true), actKernel = GC.AllocateArray<byte>(act.Length, pinned: true);
-        w.CopyTo(wKernel, 0);
-        act.CopyTo(actKernel, 0);
-        if (panels)
-            Kernels.Wasm.WasmWeightPanels.Interleave(wKernel, rows, rowBytes, type.BlockBytes, Kernels.Wasm.WasmKernelModule.PanelRows(type));
+        byte[] wKernel = PinnedCopy(w, type, rows, panels), actKernel = PinnedCopy(act, actType, tokens, panels: false);
         float[] output = GC.AllocateArray<float>(rows * tokens, pinned: true);
         WasmKernels kernels = WasmKernels.Create([type]);
         unsafe
@@ -179,6 +175,16 @@ public static partial class Interop
             }
         return $"{{\"relaxedSimd\":{(kernels.RelaxedSimd ? "true" : "false")},\"panels\":{(panels ? "true" : "false")},\"mismatches\":{mismatches},\"first\":\"{first}\"}}";
     });
+
+    /// <summary>A pinned copy of <paramref name="rows"/> rows of <paramref name="type"/>, interleaved into the emitted products' row panels when <paramref name="panels"/>.</summary>
+    private static byte[] PinnedCopy(byte[] source, Quantization.TensorType type, int rows, bool panels)
+    {
+        byte[] copy = GC.AllocateArray<byte>(source.Length, pinned: true);
+        source.CopyTo(copy, 0);
+        if (panels)
+            Kernels.Wasm.WasmWeightPanels.Interleave(copy, rows, source.Length / Math.Max(rows, 1), type.BlockBytes, Kernels.Wasm.WasmKernelModule.PanelRows(type));
+        return copy;
+    }
 
     /// <summary>
     /// Benchmark (bench/browser): one matrix-vector product of a random [rows, cols] matrix of
@@ -212,13 +218,7 @@ public static partial class Interop
         float[] wasmOut = GC.AllocateArray<float>(rows, pinned: true), managedOut = GC.AllocateArray<float>(rows, pinned: true);
         panels &= Kernels.Wasm.WasmKernelModule.SupportsPanels(type);
         WasmKernels kernels = WasmKernels.Create([type]);
-        byte[] wKernel = w;
-        if (panels)
-        {
-            wKernel = GC.AllocateArray<byte>(w.Length, pinned: true);
-            w.CopyTo(wKernel, 0);
-            Kernels.Wasm.WasmWeightPanels.Interleave(wKernel, rows, rowBytes, type.BlockBytes, Kernels.Wasm.WasmKernelModule.PanelRows(type));
-        }
+        byte[] wKernel = panels ? PinnedCopy(w, type, rows, panels) : w;
         double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
         var wasmMs = new List<double>();
         var managedMs = new List<double>();

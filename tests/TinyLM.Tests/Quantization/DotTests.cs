@@ -132,17 +132,7 @@ public class DotTests
             float[] output = new float[tokens * stride];
             Array.Fill(output, float.NaN);
             t.MatMul(w, rowStart, rowCount, cols, a, tokens, output, stride);
-            int rowBytes = (int)t.RowBytes(cols), actBytes = (int)at.RowBytes(cols);
-            for (int tok = 0; tok < tokens; tok++)
-                for (int r = 0; r < stride; r++)
-                {
-                    float got = output[tok * stride + r];
-                    if (r < rowStart || r >= rowStart + rowCount)
-                        Assert.True(float.IsNaN(got), $"{name}: row {r} outside the range was written");
-                    else
-                        Assert.True(QuantTestData.BitEqual(t.DotReference(w.AsSpan(r * rowBytes, rowBytes), a.AsSpan(tok * actBytes, actBytes), cols), got),
-                            $"{name}: {rows}x{cols} by {tokens} tokens, row {r}, token {tok}");
-                }
+            QuantTestData.AssertRowsEqualDotReference(t, w, a, cols, tokens, output, stride, rowStart, rowCount, $"{name}: {rows}x{cols}");
         }
     }
 

@@ -159,6 +159,28 @@ internal static class QuantTestData
         return q;
     }
 
+    /// <summary>
+    /// Asserts a product's output (<paramref name="tokens"/> rows of <paramref name="stride"/>, NaN-filled
+    /// before): rows <c>[start, start + count)</c> equal <c>t.DotReference</c> bit for bit, every other row
+    /// is still NaN (not written).
+    /// </summary>
+    public static void AssertRowsEqualDotReference(TensorType t, byte[] w, byte[] a, int cols, int tokens, float[] output, int stride,
+        int start, int count, string what)
+    {
+        TensorType at = TensorTypes.Get(t.VecDotType);
+        int rowBytes = (int)t.RowBytes(cols), actBytes = (int)at.RowBytes(cols);
+        for (int tok = 0; tok < tokens; tok++)
+            for (int r = 0; r < stride; r++)
+            {
+                float got = output[tok * stride + r];
+                if (r < start || r >= start + count)
+                    Assert.True(float.IsNaN(got), $"{what}: row {r} outside [{start}, {start + count}) was written");
+                else
+                    Assert.True(BitEqual(t.DotReference(w.AsSpan(r * rowBytes, rowBytes), a.AsSpan(tok * actBytes, actBytes), cols), got),
+                        $"{what}: rows [{start}, {start + count}), {tokens} tokens: row {r}, token {tok}");
+            }
+    }
+
     /// <summary>Bit-equality of floats, NaN payloads included.</summary>
     public static bool BitEqual(float a, float b) => BitConverter.SingleToUInt32Bits(a) == BitConverter.SingleToUInt32Bits(b);
 

@@ -37,7 +37,6 @@ public sealed unsafe class RepackedWeightsTests
                 matrix.Repack();
                 Assert.NotNull(matrix.Repacked);
                 Assert.Equal(name == "q4_K" ? rows : rows & ~7, matrix.Repacked!.Rows);
-                int rowBytes = (int)t.RowBytes(cols), actBytes = (int)at.RowBytes(cols);
                 foreach (int tokens in new[] { 1, 3, 9, 70 })
                 {
                     byte[] a = QuantTestData.QuantizeReference(at, QuantTestData.Uniform(rng, tokens * cols, 1f));
@@ -47,16 +46,7 @@ public sealed unsafe class RepackedWeightsTests
                         float[] output = new float[tokens * stride];
                         Array.Fill(output, float.NaN);
                         ComputeKernels.Managed.MatMul(matrix, start, count, a, tokens, output, stride);
-                        for (int tok = 0; tok < tokens; tok++)
-                            for (int r = 0; r < stride; r++)
-                            {
-                                float got = output[tok * stride + r];
-                                if (r < start || r >= start + count)
-                                    Assert.True(float.IsNaN(got), $"{name}: row {r} outside [{start}, {start + count}) was written");
-                                else
-                                    Assert.True(QuantTestData.BitEqual(t.DotReference(w.AsSpan(r * rowBytes, rowBytes), a.AsSpan(tok * actBytes, actBytes), cols), got),
-                                        $"{name}: {rows}x{cols}, rows [{start}, {start + count}), {tokens} tokens: row {r}, token {tok}");
-                            }
+                        QuantTestData.AssertRowsEqualDotReference(t, w, a, cols, tokens, output, stride, start, count, $"{name}: {rows}x{cols}");
                     }
                 }
             }

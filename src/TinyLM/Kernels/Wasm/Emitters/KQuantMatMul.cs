@@ -202,18 +202,24 @@ internal static class KQuantMatMul
             f.I32Const(0).LocalSet(ib);
             using (f.For(ib, blocks, 1))
             {
-                for (int g = 0; g < 16 && layout == ActivationLayout.PairsI16; g++)
+                if (layout == ActivationLayout.PairsI16)
                 {
-                    f.LocalGet(pa).V128Load(offset: (uint)(4 + 16 * g), alignment: 1).LocalTee(v).LocalGet(v).I8x16Shuffle(ActivationPairs).LocalSet(v);
-                    f.LocalGet(ps).LocalGet(v).I16x8ExtendLowI8x16S().V128Store(offset: (uint)(32 * g), alignment: 16);
-                    f.LocalGet(ps).LocalGet(v).I16x8ExtendHighI8x16S().V128Store(offset: (uint)(32 * g + 16), alignment: 16);
+                    for (int g = 0; g < 16; g++)
+                    {
+                        f.LocalGet(pa).V128Load(offset: (uint)(4 + 16 * g), alignment: 1).LocalTee(v).LocalGet(v).I8x16Shuffle(ActivationPairs).LocalSet(v);
+                        f.LocalGet(ps).LocalGet(v).I16x8ExtendLowI8x16S().V128Store(offset: (uint)(32 * g), alignment: 16);
+                        f.LocalGet(ps).LocalGet(v).I16x8ExtendHighI8x16S().V128Store(offset: (uint)(32 * g + 16), alignment: 16);
+                    }
                 }
-                for (int j = 0; j < 8 && layout == ActivationLayout.GroupsI8; j++)
+                else
                 {
-                    f.LocalGet(pa).V128Load(offset: (uint)(4 + 32 * j), alignment: 1).LocalSet(v);
-                    f.LocalGet(pa).V128Load(offset: (uint)(4 + 32 * j + 16), alignment: 1).LocalSet(v1);
-                    f.LocalGet(ps).LocalGet(v).LocalGet(v1).I8x16Shuffle(GroupsE).V128Store(offset: (uint)(32 * j), alignment: 16);
-                    f.LocalGet(ps).LocalGet(v).LocalGet(v1).I8x16Shuffle(GroupsO).V128Store(offset: (uint)(32 * j + 16), alignment: 16);
+                    for (int j = 0; j < 8; j++)
+                    {
+                        f.LocalGet(pa).V128Load(offset: (uint)(4 + 32 * j), alignment: 1).LocalSet(v);
+                        f.LocalGet(pa).V128Load(offset: (uint)(4 + 32 * j + 16), alignment: 1).LocalSet(v1);
+                        f.LocalGet(ps).LocalGet(v).LocalGet(v1).I8x16Shuffle(GroupsE).V128Store(offset: (uint)(32 * j), alignment: 16);
+                        f.LocalGet(ps).LocalGet(v).LocalGet(v1).I8x16Shuffle(GroupsO).V128Store(offset: (uint)(32 * j + 16), alignment: 16);
+                    }
                 }
                 f.LocalGet(ps).LocalGet(pa).V128Load(offset: 260, alignment: 1).V128Store(offset: BSumsOffset, alignment: 16);
                 f.LocalGet(ps).LocalGet(pa).V128Load(offset: 276, alignment: 1).V128Store(offset: BSumsOffset + 16, alignment: 16);
