@@ -11,6 +11,7 @@ const tokens = Number(params.get('tokens') || 128);
 const threads = Number(params.get('threads') || 1);   // kernel threads for the prefill, profile and wasm decode runs
 const relaxedSimd = params.get('relaxed') !== '0';     // relaxed=0: the SIMD128 kernels (A/B of relaxed SIMD)
 const rowPanels = params.get('panels') !== '0';         // panels=0: matrices row by row (A/B of the row panels)
+const decodeGraph = params.get('graph') !== '0';        // graph=0: every decode step runs the C# forward pass (A/B of kernel graphs)
 const decodeKernels = (params.get('kernels') || 'wasm,managed').split(',');
 const out = document.getElementById('out');
 const lines = [];
@@ -63,7 +64,7 @@ const variant = i => firstWords[i % firstWords.length] + longPrompt.slice(4);
 async function prefill() {
   const results = [];
   for (const model of models) {
-    const lm = await TinyLM.load('/' + model, { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads, relaxedSimd, rowPanels });
+    const lm = await TinyLM.load('/' + model, { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads, relaxedSimd, rowPanels, decodeGraph });
     const promptTokens = (await lm.tokenize(longPrompt, { addSpecial: true })).length;
     const runs = [], evaluated = [];
     for (let i = 0; i < 6; i++) {
@@ -90,7 +91,7 @@ async function profile() {
   const results = [];
   for (const model of models) {
     const worker = new Worker('/tinylm-worker.js', { type: 'module' });
-    await workerCall(worker, 'load', { source: new URL('/' + model, location.href).href, options: { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads, relaxedSimd, rowPanels } });
+    await workerCall(worker, 'load', { source: new URL('/' + model, location.href).href, options: { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads, relaxedSimd, rowPanels, decodeGraph } });
     await workerCall(worker, 'profile', { enable: true });
     // long=1: after the 128-token prompt (attention over 128 + positions), else after four words
     await workerCall(worker, 'generate', { prompt: params.get('long') === '1' ? longPrompt : 'Once upon a time', options: { maxTokens: tokens, temperature: 0, ignoreEos: true } });
@@ -98,7 +99,7 @@ async function profile() {
     const decoded = p.steps.count - 1;
     const perToken = p.steps.decode / decoded;
     const ops = Object.entries(p).filter(([k]) => k !== 'steps')
-      .map(([op, v]) => ({ op, calls: v.calls, msTotal: v.ms }))
+      .map(([op, v]) => ({ op, calls: v.calls, msTotal: v.ms, gapMsTotal: v.gapMs }))
       .sort((a, b) => b.msTotal - a.msTotal);
     const kernelMs = ops.reduce((a, o) => a + o.msTotal, 0);
     // the same over the 128-token prompt (one step: prefill and the first token), after a warm-up run
@@ -114,9 +115,9 @@ async function profile() {
     worker.terminate();
     // kernel time includes the prompt's first step; spread per decoded token approximately
     const r = { model, crossOriginIsolated, kernelThreads, decodeMsPerToken: perToken, firstStepMs: p.steps.first,
-      kernelMsPerStep: kernelMs / p.steps.count, ops: ops.map(o => ({ ...o, msPerStep: o.msTotal / p.steps.count })), phases, prefill };
+      kernelMsPerStep: kernelMs / p.steps.count, ops: ops.map(o => ({ ...o, msPerStep: o.msTotal / p.steps.count, gapMsPerStep: o.gapMsTotal / p.steps.count })), phases, prefill };
     log(`${model} profile: ${perToken.toFixed(3)} ms/token, kernels ${(kernelMs / p.steps.count).toFixed(3)} ms/step (isolated=${crossOriginIsolated})`);
-    for (const o of r.ops) log(`  ${o.op}: ${o.msPerStep.toFixed(4)} ms/step (${(o.calls / p.steps.count).toFixed(1)} calls)`);
+    for (const o of r.ops) log(`  ${o.op}: ${o.msPerStep.toFixed(4)} ms/step (${(o.calls / p.steps.count).toFixed(1)} calls), C# before it ${o.gapMsPerStep.toFixed(4)} ms/step`);
     log(`  C# phases: ${JSON.stringify(phases)}`);
     results.push(r);
   }
@@ -127,13 +128,13 @@ async function decode() {
   const results = [];
   for (const model of models) {
     for (const kernels of decodeKernels) {
-      const lm = await TinyLM.load('/' + model, { cache: 'none', kernels, budgetBytes: 1 << 30, threads: kernels === 'wasm' ? threads : 1, relaxedSimd, rowPanels });
+      const lm = await TinyLM.load('/' + model, { cache: 'none', kernels, budgetBytes: 1 << 30, threads: kernels === 'wasm' ? threads : 1, relaxedSimd, rowPanels, decodeGraph });
       let step, text = '';
       const it = lm.generate('Once upon a time', { maxTokens: tokens, temperature: 0, ignoreEos: true });
       while (!(step = await it.next()).done) text += step.value;
-      const r = { model, kernels: lm.info.kernels, promptTokensPerSecond: step.value.promptTokensPerSecond, tokensPerSecond: step.value.tokensPerSecond, completionTokens: step.value.completionTokens, text };
+      const r = { model, kernels: lm.info.kernels, promptTokensPerSecond: step.value.promptTokensPerSecond, tokensPerSecond: step.value.tokensPerSecond, completionTokens: step.value.completionTokens, graphSteps: step.value.graphSteps, text };
       r.relaxedSimd = lm.info.relaxedSimd;
-      log(`${model} ${r.kernels}${r.relaxedSimd ? ' relaxed' : ''}: decode ${r.tokensPerSecond.toFixed(1)} tok/s (${r.completionTokens} tokens), prompt ${r.promptTokensPerSecond.toFixed(1)} tok/s`);
+      log(`${model} ${r.kernels}${r.relaxedSimd ? ' relaxed' : ''}: decode ${r.tokensPerSecond.toFixed(1)} tok/s (${r.completionTokens} tokens, ${r.graphSteps} from the kernel graph), prompt ${r.promptTokensPerSecond.toFixed(1)} tok/s`);
       results.push(r);
       await lm.unload();
     }

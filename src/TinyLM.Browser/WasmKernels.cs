@@ -36,12 +36,12 @@ namespace TinyLM.Browser;
 /// it (<see cref="RelaxedSimd"/>). Both are load options of tinylm.js (<c>rowPanels</c>, <c>relaxedSimd</c>).</para>
 /// </remarks>
 [SupportedOSPlatform("browser")]
-internal sealed unsafe partial class WasmKernels : ComputeKernels
+internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphHost
 {
     private const string JSModule = "tinylm-kernels";
 
     private readonly int[] _matMul, _matMulPanels;
-    private readonly int _quantizeQ8_0, _quantizeQ8_K, _rmsNorm, _rope, _attention, _swiGlu, _add, _argMax;
+    private readonly int _quantizeQ8_0, _quantizeQ8_K, _rmsNorm, _rope, _attention, _swiGlu, _add, _copy, _argMax;
     private byte[] _scratch = [];   // the matrix products' prepared activations (pinned; the page has one thread)
     // Weight bytes × tokens below which a product stays on this thread: a hand-off copies the operands
     // and wakes the helpers (some 20 µs on a 2-vCPU machine). With row panels a 576 × 576 Q8_0 product
@@ -51,9 +51,10 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     private nint _mirrorStart;      // the .NET address of the first mirrored byte
     private long _mirrorLength;
 
-    private WasmKernels(WasmKernelModule module, bool relaxedSimd)
+    private WasmKernels(WasmKernelModule module, bool relaxedSimd, bool graphs)
     {
         RelaxedSimd = relaxedSimd;
+        GraphsEnabled = graphs;
         _matMul = new int[Enum.GetValues<GgmlType>().Max(t => (int)t) + 1];
         _matMulPanels = new int[_matMul.Length];
         Array.Fill(_matMul, -1);
@@ -72,6 +73,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
         _attention = module.IndexOf(WasmKernelModule.AttentionExport);
         _swiGlu = module.IndexOf(WasmKernelModule.SwiGluExport);
         _add = module.IndexOf(WasmKernelModule.AddExport);
+        _copy = module.IndexOf(WasmKernelModule.CopyExport);
         _argMax = module.IndexOf(WasmKernelModule.ArgMaxExport);
     }
 
@@ -104,6 +106,10 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
                 }
         if (threads > 1)
             kernels.StartThreads(model, types, threads);
+        // Scratch for any one-token product up front: a decode step never replaces it, so a kernel graph
+        // recorded on the first steps stays valid (a longer prompt may still grow it).
+        long decodeScratch = model.ProductMatrices.Select(m => WasmKernelModule.MatMulScratchBytes(m.Type, m.Columns, 1)).DefaultIfEmpty(0).Max() + 16;
+        kernels._scratch = GC.AllocateUninitializedArray<byte>(checked((int)decodeScratch), pinned: true);
         return kernels;
     }
 
@@ -151,21 +157,30 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
         string error = Compile(module.Bytes, string.Join(',', module.Exports));
         if (error.Length > 0)
             throw new InvalidOperationException($"The emitted WebAssembly kernels could not be instantiated: {error}");
-        return new WasmKernels(module, relaxedSimd);
+        return new WasmKernels(module, relaxedSimd, DecodeGraphEnabled());
     }
 
     /// <inheritdoc/>
     public override void Quantize(TensorType type, ReadOnlySpan<float> source, Span<byte> destination, int rows, int columns)
     {
+        if (type.Type == GgmlType.F32 && rows * columns > 0 && destination.Length >= rows * columns * sizeof(float))
+        {
+            // F32 products' activations are the floats themselves (RowBytes = 4 · columns)
+            fixed (float* s = source)
+            fixed (byte* d = destination)
+                Invoke3(_copy, (int)d, (int)s, rows * columns);
+            return;
+        }
         int fn = type.Type == GgmlType.Q8_0 ? _quantizeQ8_0 : type.Type == GgmlType.Q8_K ? _quantizeQ8_K : -1;
         if (fn < 0 || columns % type.BlockSize != 0 || rows * columns == 0)
         {
+            RunsInCSharp($"quantize to {type.Name}");
             base.Quantize(type, source, destination, rows, columns);
             return;
         }
         fixed (float* s = source)
         fixed (byte* d = destination)
-            Call3(fn, (int)s, (int)d, rows * columns / type.BlockSize);
+            Invoke3(fn, (int)s, (int)d, rows * columns / type.BlockSize);
     }
 
     /// <inheritdoc/>
@@ -180,6 +195,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
             throw new InvalidOperationException($"{weights.Name} is in panels of {weights.PanelRows} rows: a range must start and end on a panel (got {rowStart} + {rowCount}).");
         if (fn < 0 || rowCount <= 0 || tokens <= 0)
         {
+            RunsInCSharp($"{type.Name} product");
             base.MatMul(weights, rowStart, rowCount, activations, tokens, output, outputStride);
             return;
         }
@@ -197,6 +213,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
                 int k = weights.Columns / type.BlockSize;
                 int actRowBytes = (int)TensorTypes.Get(type.VecDotType).RowBytes(weights.Columns);
                 int scratchBytes = checked((int)WasmKernelModule.MatMulScratchBytes(type, weights.Columns, tokens));
+                _recording?.Add(CallKind.ParallelMatMul, fn, 0, [(int)offset, weights.RowBytes, rowCount, (int)a, actRowBytes, tokens, (int)(o + rowStart), outputStride, k, scratchBytes]);
                 ParallelMatMul(fn, (int)offset, weights.RowBytes, rowCount, (int)a, actRowBytes, tokens, (int)(o + rowStart), outputStride, k, scratchBytes);
             }
             else
@@ -225,9 +242,15 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
         int actRowBytes = (int)TensorTypes.Get(type.VecDotType).RowBytes(columns);
         long scratchBytes = WasmKernelModule.MatMulScratchBytes(type, columns, tokens) + 16;
         if (_scratch.Length < scratchBytes)
+        {
             _scratch = GC.AllocateUninitializedArray<byte>(checked((int)scratchBytes), pinned: true);
+            _buffersVersion++;   // graphs recorded with the old scratch are stale
+        }
         fixed (byte* s = _scratch)
+        {
+            _recording?.Add(CallKind.Call10, fn, 0, [(int)w, rowBytes, rows, (int)act, actRowBytes, tokens, (int)output, outputStride, k, ((int)s + 15) & ~15]);
             Call10(fn, (int)w, rowBytes, rows, (int)act, actRowBytes, tokens, (int)output, outputStride, k, ((int)s + 15) & ~15);
+        }
     }
 
     /// <inheritdoc/>
@@ -236,7 +259,10 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
         fixed (float* px = x)
         fixed (float* pw = weight)
         fixed (float* py = y)
+        {
+            _recording?.Add(CallKind.RmsNorm, _rmsNorm, 1 << 2, [(int)px, (int)pw, BitConverter.SingleToInt32Bits(epsilon), (int)py, weight.Length, rows]);
             CallRmsNorm(_rmsNorm, (int)px, (int)pw, epsilon, (int)py, weight.Length, rows);
+        }
     }
 
     /// <inheritdoc/>
@@ -247,8 +273,10 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
         {
             fixed (float* g = gate)
             fixed (float* u = up)
-                Call3(_swiGlu, (int)g, (int)u, grouped);
+                Invoke3(_swiGlu, (int)g, (int)u, grouped);
         }
+        if (grouped < gate.Length)
+            RunsInCSharp("SwiGLU of a width not a multiple of 4");
         for (int i = grouped; i < gate.Length; i++)
             gate[i] = gate[i] / (1f + MathF.Exp(-gate[i])) * up[i];
     }
@@ -259,12 +287,16 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
         if (rows <= 0 || startPosition < 0 || (long)startPosition + rows > rope.Positions || headDim < rope.RotaryDimensions
             || (long)rows * heads * headDim > x.Length)
         {
+            RunsInCSharp("RoPE past its table");
             base.Rope(rope, x, rows, heads, headDim, startPosition);   // its checks and errors
             return;
         }
         fixed (float* px = x)
         fixed (float* pt = rope.Table)
+        {
+            _recording?.Add(CallKind.Call8, _rope, 0, [(int)px, (int)pt, rows, heads, headDim, startPosition, rope.RotaryDimensions, rope.IsNeox ? 1 : 0]);
             Call8(_rope, (int)px, (int)pt, rows, heads, headDim, startPosition, rope.RotaryDimensions, rope.IsNeox ? 1 : 0);
+        }
     }
 
     /// <inheritdoc/>
@@ -272,12 +304,28 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     {
         fixed (float* px = x)
         fixed (float* py = y)
-            Call3(_add, (int)px, (int)py, x.Length);
+            Invoke3(_add, (int)px, (int)py, x.Length);
+    }
+
+    /// <inheritdoc/>
+    public override void Copy(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        if (destination.Length < source.Length)
+        {
+            base.Copy(source, destination);   // its error
+            return;
+        }
+        if (source.IsEmpty)
+            return;
+        fixed (float* ps = source)
+        fixed (float* pd = destination)
+            Invoke3(_copy, (int)pd, (int)ps, source.Length);
     }
 
     /// <inheritdoc/>
     public override int ArgMax(ReadOnlySpan<float> values)
     {
+        RunsInCSharp("argmax (its result goes back to C#)");
         if (values.IsEmpty)
             return base.ArgMax(values);
         fixed (float* p = values)
@@ -290,6 +338,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
     {
         if (shape.HeadDim % 4 != 0)
         {
+            RunsInCSharp("attention with a head size not a multiple of 4");
             base.Attention(q, keys, values, output, scores, accumulators, shape, headStart, headEnd);
             return;
         }
@@ -298,9 +347,82 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
         fixed (float* pv = values)
         fixed (float* po = output)
         fixed (float* ps = scores)
+        {
+            _recording?.Add(CallKind.Attention, _attention, 1 << 10, [(int)pq, (int)pk, (int)pv, (int)po, (int)ps, shape.Tokens, shape.Start, shape.Heads,
+                shape.KVHeads, shape.HeadDim, BitConverter.SingleToInt32Bits(shape.Scale), shape.ContextLength, headStart, headEnd]);
             CallAttention(_attention, (int)pq, (int)pk, (int)pv, (int)po, (int)ps, shape.Tokens, shape.Start, shape.Heads, shape.KVHeads,
                 shape.HeadDim, shape.Scale, shape.ContextLength, headStart, headEnd);
+        }
     }
+
+    // ---- kernel graphs (IKernelGraphHost): a decode step recorded once, replayed by tinylm-worker.js ----
+
+    // The tinylm-worker.js helper that runs a recorded call (its order in runGraph's table).
+    private static class CallKind
+    {
+        public const int Call3 = 0, Call8 = 1, Call10 = 2, RmsNorm = 3, Attention = 4, ParallelMatMul = 5;
+    }
+
+    private KernelRecording? _recording;
+    private int _buffersVersion;                                  // bumped when a buffer that calls use is replaced
+    private readonly Dictionary<int, int> _graphVersions = [];    // installed graph → _buffersVersion it was recorded at
+
+    private void Invoke3(int fn, int a, int b, int c)
+    {
+        _recording?.Add(CallKind.Call3, fn, 0, [a, b, c]);
+        Call3(fn, a, b, c);
+    }
+
+    // Work that runs here in C#: a step recorded around it cannot be replayed.
+    private void RunsInCSharp(string what) => _recording?.Taint($"{what} runs in C#");
+
+    /// <summary>True unless the load turned decode graphs off (tinylm.js <c>decodeGraph</c>).</summary>
+    public bool GraphsEnabled { get; }
+
+    /// <inheritdoc/>
+    public void BeginRecording() => _recording = new KernelRecording();
+
+    /// <inheritdoc/>
+    public KernelRecording EndRecording()
+    {
+        KernelRecording recording = _recording ?? throw new InvalidOperationException("No kernel recording was started.");
+        _recording = null;
+        return recording;
+    }
+
+    /// <inheritdoc/>
+    public int InstallGraph(KernelGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        int handle = InstallGraphJS(graph.Words, graph.Deltas);
+        _graphVersions[handle] = _buffersVersion;
+        return handle;
+    }
+
+    /// <inheritdoc/>
+    public bool RunGraph(int handle, int positionOffset)
+    {
+        if (!_graphVersions.TryGetValue(handle, out int version) || version != _buffersVersion)
+            return false;
+        RunGraphJS(handle, positionOffset);
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public void ReleaseGraph(int handle)
+    {
+        if (_graphVersions.Remove(handle))
+            ReleaseGraphJS(handle);
+    }
+
+    [JSImport("installGraph", JSModule)]
+    private static partial int InstallGraphJS(int[] words, int[] deltas);
+
+    [JSImport("runGraph", JSModule)]
+    private static partial void RunGraphJS(int handle, int positionOffset);
+
+    [JSImport("releaseGraph", JSModule)]
+    private static partial void ReleaseGraphJS(int handle);
 
     /// <summary>Compiles and instantiates the module against the runtime's memory; returns "" or the error.</summary>
     [JSImport("relaxedSimd", JSModule)]
@@ -308,6 +430,9 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels
 
     [JSImport("rowPanels", JSModule)]
     private static partial bool RowPanelsEnabled();
+
+    [JSImport("decodeGraph", JSModule)]
+    private static partial bool DecodeGraphEnabled();
 
     [JSImport("compile", JSModule)]
     private static partial string Compile(byte[] module, string exports);

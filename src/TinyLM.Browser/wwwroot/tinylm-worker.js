@@ -49,11 +49,16 @@ const align64 = n => (n + 63) & ~63;
 
 // bench/browser profile: milliseconds and calls per kernel export while `profile` is set.
 let profile = null;
+// gapMs: time since the previous kernel of the same step returned (the interpreted C# before this kernel).
+let lastKernelEnd = 0;
 function timed(f, run, shape = '') {
   const t0 = performance.now();
   run();
-  const entry = profile[kernelNames[f] + shape] ??= { ms: 0, calls: 0 };
-  entry.ms += performance.now() - t0;
+  const t1 = performance.now();
+  const entry = profile[kernelNames[f] + shape] ??= { ms: 0, calls: 0, gapMs: 0 };
+  entry.ms += t1 - t0;
+  if (lastKernelEnd > 0) entry.gapMs += t0 - lastKernelEnd;
+  lastKernelEnd = t1;
   entry.calls++;
 }
 
@@ -81,10 +86,45 @@ export const relaxedSimdSupported = (() => {
 })();
 let relaxedSimd = relaxedSimdSupported;   // per load: the 'relaxedSimd' option can turn it off
 let rowPanels = true;                     // per load: the 'rowPanels' option
+let decodeGraph = true;                   // per load: the 'decodeGraph' option
+// Kernel graphs (WasmKernels, IKernelGraphHost): a decode step's kernel calls, recorded in C# and replayed
+// here in one call from C#; per call the helper that runs it, its export, and its arguments as
+// base + positionOffset × delta.
+const graphs = new Map();
+let nextGraph = 1, graphSteps = 0;
 
 const kernelImports = {
   relaxedSimd: () => relaxedSimd,
   rowPanels: () => rowPanels,
+  decodeGraph: () => decodeGraph,
+  installGraph(words, deltas) {
+    const f32 = new Float32Array(1), i32 = new Int32Array(f32.buffer);
+    const calls = [];
+    for (let i = 0; i < words.length;) {
+      const kind = words[i], fn = words[i + 1], count = words[i + 2], floatMask = words[i + 3];
+      i += 4;
+      const base = new Float64Array(count), delta = new Int32Array(count);
+      for (let j = 0; j < count; j++, i++) {
+        if ((floatMask >> j) & 1) { i32[0] = words[i]; base[j] = f32[0]; } else base[j] = words[i];
+        delta[j] = deltas[i];
+      }
+      calls.push({ kind, fn, base, delta, floatMask, args: new Array(count) });
+    }
+    const handle = nextGraph++;
+    graphs.set(handle, calls);
+    return handle;
+  },
+  runGraph(handle, offset) {
+    const calls = graphs.get(handle);
+    if (!calls) throw new Error(`No kernel graph ${handle}.`);
+    for (const c of calls) {
+      const { base, delta, args } = c;
+      for (let j = 0; j < args.length; j++) args[j] = ((c.floatMask >> j) & 1) ? base[j] : (base[j] + offset * delta[j]) | 0;
+      graphHelpers[c.kind](c.fn, ...args);
+    }
+    graphSteps++;
+  },
+  releaseGraph(handle) { graphs.delete(handle); },
   compile(bytes, names) {
     try {
       if (!dotnetMemory) return 'the .NET runtime memory was not captured';
@@ -92,6 +132,7 @@ const kernelImports = {
       const instance = new WebAssembly.Instance(module, { env: { memory: dotnetMemory } });
       kernelNames = names.split(',');
       kernelFns = kernelNames.map(n => instance.exports[n]);
+      graphs.clear();   // their export indices were the previous module's
       return '';
     } catch (e) {
       return String(e && e.message || e);
@@ -142,6 +183,10 @@ const kernelImports = {
     if (profile) timed(f, run); else run();
   },
 };
+
+// WasmKernels.CallKind: the helper that runs each kind of recorded call.
+const graphHelpers = [kernelImports.call3, kernelImports.call8, kernelImports.call10, kernelImports.rmsNorm, kernelImports.attention,
+  kernelImports.parallelMatMul];
 
 function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratchBytes) {
   const { memory, ctl, threads } = shared;
@@ -258,6 +303,7 @@ async function load(id, { source, options }) {
       const threads = await kernelThreads(options.threads ?? defaultThreads(), kernels, warnings);
       relaxedSimd = relaxedSimdSupported && options.relaxedSimd !== false;
       rowPanels = options.rowPanels !== false;
+      decodeGraph = options.decodeGraph !== false;
       if (options.relaxedSimd === true && !relaxedSimdSupported)
         warnings.push('relaxedSimd: requested, but this browser lacks WebAssembly relaxed SIMD (or its integer dot product differs); the SIMD128 kernels run.');
       info = JSON.parse(engine.Load(model.bytes, model.name, options.contextLength || 0, options.budgetBytes || 0, kernels, threads));
@@ -296,11 +342,12 @@ async function kernelThreads(requested, kernels, warnings) {
 
 async function generate(id, { prompt, options }) {
   await runtime;
-  const before = threadStats();
+  const before = threadStats(), graphStepsBefore = graphSteps;
   engine.Start(prompt, JSON.stringify(options || {}));
   for (;;) {
     if (aborted.has(id)) { engine.Cancel(); break; }
     const t0 = profile && performance.now();
+    lastKernelEnd = 0;
     const piece = engine.Step();
     if (profile) {
       const kind = profile.steps.count === 0 ? 'first' : 'decode';
@@ -314,6 +361,7 @@ async function generate(id, { prompt, options }) {
   const result = JSON.parse(engine.Result());
   const after = threadStats();
   result.kernelThreads = { threads: after.threads, chunks: after.chunks - before.chunks, helperChunks: after.helperChunks - before.helperChunks };
+  result.graphSteps = graphSteps - graphStepsBefore;
   postMessage({ id, type: 'done', result });
 }
 
@@ -358,6 +406,7 @@ const handlers = {
   async unload(id) {
     await runtime;
     engine.Unload();
+    graphs.clear();
     stopThreads();
     modelMeta = null;
     postMessage({ id, type: 'done', result: true });

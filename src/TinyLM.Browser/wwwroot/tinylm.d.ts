@@ -52,17 +52,25 @@ export interface LoadOptions {
    */
   threads?: number;
   /**
-   * Let the 'wasm' kernels use WebAssembly relaxed SIMD's integer dot product in the Q8_0, Q4_0 and Q5_0
+   * Let the 'wasm' kernels use WebAssembly relaxed SIMD's integer dot product in the Q8_0, Q4_0, Q5_0 and Q4_K
    * matrix products (only with operands for which it is exact, so tokens are identical); default true
    * when the browser supports it (Chromium 114+; checked at startup). false runs the SIMD128 kernels.
    */
   relaxedSimd?: boolean;
   /**
    * Let the 'wasm' kernels interleave the Q8_0, Q4_0 and Q5_0 matrices of the matrix products into
-   * eight-row panels at load (in place: no extra memory; one forward memory stream per eight rows, which
-   * the CPU prefetches far better); default true. Tokens are identical either way.
+   * eight-row panels, and the Q4_K and Q6_K ones into four-row panels, at load (in place: no extra memory;
+   * one forward memory stream per panel, which the CPU prefetches far better); default true. Tokens are
+   * identical either way.
    */
   rowPanels?: boolean;
+  /**
+   * Let the 'wasm' kernels replay decode steps as a kernel graph: after three one-token steps recorded
+   * in C#, each following step runs its kernel calls from JavaScript in one go, without the interpreted C#
+   * between them (like llama.cpp's CUDA-graph reuse); default true. Tokens are identical either way;
+   * `GenerationResult.graphSteps` counts the replayed steps.
+   */
+  decodeGraph?: boolean;
   /** KV cache length in tokens; 0 or absent: the model's, at most 4096. */
   contextLength?: number;
   /**
@@ -162,6 +170,8 @@ export interface GenerationResult {
    * them the helper workers ran (0 with one thread).
    */
   kernelThreads: { threads: number; chunks: number; helperChunks: number };
+  /** Decode steps of this generation replayed from the kernel graph (LoadOptions.decodeGraph); 0 with the 'managed' kernels. */
+  graphSteps: number;
 }
 
 export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string; }

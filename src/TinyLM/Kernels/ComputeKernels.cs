@@ -93,6 +93,10 @@ public class ComputeKernels
             x[i] += y[i];
     }
 
+    /// <summary>Copies <paramref name="source"/> to the start of <paramref name="destination"/> (e.g. a token's keys into the KV cache).</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="source"/>.</exception>
+    public virtual void Copy(ReadOnlySpan<float> source, Span<float> destination) => source.CopyTo(destination);
+
     /// <summary>Applies <paramref name="rope"/> to <paramref name="rows"/> token rows at positions <c>startPosition + t</c>.</summary>
     /// <param name="rope">The RoPE table.</param>
     /// <param name="x">[rows, heads · headDim].</param>

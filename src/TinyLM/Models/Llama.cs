@@ -227,6 +227,14 @@ public sealed class Llama : Model
         for (int t = 0; t < n; t++)
             _tokenEmbedding.DequantizeRow(tokens[t], x.AsSpan(t * dim, dim));
         s.Observe("inp_embd", -1, x.AsSpan(0, n * dim));
+        // A one-token step from here to the logits is kernel calls only: replayed as a graph where the kernels can.
+        bool step = n == 1 && !allLogits && s.Observer is null;
+        if (step && s.Graph.TryReplay(start))
+        {
+            s.Logits.AsSpan(0, c.VocabularySize).CopyTo(logits);
+            return;
+        }
+        bool recording = step && s.Graph.BeginRecording(start);
 
         for (int l = 0; l < _layers.Length; l++)
         {
@@ -244,8 +252,8 @@ public sealed class Llama : Model
             s.Observe("Qcur", l, s.Q.AsSpan(0, n * qDim));
             s.Observe("Kcur", l, s.K.AsSpan(0, n * kvDim));
             s.Observe("Vcur", l, s.V.AsSpan(0, n * kvDim));
-            s.K.AsSpan(0, n * kvDim).CopyTo(keyCache.AsSpan(start * kvDim));
-            s.V.AsSpan(0, n * kvDim).CopyTo(valueCache.AsSpan(start * kvDim));
+            k.Copy(s.K.AsSpan(0, n * kvDim), keyCache.AsSpan(start * kvDim));
+            k.Copy(s.V.AsSpan(0, n * kvDim), valueCache.AsSpan(start * kvDim));
             // kqv_out, attn_out, ffn_inp
             Blocks.Attention(s.Scratch, s.Q, keyCache, valueCache, s.AttentionOutput, n, start, c.HeadCount, c.HeadCountKV, hd, scale);
             s.Observe("kqv_out", l, s.AttentionOutput.AsSpan(0, n * qDim));
@@ -275,6 +283,8 @@ public sealed class Llama : Model
         s.Observe("result_norm", -1, xb.AsSpan(0, rows * dim));
         float[] output = allLogits ? s.AllLogits(rows) : s.Logits;
         Blocks.Linear(s.Scratch, _output, s.Activations.Set(xb, rows, dim), output);
+        if (recording)
+            s.Graph.EndRecording(start);
         output.AsSpan(0, rows * c.VocabularySize).CopyTo(logits);
     }
 
@@ -317,6 +327,7 @@ public sealed class Llama : Model
             Scratch = new ForwardScratch(pool, kernels, c.HeadCount, contextLength);
             Activations = new ActivationRows(batchSize, matrices, Scratch);
             Rope = new Rope(c.RopeDimensionCount, contextLength, c.RopeFreqBase, c.RopeFreqScale, model._ropeFactors);
+            Graph = new DecodeGraph(kernels, contextLength);
         }
 
         public float[] X, Xb, Xb2, Q, K, V, AttentionOutput, Hb, Hb2, Logits;
@@ -324,6 +335,7 @@ public sealed class Llama : Model
         public ActivationRows Activations;
         public Rope Rope;
         public ForwardScratch Scratch;
+        public DecodeGraph Graph;
 
         public override long KVCacheBytes { get; }
 

@@ -33,6 +33,7 @@ namespace TinyLM.Kernels.Wasm;
 /// <item><c>swiglu(gate, up, n)</c>: the grouped part of <see cref="ComputeKernels.SwiGlu"/>, <c>n</c> a multiple of 4.</item>
 /// <item><c>rope(x, table, rows, heads, headDim, start, rotaryDims, neox)</c>: <see cref="Rope.Apply"/> per token row.</item>
 /// <item><c>add(x, y, n)</c>: <c>x[i] += y[i]</c>.</item>
+/// <item><c>copy(destination, source, n)</c>: <see cref="ComputeKernels.Copy"/> of <c>n</c> floats.</item>
 /// <item><c>argmax(p, n) → i32</c>: <see cref="ComputeKernels.ArgMax"/>.</item>
 /// </list>
 /// </remarks>
@@ -52,6 +53,8 @@ public sealed class WasmKernelModule
     public const string SwiGluExport = "swiglu";
     /// <summary>Export name of the residual add.</summary>
     public const string AddExport = "add";
+    /// <summary>Export name of the float copy (KV-cache rows).</summary>
+    public const string CopyExport = "copy";
     /// <summary>Export name of the greedy sampler's argmax.</summary>
     public const string ArgMaxExport = "argmax";
 
@@ -215,6 +218,8 @@ public sealed class WasmKernelModule
         exports.Add(RopeExport);
         FloatOpsEmitter.EmitAdd(module, AddExport);
         exports.Add(AddExport);
+        FloatOpsEmitter.EmitCopy(module, CopyExport);
+        exports.Add(CopyExport);
         FloatOpsEmitter.EmitArgMax(module, ArgMaxExport);
         exports.Add(ArgMaxExport);
         return new WasmKernelModule(module.ToArray(), exports);

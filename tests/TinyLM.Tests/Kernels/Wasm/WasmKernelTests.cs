@@ -113,7 +113,8 @@ public class WasmKernelTests
 
     private static WasmFunctionType Signature(string export) => export switch
     {
-        WasmKernelModule.QuantizeQ8_0 or WasmKernelModule.QuantizeQ8_K or WasmKernelModule.SwiGluExport or WasmKernelModule.AddExport => new([I32, I32, I32], []),
+        WasmKernelModule.QuantizeQ8_0 or WasmKernelModule.QuantizeQ8_K or WasmKernelModule.SwiGluExport or WasmKernelModule.AddExport
+            or WasmKernelModule.CopyExport => new([I32, I32, I32], []),
         WasmKernelModule.RmsNormExport => new([I32, I32, WasmValueType.F32, I32, I32, I32], []),
         WasmKernelModule.RopeExport => new(WasmEmitI32s(8), []),
         WasmKernelModule.AttentionExport => new([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, WasmValueType.F32, I32, I32, I32], []),
@@ -459,6 +460,16 @@ public class WasmKernelTests
         c.Call(WasmKernelModule.AddExport, Signature(WasmKernelModule.AddExport), pa, pb, 37);
         NodeRead addRead = c.Read(pa, 37 * 4);
 
+        // Copy 37 floats (a KV-cache row) to a buffer that holds other values
+        float[] row = RandomFloats(random, 37, 5f), cache = RandomFloats(random, 45, 5f);
+        float[] cacheExpected = (float[])cache.Clone();
+        managed.Copy(row, cacheExpected.AsSpan(3));
+        int prow = heap.Alloc(37 * 4), pcache = heap.Alloc(45 * 4);
+        c.Write<float>(prow, row);
+        c.Write<float>(pcache, cache);
+        c.Call(WasmKernelModule.CopyExport, Signature(WasmKernelModule.CopyExport), pcache + 12, prow, 37);
+        NodeRead copyRead = c.Read(pcache, 45 * 4);
+
         // RoPE: normal and NeoX pairs, full and partial rotation (12 of 16 channels), 3 rows from position 5 of 9
         var ropeChecks = new List<(string What, float[] Expected, NodeRead Read)>();
         foreach ((bool neox, int rot) in new[] { (false, 16), (true, 16), (false, 12), (true, 12) })
@@ -501,6 +512,7 @@ public class WasmKernelTests
         AssertBitsEqual(yExpected, yRead.As<float>(), "rms_norm");
         AssertBitsEqual(gateExpected, gateRead.As<float>(), "swiglu");
         AssertBitsEqual(aExpected, addRead.As<float>(), "add");
+        AssertBitsEqual(cacheExpected, copyRead.As<float>(), "copy");
         foreach (var (what, expected, read) in ropeChecks)
         {
             Assert.Contains(expected, e => e != 0);

@@ -309,6 +309,14 @@ internal static class FloatOpsEmitter
         return f.Function;
     }
 
+    /// <summary>Emits <c>name(destination, source, n)</c>: copies <c>n</c> floats (<c>memory.copy</c>, correct for overlapping ranges).</summary>
+    public static WasmFunction EmitCopy(WasmModuleBuilder module, string name)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(3), []);
+        f.LocalGet(f.Param(0)).LocalGet(f.Param(1)).LocalGet(f.Param(2)).I32Const(2).I32Shl().MemoryCopy();
+        return f.Function;
+    }
+
     /// <summary>Emits <c>name(x, y, n)</c>: <c>x[i] += y[i]</c>.</summary>
     public static WasmFunction EmitAdd(WasmModuleBuilder module, string name)
     {
