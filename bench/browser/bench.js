@@ -39,7 +39,7 @@ async function kernels() {
     const variants = ['q8_0', 'q4_0', 'q5_0', 'q4_K', 'q6_K'].includes(type)
       ? [[false, false], [true, false], [false, true], [true, true]] : [[true, false]];
     for (const [relaxed, panels] of variants) {
-      const r = await workerCall(worker, 'benchMatMul', { type, rows, cols, iterations: 20, relaxed, panels });
+      const r = await workerCall(worker, 'benchMatMul', { type, rows, cols, iterations: Number(params.get('iterations') || 20), relaxed, panels });
       r.wasmGBs = r.bytes / r.wasmMs / 1e6;
       r.managedGBs = r.bytes / r.managedMs / 1e6;
       log(`${type} [${rows}x${cols}] ${(r.bytes / 1048576).toFixed(1)} MiB${r.relaxedSimd ? ' relaxed' : ''}${r.panels ? ' panels' : ''}: wasm ${r.wasmMs.toFixed(3)} ms = ${r.wasmGBs.toFixed(2)} GB/s; ` +

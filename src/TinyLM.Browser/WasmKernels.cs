@@ -114,7 +114,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     }
 
     /// <summary>
-    /// True when the Q8_0/Q4_0/Q5_0 products use relaxed SIMD's integer dot product (the browser
+    /// True when the Q8_0/Q4_0/Q5_0/Q4_K products use relaxed SIMD's integer dot product (the browser
     /// supports it and the load did not turn it off; tinylm-worker.js decides). Same results either way.
     /// </summary>
     public bool RelaxedSimd { get; }
