@@ -387,6 +387,8 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     {
         KernelRecording recording = _recording ?? throw new InvalidOperationException("No kernel recording was started.");
         _recording = null;
+        if (recording.TaintReason is { } why)   // the session then runs every step (the console says why)
+            Console.WriteLine($"TinyLM: decode steps are not replayed as a kernel graph: {why}.");
         return recording;
     }
 
