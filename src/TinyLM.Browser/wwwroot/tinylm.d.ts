@@ -68,7 +68,8 @@ export interface LoadOptions {
    * Let the 'wasm' kernels replay decode steps as a kernel graph: after three one-token steps recorded
    * in C#, each following step runs its kernel calls from JavaScript in one go, without the interpreted C#
    * between them (like llama.cpp's CUDA-graph reuse); default true. Tokens are identical either way;
-   * `GenerationResult.graphSteps` counts the replayed steps.
+   * `GenerationResult.graphSteps` counts the replayed steps. A model whose steps run C# work (an operation
+   * without an emitted kernel) is never replayed, and the worker's console says why.
    */
   decodeGraph?: boolean;
   /** KV cache length in tokens; 0 or absent: the model's, at most 4096. */
