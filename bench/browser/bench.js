@@ -12,6 +12,7 @@ const threads = Number(params.get('threads') || 1);   // kernel threads for the 
 const relaxedSimd = params.get('relaxed') !== '0';     // relaxed=0: the SIMD128 kernels (A/B of relaxed SIMD)
 const rowPanels = params.get('panels') !== '0';         // panels=0: matrices row by row (A/B of the row panels)
 const decodeGraph = params.get('graph') !== '0';        // graph=0: every decode step runs the C# forward pass (A/B of kernel graphs)
+const widenQ5_0 = params.get('widen') !== '0';          // widen=0: Q5_0 matrices run the Q5_0 kernels (A/B of widening them to Q8_0)
 const decodeKernels = (params.get('kernels') || 'wasm,managed').split(',');
 const out = document.getElementById('out');
 const lines = [];
@@ -64,7 +65,7 @@ const variant = i => firstWords[i % firstWords.length] + longPrompt.slice(4);
 async function prefill() {
   const results = [];
   for (const model of models) {
-    const lm = await TinyLM.load('/' + model, { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads, relaxedSimd, rowPanels, decodeGraph });
+    const lm = await TinyLM.load('/' + model, { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads, relaxedSimd, rowPanels, decodeGraph, widenQ5_0 });
     const promptTokens = (await lm.tokenize(longPrompt, { addSpecial: true })).length;
     const runs = [], evaluated = [];
     for (let i = 0; i < 6; i++) {
@@ -91,7 +92,7 @@ async function profile() {
   const results = [];
   for (const model of models) {
     const worker = new Worker('/tinylm-worker.js', { type: 'module' });
-    await workerCall(worker, 'load', { source: new URL('/' + model, location.href).href, options: { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads, relaxedSimd, rowPanels, decodeGraph } });
+    await workerCall(worker, 'load', { source: new URL('/' + model, location.href).href, options: { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads, relaxedSimd, rowPanels, decodeGraph, widenQ5_0 } });
     await workerCall(worker, 'profile', { enable: true });
     // long=1: after the 128-token prompt (attention over 128 + positions), else after four words
     await workerCall(worker, 'generate', { prompt: params.get('long') === '1' ? longPrompt : 'Once upon a time', options: { maxTokens: tokens, temperature: 0, ignoreEos: true } });
@@ -128,7 +129,7 @@ async function decode() {
   const results = [];
   for (const model of models) {
     for (const kernels of decodeKernels) {
-      const lm = await TinyLM.load('/' + model, { cache: 'none', kernels, budgetBytes: 1 << 30, threads: kernels === 'wasm' ? threads : 1, relaxedSimd, rowPanels, decodeGraph });
+      const lm = await TinyLM.load('/' + model, { cache: 'none', kernels, budgetBytes: 1 << 30, threads: kernels === 'wasm' ? threads : 1, relaxedSimd, rowPanels, decodeGraph, widenQ5_0 });
       let step, text = '';
       const it = lm.generate('Once upon a time', { maxTokens: tokens, temperature: 0, ignoreEos: true });
       while (!(step = await it.next()).done) text += step.value;

@@ -2,6 +2,7 @@
 //   node --experimental-websocket bench/browser/run.mjs [model.gguf ...] [--tokens 128] [--threads 1] [--only kernels,profile,prefill,decode]
 //     [--relaxed 0] (the SIMD128 kernels instead of relaxed SIMD) [--panels 0] (matrices row by row, not in row panels)
 //     [--graph 0] (every decode step runs the C# forward pass, no kernel-graph replay)
+//     [--widen 0] (Q5_0 matrices run the Q5_0 kernels instead of being widened to Q8_0 at load)
 //     [--kernels wasm] (decode: skip the C# fallback); BENCH_SHAPES='q8_0,4096,4096;...' sets the kernel bench's shapes;
 //     BENCH_LONG=1 profiles decoding after the 128-token prompt; BENCH_ITERATIONS=N times each kernel N times (default 20)
 // Needs the built CLI (dotnet build -c Release publishes the browser app) and /usr/bin/chromium
@@ -30,6 +31,8 @@ const pi = args.indexOf('--panels');
 const panels = pi >= 0 ? args.splice(pi, 2)[1] : '';
 const gi = args.indexOf('--graph');
 const graph = gi >= 0 ? args.splice(gi, 2)[1] : '';
+const wi = args.indexOf('--widen');
+const widen = wi >= 0 ? args.splice(wi, 2)[1] : '';
 const ki = args.indexOf('--kernels');
 const decodeKernels = ki >= 0 ? args.splice(ki, 2)[1] : '';
 const models = args;
@@ -62,7 +65,7 @@ try {
   const pending = new Map();
   ws.onmessage = e => { const m = JSON.parse(e.data); if (pending.has(m.id)) { pending.get(m.id)(m); pending.delete(m.id); } };
   const send = (method, params = {}) => new Promise(res => { const id = next++; pending.set(id, res); ws.send(JSON.stringify({ id, method, params })); });
-  const query = `models=${models.map(m => basename(m)).join(',')}&tokens=${tokens}&threads=${threads}${only ? `&only=${only}` : ''}${relaxed ? `&relaxed=${relaxed}` : ''}${panels ? `&panels=${panels}` : ''}${graph ? `&graph=${graph}` : ''}${decodeKernels ? `&kernels=${decodeKernels}` : ''}${process.env.BENCH_SHAPES ? `&shapes=${process.env.BENCH_SHAPES}` : ''}${process.env.BENCH_LONG ? '&long=1' : ''}${process.env.BENCH_ITERATIONS ? `&iterations=${process.env.BENCH_ITERATIONS}` : ''}`;
+  const query = `models=${models.map(m => basename(m)).join(',')}&tokens=${tokens}&threads=${threads}${only ? `&only=${only}` : ''}${relaxed ? `&relaxed=${relaxed}` : ''}${panels ? `&panels=${panels}` : ''}${graph ? `&graph=${graph}` : ''}${widen ? `&widen=${widen}` : ''}${decodeKernels ? `&kernels=${decodeKernels}` : ''}${process.env.BENCH_SHAPES ? `&shapes=${process.env.BENCH_SHAPES}` : ''}${process.env.BENCH_LONG ? '&long=1' : ''}${process.env.BENCH_ITERATIONS ? `&iterations=${process.env.BENCH_ITERATIONS}` : ''}`;
   await send('Page.navigate', { url: `http://127.0.0.1:${port}/bench/index.html?${query}` });
   for (let i = 0; i < 3000; i++) {
     await sleep(500);

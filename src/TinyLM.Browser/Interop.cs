@@ -42,7 +42,8 @@ public static partial class Interop
         s_contextLength = contextLength;
         ComputeKernels compute = kernels == "wasm" ? WasmKernels.Create(s_model, threads) : ComputeKernels.Managed;
         s_session = s_model.CreateSession(new SessionOptions { ContextLength = contextLength, Threads = 1, Kernels = compute });
-        return JsonSerializer.Serialize(ModelInfo.From(s_model, s_session, (compute as WasmKernels)?.Threads ?? 1, (compute as WasmKernels)?.RelaxedSimd ?? false), BrowserJson.Default.ModelInfo);
+        return JsonSerializer.Serialize(ModelInfo.From(s_model, s_session, (compute as WasmKernels)?.Threads ?? 1, (compute as WasmKernels)?.RelaxedSimd ?? false,
+            (compute as WasmKernels)?.WidenedMatrices ?? 0), BrowserJson.Default.ModelInfo);
     });
 
     /// <summary>

@@ -118,7 +118,10 @@ public sealed class ApiTests(BrowserFixture fx)
         }
     }
 
-    /// <summary>Greedy tokens of quantized models with emitted and managed kernels equal the native engine's.</summary>
+    /// <summary>
+    /// Greedy tokens of quantized models with emitted and managed kernels equal the native engine's; with the
+    /// emitted kernels both with Q5_0 matrices widened to Q8_0 at load (the default) and without.
+    /// </summary>
     [BrowserTheory]
     [InlineData("q8_0")]
     [InlineData("q4_0")]
@@ -133,31 +136,35 @@ public sealed class ApiTests(BrowserFixture fx)
         IPage page = await OpenAsync();
         var logs = new List<string>();
         page.Console += (_, m) => { lock (logs) logs.Add(m.Text); };
-        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async base64 => {
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async ([base64, q5_0]) => {
             const { TinyLM } = await import('/tinylm.js');
             const bytes = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
             const out = {};
-            for (const kernels of ['wasm', 'managed']) {
-                const lm = await TinyLM.load(bytes, { cache: 'none', kernels });
+            const runs = [['wasm', 'wasm', true], ['managed', 'managed', true]].concat(q5_0 ? [['wasm-q5_0', 'wasm', false]] : []);
+            for (const [run, kernels, widenQ5_0] of runs) {
+                const lm = await TinyLM.load(bytes, { cache: 'none', kernels, widenQ5_0 });
                 const it = lm.generate('Once upon a time', { maxTokens: 64, temperature: 0, ignoreEos: true });
                 let text = '', step;
                 while (!(step = await it.next()).done) text += step.value;
-                out[kernels] = { text, kernels: lm.info.kernels, quantization: lm.info.quantization, graphSteps: step.value.graphSteps };
+                out[run] = { text, kernels: lm.info.kernels, quantization: lm.info.quantization, graphSteps: step.value.graphSteps, widened: lm.info.widenedMatrices };
                 await lm.unload();
             }
             return out;
-        }", Convert.ToBase64String(model));
+        }", new object[] { Convert.ToBase64String(model), type == "q5_0" });
         string native = NativeGreedy(model, "Once upon a time", 64);
         Assert.NotEmpty(native);
-        foreach (string kernels in new[] { "wasm", "managed" })
+        foreach (string run in type == "q5_0" ? new[] { "wasm", "managed", "wasm-q5_0" } : ["wasm", "managed"])
         {
-            JsonElement k = r.GetProperty(kernels);
+            JsonElement k = r.GetProperty(run);
+            string kernels = run.StartsWith("wasm", StringComparison.Ordinal) ? "wasm" : "managed";
             Assert.Equal(kernels, k.GetProperty("kernels").GetString());
             Assert.Equal(type.Replace("-tied", "").Replace("-hd6", "").ToUpperInvariant(), k.GetProperty("quantization").GetString());
-            Assert.Equal(native, k.GetProperty("text").GetString());
+            Assert.True(native == k.GetProperty("text").GetString(), $"{run}: {k.GetProperty("text").GetString()} ≠ native {native}");
             // 64 tokens: the first from the prompt's step, three steps recorded, 60 replayed from the kernel graph
             // (none when a step runs C# work)
             Assert.Equal(kernels == "wasm" && type != "q8_0-hd6" ? 60 : 0, k.GetProperty("graphSteps").GetInt32());
+            // the Q5_0 model's seven matrices per layer and its output run as Q8_0 unless widenQ5_0 is false
+            Assert.Equal(run == "wasm" && type == "q5_0" ? 7 * 2 + 1 : 0, k.GetProperty("widened").GetInt32());
         }
         lock (logs)
             Assert.Equal(type == "q8_0-hd6", logs.Any(l => l.Contains(
@@ -166,8 +173,9 @@ public sealed class ApiTests(BrowserFixture fx)
 
     /// <summary>
     /// The issue's end-to-end check: greedy tokens with the emitted kernels on 1 and 2 threads, with the
-    /// C# fallback, and natively are identical, on stories260K and on a Q4_0 stories15M-shape model
-    /// (dim 288, 6 layers, 6 heads, FFN 768, the Llama 2 vocabulary); with 2 threads the helper worker
+    /// C# fallback, and natively are identical, on stories260K and on a Q4_0 and a Q5_0 stories15M-shape model
+    /// (dim 288, 6 layers, 6 heads, FFN 768, the Llama 2 vocabulary; the Q5_0 matrices widened to Q8_0 in the
+    /// page, so the threads' mirror holds runs of the model buffer and the widened copy); with 2 threads the helper worker
     /// must have run part of the matrix products. The emitted kernels run with decode steps replayed from the
     /// kernel graph (60 of 64: one from the prompt's step, three recorded) and without. A second, longer prompt
     /// then grows the Q4_0 products' scratch on one thread, so the graph goes stale and is recorded again (60
@@ -176,6 +184,7 @@ public sealed class ApiTests(BrowserFixture fx)
     [BrowserTheory]
     [InlineData("stories260K")]
     [InlineData("stories15M-q4_0")]
+    [InlineData("stories15M-q5_0")]   // widened to Q8_0: the threads' mirror holds the widened copy, not the file's Q5_0 bytes
     public async Task Greedy64_OneAndTwoThreads_WasmAndManaged_EqualNativeEngine(string model)
     {
         byte[] bytes;
@@ -185,7 +194,8 @@ public sealed class ApiTests(BrowserFixture fx)
         {
             Vocabulary vocabulary = SentencePieceModel.Read(Path.Combine(BrowserFixture.Root, "tests", "TinyLM.Tests", "TestData", "vocab", "llama2", "tokenizer.model"));
             using var stream = new MemoryStream();
-            RandomLlama.Create(new RandomLlama.Shape("stories15M", 288, 6, 6, 6, 768, 256), vocabulary, TensorTypes.Get(GgmlType.Q4_0), 11).WriteTo(stream);
+            RandomLlama.Create(new RandomLlama.Shape("stories15M", 288, 6, 6, 6, 768, 256), vocabulary,
+                TensorTypes.Get(model.EndsWith("q5_0", StringComparison.Ordinal) ? GgmlType.Q5_0 : GgmlType.Q4_0), 11).WriteTo(stream);
             bytes = stream.ToArray();
         }
         // Long enough that the prompt's products are split across threads even on stories260K, whose
@@ -224,6 +234,9 @@ public sealed class ApiTests(BrowserFixture fx)
             int replayed = !graph ? 0 : prompt == 1 && (threads > 1 || model == "stories260K") ? 63 : 60;
             Assert.True(replayed == run.GetProperty("result").GetProperty("graphSteps").GetInt32(), $"{what}: {run.GetProperty("result").GetProperty("graphSteps")} steps from the kernel graph");
             Assert.Equal(threads, run.GetProperty("info").GetProperty("threads").GetInt32());
+            // the Q5_0 model's seven matrices per layer and its output run as Q8_0 with the emitted kernels
+            Assert.Equal(model.EndsWith("q5_0", StringComparison.Ordinal) && run.GetProperty("kernels").GetString() == "wasm" ? 6 * 7 + 1 : 0,
+                run.GetProperty("info").GetProperty("widenedMatrices").GetInt32());
             JsonElement stats = run.GetProperty("result").GetProperty("kernelThreads");
             Assert.Equal(threads, stats.GetProperty("threads").GetInt32());
             if (threads > 1)

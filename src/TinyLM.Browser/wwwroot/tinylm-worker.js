@@ -87,6 +87,7 @@ export const relaxedSimdSupported = (() => {
 let relaxedSimd = relaxedSimdSupported;   // per load: the 'relaxedSimd' option can turn it off
 let rowPanels = true;                     // per load: the 'rowPanels' option
 let decodeGraph = true;                   // per load: the 'decodeGraph' option
+let widenQ5_0 = true;                     // per load: the 'widenQ5_0' option
 // Kernel graphs (WasmKernels, IKernelGraphHost): a decode step's kernel calls, recorded in C# and replayed
 // here in one call from C#; per call the helper that runs it, its export, and its arguments as
 // base + positionOffset × delta.
@@ -97,6 +98,7 @@ const kernelImports = {
   relaxedSimd: () => relaxedSimd,
   rowPanels: () => rowPanels,
   decodeGraph: () => decodeGraph,
+  widenQ5_0: () => widenQ5_0,
   installGraph(words, deltas) {
     const f32 = new Float32Array(1), i32 = new Int32Array(f32.buffer);
     const calls = [];
@@ -140,20 +142,27 @@ const kernelImports = {
   },
   // Copies the model's tensor bytes into a new shared memory and runs the module there, here and in
   // threads − 1 helpers (WasmKernels.StartThreads).
-  startThreads(bytes, names, mirrorStart, mirrorLength, threads) {
+  startThreads(bytes, names, segments, threads) {
     try {
       stopThreads();
       if (helpers.length < threads - 1) return `${threads - 1} kernel threads were needed, ${helpers.length} are running`;
+      // segments: .NET address, length, … — laid out one after another from MIRROR_BASE, each from a
+      // 64-byte boundary (WasmKernels.StartThreads computes the same offsets)
+      let mirrorLength = 0;
+      for (let i = 0; i < segments.length; i += 2) mirrorLength = align64(mirrorLength + segments[i + 1]);
       const work = align64(T.MIRROR_BASE + mirrorLength);
       const initial = Math.ceil((work + (1 << 20)) / 65536);
       if (initial > 65536) return 'the model does not fit in a 4 GiB shared memory';
       const memory = new WebAssembly.Memory({ initial, maximum: 65536, shared: true });
-      new Uint8Array(memory.buffer, T.MIRROR_BASE, mirrorLength).set(new Uint8Array(dotnetMemory.buffer, mirrorStart, mirrorLength));
+      for (let i = 0, at = T.MIRROR_BASE; i < segments.length; i += 2) {
+        new Uint8Array(memory.buffer, at, segments[i + 1]).set(new Uint8Array(dotnetMemory.buffer, segments[i], segments[i + 1]));
+        at = align64(at + segments[i + 1]);
+      }
       const module = new WebAssembly.Module(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
       const exports = names.split(',');
       const instance = new WebAssembly.Instance(module, { env: { memory } });
       shared = { memory, ctl: new Int32Array(memory.buffer, 0, T.CONTROL_WORDS), fns: exports.map(n => instance.exports[n]),
-        threads, mirrorStart, work, gen: 0, chunks: 0, helperChunks: 0 };
+        threads, work, gen: 0, chunks: 0, helperChunks: 0 };
       for (let i = 0; i < threads - 1; i++) helpers[i].postMessage({ module, memory, exports, slot: i + 1 });
       return '';
     } catch (e) {
@@ -304,6 +313,7 @@ async function load(id, { source, options }) {
       relaxedSimd = relaxedSimdSupported && options.relaxedSimd !== false;
       rowPanels = options.rowPanels !== false;
       decodeGraph = options.decodeGraph !== false;
+      widenQ5_0 = options.widenQ5_0 !== false;
       if (options.relaxedSimd === true && !relaxedSimdSupported)
         warnings.push('relaxedSimd: requested, but this browser lacks WebAssembly relaxed SIMD (or its integer dot product differs); the SIMD128 kernels run.');
       info = JSON.parse(engine.Load(model.bytes, model.name, options.contextLength || 0, options.budgetBytes || 0, kernels, threads));

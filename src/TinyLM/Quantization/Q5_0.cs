@@ -72,6 +72,37 @@ public sealed unsafe class Q5_0 : TensorType
         }
     }
 
+    /// <summary>
+    /// Re-encodes Q5_0 blocks as Q8_0 blocks holding the same numbers: the float16 scale is copied and
+    /// weight j becomes the int8 <c>q_j − 16</c> ∈ [−16, 15]. Exact: dequantization gives the same floats
+    /// (<c>(q − 16) · d</c> both ways), and so does every dot with Q8_0 activations, because
+    /// <c>ggml_vec_dot_q5_0_q8_0_generic</c> and <c>ggml_vec_dot_q8_0_q8_0_generic</c> both add
+    /// <c>sumi · (dx · dy)</c> per block with the same integer <c>sumi</c>. The page uses it to run Q5_0
+    /// matrices through its faster Q8_0 kernels at 34/22 of the bytes.
+    /// </summary>
+    /// <param name="source">Whole Q5_0 blocks (22 bytes each).</param>
+    /// <param name="destination">As many Q8_0 blocks (34 bytes each).</param>
+    /// <exception cref="ArgumentException"><paramref name="source"/> is not whole blocks, or <paramref name="destination"/> is not the size of as many Q8_0 blocks.</exception>
+    public static void WidenToQ8_0(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        if (source.Length % Bytes != 0 || (long)source.Length / Bytes * Q8Bytes != destination.Length)
+            throw new ArgumentException($"{source.Length} bytes of Q5_0 blocks ({Bytes} bytes each) do not widen into {destination.Length} bytes of Q8_0 blocks ({Q8Bytes} each).");
+        ReadOnlySpan<BlockQ5_0> x = MemoryMarshal.Cast<byte, BlockQ5_0>(source);
+        Span<BlockQ8_0> y = MemoryMarshal.Cast<byte, BlockQ8_0>(destination);
+        for (int i = 0; i < x.Length; i++)
+        {
+            ref BlockQ5_0 b = ref MemoryMarshal.GetReference(x.Slice(i, 1));
+            ref BlockQ8_0 q = ref y[i];
+            q.D = b.D;
+            uint qh = Unsafe.ReadUnaligned<uint>(ref b.Qh[0]);
+            for (int j = 0; j < QK / 2; j++)
+            {
+                q.Qs[j] = (sbyte)(((b.Qs[j] & 0x0F) | (int)(((qh >> j) & 1) << 4)) - 16);
+                q.Qs[j + QK / 2] = (sbyte)(((b.Qs[j] >> 4) | (int)(((qh >> (j + QK / 2)) & 1) << 4)) - 16);
+            }
+        }
+    }
+
     /// <inheritdoc/>
     /// <remarks>Port of <c>quantize_row_q5_0_ref</c>: <c>d = max / −16</c> where <c>max</c> is the
     /// value of largest magnitude (first one on ties), <c>q = MIN(31, (int8_t)(x / d + 16.5f))</c>.</remarks>
