@@ -9,9 +9,12 @@ namespace TinyLM.Quantization;
 /// Matrix products for the float types (F32, F16, BF16), whose dot is ggml's portable
 /// <c>ggml_vec_dot_f32/f16/bf16</c>: float products added to a double sum in index order. That sum
 /// cannot be split within one dot, so the fast form works across rows instead: eight weight rows
-/// per pass, each in its own lane of two <c>Vector256&lt;double&gt;</c> accumulators, fed one column
-/// at a time from an 8×8 transpose of eight loaded row segments. Every lane adds exactly the
-/// reference's terms in the reference's order, so results equal <see cref="TensorType.Dot"/>.
+/// per pass, each in its own lane of two <c>Vector256&lt;double&gt;</c> accumulators (one
+/// <c>Vector512&lt;double&gt;</c> with AVX-512), fed one column at a time from an 8×8 transpose of eight
+/// loaded row segments. A batch (prefill) takes four tokens per pass, so each converted and transposed
+/// column block serves four tokens and four independent accumulator chains hide the latency of the
+/// double adds. Every lane adds exactly the reference's terms in the reference's order, so results
+/// equal <see cref="TensorType.Dot"/>.
 /// </summary>
 internal static class FloatRows
 {
@@ -62,48 +65,32 @@ internal static class FloatRows
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MatMulAvx<T>(TensorType type, ReadOnlySpan<byte> weights, int rowStart, int rowCount, int cols,
-        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) where T : IElements
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) where T : IElements =>
+        MatMulAvx<T>(type, weights, rowStart, rowCount, cols, activations, tokens, output, outputStride, Avx512F.IsSupported);
+
+    /// <summary><see cref="MatMulAvx{T}(TensorType, ReadOnlySpan{byte}, int, int, int, ReadOnlySpan{byte}, int, Span{float}, int)"/>, with the AVX-512 sums only when <paramref name="avx512"/> (tests run both forms).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MatMulAvx<T>(TensorType type, ReadOnlySpan<byte> weights, int rowStart, int rowCount, int cols,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride, bool avx512) where T : IElements
     {
+        avx512 &= Avx512F.IsSupported;
         int rowBytes = cols * T.ElementBytes;
         ref byte w = ref MemoryMarshal.GetReference(weights);
         ref byte a = ref MemoryMarshal.GetReference(activations);
-        int r = rowStart, end = rowStart + rowCount, full = cols & ~7;
+        int r = rowStart, end = rowStart + rowCount;
         for (; r + 8 <= end; r += 8)
         {
             ref byte w0 = ref Unsafe.Add(ref w, r * rowBytes);
-            for (int t = 0; t < tokens; t++)
-            {
-                ref byte y = ref Unsafe.Add(ref a, t * rowBytes);
-                Vector256<double> lo = Vector256<double>.Zero, hi = Vector256<double>.Zero;
-                for (int i = 0; i < full; i += 8)
-                {
-                    int o = i * T.ElementBytes;
-                    Vector256<float> c0 = T.Load8(ref Unsafe.Add(ref w0, o)), c1 = T.Load8(ref Unsafe.Add(ref w0, rowBytes + o));
-                    Vector256<float> c2 = T.Load8(ref Unsafe.Add(ref w0, 2 * rowBytes + o)), c3 = T.Load8(ref Unsafe.Add(ref w0, 3 * rowBytes + o));
-                    Vector256<float> c4 = T.Load8(ref Unsafe.Add(ref w0, 4 * rowBytes + o)), c5 = T.Load8(ref Unsafe.Add(ref w0, 5 * rowBytes + o));
-                    Vector256<float> c6 = T.Load8(ref Unsafe.Add(ref w0, 6 * rowBytes + o)), c7 = T.Load8(ref Unsafe.Add(ref w0, 7 * rowBytes + o));
-                    Transpose(ref c0, ref c1, ref c2, ref c3, ref c4, ref c5, ref c6, ref c7);
-                    Vector256<float> yv = T.Load8(ref Unsafe.Add(ref y, o));
-                    Accumulate(ref lo, ref hi, c0, yv.GetElement(0));
-                    Accumulate(ref lo, ref hi, c1, yv.GetElement(1));
-                    Accumulate(ref lo, ref hi, c2, yv.GetElement(2));
-                    Accumulate(ref lo, ref hi, c3, yv.GetElement(3));
-                    Accumulate(ref lo, ref hi, c4, yv.GetElement(4));
-                    Accumulate(ref lo, ref hi, c5, yv.GetElement(5));
-                    Accumulate(ref lo, ref hi, c6, yv.GetElement(6));
-                    Accumulate(ref lo, ref hi, c7, yv.GetElement(7));
-                }
-                for (int i = full; i < cols; i++)
-                {
-                    ref byte wi = ref Unsafe.Add(ref w0, i * T.ElementBytes);
-                    Vector256<float> column = Vector256.Create(
-                        T.Load1(ref wi), T.Load1(ref Unsafe.Add(ref wi, rowBytes)), T.Load1(ref Unsafe.Add(ref wi, 2 * rowBytes)), T.Load1(ref Unsafe.Add(ref wi, 3 * rowBytes)),
-                        T.Load1(ref Unsafe.Add(ref wi, 4 * rowBytes)), T.Load1(ref Unsafe.Add(ref wi, 5 * rowBytes)), T.Load1(ref Unsafe.Add(ref wi, 6 * rowBytes)), T.Load1(ref Unsafe.Add(ref wi, 7 * rowBytes)));
-                    Accumulate(ref lo, ref hi, column, T.Load1(ref Unsafe.Add(ref y, i * T.ElementBytes)));
-                }
-                Vector256<float> sums = Vector256.Create(Avx.ConvertToVector128Single(lo), Avx.ConvertToVector128Single(hi));
-                sums.StoreUnsafe(ref output[t * outputStride + r]);
-            }
+            // prefill: four tokens per pass over the eight rows, so each loaded, converted and transposed
+            // column block serves four tokens and four accumulator chains run side by side
+            int t = 0;
+            if (avx512)
+                for (; t + 8 <= tokens; t += 8)
+                    EightTokens512<T>(ref w0, rowBytes, cols, ref Unsafe.Add(ref a, t * rowBytes), rowBytes, output, t * outputStride + r, outputStride);
+            for (; t + TokenBatch <= tokens; t += TokenBatch)
+                FourTokens<T>(ref w0, rowBytes, cols, ref Unsafe.Add(ref a, t * rowBytes), rowBytes, output, t * outputStride + r, outputStride, avx512);
+            for (; t < tokens; t++)
+                OneToken<T>(ref w0, rowBytes, cols, ref Unsafe.Add(ref a, t * rowBytes), output, t * outputStride + r, avx512);
         }
         for (; r < end; r++)
         {
@@ -111,6 +98,211 @@ internal static class FloatRows
             for (int t = 0; t < tokens; t++)
                 output[t * outputStride + r] = type.Dot(row, activations.Slice(t * rowBytes, rowBytes), cols);
         }
+    }
+
+    /// <summary>Tokens that <see cref="FourTokens{T}"/> takes per pass.</summary>
+    private const int TokenBatch = 4;
+
+    /// <summary>
+    /// Eight weight rows (<paramref name="w0"/>, <paramref name="rowBytes"/> apart) against four activation
+    /// rows (<paramref name="y0"/>, <paramref name="yBytes"/> apart): each column block of the weights is
+    /// loaded, converted and transposed once for the four tokens. Every output's lane adds the reference's
+    /// terms in index order (<see cref="Accumulate"/>), so the results are the same bits. With AVX-512 one
+    /// <c>Vector512&lt;double&gt;</c> per token holds the eight rows' sums (one conversion and one add per
+    /// column instead of two each).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FourTokens<T>(ref byte w0, int rowBytes, int cols, ref byte y0, int yBytes, Span<float> output, int o0, int outputStride, bool avx512)
+        where T : IElements
+    {
+        if (Avx512F.IsSupported && avx512)
+        {
+            Vector512<double> a0 = default, a1 = default, a2 = default, a3 = default;
+            int i = 0;
+            for (; i + 8 <= cols; i += 8)
+            {
+                int o = i * T.ElementBytes;
+                Columns<T>(ref Unsafe.Add(ref w0, o), rowBytes, out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3,
+                    out Vector256<float> c4, out Vector256<float> c5, out Vector256<float> c6, out Vector256<float> c7);
+                a0 = Accumulate8(a0, T.Load8(ref Unsafe.Add(ref y0, o)), c0, c1, c2, c3, c4, c5, c6, c7);
+                a1 = Accumulate8(a1, T.Load8(ref Unsafe.Add(ref y0, yBytes + o)), c0, c1, c2, c3, c4, c5, c6, c7);
+                a2 = Accumulate8(a2, T.Load8(ref Unsafe.Add(ref y0, 2 * yBytes + o)), c0, c1, c2, c3, c4, c5, c6, c7);
+                a3 = Accumulate8(a3, T.Load8(ref Unsafe.Add(ref y0, 3 * yBytes + o)), c0, c1, c2, c3, c4, c5, c6, c7);
+            }
+            for (; i < cols; i++)
+            {
+                Vector256<float> column = Column<T>(ref Unsafe.Add(ref w0, i * T.ElementBytes), rowBytes);
+                int o = i * T.ElementBytes;
+                a0 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y0, o))));
+                a1 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y0, yBytes + o))));
+                a2 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y0, 2 * yBytes + o))));
+                a3 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y0, 3 * yBytes + o))));
+            }
+            Avx512F.ConvertToVector256Single(a0).StoreUnsafe(ref output[o0]);
+            Avx512F.ConvertToVector256Single(a1).StoreUnsafe(ref output[o0 + outputStride]);
+            Avx512F.ConvertToVector256Single(a2).StoreUnsafe(ref output[o0 + 2 * outputStride]);
+            Avx512F.ConvertToVector256Single(a3).StoreUnsafe(ref output[o0 + 3 * outputStride]);
+            return;
+        }
+        Vector256<double> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default, l3 = default, h3 = default;
+        int full = cols & ~7;
+        for (int i = 0; i < full; i += 8)
+        {
+            int o = i * T.ElementBytes;
+            Columns<T>(ref Unsafe.Add(ref w0, o), rowBytes, out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3,
+                out Vector256<float> c4, out Vector256<float> c5, out Vector256<float> c6, out Vector256<float> c7);
+            Accumulate8(ref l0, ref h0, T.Load8(ref Unsafe.Add(ref y0, o)), c0, c1, c2, c3, c4, c5, c6, c7);
+            Accumulate8(ref l1, ref h1, T.Load8(ref Unsafe.Add(ref y0, yBytes + o)), c0, c1, c2, c3, c4, c5, c6, c7);
+            Accumulate8(ref l2, ref h2, T.Load8(ref Unsafe.Add(ref y0, 2 * yBytes + o)), c0, c1, c2, c3, c4, c5, c6, c7);
+            Accumulate8(ref l3, ref h3, T.Load8(ref Unsafe.Add(ref y0, 3 * yBytes + o)), c0, c1, c2, c3, c4, c5, c6, c7);
+        }
+        for (int c = full; c < cols; c++)
+        {
+            Vector256<float> column = Column<T>(ref Unsafe.Add(ref w0, c * T.ElementBytes), rowBytes);
+            int oc = c * T.ElementBytes;
+            Accumulate(ref l0, ref h0, column, T.Load1(ref Unsafe.Add(ref y0, oc)));
+            Accumulate(ref l1, ref h1, column, T.Load1(ref Unsafe.Add(ref y0, yBytes + oc)));
+            Accumulate(ref l2, ref h2, column, T.Load1(ref Unsafe.Add(ref y0, 2 * yBytes + oc)));
+            Accumulate(ref l3, ref h3, column, T.Load1(ref Unsafe.Add(ref y0, 3 * yBytes + oc)));
+        }
+        Vector256.Create(Avx.ConvertToVector128Single(l0), Avx.ConvertToVector128Single(h0)).StoreUnsafe(ref output[o0]);
+        Vector256.Create(Avx.ConvertToVector128Single(l1), Avx.ConvertToVector128Single(h1)).StoreUnsafe(ref output[o0 + outputStride]);
+        Vector256.Create(Avx.ConvertToVector128Single(l2), Avx.ConvertToVector128Single(h2)).StoreUnsafe(ref output[o0 + 2 * outputStride]);
+        Vector256.Create(Avx.ConvertToVector128Single(l3), Avx.ConvertToVector128Single(h3)).StoreUnsafe(ref output[o0 + 3 * outputStride]);
+    }
+
+    /// <summary>
+    /// <see cref="FourTokens{T}"/> for eight tokens with AVX-512 (32 vector registers: the eight column
+    /// vectors and eight <c>Vector512&lt;double&gt;</c> sums stay in registers), so each converted and
+    /// transposed column block serves eight tokens.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void EightTokens512<T>(ref byte w0, int rowBytes, int cols, ref byte y0, int yBytes, Span<float> output, int o0, int outputStride)
+        where T : IElements
+    {
+        Vector512<double> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        int full = cols & ~7;
+        for (int i = 0; i < full; i += 8)
+        {
+            int o = i * T.ElementBytes;
+            Columns<T>(ref Unsafe.Add(ref w0, o), rowBytes, out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3,
+                out Vector256<float> c4, out Vector256<float> c5, out Vector256<float> c6, out Vector256<float> c7);
+            ref byte y = ref Unsafe.Add(ref y0, o);
+            a0 = Accumulate8(a0, T.Load8(ref y), c0, c1, c2, c3, c4, c5, c6, c7);
+            a1 = Accumulate8(a1, T.Load8(ref Unsafe.Add(ref y, yBytes)), c0, c1, c2, c3, c4, c5, c6, c7);
+            a2 = Accumulate8(a2, T.Load8(ref Unsafe.Add(ref y, 2 * yBytes)), c0, c1, c2, c3, c4, c5, c6, c7);
+            a3 = Accumulate8(a3, T.Load8(ref Unsafe.Add(ref y, 3 * yBytes)), c0, c1, c2, c3, c4, c5, c6, c7);
+            a4 = Accumulate8(a4, T.Load8(ref Unsafe.Add(ref y, 4 * yBytes)), c0, c1, c2, c3, c4, c5, c6, c7);
+            a5 = Accumulate8(a5, T.Load8(ref Unsafe.Add(ref y, 5 * yBytes)), c0, c1, c2, c3, c4, c5, c6, c7);
+            a6 = Accumulate8(a6, T.Load8(ref Unsafe.Add(ref y, 6 * yBytes)), c0, c1, c2, c3, c4, c5, c6, c7);
+            a7 = Accumulate8(a7, T.Load8(ref Unsafe.Add(ref y, 7 * yBytes)), c0, c1, c2, c3, c4, c5, c6, c7);
+        }
+        for (int i = full; i < cols; i++)
+        {
+            Vector256<float> column = Column<T>(ref Unsafe.Add(ref w0, i * T.ElementBytes), rowBytes);
+            ref byte y = ref Unsafe.Add(ref y0, i * T.ElementBytes);
+            a0 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref y)));
+            a1 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, yBytes))));
+            a2 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, 2 * yBytes))));
+            a3 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, 3 * yBytes))));
+            a4 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, 4 * yBytes))));
+            a5 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, 5 * yBytes))));
+            a6 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, 6 * yBytes))));
+            a7 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, 7 * yBytes))));
+        }
+        Avx512F.ConvertToVector256Single(a0).StoreUnsafe(ref output[o0]);
+        Avx512F.ConvertToVector256Single(a1).StoreUnsafe(ref output[o0 + outputStride]);
+        Avx512F.ConvertToVector256Single(a2).StoreUnsafe(ref output[o0 + 2 * outputStride]);
+        Avx512F.ConvertToVector256Single(a3).StoreUnsafe(ref output[o0 + 3 * outputStride]);
+        Avx512F.ConvertToVector256Single(a4).StoreUnsafe(ref output[o0 + 4 * outputStride]);
+        Avx512F.ConvertToVector256Single(a5).StoreUnsafe(ref output[o0 + 5 * outputStride]);
+        Avx512F.ConvertToVector256Single(a6).StoreUnsafe(ref output[o0 + 6 * outputStride]);
+        Avx512F.ConvertToVector256Single(a7).StoreUnsafe(ref output[o0 + 7 * outputStride]);
+    }
+
+    /// <summary>Eight weight rows against one activation row (decode): <see cref="FourTokens{T}"/> for one token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OneToken<T>(ref byte w0, int rowBytes, int cols, ref byte y, Span<float> output, int o0, bool avx512) where T : IElements
+    {
+        int full = cols & ~7;
+        if (Avx512F.IsSupported && avx512)
+        {
+            Vector512<double> sums = default;
+            for (int i = 0; i < full; i += 8)
+            {
+                int o = i * T.ElementBytes;
+                Columns<T>(ref Unsafe.Add(ref w0, o), rowBytes, out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3,
+                    out Vector256<float> c4, out Vector256<float> c5, out Vector256<float> c6, out Vector256<float> c7);
+                sums = Accumulate8(sums, T.Load8(ref Unsafe.Add(ref y, o)), c0, c1, c2, c3, c4, c5, c6, c7);
+            }
+            for (int i = full; i < cols; i++)
+                sums += Avx512F.ConvertToVector512Double(Column<T>(ref Unsafe.Add(ref w0, i * T.ElementBytes), rowBytes) * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, i * T.ElementBytes))));
+            Avx512F.ConvertToVector256Single(sums).StoreUnsafe(ref output[o0]);
+            return;
+        }
+        Vector256<double> lo = Vector256<double>.Zero, hi = Vector256<double>.Zero;
+        for (int i = 0; i < full; i += 8)
+        {
+            int o = i * T.ElementBytes;
+            Columns<T>(ref Unsafe.Add(ref w0, o), rowBytes, out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3,
+                out Vector256<float> c4, out Vector256<float> c5, out Vector256<float> c6, out Vector256<float> c7);
+            Accumulate8(ref lo, ref hi, T.Load8(ref Unsafe.Add(ref y, o)), c0, c1, c2, c3, c4, c5, c6, c7);
+        }
+        for (int i = full; i < cols; i++)
+            Accumulate(ref lo, ref hi, Column<T>(ref Unsafe.Add(ref w0, i * T.ElementBytes), rowBytes), T.Load1(ref Unsafe.Add(ref y, i * T.ElementBytes)));
+        Vector256.Create(Avx.ConvertToVector128Single(lo), Avx.ConvertToVector128Single(hi)).StoreUnsafe(ref output[o0]);
+    }
+
+    /// <summary>Elements 0–7 of eight rows from <paramref name="p"/>, as floats, transposed: c_j holds element j of the rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Columns<T>(ref byte p, int rowBytes, out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3,
+        out Vector256<float> c4, out Vector256<float> c5, out Vector256<float> c6, out Vector256<float> c7) where T : IElements
+    {
+        c0 = T.Load8(ref p);
+        c1 = T.Load8(ref Unsafe.Add(ref p, rowBytes));
+        c2 = T.Load8(ref Unsafe.Add(ref p, 2 * rowBytes));
+        c3 = T.Load8(ref Unsafe.Add(ref p, 3 * rowBytes));
+        c4 = T.Load8(ref Unsafe.Add(ref p, 4 * rowBytes));
+        c5 = T.Load8(ref Unsafe.Add(ref p, 5 * rowBytes));
+        c6 = T.Load8(ref Unsafe.Add(ref p, 6 * rowBytes));
+        c7 = T.Load8(ref Unsafe.Add(ref p, 7 * rowBytes));
+        Transpose(ref c0, ref c1, ref c2, ref c3, ref c4, ref c5, ref c6, ref c7);
+    }
+
+    /// <summary>The element at <paramref name="p"/> of eight rows, as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Column<T>(ref byte p, int rowBytes) where T : IElements => Vector256.Create(
+        T.Load1(ref p), T.Load1(ref Unsafe.Add(ref p, rowBytes)), T.Load1(ref Unsafe.Add(ref p, 2 * rowBytes)), T.Load1(ref Unsafe.Add(ref p, 3 * rowBytes)),
+        T.Load1(ref Unsafe.Add(ref p, 4 * rowBytes)), T.Load1(ref Unsafe.Add(ref p, 5 * rowBytes)), T.Load1(ref Unsafe.Add(ref p, 6 * rowBytes)), T.Load1(ref Unsafe.Add(ref p, 7 * rowBytes)));
+
+    /// <summary>Eight columns in order into one token's (lo, hi) sums: <see cref="Accumulate"/> with element j of <paramref name="y"/> for c_j.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate8(ref Vector256<double> lo, ref Vector256<double> hi, Vector256<float> y, Vector256<float> c0, Vector256<float> c1,
+        Vector256<float> c2, Vector256<float> c3, Vector256<float> c4, Vector256<float> c5, Vector256<float> c6, Vector256<float> c7)
+    {
+        Accumulate(ref lo, ref hi, c0, y.GetElement(0));
+        Accumulate(ref lo, ref hi, c1, y.GetElement(1));
+        Accumulate(ref lo, ref hi, c2, y.GetElement(2));
+        Accumulate(ref lo, ref hi, c3, y.GetElement(3));
+        Accumulate(ref lo, ref hi, c4, y.GetElement(4));
+        Accumulate(ref lo, ref hi, c5, y.GetElement(5));
+        Accumulate(ref lo, ref hi, c6, y.GetElement(6));
+        Accumulate(ref lo, ref hi, c7, y.GetElement(7));
+    }
+
+    /// <summary>The AVX-512 form of <see cref="Accumulate8(ref Vector256{double}, ref Vector256{double}, Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float}, Vector256{float})"/>: the eight rows' sums in one vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> Accumulate8(Vector512<double> sums, Vector256<float> y, Vector256<float> c0, Vector256<float> c1,
+        Vector256<float> c2, Vector256<float> c3, Vector256<float> c4, Vector256<float> c5, Vector256<float> c6, Vector256<float> c7)
+    {
+        sums += Avx512F.ConvertToVector512Double(c0 * Vector256.Create(y.GetElement(0)));
+        sums += Avx512F.ConvertToVector512Double(c1 * Vector256.Create(y.GetElement(1)));
+        sums += Avx512F.ConvertToVector512Double(c2 * Vector256.Create(y.GetElement(2)));
+        sums += Avx512F.ConvertToVector512Double(c3 * Vector256.Create(y.GetElement(3)));
+        sums += Avx512F.ConvertToVector512Double(c4 * Vector256.Create(y.GetElement(4)));
+        sums += Avx512F.ConvertToVector512Double(c5 * Vector256.Create(y.GetElement(5)));
+        sums += Avx512F.ConvertToVector512Double(c6 * Vector256.Create(y.GetElement(6)));
+        return sums + Avx512F.ConvertToVector512Double(c7 * Vector256.Create(y.GetElement(7)));
     }
 
     // Lane k of (lo, hi) += (double)(column[k] · y): the float product, then the double add.

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using TinyLM.Kernels;
 using TinyLM.Quantization;
 using Xunit;
@@ -96,20 +97,37 @@ public class DotTests
     [InlineData("bf16")]
     public void FloatMatMul_EightRowPasses_EqualDotPerElement(string name)
     {
-        // Row groups of eight plus a remainder, columns with and without a tail of fewer than eight.
+        // Row groups of eight plus a remainder, columns with and without a tail of fewer than eight, token
+        // counts below, at and past the four-token passes; through MatMul and, where AVX runs, both forms of
+        // the eight-row kernel (double sums in two Vector256 or, with AVX-512, one Vector512 per token).
         TensorType t = QuantTestData.Type(name);
         var rng = new Random(31);
-        foreach ((int rows, int tokens, int cols) in new[] { (19, 3, 37), (16, 1, 64), (9, 5, 7), (8, 2, 1) })
+        var paths = new List<(string Path, Action<byte[], int, int, byte[], int, float[]> MatMul)> { ("MatMul", (w, rows, cols, a, tokens, o) => t.MatMul(w, 0, rows, cols, a, tokens, o, rows)) };
+        if (Avx.IsSupported)
+            foreach (bool avx512 in new[] { false, true })
+                paths.Add(($"MatMulAvx(avx512: {avx512})", (w, rows, cols, a, tokens, o) =>
+                {
+                    switch (t)
+                    {
+                        case F32: FloatRows.MatMulAvx<FloatRows.F32Elements>(t, w, 0, rows, cols, a, tokens, o, rows, avx512); break;
+                        case F16: FloatRows.MatMulAvx<FloatRows.F16Elements>(t, w, 0, rows, cols, a, tokens, o, rows, avx512); break;
+                        default: FloatRows.MatMulAvx<FloatRows.BF16Elements>(t, w, 0, rows, cols, a, tokens, o, rows, avx512); break;
+                    }
+                }));
+        foreach ((int rows, int tokens, int cols) in new[] { (19, 3, 37), (16, 1, 64), (9, 5, 7), (8, 2, 1), (17, 9, 45), (8, 4, 64), (24, 13, 8) })
         {
             byte[] w = QuantTestData.QuantizeReference(t, QuantTestData.Uniform(rng, rows * cols, 4f));
             byte[] a = QuantTestData.QuantizeReference(t, QuantTestData.Uniform(rng, tokens * cols, 2f));
-            var output = new float[tokens * rows];
-            t.MatMul(w, 0, rows, cols, a, tokens, output, rows);
             int rowBytes = (int)t.RowBytes(cols);
-            for (int tok = 0; tok < tokens; tok++)
-                for (int r = 0; r < rows; r++)
-                    Assert.True(QuantTestData.BitEqual(t.DotReference(w.AsSpan(r * rowBytes, rowBytes), a.AsSpan(tok * rowBytes, rowBytes), cols), output[tok * rows + r]),
-                        $"{name}: {rows}x{cols} by {tokens} tokens, row {r}, token {tok}");
+            foreach ((string path, var matMul) in paths)
+            {
+                var output = new float[tokens * rows];
+                matMul(w, rows, cols, a, tokens, output);
+                for (int tok = 0; tok < tokens; tok++)
+                    for (int r = 0; r < rows; r++)
+                        Assert.True(QuantTestData.BitEqual(t.DotReference(w.AsSpan(r * rowBytes, rowBytes), a.AsSpan(tok * rowBytes, rowBytes), cols), output[tok * rows + r]),
+                            $"{name} {path}: {rows}x{cols} by {tokens} tokens, row {r}, token {tok}");
+            }
         }
     }
 
