@@ -88,7 +88,7 @@ internal static class FloatRows
                 for (; t + 8 <= tokens; t += 8)
                     EightTokens512<T>(ref w0, rowBytes, cols, ref Unsafe.Add(ref a, t * rowBytes), rowBytes, output, t * outputStride + r, outputStride);
             for (; t + TokenBatch <= tokens; t += TokenBatch)
-                FourTokens<T>(ref w0, rowBytes, cols, ref Unsafe.Add(ref a, t * rowBytes), rowBytes, output, t * outputStride + r, outputStride, avx512);
+                FourTokens<T>(ref w0, rowBytes, cols, ref Unsafe.Add(ref a, t * rowBytes), rowBytes, output, t * outputStride + r, outputStride);
             for (; t < tokens; t++)
                 OneToken<T>(ref w0, rowBytes, cols, ref Unsafe.Add(ref a, t * rowBytes), output, t * outputStride + r, avx512);
         }
@@ -107,43 +107,13 @@ internal static class FloatRows
     /// Eight weight rows (<paramref name="w0"/>, <paramref name="rowBytes"/> apart) against four activation
     /// rows (<paramref name="y0"/>, <paramref name="yBytes"/> apart): each column block of the weights is
     /// loaded, converted and transposed once for the four tokens. Every output's lane adds the reference's
-    /// terms in index order (<see cref="Accumulate"/>), so the results are the same bits. With AVX-512 one
-    /// <c>Vector512&lt;double&gt;</c> per token holds the eight rows' sums (one conversion and one add per
-    /// column instead of two each).
+    /// terms in index order (<see cref="Accumulate"/>), so the results are the same bits. (With AVX-512,
+    /// <see cref="EightTokens512{T}"/> takes the batches of eight; this one the rest of four.)
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FourTokens<T>(ref byte w0, int rowBytes, int cols, ref byte y0, int yBytes, Span<float> output, int o0, int outputStride, bool avx512)
+    private static void FourTokens<T>(ref byte w0, int rowBytes, int cols, ref byte y0, int yBytes, Span<float> output, int o0, int outputStride)
         where T : IElements
     {
-        if (Avx512F.IsSupported && avx512)
-        {
-            Vector512<double> a0 = default, a1 = default, a2 = default, a3 = default;
-            int i = 0;
-            for (; i + 8 <= cols; i += 8)
-            {
-                int o = i * T.ElementBytes;
-                Columns<T>(ref Unsafe.Add(ref w0, o), rowBytes, out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3,
-                    out Vector256<float> c4, out Vector256<float> c5, out Vector256<float> c6, out Vector256<float> c7);
-                a0 = Accumulate8(a0, T.Load8(ref Unsafe.Add(ref y0, o)), c0, c1, c2, c3, c4, c5, c6, c7);
-                a1 = Accumulate8(a1, T.Load8(ref Unsafe.Add(ref y0, yBytes + o)), c0, c1, c2, c3, c4, c5, c6, c7);
-                a2 = Accumulate8(a2, T.Load8(ref Unsafe.Add(ref y0, 2 * yBytes + o)), c0, c1, c2, c3, c4, c5, c6, c7);
-                a3 = Accumulate8(a3, T.Load8(ref Unsafe.Add(ref y0, 3 * yBytes + o)), c0, c1, c2, c3, c4, c5, c6, c7);
-            }
-            for (; i < cols; i++)
-            {
-                Vector256<float> column = Column<T>(ref Unsafe.Add(ref w0, i * T.ElementBytes), rowBytes);
-                int o = i * T.ElementBytes;
-                a0 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y0, o))));
-                a1 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y0, yBytes + o))));
-                a2 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y0, 2 * yBytes + o))));
-                a3 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y0, 3 * yBytes + o))));
-            }
-            Avx512F.ConvertToVector256Single(a0).StoreUnsafe(ref output[o0]);
-            Avx512F.ConvertToVector256Single(a1).StoreUnsafe(ref output[o0 + outputStride]);
-            Avx512F.ConvertToVector256Single(a2).StoreUnsafe(ref output[o0 + 2 * outputStride]);
-            Avx512F.ConvertToVector256Single(a3).StoreUnsafe(ref output[o0 + 3 * outputStride]);
-            return;
-        }
         Vector256<double> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default, l3 = default, h3 = default;
         int full = cols & ~7;
         for (int i = 0; i < full; i += 8)
@@ -173,8 +143,9 @@ internal static class FloatRows
 
     /// <summary>
     /// <see cref="FourTokens{T}"/> for eight tokens with AVX-512 (32 vector registers: the eight column
-    /// vectors and eight <c>Vector512&lt;double&gt;</c> sums stay in registers), so each converted and
-    /// transposed column block serves eight tokens.
+    /// vectors and eight sums stay in registers), so each converted and transposed column block serves
+    /// eight tokens; each token's eight row sums are one <c>Vector512&lt;double&gt;</c> (one conversion and
+    /// one add per column instead of two of each).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void EightTokens512<T>(ref byte w0, int rowBytes, int cols, ref byte y0, int yBytes, Span<float> output, int o0, int outputStride)
