@@ -208,11 +208,10 @@ public sealed class WasmKernelModule
         exports.Add(QuantizeQ8_K);
         FloatOpsEmitter.EmitRmsNorm(module, RmsNormExport);
         exports.Add(RmsNormExport);
-        WasmFunction exp4 = FloatOpsEmitter.EmitExp4(module, "exp4");
-        WasmFunction softmax = FloatOpsEmitter.EmitScaledSoftmax(module, "scaled_softmax", exp4);
+        WasmFunction softmax = FloatOpsEmitter.EmitScaledSoftmax(module, "scaled_softmax");
         FloatOpsEmitter.EmitAttention(module, AttentionExport, DotRows(), softmax);
         exports.Add(AttentionExport);
-        FloatOpsEmitter.EmitSwiGlu(module, SwiGluExport, exp4);
+        FloatOpsEmitter.EmitSwiGlu(module, SwiGluExport);
         exports.Add(SwiGluExport);
         FloatOpsEmitter.EmitRope(module, RopeExport);
         exports.Add(RopeExport);

@@ -360,8 +360,9 @@ public class WasmKernelTests
         Array.Clear(x, 32, 32);                                        // an all-zero block
         for (int j = 0; j < 32; j++)                                   // ties: amax 127 → d = 1
             x[64 + j] = j == 0 ? 127f : (j - 16) + 0.5f;
-        x[96 + 5] = float.NaN;
+        x[96 + 5] = float.NaN;                                         // NaNs before the end: the fold forgets them
         x[96 + 20] = float.NaN;
+        x[256 + 31] = float.NaN;                                       // a NaN last: amax is NaN
         x[128 + 7] = float.PositiveInfinity;
         x[160 + 1] = float.NegativeInfinity;
         x[192 + 3] = 1e-40f;                                           // subnormal input

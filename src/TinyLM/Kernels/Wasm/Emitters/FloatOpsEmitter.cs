@@ -19,33 +19,58 @@ internal static class FloatOpsEmitter
 
     private static WasmFunctionBuilder SplatI(this WasmFunctionBuilder f, int value) => f.V128Const(Vector128.Create(value));
 
-    /// <summary>Emits the internal <c>name(v128) → v128</c>: <see cref="ScalarMath.Exp"/> in each lane.</summary>
-    public static WasmFunction EmitExp4(WasmModuleBuilder module, string name)
+    /// <summary>
+    /// The v128 locals of <see cref="Exp4"/>: its temporaries, and its constants, which
+    /// <see cref="Declare"/> sets once so that a loop reads them from locals instead of materializing
+    /// fifteen <c>v128.const</c> per pass.
+    /// </summary>
+    internal sealed class Exp4Locals
     {
-        WasmFunctionBuilder f = module.AddFunction(name, [V128], [V128], export: false);
-        WasmLocal x = f.Param(0);
-        WasmLocal z = f.DeclareLocal(V128), n = f.DeclareLocal(V128), b = f.DeclareLocal(V128), e = f.DeclareLocal(V128), k = f.DeclareLocal(V128),
-            u = f.DeclareLocal(V128), j = f.DeclareLocal(V128), g = f.DeclareLocal(V128), s1 = f.DeclareLocal(V128), s2 = f.DeclareLocal(V128), an = f.DeclareLocal(V128);
-        f.LocalGet(x).Splat(Log2E).F32x4Mul().Splat(Shift).F32x4Add().LocalTee(z).Splat(Shift).F32x4Sub().LocalSet(n);
-        f.LocalGet(x).LocalGet(n).Splat(Ln2Hi).F32x4Mul().F32x4Sub().LocalGet(n).Splat(Ln2Lo).F32x4Mul().F32x4Sub().LocalSet(b);
-        f.LocalGet(z).I32Const(23).I32x4Shl().LocalTee(e).SplatI(0x3F800000).I32x4Add().LocalSet(k);
+        private Exp4Locals(WasmFunctionBuilder f)
+        {
+            WasmLocal V() => f.DeclareLocal(V128);
+            (Z, N, B, E, K, U, J, G, S1, S2, An) = (V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V());
+            WasmLocal C(Vector128<float> value) { WasmLocal l = V(); f.V128Const(value).LocalSet(l); return l; }
+            WasmLocal I(int value) { WasmLocal l = V(); f.V128Const(Vector128.Create(value)).LocalSet(l); return l; }
+            KLog2E = C(Vector128.Create(Log2E)); KShift = C(Vector128.Create(Shift)); KLn2Hi = C(Vector128.Create(Ln2Hi)); KLn2Lo = C(Vector128.Create(Ln2Lo));
+            KC1 = C(Vector128.Create(C1)); KC2 = C(Vector128.Create(C2)); KC3 = C(Vector128.Create(C3)); KC4 = C(Vector128.Create(C4)); KC5 = C(Vector128.Create(C5));
+            KOne = I(0x3F800000); KSpecial = I(unchecked((int)0x82000000)); KBias = I(0x7F000000);
+            KZero = C(Vector128<float>.Zero); K192 = C(Vector128.Create(192f)); K126 = C(Vector128.Create(126f));
+        }
+
+        public WasmLocal Z, N, B, E, K, U, J, G, S1, S2, An;
+        public WasmLocal KLog2E, KShift, KLn2Hi, KLn2Lo, KC1, KC2, KC3, KC4, KC5, KOne, KSpecial, KBias, KZero, K192, K126;
+
+        /// <summary>Declares the locals in <paramref name="f"/> and sets the constants (emit it before the loop).</summary>
+        public static Exp4Locals Declare(WasmFunctionBuilder f) => new(f);
+    }
+
+    /// <summary>
+    /// Pushes <see cref="ScalarMath.Exp"/> of each lane of the f32x4 local <paramref name="x"/>, inline (a hot
+    /// loop saves the call and the constants: SwiGLU runs it once per four elements).
+    /// </summary>
+    internal static void Exp4(WasmFunctionBuilder f, WasmLocal x, Exp4Locals l)
+    {
+        WasmLocal z = l.Z, n = l.N, b = l.B, e = l.E, k = l.K, u = l.U, j = l.J, g = l.G, s1 = l.S1, s2 = l.S2, an = l.An;
+        f.LocalGet(x).LocalGet(l.KLog2E).F32x4Mul().LocalGet(l.KShift).F32x4Add().LocalTee(z).LocalGet(l.KShift).F32x4Sub().LocalSet(n);
+        f.LocalGet(x).LocalGet(n).LocalGet(l.KLn2Hi).F32x4Mul().F32x4Sub().LocalGet(n).LocalGet(l.KLn2Lo).F32x4Mul().F32x4Sub().LocalSet(b);
+        f.LocalGet(z).I32Const(23).I32x4Shl().LocalTee(e).LocalGet(l.KOne).I32x4Add().LocalSet(k);
         f.LocalGet(b).LocalGet(b).F32x4Mul().LocalSet(u);
         // j = ((C5·b + C4)·u + (C3·b + C2))·u + C1·b
-        f.Splat(C5).LocalGet(b).F32x4Mul().Splat(C4).F32x4Add().LocalGet(u).F32x4Mul()
-            .Splat(C3).LocalGet(b).F32x4Mul().Splat(C2).F32x4Add().F32x4Add()
-            .LocalGet(u).F32x4Mul().Splat(C1).LocalGet(b).F32x4Mul().F32x4Add().LocalSet(j);
+        f.LocalGet(l.KC5).LocalGet(b).F32x4Mul().LocalGet(l.KC4).F32x4Add().LocalGet(u).F32x4Mul()
+            .LocalGet(l.KC3).LocalGet(b).F32x4Mul().LocalGet(l.KC2).F32x4Add().F32x4Add()
+            .LocalGet(u).F32x4Mul().LocalGet(l.KC1).LocalGet(b).F32x4Mul().F32x4Add().LocalSet(j);
         // special: g = n <= 0 ? 0x82000000 : 0; s1 = bits(g + 0x7F000000); s2 = bits(e − g)
-        f.SplatI(unchecked((int)0x82000000)).LocalGet(n).Splat(0f).F32x4Le().V128And().LocalSet(g);
-        f.LocalGet(g).SplatI(0x7F000000).I32x4Add().LocalSet(s1);
+        f.LocalGet(l.KSpecial).LocalGet(n).LocalGet(l.KZero).F32x4Le().V128And().LocalSet(g);
+        f.LocalGet(g).LocalGet(l.KBias).I32x4Add().LocalSet(s1);
         f.LocalGet(e).LocalGet(g).I32x4Sub().LocalSet(s2);
         f.LocalGet(n).F32x4Abs().LocalSet(an);
         // |n| > 126 ? (|n| > 192 ? s1·s1 : (s2·j + s2)·s1) : j·k + k
         f.LocalGet(s1).LocalGet(s1).F32x4Mul()
             .LocalGet(s2).LocalGet(j).F32x4Mul().LocalGet(s2).F32x4Add().LocalGet(s1).F32x4Mul()
-            .LocalGet(an).Splat(192f).F32x4Gt().V128Bitselect();
+            .LocalGet(an).LocalGet(l.K192).F32x4Gt().V128Bitselect();
         f.LocalGet(j).LocalGet(k).F32x4Mul().LocalGet(k).F32x4Add();
-        f.LocalGet(an).Splat(126f).F32x4Gt().V128Bitselect();
-        return f.Function;
+        f.LocalGet(an).LocalGet(l.K126).F32x4Gt().V128Bitselect();
     }
 
     /// <summary>
@@ -91,13 +116,14 @@ internal static class FloatOpsEmitter
     /// <see cref="Softmax.Apply"/> over <c>p[0..n)</c> (max, ggml_v_expf in groups of four, the
     /// group sums <c>(e0 + e1) + (e2 + e3)</c> added in double, <c>p ·= (float)(1 / sum)</c>).
     /// </summary>
-    public static WasmFunction EmitScaledSoftmax(WasmModuleBuilder module, string name, WasmFunction exp4)
+    public static WasmFunction EmitScaledSoftmax(WasmModuleBuilder module, string name)
     {
         WasmFunctionBuilder f = module.AddFunction(name, [I32, I32, F32], [], export: false);
         WasmLocal p = f.Param(0), n = f.Param(1), scale = f.Param(2);
         WasmLocal i = f.DeclareLocal(I32), bytes = f.DeclareLocal(I32), full = f.DeclareLocal(I32), rem = f.DeclareLocal(I32), a = f.DeclareLocal(I32);
         WasmLocal max = f.DeclareLocal(F32), v = f.DeclareLocal(F32), sum = f.DeclareLocal(F64), inv = f.DeclareLocal(F32);
-        WasmLocal e = f.DeclareLocal(V128);
+        WasmLocal e = f.DeclareLocal(V128), x = f.DeclareLocal(V128);
+        Exp4Locals exp = Exp4Locals.Declare(f);
         f.LocalGet(n).I32Const(2).I32Shl().LocalSet(bytes);
         f.LocalGet(bytes).I32Const(~15).I32And().LocalSet(full);
         f.F32Const(float.NegativeInfinity).LocalSet(max);
@@ -110,7 +136,9 @@ internal static class FloatOpsEmitter
         using (f.For(i, full, 16))
         {
             f.LocalGet(p).LocalGet(i).I32Add().LocalTee(a)
-                .LocalGet(a).V128Load(alignment: 4).LocalGet(max).F32x4Splat().F32x4Sub().Call(exp4).LocalTee(e).V128Store(alignment: 4);
+                .LocalGet(a).V128Load(alignment: 4).LocalGet(max).F32x4Splat().F32x4Sub().LocalSet(x);
+            Exp4(f, x, exp);
+            f.LocalTee(e).V128Store(alignment: 4);
             EmitGroupSum(f, e, sum);
         }
         // the last, partial group: missing lanes count as 0 in the sum
@@ -130,8 +158,9 @@ internal static class FloatOpsEmitter
                     f.LocalGet(e);
                 }
             }
-            f.LocalGet(max).F32x4Splat().F32x4Sub().Call(exp4)
-                .V128Const(Vector128<float>.Zero)
+            f.LocalGet(max).F32x4Splat().F32x4Sub().LocalSet(x);
+            Exp4(f, x, exp);
+            f.V128Const(Vector128<float>.Zero)
                 .V128Const(Vector128.Create(0, 1, 2, 3)).LocalGet(rem).I32x4Splat().I32x4LtS()
                 .V128Bitselect().LocalSet(e);
             for (byte k = 0; k < 3; k++)
@@ -247,17 +276,22 @@ internal static class FloatOpsEmitter
     }
 
     /// <summary>Emits <c>name(gate, up, n)</c>, n a multiple of 4: <c>gate[i] = gate[i] / (1 + exp(0 − gate[i])) · up[i]</c> (ggml_v_silu).</summary>
-    public static WasmFunction EmitSwiGlu(WasmModuleBuilder module, string name, WasmFunction exp4)
+    public static WasmFunction EmitSwiGlu(WasmModuleBuilder module, string name)
     {
         WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(3), []);
         WasmLocal gate = f.Param(0), up = f.Param(1), n = f.Param(2);
-        WasmLocal i = f.DeclareLocal(I32), bytes = f.DeclareLocal(I32), a = f.DeclareLocal(I32), g = f.DeclareLocal(V128);
+        WasmLocal i = f.DeclareLocal(I32), bytes = f.DeclareLocal(I32), a = f.DeclareLocal(I32), g = f.DeclareLocal(V128), minus = f.DeclareLocal(V128);
+        WasmLocal one = f.DeclareLocal(V128);
+        Exp4Locals exp = Exp4Locals.Declare(f);
+        f.Splat(1f).LocalSet(one);
         f.LocalGet(n).I32Const(2).I32Shl().LocalSet(bytes);
         using (f.For(i, bytes, 16))
         {
             f.LocalGet(gate).LocalGet(i).I32Add().LocalTee(a)
                 .LocalGet(a).V128Load(alignment: 4).LocalTee(g)
-                .V128Const(Vector128<float>.Zero).LocalGet(g).F32x4Sub().Call(exp4).Splat(1f).F32x4Add().F32x4Div()
+                .LocalGet(exp.KZero).LocalGet(g).F32x4Sub().LocalSet(minus);
+            Exp4(f, minus, exp);
+            f.LocalGet(one).F32x4Add().F32x4Div()
                 .LocalGet(up).LocalGet(i).I32Add().V128Load(alignment: 4).F32x4Mul().V128Store(alignment: 4);
         }
         return f.Function;
