@@ -25,7 +25,9 @@ namespace TinyLM.Browser;
 /// (tinylm-kernel-worker.js). A matrix product copies its activations into that memory, splits the
 /// rows into chunks that the threads claim with <c>Atomics.compareExchange</c>, and copies the rows
 /// back; every row is computed by the same code whichever thread takes it, so the results are
-/// bit-identical for any number of threads. Other operations (attention, norms) stay on this worker.
+/// bit-identical for any number of threads. A prompt's attention splits its heads across the threads the
+/// same way (queries and the KV-cache rows copied over); other operations (norms, SwiGLU, a decode step's
+/// attention) stay on this worker.
 /// The copy doubles the memory the weights take in the page.</para>
 /// <para><b>Row panels and relaxed SIMD.</b> At <see cref="Create(Model, int)"/> the model's Q8_0, Q4_0,
 /// Q5_0, Q4_K and Q6_K product matrices (<see cref="Model.ProductMatrices"/>) are interleaved in place into
@@ -51,6 +53,8 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     // and wakes the helpers (some 20 µs on a 2-vCPU machine). With row panels a 576 × 576 Q8_0 product
     // (352 KB) took 21 µs alone and 24 µs split over two threads (SmolLM-135M profile), so 512 KB.
     private const long ParallelMinBytes = 512 * 1024;
+    // Query rows from which a batch's attention splits its heads across the threads (a prompt, not a decode step).
+    private const int ParallelAttentionTokens = 8;
     private int _threads = 1;       // kernel threads sharing the mirrored weights (1: no shared memory)
     private nint[] _mirrorStarts = [];   // the .NET address of each run of bytes in the threads' mirror, ascending
     private long[] _mirrorLengths = [], _mirrorOffsets = [];   // each run's length, and where it sits in the mirror
@@ -424,6 +428,15 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
         fixed (float* po = output)
         fixed (float* ps = scores)
         {
+            // A prompt's batch: its heads split across the threads (each head is the same code on any
+            // thread). Decode steps stay here: copying the KV cache would cost what the split saves.
+            if (_threads > 1 && shape.Tokens >= ParallelAttentionTokens && headStart == 0 && headEnd == shape.Heads && shape.Heads is >= 2 and <= 255
+                && _recording is null)
+            {
+                ParallelAttention(_attention, (int)pq, (int)pk, (int)pv, (int)po, (int)ps, shape.Tokens, shape.Start, shape.Heads, shape.KVHeads,
+                    shape.HeadDim, shape.Scale, shape.ContextLength);
+                return;
+            }
             _recording?.Add(CallKind.Attention, _attention, 1 << 10, [(int)pq, (int)pk, (int)pv, (int)po, (int)ps, shape.Tokens, shape.Start, shape.Heads,
                 shape.KVHeads, shape.HeadDim, BitConverter.SingleToInt32Bits(shape.Scale), shape.ContextLength, headStart, headEnd]);
             CallAttention(_attention, (int)pq, (int)pk, (int)pv, (int)po, (int)ps, shape.Tokens, shape.Start, shape.Heads, shape.KVHeads,
@@ -552,4 +565,13 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     [JSImport("attention", JSModule)]
     private static partial void CallAttention(int fn, int q, int keys, int values, int output, int scores, int tokens, int start,
         int heads, int kvHeads, int headDim, float scale, int context, int headStart, int headEnd);
+
+    /// <summary>
+    /// The attention <c>fn</c> of a batch on the shared memory, its heads split across the threads: the
+    /// queries, the first <c>start + tokens</c> rows of the key and value caches and the output are copied
+    /// there and back (.NET addresses).
+    /// </summary>
+    [JSImport("parallelAttention", JSModule)]
+    private static partial void ParallelAttention(int fn, int q, int keys, int values, int output, int scores, int tokens, int start,
+        int heads, int kvHeads, int headDim, float scale, int context);
 }

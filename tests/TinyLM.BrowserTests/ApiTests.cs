@@ -176,7 +176,8 @@ public sealed class ApiTests(BrowserFixture fx)
     /// C# fallback, and natively are identical, on stories260K and on a Q4_0 and a Q5_0 stories15M-shape model
     /// (dim 288, 6 layers, 6 heads, FFN 768, the Llama 2 vocabulary; the Q5_0 matrices widened to Q8_0 in the
     /// page, so the threads' mirror holds runs of the model buffer and the widened copy); with 2 threads the helper worker
-    /// must have run part of the matrix products. The emitted kernels run with decode steps replayed from the
+    /// must have run part of the matrix products, and each layer's attention over a prompt is split across the
+    /// threads by heads. The emitted kernels run with decode steps replayed from the
     /// kernel graph (60 of 64: one from the prompt's step, three recorded) and without. A second, longer prompt
     /// then grows the Q4_0 products' scratch on one thread, so the graph goes stale and is recorded again (60
     /// replayed steps, not 63); elsewhere the graph stays valid and replays all 63 decode steps.
@@ -239,6 +240,8 @@ public sealed class ApiTests(BrowserFixture fx)
                 run.GetProperty("info").GetProperty("widenedMatrices").GetInt32());
             JsonElement stats = run.GetProperty("result").GetProperty("kernelThreads");
             Assert.Equal(threads, stats.GetProperty("threads").GetInt32());
+            // every layer's attention over the prompt splits its heads across the threads (the decode steps' do not)
+            Assert.Equal(threads > 1 ? (model == "stories260K" ? 5 : 6) : 0, stats.GetProperty("attentionJobs").GetInt32());
             if (threads > 1)
                 Assert.True(stats.GetProperty("helperChunks").GetInt32() > 0, $"{what}: the helper ran no chunk of {stats.GetProperty("chunks").GetInt32()}");
             else

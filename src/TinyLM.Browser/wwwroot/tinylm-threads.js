@@ -3,7 +3,9 @@
 //
 // The kernels' shared WebAssembly.Memory starts with a control block of 32-bit words (CONTROL_BYTES);
 // the model's tensor bytes follow at MIRROR_BASE, then the operands of the running job.
-// A job is one matrix product split into CHUNKS chunks of CHUNK_ROWS rows. The engine's worker writes
+// A job is one matrix product split into CHUNKS chunks of CHUNK_ROWS rows, or (KIND = ATTENTION) one
+// attention call split into chunks of CHUNK_ROWS heads (every head has its own scores row and output
+// channels, so the chunks never touch the same bytes). The engine's worker writes
 // the arguments, resets DONE, sets CLAIM to (generation << 8 | 0) and then GEN to the generation;
 // every thread claims chunks by compare-and-swap on CLAIM, and only while CLAIM still carries the
 // generation it woke for, so a thread that wakes late can never run a chunk of a newer job with
@@ -14,7 +16,10 @@
 
 export const GEN = 0, CLAIM = 1, DONE = 2, SLEEPERS = 3, READY = 4, SHUTDOWN = 5, CHUNKS = 6, CHUNK_ROWS = 7,
   FN = 8, W = 9, ROW_BYTES = 10, ROWS = 11, ACT = 12, ACT_ROW_BYTES = 13, TOKENS = 14, OUT = 15, BLOCKS = 16,
-  SCRATCH = 17, SCRATCH_STRIDE = 18, HELPER_CHUNKS = 19, CONTROL_WORDS = 32;
+  SCRATCH = 17, SCRATCH_STRIDE = 18, HELPER_CHUNKS = 19, KIND = 20, SCALE = 21, CONTEXT = 22, CONTROL_WORDS = 32;
+
+/** KIND values: a matrix product (its arguments in W … SCRATCH_STRIDE) or an attention call. */
+export const MATMUL = 0, ATTENTION = 1;
 
 /** Bytes reserved for the control block (one page, so the mirror starts page-aligned). */
 export const CONTROL_BYTES = 65536;
@@ -28,6 +33,7 @@ export const MAX_CHUNKS = 255;
  * area. Returns the number of chunks this thread ran.
  */
 export function runJob(ctl, fns, gen, slot) {
+  if (Atomics.load(ctl, KIND) === ATTENTION) return runAttention(ctl, fns, gen);
   const tag = gen << 8;
   const fn = fns[Atomics.load(ctl, FN)];
   const chunks = Atomics.load(ctl, CHUNKS), chunkRows = Atomics.load(ctl, CHUNK_ROWS);
@@ -36,16 +42,44 @@ export function runJob(ctl, fns, gen, slot) {
   const out = Atomics.load(ctl, OUT), blocks = Atomics.load(ctl, BLOCKS);
   const scratch = Atomics.load(ctl, SCRATCH) + slot * Atomics.load(ctl, SCRATCH_STRIDE);
   let ran = 0;
-  for (;;) {
-    const claim = Atomics.load(ctl, CLAIM);
-    if ((claim & ~0xFF) !== tag) break;   // a newer job (or none): nothing of ours is left
-    const chunk = claim & 0xFF;
-    if (chunk >= chunks) break;
-    if (Atomics.compareExchange(ctl, CLAIM, claim, claim + 1) !== claim) continue;
+  for (let chunk; (chunk = claim(ctl, tag, chunks)) >= 0; ran++) {
     const r0 = chunk * chunkRows;
     fn(w + r0 * rowBytes, rowBytes, Math.min(chunkRows, rows - r0), act, actRowBytes, tokens, out + r0 * 4, rows, blocks, scratch);
     Atomics.add(ctl, DONE, 1);
-    ran++;
   }
   return ran;
+}
+
+/**
+ * The attention job: the emitted attention(q, keys, values, out, scores, tokens, start, heads, kvHeads,
+ * headDim, scale, context, headStart, headEnd) over chunks of CHUNK_ROWS heads; the operands' addresses
+ * in W, ROW_BYTES, ROWS, ACT, ACT_ROW_BYTES, the shape in TOKENS, OUT (start), BLOCKS (heads), SCRATCH
+ * (kvHeads), SCRATCH_STRIDE (headDim), CONTEXT, and the scale's float bits in SCALE.
+ */
+function runAttention(ctl, fns, gen) {
+  const tag = gen << 8;
+  const fn = fns[Atomics.load(ctl, FN)];
+  const chunks = Atomics.load(ctl, CHUNKS), headsPerChunk = Atomics.load(ctl, CHUNK_ROWS);
+  const q = Atomics.load(ctl, W), k = Atomics.load(ctl, ROW_BYTES), v = Atomics.load(ctl, ROWS), o = Atomics.load(ctl, ACT), s = Atomics.load(ctl, ACT_ROW_BYTES);
+  const tokens = Atomics.load(ctl, TOKENS), start = Atomics.load(ctl, OUT), heads = Atomics.load(ctl, BLOCKS);
+  const kvHeads = Atomics.load(ctl, SCRATCH), headDim = Atomics.load(ctl, SCRATCH_STRIDE), context = Atomics.load(ctl, CONTEXT);
+  const scale = new Float32Array(new Int32Array([Atomics.load(ctl, SCALE)]).buffer)[0];
+  let ran = 0;
+  for (let chunk; (chunk = claim(ctl, tag, chunks)) >= 0; ran++) {
+    const h0 = chunk * headsPerChunk;
+    fn(q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context, h0, Math.min(heads, h0 + headsPerChunk));
+    Atomics.add(ctl, DONE, 1);
+  }
+  return ran;
+}
+
+/** Claims the next chunk of the job tagged `tag` (of `chunks`), or returns −1 when none is left. */
+function claim(ctl, tag, chunks) {
+  for (;;) {
+    const c = Atomics.load(ctl, CLAIM);
+    if ((c & ~0xFF) !== tag) return -1;   // a newer job (or none): nothing of ours is left
+    const chunk = c & 0xFF;
+    if (chunk >= chunks) return -1;
+    if (Atomics.compareExchange(ctl, CLAIM, c, c + 1) === c) return chunk;
+  }
 }

@@ -162,7 +162,7 @@ const kernelImports = {
       const exports = names.split(',');
       const instance = new WebAssembly.Instance(module, { env: { memory } });
       shared = { memory, ctl: new Int32Array(memory.buffer, 0, T.CONTROL_WORDS), fns: exports.map(n => instance.exports[n]),
-        threads, work, gen: 0, chunks: 0, helperChunks: 0 };
+        threads, work, gen: 0, chunks: 0, helperChunks: 0, attentionJobs: 0 };
       for (let i = 0; i < threads - 1; i++) helpers[i].postMessage({ module, memory, exports, slot: i + 1 });
       return '';
     } catch (e) {
@@ -174,6 +174,10 @@ const kernelImports = {
     if (profile) timed(f, () => parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratchBytes),
       ` rows=${rows} k=${blocks} tokens=${tokens} threads=${shared.threads}`);
     else parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratchBytes);
+  },
+  parallelAttention(f, q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context) {
+    const run = () => parallelAttention(f, q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context);
+    if (profile) timed(f, run, ` threads=${shared.threads}`); else run();
   },
   call3: (f, a, b, c) => { if (profile) timed(f, () => kernelFns[f](a, b, c)); else kernelFns[f](a, b, c); },
   call8: (f, a, b, c, d, e, g, h, i) => { if (profile) timed(f, () => kernelFns[f](a, b, c, d, e, g, h, i)); else kernelFns[f](a, b, c, d, e, g, h, i); },
@@ -212,7 +216,7 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
   // better on SmolLM-135M); at most MAX_CHUNKS.
   const chunkRows = Math.max(8, Math.ceil(rows / (4 * threads) / 8) * 8, Math.ceil(rows / T.MAX_CHUNKS / 8) * 8);
   const chunks = Math.ceil(rows / chunkRows);
-  const gen = shared.gen = (shared.gen + 1) & 0xFFFFFF;
+  Atomics.store(ctl, T.KIND, T.MATMUL);
   Atomics.store(ctl, T.FN, f);
   Atomics.store(ctl, T.W, T.MIRROR_BASE + weightOffset);
   Atomics.store(ctl, T.ROW_BYTES, rowBytes);
@@ -224,6 +228,19 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
   Atomics.store(ctl, T.BLOCKS, blocks);
   Atomics.store(ctl, T.SCRATCH, (scratchAt + 15) & ~15);
   Atomics.store(ctl, T.SCRATCH_STRIDE, scratchStride);
+  runShared(chunks, chunkRows);
+
+  const from = new Float32Array(buffer, outAt, tokens * rows), to = new Float32Array(heap);
+  for (let t = 0; t < tokens; t++) to.set(from.subarray(t * rows, (t + 1) * rows), (out >> 2) + t * outStride);
+}
+
+/**
+ * Runs the job whose arguments are in the control block as `chunks` chunks of `chunkRows` rows (or heads)
+ * on this thread and the helpers, and returns when every chunk is done.
+ */
+function runShared(chunks, chunkRows) {
+  const { ctl } = shared;
+  const gen = shared.gen = (shared.gen + 1) & 0xFFFFFF;
   Atomics.store(ctl, T.CHUNKS, chunks);
   Atomics.store(ctl, T.CHUNK_ROWS, chunkRows);
   Atomics.store(ctl, T.DONE, 0);
@@ -236,15 +253,46 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
     if ((spins & 0xFFFF) === 0 && performance.now() - t0 > 60000) throw new Error('A kernel thread stopped responding.');
   }
   shared.chunks += chunks;
-
-  const from = new Float32Array(buffer, outAt, tokens * rows), to = new Float32Array(heap);
-  for (let t = 0; t < tokens; t++) to.set(from.subarray(t * rows, (t + 1) * rows), (out >> 2) + t * outStride);
 }
 
-/** Matrix-product chunks run so far, and how many of them the helper workers ran. */
+/**
+ * Attention of a batch with its heads split across the threads (WasmKernels.Attention): the queries, the
+ * first `start + tokens` rows of the layer's key and value caches and the scores rows go to the shared
+ * memory, one chunk per head, and the output comes back. Each head runs the same code on any thread.
+ */
+function parallelAttention(f, q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context) {
+  const { memory, ctl } = shared;
+  const qBytes = tokens * heads * headDim * 4, kvBytes = (start + tokens) * kvHeads * headDim * 4, sBytes = heads * context * 4;
+  const qAt = shared.work, kAt = align64(qAt + qBytes), vAt = align64(kAt + kvBytes), oAt = align64(vAt + kvBytes), sAt = align64(oAt + qBytes);
+  const end = sAt + sBytes;
+  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  const buffer = memory.buffer, heap = dotnetMemory.buffer;
+  new Uint8Array(buffer, qAt, qBytes).set(new Uint8Array(heap, q, qBytes));
+  new Uint8Array(buffer, kAt, kvBytes).set(new Uint8Array(heap, k, kvBytes));
+  new Uint8Array(buffer, vAt, kvBytes).set(new Uint8Array(heap, v, kvBytes));
+  Atomics.store(ctl, T.KIND, T.ATTENTION);
+  Atomics.store(ctl, T.FN, f);
+  Atomics.store(ctl, T.W, qAt);
+  Atomics.store(ctl, T.ROW_BYTES, kAt);
+  Atomics.store(ctl, T.ROWS, vAt);
+  Atomics.store(ctl, T.ACT, oAt);
+  Atomics.store(ctl, T.ACT_ROW_BYTES, sAt);
+  Atomics.store(ctl, T.TOKENS, tokens);
+  Atomics.store(ctl, T.OUT, start);
+  Atomics.store(ctl, T.BLOCKS, heads);
+  Atomics.store(ctl, T.SCRATCH, kvHeads);
+  Atomics.store(ctl, T.SCRATCH_STRIDE, headDim);
+  Atomics.store(ctl, T.CONTEXT, context);
+  Atomics.store(ctl, T.SCALE, new Int32Array(new Float32Array([scale]).buffer)[0]);
+  runShared(heads, 1);
+  shared.attentionJobs++;
+  new Uint8Array(heap, o, qBytes).set(new Uint8Array(buffer, oAt, qBytes));
+}
+
+/** Chunks run so far (matrix products and attention), how many of them the helper workers ran, and the attention jobs. */
 function threadStats() {
-  return shared ? { threads: shared.threads, chunks: shared.chunks, helperChunks: Atomics.load(shared.ctl, T.HELPER_CHUNKS) }
-    : { threads: 1, chunks: 0, helperChunks: 0 };
+  return shared ? { threads: shared.threads, chunks: shared.chunks, helperChunks: Atomics.load(shared.ctl, T.HELPER_CHUNKS), attentionJobs: shared.attentionJobs }
+    : { threads: 1, chunks: 0, helperChunks: 0, attentionJobs: 0 };
 }
 
 function captureMemory(result) {
@@ -370,7 +418,8 @@ async function generate(id, { prompt, options }) {
   }
   const result = JSON.parse(engine.Result());
   const after = threadStats();
-  result.kernelThreads = { threads: after.threads, chunks: after.chunks - before.chunks, helperChunks: after.helperChunks - before.helperChunks };
+  result.kernelThreads = { threads: after.threads, chunks: after.chunks - before.chunks, helperChunks: after.helperChunks - before.helperChunks,
+    attentionJobs: after.attentionJobs - before.attentionJobs };
   result.graphSteps = graphSteps - graphStepsBefore;
   postMessage({ id, type: 'done', result });
 }

@@ -178,10 +178,11 @@ export interface GenerationResult {
   promptTokensPerSecond: number;
   tokensPerSecond: number;
   /**
-   * Diagnostics of the kernel threads during this generation: matrix-product chunks run, and how many of
-   * them the helper workers ran (0 with one thread).
+   * Diagnostics of the kernel threads during this generation: chunks run (of matrix products and of
+   * attention, one head each), how many of them the helper workers ran (0 with one thread), and the
+   * attention calls whose heads were split across the threads (a prompt's batches).
    */
-  kernelThreads: { threads: number; chunks: number; helperChunks: number };
+  kernelThreads: { threads: number; chunks: number; helperChunks: number; attentionJobs: number };
   /** Decode steps of this generation replayed from the kernel graph (LoadOptions.decodeGraph); 0 with the 'managed' kernels. */
   graphSteps: number;
 }
