@@ -1,5 +1,6 @@
-// A TinyLM kernel thread: a helper Web Worker of tinylm-worker.js that runs chunks of matrix products
-// on the kernels' shared memory (see tinylm-threads.js). No .NET runtime here, only the emitted module.
+// A TinyLM kernel thread: a helper Web Worker of tinylm-worker.js that runs chunks of matrix products (and
+// the heads of a prompt's attention) on the kernels' shared memory (see tinylm-threads.js). No .NET
+// runtime here, only the emitted module.
 // Messages in: {module: WebAssembly.Module, memory: shared WebAssembly.Memory, exports: string[], slot}.
 // It then serves jobs until the control block's SHUTDOWN is set (a new model), and waits for the next
 // message. Message out: 'started' once, when the worker runs.
