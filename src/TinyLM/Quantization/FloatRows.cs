@@ -11,9 +11,9 @@ namespace TinyLM.Quantization;
 /// cannot be split within one dot, so the fast form works across rows instead: eight weight rows
 /// per pass, each in its own lane of two <c>Vector256&lt;double&gt;</c> accumulators (one
 /// <c>Vector512&lt;double&gt;</c> with AVX-512), fed one column at a time from an 8×8 transpose of eight
-/// loaded row segments. A batch (prefill) takes four tokens per pass, so each converted and transposed
-/// column block serves four tokens and four independent accumulator chains hide the latency of the
-/// double adds. Every lane adds exactly the reference's terms in the reference's order, so results
+/// loaded row segments. A batch (prefill) takes eight tokens per pass with AVX-512 (four without), so
+/// each converted and transposed column block serves them all and their independent accumulator chains
+/// hide the latency of the double adds. Every lane adds exactly the reference's terms in the reference's order, so results
 /// equal <see cref="TensorType.Dot"/>.
 /// </summary>
 internal static class FloatRows
@@ -81,8 +81,8 @@ internal static class FloatRows
         for (; r + 8 <= end; r += 8)
         {
             ref byte w0 = ref Unsafe.Add(ref w, r * rowBytes);
-            // prefill: four tokens per pass over the eight rows, so each loaded, converted and transposed
-            // column block serves four tokens and four accumulator chains run side by side
+            // prefill: eight (AVX-512) or four tokens per pass over the eight rows, so each loaded, converted
+            // and transposed column block serves them all and their accumulator chains run side by side
             int t = 0;
             if (avx512)
                 for (; t + 8 <= tokens; t += 8)
@@ -172,14 +172,14 @@ internal static class FloatRows
         {
             Vector256<float> column = Column<T>(ref Unsafe.Add(ref w0, i * T.ElementBytes), rowBytes);
             ref byte y = ref Unsafe.Add(ref y0, i * T.ElementBytes);
-            a0 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref y)));
-            a1 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, yBytes))));
-            a2 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, 2 * yBytes))));
-            a3 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, 3 * yBytes))));
-            a4 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, 4 * yBytes))));
-            a5 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, 5 * yBytes))));
-            a6 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, 6 * yBytes))));
-            a7 += Avx512F.ConvertToVector512Double(column * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, 7 * yBytes))));
+            a0 = Accumulate512(a0, column, T.Load1(ref y));
+            a1 = Accumulate512(a1, column, T.Load1(ref Unsafe.Add(ref y, yBytes)));
+            a2 = Accumulate512(a2, column, T.Load1(ref Unsafe.Add(ref y, 2 * yBytes)));
+            a3 = Accumulate512(a3, column, T.Load1(ref Unsafe.Add(ref y, 3 * yBytes)));
+            a4 = Accumulate512(a4, column, T.Load1(ref Unsafe.Add(ref y, 4 * yBytes)));
+            a5 = Accumulate512(a5, column, T.Load1(ref Unsafe.Add(ref y, 5 * yBytes)));
+            a6 = Accumulate512(a6, column, T.Load1(ref Unsafe.Add(ref y, 6 * yBytes)));
+            a7 = Accumulate512(a7, column, T.Load1(ref Unsafe.Add(ref y, 7 * yBytes)));
         }
         Avx512F.ConvertToVector256Single(a0).StoreUnsafe(ref output[o0]);
         Avx512F.ConvertToVector256Single(a1).StoreUnsafe(ref output[o0 + outputStride]);
@@ -207,7 +207,7 @@ internal static class FloatRows
                 sums = Accumulate8(sums, T.Load8(ref Unsafe.Add(ref y, o)), c0, c1, c2, c3, c4, c5, c6, c7);
             }
             for (int i = full; i < cols; i++)
-                sums += Avx512F.ConvertToVector512Double(Column<T>(ref Unsafe.Add(ref w0, i * T.ElementBytes), rowBytes) * Vector256.Create(T.Load1(ref Unsafe.Add(ref y, i * T.ElementBytes))));
+                sums = Accumulate512(sums, Column<T>(ref Unsafe.Add(ref w0, i * T.ElementBytes), rowBytes), T.Load1(ref Unsafe.Add(ref y, i * T.ElementBytes)));
             Avx512F.ConvertToVector256Single(sums).StoreUnsafe(ref output[o0]);
             return;
         }
@@ -266,15 +266,20 @@ internal static class FloatRows
     private static Vector512<double> Accumulate8(Vector512<double> sums, Vector256<float> y, Vector256<float> c0, Vector256<float> c1,
         Vector256<float> c2, Vector256<float> c3, Vector256<float> c4, Vector256<float> c5, Vector256<float> c6, Vector256<float> c7)
     {
-        sums += Avx512F.ConvertToVector512Double(c0 * Vector256.Create(y.GetElement(0)));
-        sums += Avx512F.ConvertToVector512Double(c1 * Vector256.Create(y.GetElement(1)));
-        sums += Avx512F.ConvertToVector512Double(c2 * Vector256.Create(y.GetElement(2)));
-        sums += Avx512F.ConvertToVector512Double(c3 * Vector256.Create(y.GetElement(3)));
-        sums += Avx512F.ConvertToVector512Double(c4 * Vector256.Create(y.GetElement(4)));
-        sums += Avx512F.ConvertToVector512Double(c5 * Vector256.Create(y.GetElement(5)));
-        sums += Avx512F.ConvertToVector512Double(c6 * Vector256.Create(y.GetElement(6)));
-        return sums + Avx512F.ConvertToVector512Double(c7 * Vector256.Create(y.GetElement(7)));
+        sums = Accumulate512(sums, c0, y.GetElement(0));
+        sums = Accumulate512(sums, c1, y.GetElement(1));
+        sums = Accumulate512(sums, c2, y.GetElement(2));
+        sums = Accumulate512(sums, c3, y.GetElement(3));
+        sums = Accumulate512(sums, c4, y.GetElement(4));
+        sums = Accumulate512(sums, c5, y.GetElement(5));
+        sums = Accumulate512(sums, c6, y.GetElement(6));
+        return Accumulate512(sums, c7, y.GetElement(7));
     }
+
+    // Lane k of sums += (double)(column[k] · y): Accumulate with the eight sums in one AVX-512 vector.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> Accumulate512(Vector512<double> sums, Vector256<float> column, float y) =>
+        sums + Avx512F.ConvertToVector512Double(column * Vector256.Create(y));
 
     // Lane k of (lo, hi) += (double)(column[k] · y): the float product, then the double add.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

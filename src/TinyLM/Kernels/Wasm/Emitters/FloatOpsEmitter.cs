@@ -38,8 +38,8 @@ internal static class FloatOpsEmitter
             KZero = C(Vector128<float>.Zero); K192 = C(Vector128.Create(192f)); K126 = C(Vector128.Create(126f));
         }
 
-        public WasmLocal Z, N, B, E, K, U, J, G, S1, S2, An;
-        public WasmLocal KLog2E, KShift, KLn2Hi, KLn2Lo, KC1, KC2, KC3, KC4, KC5, KOne, KSpecial, KBias, KZero, K192, K126;
+        public readonly WasmLocal Z, N, B, E, K, U, J, G, S1, S2, An;
+        public readonly WasmLocal KLog2E, KShift, KLn2Hi, KLn2Lo, KC1, KC2, KC3, KC4, KC5, KOne, KSpecial, KBias, KZero, K192, K126;
 
         /// <summary>Declares the locals in <paramref name="f"/> and sets the constants (emit it before the loop).</summary>
         public static Exp4Locals Declare(WasmFunctionBuilder f) => new(f);
