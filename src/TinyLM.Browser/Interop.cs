@@ -154,9 +154,9 @@ public static partial class Interop
         }
         byte[] w = RandomRows(type, rows, rowBytes), act = RandomRows(actType, tokens, actRowBytes);
         panels &= Kernels.Wasm.WasmKernelModule.SupportsPanels(type);
-        byte[] wKernel = PinnedCopy(w, type, rows, panels), actKernel = PinnedCopy(act, actType, tokens, panels: false);
-        float[] output = GC.AllocateArray<float>(rows * tokens, pinned: true);
         WasmKernels kernels = WasmKernels.Create([type]);
+        byte[] wKernel = PinnedCopy(w, type, rows, panels, kernels.RelaxedSimd), actKernel = PinnedCopy(act, actType, tokens, panels: false, false);
+        float[] output = GC.AllocateArray<float>(rows * tokens, pinned: true);
         unsafe
         {
             fixed (byte* pw = wKernel)
@@ -177,13 +177,20 @@ public static partial class Interop
         return $"{{\"relaxedSimd\":{(kernels.RelaxedSimd ? "true" : "false")},\"panels\":{(panels ? "true" : "false")},\"mismatches\":{mismatches},\"first\":\"{first}\"}}";
     });
 
-    /// <summary>A pinned copy of <paramref name="rows"/> rows of <paramref name="type"/>, interleaved into the emitted products' row panels when <paramref name="panels"/>.</summary>
-    private static byte[] PinnedCopy(byte[] source, Quantization.TensorType type, int rows, bool panels)
+    /// <summary>
+    /// A pinned copy of <paramref name="rows"/> rows of <paramref name="type"/>, interleaved into the emitted products' row panels
+    /// when <paramref name="panels"/> (blocks in the kernel layout where that product reads one: <see cref="Kernels.Wasm.WasmWeightPanels.HasKernelBlocks"/>).
+    /// </summary>
+    private static byte[] PinnedCopy(byte[] source, Quantization.TensorType type, int rows, bool panels, bool relaxedSimd)
     {
         byte[] copy = GC.AllocateArray<byte>(source.Length, pinned: true);
         source.CopyTo(copy, 0);
         if (panels)
+        {
             Kernels.Wasm.WasmWeightPanels.Interleave(copy, rows, source.Length / Math.Max(rows, 1), type.BlockBytes, Kernels.Wasm.WasmKernelModule.PanelRows(type));
+            if (Kernels.Wasm.WasmWeightPanels.HasKernelBlocks(type, relaxedSimd))
+                Kernels.Wasm.WasmWeightPanels.ToKernelBlocks(type, copy);
+        }
         return copy;
     }
 
@@ -219,7 +226,7 @@ public static partial class Interop
         float[] wasmOut = GC.AllocateArray<float>(rows, pinned: true), managedOut = GC.AllocateArray<float>(rows, pinned: true);
         panels &= Kernels.Wasm.WasmKernelModule.SupportsPanels(type);
         WasmKernels kernels = WasmKernels.Create([type]);
-        byte[] wKernel = panels ? PinnedCopy(w, type, rows, panels) : w;
+        byte[] wKernel = panels ? PinnedCopy(w, type, rows, panels, kernels.RelaxedSimd) : w;
         double Median(List<double> v) { v.Sort(); return v[v.Count / 2]; }
         var wasmMs = new List<double>();
         var managedMs = new List<double>();

@@ -35,7 +35,10 @@ namespace TinyLM.Browser;
 /// <c>matmul_{type}_panels</c>: one forward memory stream per panel instead of one per row, which nearly doubled
 /// the page's decode speed on SmolLM-135M Q8_0 (the weights stream from DRAM every token). Where
 /// tinylm-worker.js found relaxed SIMD with the standard integer dot product, the module is built with
-/// it (<see cref="RelaxedSimd"/>). Both are load options of tinylm.js (<c>rowPanels</c>, <c>relaxedSimd</c>).</para>
+/// it (<see cref="RelaxedSimd"/>); with both, the Q4_K and Q6_K blocks are also rearranged in place into the order
+/// their relaxed-SIMD panel products read (<see cref="WasmWeightPanels.ToKernelBlocks"/>: each lane class whole in
+/// one load), which about doubled those products (bench/browser: Q4_K 4.7–6 → 8–10 GB/s, Q6_K 5–7 → 11.5–15).
+/// Both are load options of tinylm.js (<c>rowPanels</c>, <c>relaxedSimd</c>).</para>
 /// <para><b>Q5_0 as Q8_0.</b> Before that, the Q5_0 product matrices are re-encoded as Q8_0 into one pinned buffer
 /// (<see cref="WeightMatrix.WidenToQ8_0"/>; load option <c>widenQ5_0</c>): the same numbers, so the same results,
 /// and the Q8_0 products run about 1.8 times as fast, at 34/22 of those matrices' bytes. With threads the mirror
@@ -116,7 +119,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
             foreach (WeightMatrix m in model.ProductMatrices)
                 if (WasmKernelModule.SupportsPanels(m.Type) && m.CanInterleaveRowPanels)
                 {
-                    m.InterleaveRowPanels(WasmKernelModule.PanelRows(m.Type));
+                    m.InterleaveRowPanels(WasmKernelModule.PanelRows(m.Type), WasmWeightPanels.HasKernelBlocks(m.Type, kernels.RelaxedSimd));
                     kernels.PanelMatrices++;
                 }
         if (threads > 1)

@@ -25,23 +25,26 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { dirname, resolve } from 'node:path';
 
-// Relaxed SIMD (the kernels' i32x4.relaxed_dot_i8x16_i7x16_add_s) is on by default from V8 11.4
-// (Chromium 114, Node 22); Node 20 (V8 11.3) has it behind a flag, set here before anything compiles,
-// but computes that instruction differently (2·Σ a·b, ignoring the accumulator): relaxedSimdState()
-// checks one lane as tinylm-worker.js does, and the tests skip relaxed-SIMD modules unless it is "exact".
-function relaxedSimdModule() {
-  const a = [0x80, 0x7f, 0xff, 5], b = [127, 3, 0, 7], c = [0xe8, 0x03, 0, 0];   // -128·127 + 127·3 + 0 + 5·7 + 1000 = -14840
+// Relaxed SIMD (the kernels' i32x4.relaxed_dot_i8x16_i7x16_add_s and i16x8.relaxed_dot_i8x16_i7x16_s) is on
+// by default from V8 11.4 (Chromium 114, Node 22); Node 20 (V8 11.3) has it behind a flag, set here before
+// anything compiles, but computes the first differently (2·Σ a·b, ignoring the accumulator):
+// relaxedSimdState() checks one lane of each as tinylm-worker.js does, and the tests skip relaxed-SIMD
+// modules unless it is "exact".
+function relaxedSimdModule(i16) {
+  const a = [0x80, 0x7f, 0xff, 5], b = [127, 3, 0, 7], c = [0xe8, 0x03, 0, 0];
   const lanes = (x) => [...x, ...new Array(12).fill(0)];
-  const body = [0, 0xfd, 12, ...lanes(a), 0xfd, 12, ...lanes(b), 0xfd, 12, ...lanes(c), 0xfd, 0x93, 2, 0xfd, 0x1b, 0, 11];
+  const body = i16
+    ? [0, 0xfd, 12, ...lanes(a), 0xfd, 12, ...lanes(b), 0xfd, 0x92, 2, 0xfd, 0x18, 0, 11]   // -128·127 + 127·3 = -15875
+    : [0, 0xfd, 12, ...lanes(a), 0xfd, 12, ...lanes(b), 0xfd, 12, ...lanes(c), 0xfd, 0x93, 2, 0xfd, 0x1b, 0, 11];   // … + 0 + 5·7 + 1000 = -14840
   return new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 0x7f, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0,
     10, body.length + 2, 1, body.length, ...body]);
 }
-if (!WebAssembly.validate(relaxedSimdModule()))
+if (!WebAssembly.validate(relaxedSimdModule(false)))
   setFlagsFromString('--experimental-wasm-relaxed-simd');
 function relaxedSimdState() {
-  const bytes = relaxedSimdModule();
-  if (!WebAssembly.validate(bytes)) return 'absent';
-  return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f() === -14840 ? 'exact' : 'differs';
+  const run = (bytes) => new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f();
+  if (!WebAssembly.validate(relaxedSimdModule(false)) || !WebAssembly.validate(relaxedSimdModule(true))) return 'absent';
+  return run(relaxedSimdModule(false)) === -14840 && run(relaxedSimdModule(true)) === -15875 ? 'exact' : 'differs';
 }
 
 const scratch = new DataView(new ArrayBuffer(8));

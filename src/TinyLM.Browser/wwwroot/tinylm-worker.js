@@ -70,18 +70,23 @@ export const simdSupported = (() => {
   } catch { return false; }
 })();
 
-// True when this engine runs relaxed SIMD's i32x4.relaxed_dot_i8x16_i7x16_add_s as the standard
-// defines it (a signed, b in [0, 127], plus c): checked on one lane, since an early implementation
-// (V8 11.3 behind a flag) computed something else. The emitted Q8_0/Q4_0/Q5_0/Q4_K products then use it.
+// True when this engine runs relaxed SIMD's integer dot products as the standard defines them (a signed,
+// b in [0, 127]): i32x4.relaxed_dot_i8x16_i7x16_add_s (plus c) and i16x8.relaxed_dot_i8x16_i7x16_s, each
+// checked on one lane, since an early implementation (V8 11.3 behind a flag) computed something else. The
+// emitted Q8_0/Q4_0/Q5_0/Q4_K/Q6_K products then use them.
 export const relaxedSimdSupported = (() => {
   try {
-    const a = [0x80, 0x7f, 0xff, 5], b = [127, 3, 0, 7], c = [0xe8, 0x03, 0, 0];   // -128·127 + 127·3 + 0 + 5·7 + 1000
-    const lanes = x => [...x, ...new Array(12).fill(0)];
-    const body = [0, 0xfd, 12, ...lanes(a), 0xfd, 12, ...lanes(b), 0xfd, 12, ...lanes(c), 0xfd, 0x93, 2, 0xfd, 0x1b, 0, 11];
-    const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 0x7f, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0,
-      10, body.length + 2, 1, body.length, ...body]);
-    if (!WebAssembly.validate(bytes)) return false;
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f() === -14840;
+    const lanes = x => [...x, ...new Array(16 - x.length).fill(0)];
+    const run = body => {   // a module whose function f() → i32 is body (no locals)
+      const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 0x7f, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0,
+        10, body.length + 2, 1, body.length, ...body]);
+      return WebAssembly.validate(bytes) ? new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f() : null;
+    };
+    const a = [0x80, 0x7f, 0xff, 5], b = [127, 3, 0, 7], c = [0xe8, 0x03, 0, 0];
+    // lane 0: -128·127 + 127·3 + 0 + 5·7 + 1000, then -128·127 + 127·3
+    const dot32 = run([0, 0xfd, 12, ...lanes(a), 0xfd, 12, ...lanes(b), 0xfd, 12, ...lanes(c), 0xfd, 0x93, 2, 0xfd, 0x1b, 0, 11]);
+    const dot16 = run([0, 0xfd, 12, ...lanes(a), 0xfd, 12, ...lanes(b), 0xfd, 0x92, 2, 0xfd, 0x18, 0, 11]);
+    return dot32 === -14840 && dot16 === -15875;
   } catch { return false; }
 })();
 let relaxedSimd = relaxedSimdSupported;   // per load: the 'relaxedSimd' option can turn it off

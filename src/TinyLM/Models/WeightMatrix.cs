@@ -87,20 +87,37 @@ public sealed unsafe class WeightMatrix
     /// solely through those products (<see cref="Model.ProductMatrices"/>).
     /// </summary>
     /// <param name="panelRows">Rows per panel: <see cref="Kernels.Wasm.WasmKernelModule.PanelRows"/> of the type.</param>
-    /// <exception cref="InvalidOperationException"><see cref="CanInterleaveRowPanels"/> is false, or the matrix is already in panels of another height.</exception>
+    /// <param name="kernelBlocks">
+    /// Also rearrange each block into the kernel layout of the type's relaxed-SIMD panel product
+    /// (<see cref="Kernels.Wasm.WasmWeightPanels.ToKernelBlocks"/>; Q4_K and Q6_K).
+    /// </param>
+    /// <exception cref="InvalidOperationException"><see cref="CanInterleaveRowPanels"/> is false, the matrix is already in panels
+    /// of another height or block layout, or <paramref name="kernelBlocks"/> is asked of a type without a kernel layout.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="panelRows"/> is below 2.</exception>
-    public void InterleaveRowPanels(int panelRows)
+    public void InterleaveRowPanels(int panelRows, bool kernelBlocks = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(panelRows, 2);
-        if (PanelRows == panelRows)
+        if (PanelRows == panelRows && IsKernelBlocks == kernelBlocks)
             return;
         if (IsRowPanels)
-            throw new InvalidOperationException($"{Name} is already in panels of {PanelRows} rows.");
+            throw new InvalidOperationException($"{Name} is already in panels of {PanelRows} rows{(IsKernelBlocks ? " with kernel-layout blocks" : "")}.");
         if (!CanInterleaveRowPanels)
             throw new InvalidOperationException($"{Name}: only a quantized matrix in a writable model buffer can be interleaved into row panels ({Type.Name}).");
-        Kernels.Wasm.WasmWeightPanels.Interleave(new Span<byte>(_data, (int)ByteSize), Rows, RowBytes, Type.BlockBytes, panelRows);
+        if (kernelBlocks && !Kernels.Wasm.WasmWeightPanels.HasKernelBlocks(Type, relaxedSimd: true))
+            throw new InvalidOperationException($"{Name}: {Type.Name} blocks have no kernel layout.");
+        var bytes = new Span<byte>(_data, (int)ByteSize);
+        Kernels.Wasm.WasmWeightPanels.Interleave(bytes, Rows, RowBytes, Type.BlockBytes, panelRows);
+        if (kernelBlocks)
+            Kernels.Wasm.WasmWeightPanels.ToKernelBlocks(Type, bytes);
         PanelRows = panelRows;
+        IsKernelBlocks = kernelBlocks;
     }
+
+    /// <summary>
+    /// True when <see cref="InterleaveRowPanels"/> also put each block into its kernel layout (Q4_K, Q6_K with
+    /// relaxed SIMD); <see cref="DequantizeRow"/> undoes it on the gathered row.
+    /// </summary>
+    public bool IsKernelBlocks { get; private set; }
 
     /// <summary>True when <see cref="WidenToQ8_0"/> can re-encode this matrix: Q5_0, neither in row panels nor repacked.</summary>
     public bool CanWidenToQ8_0 => Type.Type == GgmlType.Q5_0 && !IsRowPanels && Repacked is null;
@@ -169,6 +186,8 @@ public sealed unsafe class WeightMatrix
         for (int b = 0; b < RowBytes / blockBytes; b++)
             new ReadOnlySpan<byte>(_data + Kernels.Wasm.WasmWeightPanels.BlockOffset(row, b, Rows, RowBytes, blockBytes, PanelRows), blockBytes)
                 .CopyTo(gathered.Slice(b * blockBytes, blockBytes));
+        if (IsKernelBlocks)
+            Kernels.Wasm.WasmWeightPanels.FromKernelBlocks(Type, gathered);
         Type.Dequantize(gathered, destination[..Columns]);
         if (rented is not null)
             System.Buffers.ArrayPool<byte>.Shared.Return(rented);

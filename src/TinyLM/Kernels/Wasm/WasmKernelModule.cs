@@ -66,7 +66,7 @@ public sealed class WasmKernelModule
         [GgmlType.Q4_0] = (m, name, _, relaxed, panels) => relaxed ? Q4_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q4_0Emitter.EmitMatMul(m, name, panels),
         [GgmlType.Q5_0] = (m, name, _, relaxed, panels) => relaxed ? Q5_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q5_0Emitter.EmitMatMul(m, name, panels),
         [GgmlType.Q4_K] = (m, name, _, relaxed, panels) => Q4_KEmitter.EmitMatMul(m, name, panels, relaxed),
-        [GgmlType.Q6_K] = (m, name, _, _, panels) => Q6_KEmitter.EmitMatMul(m, name, panels),
+        [GgmlType.Q6_K] = (m, name, _, relaxed, panels) => Q6_KEmitter.EmitMatMul(m, name, panels, relaxed),
         [GgmlType.F32] = (m, name, dotRows, _, _) => F32Emitter.EmitMatMul(m, name, dotRows()),
     };
 
@@ -173,9 +173,11 @@ public sealed class WasmKernelModule
     /// Web Workers instantiate the same module against (the page's kernel threads); the code is the same.
     /// </param>
     /// <param name="relaxedSimd">
-    /// Use relaxed SIMD's integer dot product (<c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c>) in the
-    /// Q8_0, Q4_0, Q5_0 and Q4_K products, only where its result is exact (second operand in [0, 127]), so
-    /// the results are the same bits; the host must support the instruction (see <see cref="RelaxedSimdProbe"/>).
+    /// Use relaxed SIMD's integer dot products (<c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c>,
+    /// <c>i16x8.relaxed_dot_i8x16_i7x16_s</c>) in the Q8_0, Q4_0, Q5_0 and Q4_K products and the Q6_K panel
+    /// product, only where the result is exact (second operand in [0, 127]), so the results are the same bits;
+    /// the host must support the instructions (see <see cref="RelaxedSimdProbe"/>). The Q4_K and Q6_K panel
+    /// products then read their blocks in a kernel layout (<see cref="WasmWeightPanels.ToKernelBlocks"/>).
     /// </param>
     /// <returns>The module; building takes a few milliseconds.</returns>
     public static WasmKernelModule Build(IEnumerable<TensorType> weightTypes, bool sharedMemory = false, bool relaxedSimd = false)

@@ -1,3 +1,6 @@
+using TinyLM.Kernels.Wasm.Emitters;
+using TinyLM.Quantization;
+
 namespace TinyLM.Kernels.Wasm;
 
 /// <summary>
@@ -9,7 +12,8 @@ namespace TinyLM.Kernels.Wasm;
 /// decoded token streams every weight from DRAM). Rows after the last whole panel keep their order.
 /// Only blocks move, never bytes inside a block, and a panel occupies exactly its rows' bytes, so the
 /// matrix keeps its size and any range of rows starting at a multiple of P is addressed as before
-/// (<c>w + r0·rowBytes</c>).
+/// (<c>w + r0·rowBytes</c>). The relaxed-SIMD Q4_K and Q6_K panel products also read each block in a
+/// kernel layout (<see cref="ToKernelBlocks"/>), rearranged inside the block.
 /// </summary>
 public static class WasmWeightPanels
 {
@@ -30,6 +34,49 @@ public static class WasmWeightPanels
                 for (int b = 0; b < blocks; b++)
                     rowsSpan.Slice(k * rowBytes + b * blockBytes, blockBytes).CopyTo(panel.AsSpan((b * panelRows + k) * blockBytes, blockBytes));
             panel.CopyTo(rowsSpan);
+        }
+    }
+
+    /// <summary>
+    /// True when the panel product of <paramref name="type"/> in a module built with
+    /// <paramref name="relaxedSimd"/> reads its blocks in a kernel layout (<see cref="ToKernelBlocks"/>):
+    /// Q4_K and Q6_K with relaxed SIMD (<see cref="Q4_KEmitter.ToKernelLayout"/>, <see cref="Q6_KEmitter.ToKernelLayout"/>).
+    /// </summary>
+    public static bool HasKernelBlocks(TensorType type, bool relaxedSimd)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        return relaxedSimd && type.Type is GgmlType.Q4_K or GgmlType.Q6_K;
+    }
+
+    /// <summary>
+    /// Rearranges every block of <paramref name="blocks"/> (whole blocks of <paramref name="type"/>) in place
+    /// into the kernel layout of its relaxed-SIMD panel product (<see cref="HasKernelBlocks"/>); the order of
+    /// the blocks does not change, so this and <see cref="Interleave"/> commute.
+    /// </summary>
+    /// <exception cref="ArgumentException">The type has no kernel layout, or the span is not whole blocks.</exception>
+    public static void ToKernelBlocks(TensorType type, Span<byte> blocks) => PermuteBlocks(type, blocks, toKernel: true);
+
+    /// <summary>Undoes <see cref="ToKernelBlocks"/>.</summary>
+    /// <exception cref="ArgumentException">The type has no kernel layout, or the span is not whole blocks.</exception>
+    public static void FromKernelBlocks(TensorType type, Span<byte> blocks) => PermuteBlocks(type, blocks, toKernel: false);
+
+    private static void PermuteBlocks(TensorType type, Span<byte> blocks, bool toKernel)
+    {
+        if (!HasKernelBlocks(type, relaxedSimd: true))
+            throw new ArgumentException($"{type.Name} blocks have no kernel layout.", nameof(type));
+        int size = type.BlockBytes;
+        if (blocks.Length % size != 0)
+            throw new ArgumentException($"{blocks.Length} bytes are not whole {type.Name} blocks of {size}.", nameof(blocks));
+        for (int at = 0; at < blocks.Length; at += size)
+        {
+            Span<byte> block = blocks.Slice(at, size);
+            switch (type.Type, toKernel)
+            {
+                case (GgmlType.Q4_K, true): Q4_KEmitter.ToKernelLayout(block); break;
+                case (GgmlType.Q4_K, false): Q4_KEmitter.FromKernelLayout(block); break;
+                case (GgmlType.Q6_K, true): Q6_KEmitter.ToKernelLayout(block); break;
+                default: Q6_KEmitter.FromKernelLayout(block); break;
+            }
         }
     }
 

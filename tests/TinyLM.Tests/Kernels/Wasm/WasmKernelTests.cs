@@ -132,16 +132,17 @@ public class WasmKernelTests
     }
 
     [NodeFact]
-    public void MatMul_EqualsDotReference_ForEveryEmittedType() => MatMulEqualsDotReference(Module);
+    public void MatMul_EqualsDotReference_ForEveryEmittedType() => MatMulEqualsDotReference(Module, relaxedSimd: false);
 
     /// <summary>
-    /// The relaxed-SIMD build (Q8_0, Q4_0, Q5_0 with <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c>) gives the
+    /// The relaxed-SIMD build (Q8_0, Q4_0, Q5_0, Q4_K with <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c>; the Q4_K and
+    /// Q6_K panel products on kernel-layout blocks with <c>i16x8.relaxed_dot_i8x16_i7x16_s</c>) gives the
     /// same bits, also on raw blocks over the whole int8 range: Q8_0 activations holding −128 take the
     /// SIMD128 fallback, the others the relaxed dot with extreme operands.
     /// </summary>
     [NodeRelaxedSimdFact]
     public void RelaxedSimdBuild_MatMul_EqualsDotReference_IncludingWholeInt8Range() =>
-        MatMulEqualsDotReference(WasmKernelModule.Build(EmittedTypes.Select(TensorTypes.Get), relaxedSimd: true));
+        MatMulEqualsDotReference(WasmKernelModule.Build(EmittedTypes.Select(TensorTypes.Get), relaxedSimd: true), relaxedSimd: true);
 
     /// <summary>Random bytes with a finite float16 scale per 32-element block (Q8_0, Q4_0, Q5_0); <paramref name="minus128"/> false maps −128 to −127.</summary>
     private static byte[] RawBlocks(Random random, TensorType type, int blocks, bool minus128)
@@ -159,7 +160,7 @@ public class WasmKernelTests
         return bytes;
     }
 
-    private static void MatMulEqualsDotReference(WasmKernelModule module)
+    private static void MatMulEqualsDotReference(WasmKernelModule module, bool relaxedSimd)
     {
         var random = new Random(5);
         var job = new NodeJob();
@@ -212,6 +213,8 @@ public class WasmKernelTests
                     // the same product over the matrix interleaved into row panels (whole panels and a row-major tail)
                     byte[] panels = (byte[])w.Clone();
                     WasmWeightPanels.Interleave(panels, rows, wRowBytes, type.BlockBytes, WasmKernelModule.PanelRows(type));
+                    if (WasmWeightPanels.HasKernelBlocks(type, relaxedSimd))
+                        WasmWeightPanels.ToKernelBlocks(type, panels);
                     int pp = heap.Alloc(panels.Length, misalign: 3), ppo = heap.Alloc(tokens * stride * 4);
                     c.Write<byte>(pp, panels);
                     calls.Add(c.Call(WasmKernelModule.MatMulPanelsExport(type), Signature(""), pp, wRowBytes, rows, pa, aRowBytes, tokens, ppo, stride, blocks, ps));

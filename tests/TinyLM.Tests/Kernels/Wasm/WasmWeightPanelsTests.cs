@@ -1,5 +1,6 @@
 using TinyLM.Kernels;
 using TinyLM.Kernels.Wasm;
+using TinyLM.Kernels.Wasm.Emitters;
 using TinyLM.Models;
 using TinyLM.Quantization;
 using TinyLM.Tests.Formats.Slm;
@@ -79,6 +80,103 @@ public class WasmWeightPanelsTests
         var output = new float[m.Rows];
         var act = new byte[m.RowBytes];
         Assert.Throws<InvalidOperationException>(() => ComputeKernels.Managed.MatMul(m, 0, m.Rows, act, 1, output, m.Rows));
+    }
+
+    /// <summary>
+    /// The kernel block layouts of the relaxed-SIMD Q4_K and Q6_K panel products: with unit scales (d = 1,
+    /// dmin = 0) the reference dequantizer gives each element's quant, which must sit in the kernel layout where
+    /// the emitted kernels read it (lane class E/O order of <see cref="KQuantMatMul.GroupsE"/>); the inverse
+    /// restores the block exactly.
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void KernelBlocks_PlaceEachQuantWhereTheKernelReadsIt_AndFromKernelBlocksRestoresTheBlock(GgmlType g)
+    {
+        TensorType type = TensorTypes.Get(g);
+        var random = new Random(5);
+        for (int trial = 0; trial < 20; trial++)
+        {
+            var block = new byte[type.BlockBytes];
+            random.NextBytes(block);
+            if (g == GgmlType.Q4_K)
+            {
+                BitConverter.TryWriteBytes(block.AsSpan(0), (ushort)0x3C00);   // d = 1
+                BitConverter.TryWriteBytes(block.AsSpan(2), (ushort)0);        // dmin = 0
+                block.AsSpan(4, 12).Fill(0);                                    // scales 1 (and mins 0): 6-bit fields of bytes 0–3, 8–11
+                for (int j = 0; j < 4; j++)
+                    block[4 + j] = 1;
+                for (int j = 8; j < 12; j++)
+                    block[4 + j] = 0x01;
+            }
+            else
+            {
+                block.AsSpan(192, 16).Fill(1);                                  // int8 scales 1
+                BitConverter.TryWriteBytes(block.AsSpan(208), (ushort)0x3C00); // d = 1
+            }
+            var q = new float[256];
+            type.Dequantize(block, q);
+            byte[] kernel = (byte[])block.Clone();
+            WasmWeightPanels.ToKernelBlocks(type, kernel);
+            Assert.False(kernel.AsSpan().SequenceEqual(block));
+            for (int c = 0; c < 8; c++)
+                for (int i = 0; i < 16; i++)
+                {
+                    int e = 32 * c + KQuantMatMul.GroupsE[i], o = 32 * c + KQuantMatMul.GroupsO[i];
+                    if (g == GgmlType.Q4_K)
+                    {
+                        // 32 bytes per two sub-blocks: E then O, low nibbles the even sub-block, high the odd one
+                        byte b = kernel[16 + 32 * (c / 2) + i], bo = kernel[16 + 32 * (c / 2) + 16 + i];
+                        int shift = 4 * (c % 2);
+                        Assert.Equal(q[e], (b >> shift) & 0xF);
+                        Assert.Equal(q[o], (bo >> shift) & 0xF);
+                    }
+                    else
+                    {
+                        byte l = kernel[16 * c + i], h = kernel[128 + 16 * (c / 2) + i];
+                        int shift = 4 * (c % 2);
+                        Assert.Equal(q[e], ((l & 0xF) | ((h >> shift) & 3) << 4) - 32);
+                        Assert.Equal(q[o], ((l >> 4) | ((h >> (shift + 2)) & 3) << 4) - 32);
+                    }
+                }
+            WasmWeightPanels.FromKernelBlocks(type, kernel);
+            Assert.True(kernel.AsSpan().SequenceEqual(block), $"trial {trial}");
+        }
+        Assert.Throws<ArgumentException>(() => WasmWeightPanels.ToKernelBlocks(type, new byte[type.BlockBytes + 1]));
+        Assert.Throws<ArgumentException>(() => WasmWeightPanels.ToKernelBlocks(TensorTypes.Get(GgmlType.Q8_0), new byte[34]));
+        Assert.True(WasmWeightPanels.HasKernelBlocks(type, relaxedSimd: true));
+        Assert.False(WasmWeightPanels.HasKernelBlocks(type, relaxedSimd: false));
+    }
+
+    /// <summary>
+    /// A Q4_K (Q6_K) model's product matrices in panels with kernel-layout blocks: row lookups still
+    /// dequantize the rows they did before; a type without a kernel layout refuses it.
+    /// </summary>
+    [Theory]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void InterleaveRowPanels_WithKernelBlocks_DequantizeRowStillGivesTheRows(GgmlType g)
+    {
+        using Model model = Model.Load(SlmTestFiles.TinyGguf(g, new RandomLlama.Shape("kernel-blocks", 256, 1, 2, 2, 512, 64)), g.ToString());
+        WeightMatrix[] matrices = [model.ProductMatrices[0], model.ProductMatrices[^1]];   // attn_q (256 × 256) and the output (64 × 256)
+        foreach (WeightMatrix m in matrices)
+        {
+            Assert.Equal(g, m.Type.Type);
+            var before = new float[m.Rows * m.Columns];
+            for (int r = 0; r < m.Rows; r++)
+                m.DequantizeRow(r, before.AsSpan(r * m.Columns, m.Columns));
+            m.InterleaveRowPanels(4, kernelBlocks: true);
+            Assert.True(m.IsKernelBlocks);
+            Assert.Throws<InvalidOperationException>(() => m.InterleaveRowPanels(4));   // same panels, other block layout
+            var row = new float[m.Columns];
+            for (int r = 0; r < m.Rows; r++)
+            {
+                m.DequantizeRow(r, row);
+                Assert.True(before.AsSpan(r * m.Columns, m.Columns).SequenceEqual(row), $"{m.Name} row {r}");
+            }
+        }
+        using Model q8 = Model.Load(SlmTestFiles.TinyGguf(GgmlType.Q8_0, new RandomLlama.Shape("panels", 64, 1, 2, 2, 128, 64)), "q8_0");
+        Assert.Throws<InvalidOperationException>(() => q8.ProductMatrices[0].InterleaveRowPanels(8, kernelBlocks: true));
     }
 
     [Fact]

@@ -77,7 +77,17 @@ internal static class KQuantMatMul
         /// at bytes 32j and 32j + 16 (bytes 0–255): for <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c>.
         /// </summary>
         GroupsI8,
+
+        /// <summary>
+        /// <see cref="GroupsI8"/>, and at <see cref="PairSumsOffset"/> + the same offset, per 16 of those bytes
+        /// the i16x8 of <c>32·(b[2k] + b[2k+1])</c>: the term that turns a relaxed dot with unsigned 6-bit
+        /// quants u into the dot with u − 32 (Q6_K).
+        /// </summary>
+        GroupsI8PairSums,
     }
+
+    /// <summary>Offset of the pair sums of <see cref="ActivationLayout.GroupsI8PairSums"/> in a prepared activation block (bytes 256–511).</summary>
+    public const uint PairSumsOffset = 256;
 
     /// <summary>
     /// Emits the integer part of one super-block of one weight row (at <c>pw</c>) against the prepared
@@ -115,7 +125,7 @@ internal static class KQuantMatMul
         WasmLocal s = f.DeclareLocal(F32);
         WasmLocal step = f.DeclareLocal(I32);
 
-        EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, t, ib, pa, ps, tmp[0], tmp[1], layout);
+        EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, t, ib, pa, ps, tmp[0], tmp[1], tmp[2], tmp[3], layout);
 
         f.I32Const(0).LocalSet(r);
         using (f.For(r, rows, R))
@@ -192,7 +202,7 @@ internal static class KQuantMatMul
 
     /// <summary>Converts every Q8_K activation block of every token row into the scratch (see <see cref="ScratchBytesPerBlock"/>).</summary>
     private static void EmitPrologue(WasmFunctionBuilder f, WasmLocal act, WasmLocal actRowBytes, WasmLocal tokens, WasmLocal blocks,
-        WasmLocal scratchBase, WasmLocal t, WasmLocal ib, WasmLocal pa, WasmLocal ps, WasmLocal v, WasmLocal v1, ActivationLayout layout)
+        WasmLocal scratchBase, WasmLocal t, WasmLocal ib, WasmLocal pa, WasmLocal ps, WasmLocal v, WasmLocal v1, WasmLocal v2, WasmLocal v3, ActivationLayout layout)
     {
         f.LocalGet(scratchBase).LocalSet(ps);
         f.I32Const(0).LocalSet(t);
@@ -217,8 +227,19 @@ internal static class KQuantMatMul
                     {
                         f.LocalGet(pa).V128Load(offset: (uint)(4 + 32 * j), alignment: 1).LocalSet(v);
                         f.LocalGet(pa).V128Load(offset: (uint)(4 + 32 * j + 16), alignment: 1).LocalSet(v1);
-                        f.LocalGet(ps).LocalGet(v).LocalGet(v1).I8x16Shuffle(GroupsE).V128Store(offset: (uint)(32 * j), alignment: 16);
-                        f.LocalGet(ps).LocalGet(v).LocalGet(v1).I8x16Shuffle(GroupsO).V128Store(offset: (uint)(32 * j + 16), alignment: 16);
+                        for (int k = 0; k < 2; k++)
+                        {
+                            uint at = (uint)(32 * j + 16 * k);
+                            f.LocalGet(ps).LocalGet(v).LocalGet(v1).I8x16Shuffle(k == 0 ? GroupsE : GroupsO);
+                            if (layout == ActivationLayout.GroupsI8PairSums)
+                            {
+                                WasmLocal grouped = k == 0 ? v2 : v3;
+                                f.LocalTee(grouped).V128Store(offset: at, alignment: 16);
+                                f.LocalGet(ps).LocalGet(grouped).I16x8ExtaddPairwiseI8x16S().I32Const(5).I16x8Shl().V128Store(offset: PairSumsOffset + at, alignment: 16);
+                            }
+                            else
+                                f.V128Store(offset: at, alignment: 16);
+                        }
                     }
                 }
                 f.LocalGet(ps).LocalGet(pa).V128Load(offset: 260, alignment: 1).V128Store(offset: BSumsOffset, alignment: 16);

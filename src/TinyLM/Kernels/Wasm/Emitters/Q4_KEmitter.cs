@@ -17,9 +17,98 @@ internal static class Q4_KEmitter
     /// <param name="name">Export name.</param>
     /// <param name="panels">The weights are in four-row panels.</param>
     /// <param name="relaxed">Integer sums with relaxed SIMD (<see cref="BlockLanesRelaxed"/>).</param>
+    /// <remarks>
+    /// The relaxed-SIMD panel product reads its blocks in the kernel layout (<see cref="ToKernelLayout"/>); the
+    /// other forms read the file's blocks.
+    /// </remarks>
     public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false, bool relaxed = false) => relaxed
-        ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanesRelaxed, panels, KQuantMatMul.ActivationLayout.GroupsI8)
+        ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, panels ? BlockLanesKernelLayout : BlockLanesRelaxed, panels, KQuantMatMul.ActivationLayout.GroupsI8)
         : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanes, panels);
+
+    /// <summary>
+    /// Rearranges one <c>block_q4_K</c> in place into the kernel layout that the relaxed-SIMD panel product
+    /// reads: <c>d</c>, <c>dmin</c> and the packed scales stay, and each 32 bytes of <c>qs</c> (low nibbles
+    /// sub-block 2j, high nibbles 2j + 1) become their <see cref="KQuantMatMul.GroupsE"/> bytes followed by
+    /// their <see cref="KQuantMatMul.GroupsO"/> bytes, so the kernel loads each lane class whole instead of
+    /// gathering it with two two-source byte shuffles per 64 weights. Same bytes, other order;
+    /// <see cref="FromKernelLayout"/> undoes it.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
+    public static void ToKernelLayout(Span<byte> block) => Permute(block, toKernel: true);
+
+    /// <summary>Undoes <see cref="ToKernelLayout"/>: one block back to ggml's <c>block_q4_K</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
+    public static void FromKernelLayout(Span<byte> block) => Permute(block, toKernel: false);
+
+    private static void Permute(Span<byte> block, bool toKernel)
+    {
+        if (block.Length != BlockBytes)
+            throw new ArgumentException($"A Q4_K block is {BlockBytes} bytes, not {block.Length}.", nameof(block));
+        Span<byte> chunk = stackalloc byte[32];
+        for (int j = 0; j < 4; j++)
+        {
+            Span<byte> qs = block.Slice(16 + 32 * j, 32);
+            qs.CopyTo(chunk);
+            for (int i = 0; i < 16; i++)
+            {
+                if (toKernel)
+                {
+                    qs[i] = chunk[KQuantMatMul.GroupsE[i]];
+                    qs[16 + i] = chunk[KQuantMatMul.GroupsO[i]];
+                }
+                else
+                {
+                    qs[KQuantMatMul.GroupsE[i]] = chunk[i];
+                    qs[KQuantMatMul.GroupsO[i]] = chunk[16 + i];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One super-block in the kernel layout (<see cref="ToKernelLayout"/>) with relaxed SIMD: per 64 elements
+    /// two 16-byte loads hold the lane classes (E: lanes 0, 2, 4, 6; O: 1, 3, 5, 7) of sub-blocks 2j (low
+    /// nibbles) and 2j + 1 (high nibbles); per class and sub-block one exact
+    /// <c>i16x8.relaxed_dot_i8x16_i7x16_s</c> (nibbles in [0, 15], |pair sum| ≤ 3840) against the activations
+    /// prepared in the same order, then <c>i32x4.dot_i16x8_s</c> with the sub-block scale splat as int16
+    /// (one x86 <c>pmaddubsw</c> and one <c>pmaddwd</c> in place of the relaxed add-dot and an i32 multiply).
+    /// </summary>
+    private static void BlockLanesKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal ps, WasmLocal auxE, WasmLocal auxO, WasmLocal? sumi, WasmLocal[] tmp)
+    {
+        WasmLocal sc = tmp[1], vE = tmp[2], vO = tmp[3], s = tmp[4], v = tmp[5];
+        Vector128<byte> low4 = Vector128.Create((byte)0x0F);
+        Vector128<int> zero = Vector128<int>.Zero;
+        ScalesAndMins(f, pw, sc, v);
+        for (int j = 0; j < 4; j++)
+        {
+            f.LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j), alignment: 1).LocalSet(vE);
+            f.LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j + 16), alignment: 1).LocalSet(vO);
+            for (int h = 0; h < 2; h++)
+            {
+                int sub = 2 * j + h;
+                uint y = (uint)(32 * sub);
+                bool first = sub == 0;
+                f.LocalGet(sc).V128Const(zero).I8x16Shuffle(SplatByte(sub)).LocalSet(s);
+                f.LocalGet(ps).V128Load(offset: y, alignment: 16).LocalGet(vE);
+                NibblesI16(f, h, low4);
+                f.I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
+                Accumulate(f, auxE, first);
+                f.LocalGet(ps).V128Load(offset: y + 16, alignment: 16).LocalGet(vO);
+                NibblesI16(f, h, low4);
+                f.I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
+                Accumulate(f, auxO, first);
+            }
+        }
+        MinsTerm(f, ps, sc, sumi!.Value, tmp[2]);
+    }
+
+    /// <summary>Pops a v128 of packed bytes and pushes their low (<paramref name="high"/> = 0) or high nibbles as bytes (a 16-bit shift, then the mask).</summary>
+    private static void NibblesI16(WasmFunctionBuilder f, int high, Vector128<byte> low4)
+    {
+        if (high != 0)
+            f.I32Const(4).I16x8ShrU();
+        f.V128Const(low4).V128And();
+    }
 
     /// <summary>
     /// One super-block with relaxed SIMD: scales and mins as <see cref="BlockLanes"/>; per 64 elements the

@@ -13,8 +13,130 @@ internal static class Q6_KEmitter
     public const int BlockBytes = 210;
 
     /// <summary>Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c> (see <see cref="KQuantMatMul"/>).</summary>
-    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false) =>
-        KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 208, dminOffset: null, BlockLanes, panels);
+    /// <param name="module">The module.</param>
+    /// <param name="name">Export name.</param>
+    /// <param name="panels">The weights are in four-row panels.</param>
+    /// <param name="relaxed">With <paramref name="panels"/>: blocks in the kernel layout (<see cref="ToKernelLayout"/>) and
+    /// integer sums with relaxed SIMD (<see cref="BlockLanesKernelLayout"/>). Row by row the SIMD128 kernel runs either way.</param>
+    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false, bool relaxed = false) => relaxed && panels
+        ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 208, dminOffset: null, BlockLanesKernelLayout, panels, KQuantMatMul.ActivationLayout.GroupsI8PairSums)
+        : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 208, dminOffset: null, BlockLanes, panels);
+
+    /// <summary>
+    /// Rearranges one <c>block_q6_K</c> in place into the kernel layout that the relaxed-SIMD panel product
+    /// reads. Per 32 elements (chunk c: the groups 2c and 2c + 1 of 16) the kernel wants the unsigned 6-bit
+    /// quants in <see cref="KQuantMatMul.GroupsE"/> order (E) and in <see cref="KQuantMatMul.GroupsO"/>
+    /// order (O): bytes 16c to 16c + 15 hold E's low four bits in their low nibbles and O's in their high
+    /// nibbles; byte 128 + 16(c/2) + i holds the two high bits of E<sub>c</sub>[i], O<sub>c</sub>[i],
+    /// E<sub>c+1</sub>[i], O<sub>c+1</sub>[i] (c even) in bits 0–1, 2–3, 4–5, 6–7. The scales and <c>d</c>
+    /// stay where they are. Same 210 bytes; <see cref="FromKernelLayout"/> undoes it.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
+    public static void ToKernelLayout(Span<byte> block)
+    {
+        Span<byte> u = stackalloc byte[256];
+        UnpackFile(block, u);
+        block[..192].Clear();
+        for (int c = 0; c < 8; c++)
+            for (int i = 0; i < 16; i++)
+            {
+                byte e = u[32 * c + KQuantMatMul.GroupsE[i]], o = u[32 * c + KQuantMatMul.GroupsO[i]];
+                block[16 * c + i] = (byte)((e & 0xF) | (o & 0xF) << 4);
+                int shift = 4 * (c % 2);
+                block[128 + 16 * (c / 2) + i] |= (byte)((e >> 4) << shift | (o >> 4) << (shift + 2));
+            }
+    }
+
+    /// <summary>Undoes <see cref="ToKernelLayout"/>: one block back to ggml's <c>block_q6_K</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
+    public static void FromKernelLayout(Span<byte> block)
+    {
+        if (block.Length != BlockBytes)
+            throw new ArgumentException($"A Q6_K block is {BlockBytes} bytes, not {block.Length}.", nameof(block));
+        Span<byte> u = stackalloc byte[256];
+        for (int c = 0; c < 8; c++)
+            for (int i = 0; i < 16; i++)
+            {
+                int shift = 4 * (c % 2), h = block[128 + 16 * (c / 2) + i], l = block[16 * c + i];
+                u[32 * c + KQuantMatMul.GroupsE[i]] = (byte)((l & 0xF) | ((h >> shift) & 3) << 4);
+                u[32 * c + KQuantMatMul.GroupsO[i]] = (byte)((l >> 4) | ((h >> (shift + 2)) & 3) << 4);
+            }
+        block[..192].Clear();
+        // ggml's layout (dequantize_row_q6_K): per 128 elements n, ql[64n + l] holds elements l (low nibble)
+        // and l + 64 (high), ql[64n + 32 + l] elements l + 32 and l + 96, qh[32n + l] their high bit pairs
+        for (int n = 0; n < 2; n++)
+            for (int l = 0; l < 32; l++)
+            {
+                int e = 128 * n + l;
+                block[64 * n + l] = (byte)((u[e] & 0xF) | (u[e + 64] & 0xF) << 4);
+                block[64 * n + 32 + l] = (byte)((u[e + 32] & 0xF) | (u[e + 96] & 0xF) << 4);
+                block[128 + 32 * n + l] = (byte)(u[e] >> 4 | (u[e + 32] >> 4) << 2 | (u[e + 64] >> 4) << 4 | (u[e + 96] >> 4) << 6);
+            }
+    }
+
+    /// <summary>The 256 unsigned 6-bit quants (q + 32) of a block in ggml's layout, in element order.</summary>
+    private static void UnpackFile(ReadOnlySpan<byte> block, Span<byte> u)
+    {
+        if (block.Length != BlockBytes)
+            throw new ArgumentException($"A Q6_K block is {BlockBytes} bytes, not {block.Length}.", nameof(block));
+        for (int n = 0; n < 2; n++)
+            for (int l = 0; l < 32; l++)
+            {
+                int e = 128 * n + l;
+                byte ql0 = block[64 * n + l], ql1 = block[64 * n + 32 + l], qh = block[128 + 32 * n + l];
+                u[e] = (byte)((ql0 & 0xF) | (qh & 3) << 4);
+                u[e + 32] = (byte)((ql1 & 0xF) | ((qh >> 2) & 3) << 4);
+                u[e + 64] = (byte)((ql0 >> 4) | ((qh >> 4) & 3) << 4);
+                u[e + 96] = (byte)((ql1 >> 4) | ((qh >> 6) & 3) << 4);
+            }
+    }
+
+    /// <summary>
+    /// One super-block in the kernel layout (<see cref="ToKernelLayout"/>) with relaxed SIMD: per chunk of 32
+    /// elements and lane class (E, O) the unsigned quants u in [0, 63] from a nibble and a high-bit pair
+    /// (shifts, masks, an or); one exact <c>i16x8.relaxed_dot_i8x16_i7x16_s</c> of the prepared activations
+    /// with u (|pair sum| ≤ 16256), less the prepared <c>32·(a₀ + a₁)</c> (so (u − 32)·a, the reference's
+    /// <c>q·a</c>), then <c>i32x4.dot_i16x8_s</c> with the two groups' int8 scales (int16 lanes alternate
+    /// groups 2c, 2c + 1, which is how <see cref="KQuantMatMul.GroupsE"/> pairs the elements).
+    /// </summary>
+    private static void BlockLanesKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal ps, WasmLocal auxE, WasmLocal auxO, WasmLocal? sumi, WasmLocal[] tmp)
+    {
+        WasmLocal scLo = tmp[1], scHi = tmp[2], l = tmp[3], h = tmp[4], s = tmp[5];
+        Vector128<byte> low4 = Vector128.Create((byte)0x0F), bits45 = Vector128.Create((byte)0x30);
+        f.LocalGet(pw).V128Load(offset: 192, alignment: 1).LocalTee(scLo).I16x8ExtendHighI8x16S().LocalSet(scHi);
+        f.LocalGet(scLo).I16x8ExtendLowI8x16S().LocalSet(scLo);
+        for (int c = 0; c < 8; c++)
+        {
+            if (c % 2 == 0)
+                f.LocalGet(pw).V128Load(offset: (uint)(128 + 8 * c), alignment: 1).LocalSet(h);
+            f.LocalGet(pw).V128Load(offset: (uint)(16 * c), alignment: 1).LocalSet(l);
+            // int16 lanes alternate the scales of groups 2c and 2c + 1
+            int g = 2 * c % 8;
+            f.LocalGet(c < 4 ? scLo : scHi).LocalGet(c < 4 ? scLo : scHi)
+                .I8x16Shuffle([(byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3), (byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3),
+                    (byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3), (byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3)]).LocalSet(s);
+            for (int k = 0; k < 2; k++)
+            {
+                uint y = (uint)(32 * c + 16 * k);
+                f.LocalGet(ps).V128Load(offset: y, alignment: 16);
+                // u = nibble | high bits at 4–5 (bit pair 2(2(c mod 2) + k) of the qh byte; 16-bit shifts, then the byte masks)
+                f.LocalGet(l);
+                if (k == 1)
+                    f.I32Const(4).I16x8ShrU();
+                f.V128Const(low4).V128And();
+                int pair = 2 * (c % 2) + k;
+                f.LocalGet(h);
+                if (pair < 2)
+                    f.I32Const(4 - 2 * pair).I16x8Shl();
+                else if (pair == 3)
+                    f.I32Const(2).I16x8ShrU();
+                f.V128Const(bits45).V128And().V128Or();
+                f.I16x8RelaxedDotI8x16I7x16S().LocalGet(ps).V128Load(offset: KQuantMatMul.PairSumsOffset + y, alignment: 16).I16x8Sub()
+                    .LocalGet(s).I32x4DotI16x8S();
+                Q4_KEmitter.Accumulate(f, k == 0 ? auxE : auxO, c == 0);
+            }
+        }
+    }
 
     /// <summary>
     /// One super-block, per 128 elements (half <c>hh</c>) and 16-element column <c>c</c>: 16 bytes of
