@@ -25,6 +25,7 @@ internal static class F32Emitter
         // rows 0,1 | 2,3 | 4,5 | 6,7 of the group: four independent double chains
         WasmLocal[] acc = WasmEmit.Locals(f, V128, 4);
         WasmLocal xv = f.DeclareLocal(V128), result = f.DeclareLocal(V128);
+        WasmLocal off = f.DeclareLocal(I32);
 
         f.LocalGet(cols).I32Const(~3).I32And().LocalSet(full);
         using (f.For(r, rows, 8))
@@ -39,13 +40,26 @@ internal static class F32Emitter
             f.I32Const(0).LocalSet(c);
             using (f.For(c, full, 4))
             {
-                f.LocalGet(x).LocalGet(c).I32Const(2).I32Shl().I32Add().V128Load(alignment: 4).LocalSet(xv);
-                for (int k = 0; k < 8; k++)
-                    f.LocalGet(pw[k]).LocalGet(c).I32Const(2).I32Shl().I32Add().V128Load(alignment: 4).LocalGet(xv).F32x4Mul().LocalSet(p[k]);
-                // column j of rows 2a, 2a+1 into the low lanes, promoted, added in column order
+                f.LocalGet(c).I32Const(2).I32Shl().LocalSet(off);
+                f.LocalGet(x).LocalGet(off).I32Add().V128Load(alignment: 4).LocalSet(xv);
+                // rows 2a, 2a+1 interleaved by column (unpack low / high): p[2a] = [c0, c0, c1, c1], p[2a+1] = [c2, c2, c3, c3]
+                for (int a = 0; a < 4; a++)
+                {
+                    f.LocalGet(pw[2 * a]).LocalGet(off).I32Add().V128Load(alignment: 4).LocalGet(xv).F32x4Mul().LocalSet(p[2 * a]);
+                    f.LocalGet(pw[2 * a + 1]).LocalGet(off).I32Add().V128Load(alignment: 4).LocalGet(xv).F32x4Mul().LocalSet(p[2 * a + 1]);
+                    f.LocalGet(p[2 * a]).LocalGet(p[2 * a + 1]).I8x16Shuffle(WasmEmit.Lanes32(0, 4, 1, 5))
+                        .LocalGet(p[2 * a]).LocalGet(p[2 * a + 1]).I8x16Shuffle(WasmEmit.Lanes32(2, 6, 3, 7)).LocalSet(p[2 * a + 1]).LocalSet(p[2 * a]);
+                }
+                // column j of rows 2a, 2a+1 in the low lanes, promoted, added in column order
                 for (int j = 0; j < 4; j++)
                     for (int a = 0; a < 4; a++)
-                        f.LocalGet(acc[a]).LocalGet(p[2 * a]).LocalGet(p[2 * a + 1]).I8x16Shuffle(WasmEmit.Lanes32(j, 4 + j, j, 4 + j)).F64x2PromoteLowF32x4().F64x2Add().LocalSet(acc[a]);
+                    {
+                        WasmLocal pair = p[2 * a + j / 2];
+                        f.LocalGet(acc[a]).LocalGet(pair);
+                        if (j % 2 == 1)
+                            f.LocalGet(pair).I8x16Shuffle(WasmEmit.Lanes32(2, 3, 2, 3));
+                        f.F64x2PromoteLowF32x4().F64x2Add().LocalSet(acc[a]);
+                    }
             }
             using (f.For(c, cols, 1))
             {

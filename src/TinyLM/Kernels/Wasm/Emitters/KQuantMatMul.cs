@@ -33,8 +33,9 @@ internal static class KQuantMatMul
     public const int Q8KBytes = 292;
 
     /// <summary>
-    /// Scratch bytes per activation block: 16 groups × (E, O) as i16x8 (512 bytes), the 16 int16
-    /// <c>bsums</c> (offset 512), <c>d</c> as f32 (offset 544), padding to 560.
+    /// Scratch bytes per activation block: 16 groups × (E, O) as i16x8 (512 bytes, or the layouts of
+    /// <see cref="ActivationLayout"/>), the 16 int16 <c>bsums</c> (offset 512), <c>d</c> as f32 (offset 544),
+    /// padding to 560.
     /// </summary>
     public const int ScratchBytesPerBlock = 560;
 
@@ -92,7 +93,8 @@ internal static class KQuantMatMul
     /// <summary>
     /// Emits the integer part of one super-block of one weight row (at <c>pw</c>) against the prepared
     /// activation block at <c>ps</c>: sets <c>auxE</c> (i32x4: lanes 0, 2, 4, 6 of <c>aux32</c>) and
-    /// <c>auxO</c> (lanes 1, 3, 5, 7), and for types with mins the i32 <c>sumi = Σ bsums[j]·m[j/2]</c>.
+    /// <c>auxO</c> (lanes 1, 3, 5, 7), and for types with mins the i32x4 <c>sumi</c> whose lanes add up to
+    /// <c>Σ bsums[j]·m[j/2]</c> (the rows' totals are formed four at a time, <see cref="WasmEmit.Sum4"/>).
     /// <c>tmp</c> holds v128 locals the step may overwrite.
     /// </summary>
     public delegate void BlockLanes(WasmFunctionBuilder f, WasmLocal pw, WasmLocal ps, WasmLocal auxE, WasmLocal auxO, WasmLocal? sumi, WasmLocal[] tmp);
@@ -118,8 +120,9 @@ internal static class KQuantMatMul
             tokens = f.Param(5), output = f.Param(6), outStride = f.Param(7), blocks = f.Param(8), scratchBase = f.Param(9);
         WasmLocal r = f.DeclareLocal(I32), t = f.DeclareLocal(I32), ib = f.DeclareLocal(I32), pa = f.DeclareLocal(I32), ps = f.DeclareLocal(I32),
             o = f.DeclareLocal(I32), tokenScratch = f.DeclareLocal(I32);
-        WasmLocal[] rowStart = WasmEmit.Locals(f, I32, R), pw = WasmEmit.Locals(f, I32, R), sumi = WasmEmit.Locals(f, I32, R);
-        WasmLocal[] sumf = WasmEmit.Locals(f, F32, R), accE = WasmEmit.Locals(f, V128, R), accO = WasmEmit.Locals(f, V128, R);
+        WasmLocal[] rowStart = WasmEmit.Locals(f, I32, R), pw = WasmEmit.Locals(f, I32, R), sumi = WasmEmit.Locals(f, V128, R);
+        WasmLocal sumf = f.DeclareLocal(V128);   // row k's sumf in lane k
+        WasmLocal[] accE = WasmEmit.Locals(f, V128, R), accO = WasmEmit.Locals(f, V128, R);
         WasmLocal[] auxE = WasmEmit.Locals(f, V128, R), auxO = WasmEmit.Locals(f, V128, R), tmp = WasmEmit.Locals(f, V128, Temporaries);
         WasmLocal d = f.DeclareLocal(V128), dmin = f.DeclareLocal(V128), h0 = f.DeclareLocal(V128), h1 = f.DeclareLocal(V128);
         WasmLocal s = f.DeclareLocal(F32);
@@ -139,8 +142,8 @@ internal static class KQuantMatMul
                 {
                     f.LocalGet(rowStart[k]).LocalSet(pw[k]);
                     f.V128Const(Vector128<float>.Zero).LocalTee(accE[k]).LocalSet(accO[k]);
-                    f.F32Const(0f).LocalSet(sumf[k]);
                 }
+                f.V128Const(Vector128<float>.Zero).LocalSet(sumf);
                 f.LocalGet(tokenScratch).LocalSet(ps);
                 f.I32Const(0).LocalSet(ib);
                 using (f.For(ib, blocks, 1))
@@ -150,16 +153,19 @@ internal static class KQuantMatMul
                     // d = fp16(x.d)·y.d (and dmin) for the R rows at once, row k in lane k
                     EmitScales(f, pw, dOffset, ps, d, tmp[0], h0, h1);
                     if (dminOffset is uint mo)
+                    {
                         EmitScales(f, pw, mo, ps, dmin, tmp[0], h0, h1);
+                        // sumf −= dmin·(float)sumi, the four rows at once (lane k: row k)
+                        f.LocalGet(sumf);
+                        WasmEmit.Sum4(f, sumi[0], sumi[1], sumi[2], sumi[3], h0, h1);
+                        f.F32x4ConvertI32x4S().LocalGet(dmin).F32x4Mul().F32x4Sub().LocalSet(sumf);
+                    }
                     for (int k = 0; k < R; k++)
                     {
                         // sums[l] += d·(float)aux32[l]
                         f.LocalGet(accE[k]).LocalGet(d).LocalGet(d).I8x16Shuffle(WasmEmit.Lanes32(k, k, k, k)).LocalTee(tmp[0])
                             .LocalGet(auxE[k]).F32x4ConvertI32x4S().F32x4Mul().F32x4Add().LocalSet(accE[k]);
                         f.LocalGet(accO[k]).LocalGet(tmp[0]).LocalGet(auxO[k]).F32x4ConvertI32x4S().F32x4Mul().F32x4Add().LocalSet(accO[k]);
-                        // sumf −= dmin·(float)sumi
-                        if (dminOffset is not null)
-                            f.LocalGet(sumf[k]).LocalGet(dmin).F32x4ExtractLane((byte)k).LocalGet(sumi[k]).F32ConvertI32S().F32Mul().F32Sub().LocalSet(sumf[k]);
                     }
                     for (int k = 0; k < R; k++)
                         f.LocalGet(pw[k]).LocalGet(step).I32Add().LocalSet(pw[k]);
@@ -169,7 +175,7 @@ internal static class KQuantMatMul
                 for (int k = 0; k < R; k++)
                 {
                     // sumf += sums[l], l = 0..7: lane m of accE is l = 2m, of accO l = 2m + 1
-                    f.LocalGet(sumf[k]);
+                    f.LocalGet(sumf).F32x4ExtractLane((byte)k);
                     for (byte m = 0; m < 4; m++)
                         f.LocalGet(accE[k]).F32x4ExtractLane(m).F32Add().LocalGet(accO[k]).F32x4ExtractLane(m).F32Add();
                     f.LocalSet(s);

@@ -172,7 +172,7 @@ internal static class Q4_KEmitter
     /// 64 elements (32 bytes of <c>qs</c>: low nibbles sub-block 2j, high nibbles 2j+1) two 16-byte
     /// loads in <see cref="KQuantMatMul.WeightPairs"/> order, four nibble fields each, every field
     /// multiplied by its sub-block scale in int16 (≤ 15·63) and dotted with the prepared activations;
-    /// <c>sumi = Σ bsums[j]·m[j/2]</c> from two more dots.
+    /// the mins term from one more dot (<see cref="MinsTerm"/>).
     /// </summary>
     private static void BlockLanes(WasmFunctionBuilder f, WasmLocal pw, WasmLocal ps, WasmLocal auxE, WasmLocal auxO, WasmLocal? sumi, WasmLocal[] tmp)
     {
@@ -229,18 +229,18 @@ internal static class Q4_KEmitter
             .V128Or().LocalSet(sc);
     }
 
-    /// <summary>Sets <paramref name="sumi"/> to <c>Σ_j bsums[j]·m[j/2]</c> (the mins term) from the prepared bsums and <paramref name="sc"/>.</summary>
-    private static void MinsTerm(WasmFunctionBuilder f, WasmLocal ps, WasmLocal sc, WasmLocal sumi, WasmLocal sum)
+    /// <summary>
+    /// Sets <paramref name="sumi"/> to an i32x4 whose lanes add up to <c>Σ_j bsums[j]·m[j/2]</c> (the mins term):
+    /// the mins of <paramref name="sc"/> (bytes 8–15) widened to int16 and duplicated into pairs (one-source
+    /// byte shuffles), two <c>i32x4.dot_i16x8_s</c> with the prepared <c>bsums</c> (exact for any int16 bsums).
+    /// </summary>
+    private static void MinsTerm(WasmFunctionBuilder f, WasmLocal ps, WasmLocal sc, WasmLocal sumi, WasmLocal mins)
     {
-        Vector128<int> zero = Vector128<int>.Zero;
-        // mins duplicated into int16 pairs against the raw bsums
-        byte[] minsLo = [8, 16, 8, 16, 9, 16, 9, 16, 10, 16, 10, 16, 11, 16, 11, 16];
-        byte[] minsHi = [12, 16, 12, 16, 13, 16, 13, 16, 14, 16, 14, 16, 15, 16, 15, 16];
-        f.LocalGet(ps).V128Load(offset: KQuantMatMul.BSumsOffset, alignment: 16).LocalGet(sc).V128Const(zero).I8x16Shuffle(minsLo).I32x4DotI16x8S()
-            .LocalGet(ps).V128Load(offset: KQuantMatMul.BSumsOffset + 16, alignment: 16).LocalGet(sc).V128Const(zero).I8x16Shuffle(minsHi).I32x4DotI16x8S()
-            .I32x4Add().LocalTee(sum);
-        f.LocalGet(sum).LocalGet(sum).I8x16Shuffle(WasmEmit.Lanes32(2, 3, 2, 3)).I32x4Add().LocalTee(sum)
-            .I32x4ExtractLane(0).LocalGet(sum).I32x4ExtractLane(1).I32Add().LocalSet(sumi);
+        byte[] pairsLo = [0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7], pairsHi = [8, 9, 8, 9, 10, 11, 10, 11, 12, 13, 12, 13, 14, 15, 14, 15];
+        f.LocalGet(sc).I16x8ExtendHighI8x16U().LocalSet(mins);
+        f.LocalGet(ps).V128Load(offset: KQuantMatMul.BSumsOffset, alignment: 16).LocalGet(mins).LocalGet(mins).I8x16Shuffle(pairsLo).I32x4DotI16x8S()
+            .LocalGet(ps).V128Load(offset: KQuantMatMul.BSumsOffset + 16, alignment: 16).LocalGet(mins).LocalGet(mins).I8x16Shuffle(pairsHi).I32x4DotI16x8S()
+            .I32x4Add().LocalSet(sumi);
     }
 
     /// <summary>Pops an i32x4 into <paramref name="acc"/> (the first one) or adds it.</summary>
