@@ -99,6 +99,17 @@ internal static class KQuantMatMul
     /// </summary>
     public delegate void BlockLanes(WasmFunctionBuilder f, WasmLocal pw, WasmLocal ps, WasmLocal auxE, WasmLocal auxO, WasmLocal? sumi, WasmLocal[] tmp);
 
+    /// <summary>
+    /// <see cref="BlockLanes"/> for several token rows at once: the weight block at <c>pw</c> is unpacked once and
+    /// dotted with the prepared activation blocks at <c>ps[j]</c>, setting <c>auxE[j]</c>, <c>auxO[j]</c> (and
+    /// <c>sumi[j]</c>) for each. All arrays have one entry per token.
+    /// </summary>
+    public delegate void BlockLanesTokens(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] ps, WasmLocal[] auxE, WasmLocal[] auxO, WasmLocal[]? sumi, WasmLocal[] tmp);
+
+    /// <summary>A <see cref="BlockLanesTokens"/> for one token at a time from a <see cref="BlockLanes"/>.</summary>
+    public static BlockLanesTokens OneToken(BlockLanes lanes) =>
+        (f, pw, ps, auxE, auxO, sumi, tmp) => lanes(f, pw, ps[0], auxE[0], auxO[0], sumi?[0], tmp);
+
     /// <summary>Number of v128 temporaries passed to <see cref="BlockLanes"/>.</summary>
     public const int Temporaries = 8;
 
@@ -111,24 +122,36 @@ internal static class KQuantMatMul
     /// <param name="lanes">The type's integer step.</param>
     /// <param name="panels">The weights are in panels of <see cref="RowsPerGroup"/> rows (<see cref="WasmWeightPanels"/>).</param>
     /// <param name="layout">The activation layout that <paramref name="lanes"/> reads.</param>
-    public static WasmFunction Emit(WasmModuleBuilder module, string name, int blockBytes, uint dOffset, uint? dminOffset, BlockLanes lanes, bool panels = false,
-        ActivationLayout layout = ActivationLayout.PairsI16)
+    /// <param name="tokensPerPass">
+    /// Token rows that one pass over a row group's weights serves (a prompt's product): each weight block is
+    /// unpacked once for that many tokens; the tokens left over run one at a time. 1: always one at a time.
+    /// </param>
+    public static WasmFunction Emit(WasmModuleBuilder module, string name, int blockBytes, uint dOffset, uint? dminOffset, BlockLanesTokens lanes, bool panels = false,
+        ActivationLayout layout = ActivationLayout.PairsI16, int tokensPerPass = 1)
     {
         const int R = RowsPerGroup;
+        ArgumentOutOfRangeException.ThrowIfLessThan(tokensPerPass, 1);
+        int T = tokensPerPass;
         WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(10), []);
         WasmLocal w = f.Param(0), wRowBytes = f.Param(1), rows = f.Param(2), act = f.Param(3), actRowBytes = f.Param(4),
             tokens = f.Param(5), output = f.Param(6), outStride = f.Param(7), blocks = f.Param(8), scratchBase = f.Param(9);
-        WasmLocal r = f.DeclareLocal(I32), t = f.DeclareLocal(I32), ib = f.DeclareLocal(I32), pa = f.DeclareLocal(I32), ps = f.DeclareLocal(I32),
-            o = f.DeclareLocal(I32), tokenScratch = f.DeclareLocal(I32);
-        WasmLocal[] rowStart = WasmEmit.Locals(f, I32, R), pw = WasmEmit.Locals(f, I32, R), sumi = WasmEmit.Locals(f, V128, R);
-        WasmLocal sumf = f.DeclareLocal(V128);   // row k's sumf in lane k
-        WasmLocal[] accE = WasmEmit.Locals(f, V128, R), accO = WasmEmit.Locals(f, V128, R);
-        WasmLocal[] auxE = WasmEmit.Locals(f, V128, R), auxO = WasmEmit.Locals(f, V128, R), tmp = WasmEmit.Locals(f, V128, Temporaries);
-        WasmLocal d = f.DeclareLocal(V128), dmin = f.DeclareLocal(V128), h0 = f.DeclareLocal(V128), h1 = f.DeclareLocal(V128);
+        WasmLocal r = f.DeclareLocal(I32), t = f.DeclareLocal(I32), ib = f.DeclareLocal(I32), pa = f.DeclareLocal(I32),
+            o = f.DeclareLocal(I32), tokenScratch = f.DeclareLocal(I32), tokenBytes = f.DeclareLocal(I32), tLimit = f.DeclareLocal(I32);
+        WasmLocal[] rowStart = WasmEmit.Locals(f, I32, R), pw = WasmEmit.Locals(f, I32, R), ps = WasmEmit.Locals(f, I32, T);
+        WasmLocal[][] sumi = Grid(f, R, T), accE = Grid(f, R, T), accO = Grid(f, R, T), auxE = Grid(f, R, T), auxO = Grid(f, R, T);
+        WasmLocal[] sumf = WasmEmit.Locals(f, V128, T);   // per token: row k's sumf in lane k
+        WasmLocal[] tmp = WasmEmit.Locals(f, V128, Temporaries);
+        WasmLocal dW = f.DeclareLocal(V128), dminW = f.DeclareLocal(V128), d = f.DeclareLocal(V128), h0 = f.DeclareLocal(V128), h1 = f.DeclareLocal(V128);
         WasmLocal s = f.DeclareLocal(F32);
         WasmLocal step = f.DeclareLocal(I32);
 
-        EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, t, ib, pa, ps, tmp[0], tmp[1], tmp[2], tmp[3], layout);
+        EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, t, ib, pa, ps[0], tmp[0], tmp[1], tmp[2], tmp[3], layout);
+        f.LocalGet(blocks).I32Const(ScratchBytesPerBlock).I32Mul().LocalSet(tokenBytes);
+        if (T > 1)
+        {
+            // passes of T tokens while t + T ≤ tokens: t < tokens − (T − 1), or none when tokens < T
+            f.LocalGet(tokens).I32Const(T - 1).I32Sub().I32Const(0).LocalGet(tokens).I32Const(T).I32GeU().Select().LocalSet(tLimit);
+        }
 
         f.I32Const(0).LocalSet(r);
         using (f.For(r, rows, R))
@@ -136,48 +159,75 @@ internal static class KQuantMatMul
             WasmEmit.GroupRowStarts(f, r, rows, wRowBytes, w, rowStart, blockBytes, step, panels);
             f.I32Const(0).LocalSet(t);
             f.LocalGet(scratchBase).LocalSet(tokenScratch);
+            if (T > 1)
+                using (f.For(t, tLimit, T))
+                    EmitPass(T);
             using (f.For(t, tokens, 1))
+                EmitPass(1);
+        }
+        return f.Function;
+
+        // One pass over the row group's weights for n tokens from t (their prepared activations from tokenScratch).
+        void EmitPass(int n)
+        {
+            WasmLocal[] psN = ps[..n], sumfN = sumf[..n];
+            for (int k = 0; k < R; k++)
+            {
+                f.LocalGet(rowStart[k]).LocalSet(pw[k]);
+                for (int j = 0; j < n; j++)
+                    f.V128Const(Vector128<float>.Zero).LocalTee(accE[k][j]).LocalSet(accO[k][j]);
+            }
+            for (int j = 0; j < n; j++)
+            {
+                f.V128Const(Vector128<float>.Zero).LocalSet(sumf[j]);
+                f.LocalGet(tokenScratch);
+                if (j > 0)
+                    f.LocalGet(tokenBytes).I32Const(j).I32Mul().I32Add();
+                f.LocalSet(ps[j]);
+            }
+            f.I32Const(0).LocalSet(ib);
+            using (f.For(ib, blocks, 1))
             {
                 for (int k = 0; k < R; k++)
+                    lanes(f, pw[k], psN, auxE[k][..n], auxO[k][..n], dminOffset is null ? null : sumi[k][..n], tmp);
+                // fp16(x.d) (and dmin) of the R rows at once, row k in lane k
+                WeightScales(f, pw, dOffset, dW, tmp[0], h0, h1);
+                if (dminOffset is uint mo)
+                    WeightScales(f, pw, mo, dminW, tmp[0], h0, h1);
+                for (int j = 0; j < n; j++)
                 {
-                    f.LocalGet(rowStart[k]).LocalSet(pw[k]);
-                    f.V128Const(Vector128<float>.Zero).LocalTee(accE[k]).LocalSet(accO[k]);
-                }
-                f.V128Const(Vector128<float>.Zero).LocalSet(sumf);
-                f.LocalGet(tokenScratch).LocalSet(ps);
-                f.I32Const(0).LocalSet(ib);
-                using (f.For(ib, blocks, 1))
-                {
-                    for (int k = 0; k < R; k++)
-                        lanes(f, pw[k], ps, auxE[k], auxO[k], dminOffset is null ? null : sumi[k], tmp);
-                    // d = fp16(x.d)·y.d (and dmin) for the R rows at once, row k in lane k
-                    EmitScales(f, pw, dOffset, ps, d, tmp[0], h0, h1);
-                    if (dminOffset is uint mo)
+                    // d = fp16(x.d)·y.d
+                    f.LocalGet(dW).LocalGet(psN[j]).V128Load32Splat(offset: ScaleOffset, alignment: 4).F32x4Mul().LocalSet(d);
+                    if (dminOffset is not null)
                     {
-                        EmitScales(f, pw, mo, ps, dmin, tmp[0], h0, h1);
-                        // sumf −= dmin·(float)sumi, the four rows at once (lane k: row k)
-                        f.LocalGet(sumf);
-                        WasmEmit.Sum4(f, sumi[0], sumi[1], sumi[2], sumi[3], h0, h1);
-                        f.F32x4ConvertI32x4S().LocalGet(dmin).F32x4Mul().F32x4Sub().LocalSet(sumf);
+                        // sumf −= (fp16(x.dmin)·y.d)·(float)sumi, the four rows at once (lane k: row k)
+                        f.LocalGet(sumfN[j]);
+                        WasmEmit.Sum4(f, sumi[0][j], sumi[1][j], sumi[2][j], sumi[3][j], h0, h1);
+                        f.F32x4ConvertI32x4S().LocalGet(dminW).LocalGet(psN[j]).V128Load32Splat(offset: ScaleOffset, alignment: 4).F32x4Mul()
+                            .F32x4Mul().F32x4Sub().LocalSet(sumfN[j]);
                     }
                     for (int k = 0; k < R; k++)
                     {
                         // sums[l] += d·(float)aux32[l]
-                        f.LocalGet(accE[k]).LocalGet(d).LocalGet(d).I8x16Shuffle(WasmEmit.Lanes32(k, k, k, k)).LocalTee(tmp[0])
-                            .LocalGet(auxE[k]).F32x4ConvertI32x4S().F32x4Mul().F32x4Add().LocalSet(accE[k]);
-                        f.LocalGet(accO[k]).LocalGet(tmp[0]).LocalGet(auxO[k]).F32x4ConvertI32x4S().F32x4Mul().F32x4Add().LocalSet(accO[k]);
+                        f.LocalGet(accE[k][j]).LocalGet(d).LocalGet(d).I8x16Shuffle(WasmEmit.Lanes32(k, k, k, k)).LocalTee(tmp[0])
+                            .LocalGet(auxE[k][j]).F32x4ConvertI32x4S().F32x4Mul().F32x4Add().LocalSet(accE[k][j]);
+                        f.LocalGet(accO[k][j]).LocalGet(tmp[0]).LocalGet(auxO[k][j]).F32x4ConvertI32x4S().F32x4Mul().F32x4Add().LocalSet(accO[k][j]);
                     }
-                    for (int k = 0; k < R; k++)
-                        f.LocalGet(pw[k]).LocalGet(step).I32Add().LocalSet(pw[k]);
-                    f.LocalGet(ps).I32Const(ScratchBytesPerBlock).I32Add().LocalSet(ps);
                 }
-                f.LocalGet(t).LocalGet(outStride).I32Mul().LocalGet(r).I32Add().I32Const(2).I32Shl().LocalGet(output).I32Add().LocalSet(o);
+                for (int k = 0; k < R; k++)
+                    f.LocalGet(pw[k]).LocalGet(step).I32Add().LocalSet(pw[k]);
+                for (int j = 0; j < n; j++)
+                    f.LocalGet(psN[j]).I32Const(ScratchBytesPerBlock).I32Add().LocalSet(psN[j]);
+            }
+            for (int j = 0; j < n; j++)
+            {
+                f.LocalGet(t).I32Const(j).I32Add().LocalGet(outStride).I32Mul().LocalGet(r).I32Add().I32Const(2).I32Shl().LocalGet(output).I32Add().LocalSet(o);
                 for (int k = 0; k < R; k++)
                 {
                     // sumf += sums[l], l = 0..7: lane m of accE is l = 2m, of accO l = 2m + 1
-                    f.LocalGet(sumf).F32x4ExtractLane((byte)k);
+                    f.LocalGet(sumfN[j]).F32x4ExtractLane((byte)k);
                     for (byte m = 0; m < 4; m++)
-                        f.LocalGet(accE[k]).F32x4ExtractLane(m).F32Add().LocalGet(accO[k]).F32x4ExtractLane(m).F32Add();
+                        f.LocalGet(accE[k][j]).F32x4ExtractLane(m).F32Add().LocalGet(accO[k][j]).F32x4ExtractLane(m).F32Add();
                     f.LocalSet(s);
                     if (k == 0)
                     {
@@ -190,20 +240,28 @@ internal static class KQuantMatMul
                             f.LocalGet(o).LocalGet(s).F32Store(offset: 4u * (uint)k, alignment: 4);
                     }
                 }
-                f.LocalGet(tokenScratch).LocalGet(blocks).I32Const(ScratchBytesPerBlock).I32Mul().I32Add().LocalSet(tokenScratch);
             }
+            f.LocalGet(tokenScratch).LocalGet(tokenBytes).I32Const(n).I32Mul().I32Add().LocalSet(tokenScratch);
         }
-        return f.Function;
     }
 
-    /// <summary>Sets <paramref name="target"/> to <c>fp16(pw[k] + offset) · y.d</c> in lane k (f32x4).</summary>
-    private static void EmitScales(WasmFunctionBuilder f, WasmLocal[] pw, uint offset, WasmLocal ps, WasmLocal target, WasmLocal tmp, WasmLocal h0, WasmLocal h1)
+    /// <summary>A [rows][tokens] grid of v128 locals.</summary>
+    private static WasmLocal[][] Grid(WasmFunctionBuilder f, int rows, int tokens)
+    {
+        var grid = new WasmLocal[rows][];
+        for (int k = 0; k < rows; k++)
+            grid[k] = WasmEmit.Locals(f, V128, tokens);
+        return grid;
+    }
+
+    /// <summary>Sets <paramref name="target"/> to <c>fp16(pw[k] + offset)</c> in lane k (f32x4).</summary>
+    private static void WeightScales(WasmFunctionBuilder f, WasmLocal[] pw, uint offset, WasmLocal target, WasmLocal tmp, WasmLocal h0, WasmLocal h1)
     {
         f.V128Const(Vector128<int>.Zero);
         for (int k = 0; k < pw.Length; k++)
             f.LocalSet(tmp).LocalGet(pw[k]).LocalGet(tmp).V128Load16Lane((byte)(2 * k), offset: offset, alignment: 1);
         WasmEmit.Fp16x4ToFp32x4(f, h0, h1);
-        f.LocalGet(ps).V128Load32Splat(offset: ScaleOffset, alignment: 4).F32x4Mul().LocalSet(target);
+        f.LocalSet(target);
     }
 
     /// <summary>Converts every Q8_K activation block of every token row into the scratch (see <see cref="ScratchBytesPerBlock"/>).</summary>

@@ -22,8 +22,13 @@ internal static class Q4_KEmitter
     /// other forms read the file's blocks.
     /// </remarks>
     public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false, bool relaxed = false) => relaxed
-        ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, panels ? BlockLanesKernelLayout : BlockLanesRelaxed, panels, KQuantMatMul.ActivationLayout.GroupsI8)
-        : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanes, panels);
+        ? panels
+            ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanesKernelLayout, panels, KQuantMatMul.ActivationLayout.GroupsI8, TokensPerPass)
+            : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, KQuantMatMul.OneToken(BlockLanesRelaxed), panels, KQuantMatMul.ActivationLayout.GroupsI8)
+        : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, KQuantMatMul.OneToken(BlockLanes), panels);
+
+    /// <summary>Token rows per pass of the kernel-layout product (<see cref="KQuantMatMul.Emit"/>): a prompt's weights are unpacked once per four tokens.</summary>
+    public const int TokensPerPass = 4;
 
     /// <summary>
     /// Rearranges one <c>block_q4_K</c> in place into the kernel layout that the relaxed-SIMD panel product
@@ -66,16 +71,17 @@ internal static class Q4_KEmitter
     }
 
     /// <summary>
-    /// One super-block in the kernel layout (<see cref="ToKernelLayout"/>) with relaxed SIMD: per 64 elements
-    /// two 16-byte loads hold the lane classes (E: lanes 0, 2, 4, 6; O: 1, 3, 5, 7) of sub-blocks 2j (low
-    /// nibbles) and 2j + 1 (high nibbles); per class and sub-block one exact
-    /// <c>i16x8.relaxed_dot_i8x16_i7x16_s</c> (nibbles in [0, 15], |pair sum| ≤ 3840) against the activations
-    /// prepared in the same order, then <c>i32x4.dot_i16x8_s</c> with the sub-block scale splat as int16
-    /// (one x86 <c>pmaddubsw</c> and one <c>pmaddwd</c> in place of the relaxed add-dot and an i32 multiply).
+    /// One super-block in the kernel layout (<see cref="ToKernelLayout"/>) with relaxed SIMD, for one or more token
+    /// rows: per 64 elements two 16-byte loads hold the lane classes (E: lanes 0, 2, 4, 6; O: 1, 3, 5, 7) of
+    /// sub-blocks 2j (low nibbles) and 2j + 1 (high nibbles); per class and sub-block one exact
+    /// <c>i16x8.relaxed_dot_i8x16_i7x16_s</c> (nibbles in [0, 15], |pair sum| ≤ 3840) against each token's
+    /// activations prepared in the same order, then <c>i32x4.dot_i16x8_s</c> with the sub-block scale splat as
+    /// int16 (one x86 <c>pmaddubsw</c> and one <c>pmaddwd</c> in place of the relaxed add-dot and an i32
+    /// multiply). The nibbles, scales and mins are unpacked once for all the tokens.
     /// </summary>
-    private static void BlockLanesKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal ps, WasmLocal auxE, WasmLocal auxO, WasmLocal? sumi, WasmLocal[] tmp)
+    private static void BlockLanesKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] ps, WasmLocal[] auxE, WasmLocal[] auxO, WasmLocal[]? sumi, WasmLocal[] tmp)
     {
-        WasmLocal sc = tmp[1], vE = tmp[2], vO = tmp[3], s = tmp[4], v = tmp[5];
+        WasmLocal sc = tmp[1], vE = tmp[2], vO = tmp[3], s = tmp[4], v = tmp[5], nE = tmp[6], nO = tmp[7];
         Vector128<byte> low4 = Vector128.Create((byte)0x0F);
         Vector128<int> zero = Vector128<int>.Zero;
         ScalesAndMins(f, pw, sc, v);
@@ -89,17 +95,23 @@ internal static class Q4_KEmitter
                 uint y = (uint)(32 * sub);
                 bool first = sub == 0;
                 f.LocalGet(sc).V128Const(zero).I8x16Shuffle(SplatByte(sub)).LocalSet(s);
-                f.LocalGet(ps).V128Load(offset: y, alignment: 16).LocalGet(vE);
+                f.LocalGet(vE);
                 NibblesI16(f, h, low4);
-                f.I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
-                Accumulate(f, auxE, first);
-                f.LocalGet(ps).V128Load(offset: y + 16, alignment: 16).LocalGet(vO);
+                f.LocalSet(nE).LocalGet(vO);
                 NibblesI16(f, h, low4);
-                f.I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
-                Accumulate(f, auxO, first);
+                f.LocalSet(nO);
+                for (int t = 0; t < ps.Length; t++)
+                {
+                    f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(nE).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
+                    Accumulate(f, auxE[t], first);
+                    f.LocalGet(ps[t]).V128Load(offset: y + 16, alignment: 16).LocalGet(nO).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
+                    Accumulate(f, auxO[t], first);
+                }
             }
         }
-        MinsTerm(f, ps, sc, sumi!.Value, tmp[2]);
+        PairedMins(f, sc, vE, vO);
+        for (int t = 0; t < ps.Length; t++)
+            MinsTerm(f, ps[t], vE, vO, sumi![t]);
     }
 
     /// <summary>Pops a v128 of packed bytes and pushes their low (<paramref name="high"/> = 0) or high nibbles as bytes (a 16-bit shift, then the mask).</summary>
@@ -145,7 +157,8 @@ internal static class Q4_KEmitter
                 Accumulate(f, auxO, first);
             }
         }
-        MinsTerm(f, ps, sc, sumi!.Value, tmp[2]);
+        PairedMins(f, sc, tmp[2], tmp[3]);
+        MinsTerm(f, ps, tmp[2], tmp[3], sumi!.Value);
     }
 
     /// <summary>Pops a v128 of packed bytes and pushes their low (<paramref name="high"/> = 0) or high nibbles as bytes.</summary>
@@ -210,7 +223,8 @@ internal static class Q4_KEmitter
             }
         }
 
-        MinsTerm(f, ps, sc, sumi!.Value, tmp[2]);
+        PairedMins(f, sc, tmp[2], tmp[3]);
+        MinsTerm(f, ps, tmp[2], tmp[3], sumi!.Value);
     }
 
     /// <summary>
@@ -230,18 +244,24 @@ internal static class Q4_KEmitter
     }
 
     /// <summary>
-    /// Sets <paramref name="sumi"/> to an i32x4 whose lanes add up to <c>Σ_j bsums[j]·m[j/2]</c> (the mins term):
-    /// the mins of <paramref name="sc"/> (bytes 8–15) widened to int16 and duplicated into pairs (one-source
-    /// byte shuffles), two <c>i32x4.dot_i16x8_s</c> with the prepared <c>bsums</c> (exact for any int16 bsums).
+    /// Sets <paramref name="minsLo"/>, <paramref name="minsHi"/> to the mins of <paramref name="sc"/> (bytes 8–15)
+    /// widened to int16 and duplicated into pairs (<c>[m0, m0, m1, m1, …]</c>), against the 16 <c>bsums</c>.
     /// </summary>
-    private static void MinsTerm(WasmFunctionBuilder f, WasmLocal ps, WasmLocal sc, WasmLocal sumi, WasmLocal mins)
+    private static void PairedMins(WasmFunctionBuilder f, WasmLocal sc, WasmLocal minsLo, WasmLocal minsHi)
     {
         byte[] pairsLo = [0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7], pairsHi = [8, 9, 8, 9, 10, 11, 10, 11, 12, 13, 12, 13, 14, 15, 14, 15];
-        f.LocalGet(sc).I16x8ExtendHighI8x16U().LocalSet(mins);
-        f.LocalGet(ps).V128Load(offset: KQuantMatMul.BSumsOffset, alignment: 16).LocalGet(mins).LocalGet(mins).I8x16Shuffle(pairsLo).I32x4DotI16x8S()
-            .LocalGet(ps).V128Load(offset: KQuantMatMul.BSumsOffset + 16, alignment: 16).LocalGet(mins).LocalGet(mins).I8x16Shuffle(pairsHi).I32x4DotI16x8S()
-            .I32x4Add().LocalSet(sumi);
+        f.LocalGet(sc).I16x8ExtendHighI8x16U().LocalTee(minsHi).LocalGet(minsHi).I8x16Shuffle(pairsLo).LocalSet(minsLo);
+        f.LocalGet(minsHi).LocalGet(minsHi).I8x16Shuffle(pairsHi).LocalSet(minsHi);
     }
+
+    /// <summary>
+    /// Sets <paramref name="sumi"/> to an i32x4 whose lanes add up to <c>Σ_j bsums[j]·m[j/2]</c> (the mins term): two
+    /// <c>i32x4.dot_i16x8_s</c> of the prepared <c>bsums</c> with <see cref="PairedMins"/> (exact for any int16 bsums).
+    /// </summary>
+    private static void MinsTerm(WasmFunctionBuilder f, WasmLocal ps, WasmLocal minsLo, WasmLocal minsHi, WasmLocal sumi) =>
+        f.LocalGet(ps).V128Load(offset: KQuantMatMul.BSumsOffset, alignment: 16).LocalGet(minsLo).I32x4DotI16x8S()
+            .LocalGet(ps).V128Load(offset: KQuantMatMul.BSumsOffset + 16, alignment: 16).LocalGet(minsHi).I32x4DotI16x8S()
+            .I32x4Add().LocalSet(sumi);
 
     /// <summary>Pops an i32x4 into <paramref name="acc"/> (the first one) or adds it.</summary>
     internal static void Accumulate(WasmFunctionBuilder f, WasmLocal acc, bool first)

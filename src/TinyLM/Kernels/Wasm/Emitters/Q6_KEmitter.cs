@@ -19,8 +19,9 @@ internal static class Q6_KEmitter
     /// <param name="relaxed">With <paramref name="panels"/>: blocks in the kernel layout (<see cref="ToKernelLayout"/>) and
     /// integer sums with relaxed SIMD (<see cref="BlockLanesKernelLayout"/>). Row by row the SIMD128 kernel runs either way.</param>
     public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false, bool relaxed = false) => relaxed && panels
-        ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 208, dminOffset: null, BlockLanesKernelLayout, panels, KQuantMatMul.ActivationLayout.GroupsI8PairSums)
-        : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 208, dminOffset: null, BlockLanes, panels);
+        ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 208, dminOffset: null, BlockLanesKernelLayout, panels, KQuantMatMul.ActivationLayout.GroupsI8PairSums,
+            Q4_KEmitter.TokensPerPass)
+        : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 208, dminOffset: null, KQuantMatMul.OneToken(BlockLanes), panels);
 
     /// <summary>
     /// Rearranges one <c>block_q6_K</c> in place into the kernel layout that the relaxed-SIMD panel product
@@ -97,11 +98,12 @@ internal static class Q6_KEmitter
     /// (shifts, masks, an or); one exact <c>i16x8.relaxed_dot_i8x16_i7x16_s</c> of the prepared activations
     /// with u (|pair sum| ≤ 16256), less the prepared <c>32·(a₀ + a₁)</c> (so (u − 32)·a, the reference's
     /// <c>q·a</c>), then <c>i32x4.dot_i16x8_s</c> with the two groups' int8 scales (int16 lanes alternate
-    /// groups 2c, 2c + 1, which is how <see cref="KQuantMatMul.GroupsE"/> pairs the elements).
+    /// groups 2c, 2c + 1, which is how <see cref="KQuantMatMul.GroupsE"/> pairs the elements). The quants are
+    /// unpacked once for all the token rows (<c>ps</c>, <c>auxE</c>, <c>auxO</c>: one per token).
     /// </summary>
-    private static void BlockLanesKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal ps, WasmLocal auxE, WasmLocal auxO, WasmLocal? sumi, WasmLocal[] tmp)
+    private static void BlockLanesKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] ps, WasmLocal[] auxE, WasmLocal[] auxO, WasmLocal[]? sumi, WasmLocal[] tmp)
     {
-        WasmLocal scLo = tmp[1], scHi = tmp[2], l = tmp[3], h = tmp[4], s = tmp[5];
+        WasmLocal scLo = tmp[1], scHi = tmp[2], l = tmp[3], h = tmp[4], s = tmp[5], u = tmp[6];
         Vector128<byte> low4 = Vector128.Create((byte)0x0F), bits45 = Vector128.Create((byte)0x30);
         f.LocalGet(pw).V128Load(offset: 192, alignment: 1).LocalTee(scLo).I16x8ExtendHighI8x16S().LocalSet(scHi);
         f.LocalGet(scLo).I16x8ExtendLowI8x16S().LocalSet(scLo);
@@ -118,7 +120,6 @@ internal static class Q6_KEmitter
             for (int k = 0; k < 2; k++)
             {
                 uint y = (uint)(32 * c + 16 * k);
-                f.LocalGet(ps).V128Load(offset: y, alignment: 16);
                 // u = nibble | high bits at 4–5 (bit pair 2(2(c mod 2) + k) of the qh byte; 16-bit shifts, then the byte masks)
                 f.LocalGet(l);
                 if (k == 1)
@@ -130,10 +131,14 @@ internal static class Q6_KEmitter
                     f.I32Const(4 - 2 * pair).I16x8Shl();
                 else if (pair == 3)
                     f.I32Const(2).I16x8ShrU();
-                f.V128Const(bits45).V128And().V128Or();
-                f.I16x8RelaxedDotI8x16I7x16S().LocalGet(ps).V128Load(offset: KQuantMatMul.PairSumsOffset + y, alignment: 16).I16x8Sub()
-                    .LocalGet(s).I32x4DotI16x8S();
-                Q4_KEmitter.Accumulate(f, k == 0 ? auxE : auxO, c == 0);
+                f.V128Const(bits45).V128And().V128Or().LocalSet(u);
+                for (int t = 0; t < ps.Length; t++)
+                {
+                    f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(u).I16x8RelaxedDotI8x16I7x16S()
+                        .LocalGet(ps[t]).V128Load(offset: KQuantMatMul.PairSumsOffset + y, alignment: 16).I16x8Sub()
+                        .LocalGet(s).I32x4DotI16x8S();
+                    Q4_KEmitter.Accumulate(f, k == 0 ? auxE[t] : auxO[t], c == 0);
+                }
             }
         }
     }
