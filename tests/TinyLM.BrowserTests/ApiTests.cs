@@ -175,7 +175,8 @@ public sealed class ApiTests(BrowserFixture fx)
     /// The end-to-end check: greedy tokens with the emitted kernels on 1 and 2 threads, with the
     /// C# fallback, and natively are identical, on stories260K and on a Q4_0 and a Q5_0 stories15M-shape model
     /// (dim 288, 6 layers, 6 heads, FFN 768, the Llama 2 vocabulary; the Q5_0 matrices widened to Q8_0 in the
-    /// page, so the threads' mirror holds runs of the model buffer and the widened copy); with 2 threads the helper worker
+    /// page, so the threads' mirror holds runs of the model buffer and the widened copy) and a Q4_K one of dim 256
+    /// (its blocks in the kernel layout of the relaxed-SIMD panel product); with 2 threads the helper worker
     /// must have run part of the matrix products, and each layer's attention over a prompt is split across the
     /// threads by heads. The emitted kernels run with decode steps replayed from the
     /// kernel graph (60 of 64: one from the prompt's step, three recorded) and without. A second, longer prompt
@@ -186,6 +187,7 @@ public sealed class ApiTests(BrowserFixture fx)
     [InlineData("stories260K")]
     [InlineData("stories15M-q4_0")]
     [InlineData("stories15M-q5_0")]   // widened to Q8_0: the threads' mirror holds the widened copy, not the file's Q5_0 bytes
+    [InlineData("stories15M-256-q4_k")]   // Q4_K in the kernel layout of its relaxed-SIMD panel product, four prompt tokens per pass
     public async Task Greedy64_OneAndTwoThreads_WasmAndManaged_EqualNativeEngine(string model)
     {
         byte[] bytes;
@@ -195,8 +197,9 @@ public sealed class ApiTests(BrowserFixture fx)
         {
             Vocabulary vocabulary = SentencePieceModel.Read(Path.Combine(BrowserFixture.Root, "tests", "TinyLM.Tests", "TestData", "vocab", "llama2", "tokenizer.model"));
             using var stream = new MemoryStream();
-            RandomLlama.Create(new RandomLlama.Shape("stories15M", 288, 6, 6, 6, 768, 256), vocabulary,
-                TensorTypes.Get(model.EndsWith("q5_0", StringComparison.Ordinal) ? GgmlType.Q5_0 : GgmlType.Q4_0), 11).WriteTo(stream);
+            GgmlType type = model.EndsWith("q5_0", StringComparison.Ordinal) ? GgmlType.Q5_0 : model.EndsWith("q4_k", StringComparison.Ordinal) ? GgmlType.Q4_K : GgmlType.Q4_0;
+            RandomLlama.Create(type == GgmlType.Q4_K ? RandomLlama.Stories15M256 : new RandomLlama.Shape("stories15M", 288, 6, 6, 6, 768, 256), vocabulary,
+                TensorTypes.Get(type), 11).WriteTo(stream);
             bytes = stream.ToArray();
         }
         // Long enough that the prompt's products are split across threads even on stories260K, whose

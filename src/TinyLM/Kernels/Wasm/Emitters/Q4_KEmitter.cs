@@ -83,8 +83,8 @@ internal static class Q4_KEmitter
     {
         WasmLocal sc = tmp[1], vE = tmp[2], vO = tmp[3], s = tmp[4], v = tmp[5], nE = tmp[6], nO = tmp[7];
         Vector128<byte> low4 = Vector128.Create((byte)0x0F);
-        Vector128<int> zero = Vector128<int>.Zero;
         ScalesAndMins(f, pw, sc, v);
+        f.LocalGet(sc).I16x8ExtendLowI8x16U().LocalSet(v);   // the eight scales as int16
         for (int j = 0; j < 4; j++)
         {
             f.LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j), alignment: 1).LocalSet(vE);
@@ -94,7 +94,7 @@ internal static class Q4_KEmitter
                 int sub = 2 * j + h;
                 uint y = (uint)(32 * sub);
                 bool first = sub == 0;
-                f.LocalGet(sc).V128Const(zero).I8x16Shuffle(SplatByte(sub)).LocalSet(s);
+                f.LocalGet(v).LocalGet(v).I8x16Shuffle(WasmEmit.SplatShort(sub)).LocalSet(s);
                 f.LocalGet(vE);
                 NibblesI16(f, h, low4);
                 f.LocalSet(nE).LocalGet(vO);

@@ -171,7 +171,7 @@ internal static class Q6_KEmitter
                     int g = 8 * hh + 2 * q + c / 16;
                     int lane = g % 8;
                     f.LocalGet(g < 8 ? scLo : scHi).LocalGet(g < 8 ? scLo : scHi)
-                        .I8x16Shuffle(SplatShort(lane)).LocalSet(s);
+                        .I8x16Shuffle(WasmEmit.SplatShort(lane)).LocalSet(s);
                     WasmLocal l = q % 2 == 0 ? l0 : l1;
                     // E: low byte. Nibble: bits 0–3 (q < 2) or 4–7; high bits 2q, 2q+1 of the qh byte to bits 4–5.
                     f.LocalGet(l);
@@ -204,16 +204,4 @@ internal static class Q6_KEmitter
     /// <summary>Loads 16 bytes at <c>pw + offset</c> in <see cref="KQuantMatMul.WeightPairs"/> order into <paramref name="target"/>.</summary>
     private static void LoadPairs(WasmFunctionBuilder f, WasmLocal pw, uint offset, WasmLocal target) =>
         f.LocalGet(pw).V128Load(offset: offset, alignment: 1).LocalTee(target).LocalGet(target).I8x16Shuffle(KQuantMatMul.WeightPairs).LocalSet(target);
-
-    /// <summary>Shuffle mask that copies int16 lane <paramref name="lane"/> to every lane.</summary>
-    private static byte[] SplatShort(int lane)
-    {
-        var mask = new byte[16];
-        for (int i = 0; i < 8; i++)
-        {
-            mask[2 * i] = (byte)(2 * lane);
-            mask[2 * i + 1] = (byte)(2 * lane + 1);
-        }
-        return mask;
-    }
 }

@@ -23,6 +23,18 @@ internal static class WasmEmit
         return mask;
     }
 
+    /// <summary>A one-source <c>i8x16.shuffle</c> mask that copies int16 lane <paramref name="lane"/> to every lane.</summary>
+    public static byte[] SplatShort(int lane)
+    {
+        var mask = new byte[16];
+        for (int i = 0; i < 8; i++)
+        {
+            mask[2 * i] = (byte)(2 * lane);
+            mask[2 * i + 1] = (byte)(2 * lane + 1);
+        }
+        return mask;
+    }
+
     /// <summary>Pushes <c>[Σp0, Σp1, Σp2, Σp3]</c> (i32x4): the lane totals of four i32x4 partials. Exact in any order.</summary>
     public static void Sum4(WasmFunctionBuilder f, WasmLocal p0, WasmLocal p1, WasmLocal p2, WasmLocal p3, WasmLocal u01, WasmLocal u23)
     {
