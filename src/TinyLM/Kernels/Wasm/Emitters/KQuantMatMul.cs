@@ -25,7 +25,8 @@ namespace TinyLM.Kernels.Wasm.Emitters;
 /// The integer sums are exact in any order; the float steps are the reference's, lane by lane.</para>
 /// <para>Rows run in groups of <see cref="RowsPerGroup"/> (the last group repeats its last row and stores
 /// only the valid ones), tokens inside the group, so a group's weights stay in cache while every token
-/// row passes over them.</para>
+/// row passes over them; a type may take several tokens per pass (<c>tokensPerPass</c> of <see cref="Emit"/>:
+/// the Q4_K and Q6_K kernel-layout products unpack each weight block once for four prompt tokens).</para>
 /// </remarks>
 internal static class KQuantMatMul
 {
