@@ -111,6 +111,13 @@ internal static class KQuantMatMul
     public static BlockLanesTokens OneToken(BlockLanes lanes) =>
         (f, pw, ps, auxE, auxO, sumi, tmp) => lanes(f, pw, ps[0], auxE[0], auxO[0], sumi?[0], tmp);
 
+    /// <summary>
+    /// Token rows per pass of the Q4_K and Q6_K kernel-layout products (<see cref="Emit"/>'s <c>tokensPerPass</c>):
+    /// a prompt's weight blocks are unpacked once per four tokens (bench/browser, stories110M Q4_K_M 128-token
+    /// prefill: 438–440 ms, against 460–477 with two and 554–695 with eight, whose vectors no longer fit x64's registers).
+    /// </summary>
+    public const int KernelLayoutTokensPerPass = 4;
+
     /// <summary>Number of v128 temporaries passed to <see cref="BlockLanes"/>.</summary>
     public const int Temporaries = 8;
 

@@ -16,19 +16,16 @@ internal static class Q4_KEmitter
     /// <param name="module">The module.</param>
     /// <param name="name">Export name.</param>
     /// <param name="panels">The weights are in four-row panels.</param>
-    /// <param name="relaxed">Integer sums with relaxed SIMD (<see cref="BlockLanesRelaxed"/>).</param>
+    /// <param name="relaxed">Integer sums with relaxed SIMD: <see cref="BlockLanesRelaxed"/> row by row, <see cref="BlockLanesKernelLayout"/> in panels.</param>
     /// <remarks>
     /// The relaxed-SIMD panel product reads its blocks in the kernel layout (<see cref="ToKernelLayout"/>); the
     /// other forms read the file's blocks.
     /// </remarks>
     public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false, bool relaxed = false) => relaxed
         ? panels
-            ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanesKernelLayout, panels, KQuantMatMul.ActivationLayout.GroupsI8, TokensPerPass)
+            ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanesKernelLayout, panels, KQuantMatMul.ActivationLayout.GroupsI8, KQuantMatMul.KernelLayoutTokensPerPass)
             : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, KQuantMatMul.OneToken(BlockLanesRelaxed), panels, KQuantMatMul.ActivationLayout.GroupsI8)
         : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, KQuantMatMul.OneToken(BlockLanes), panels);
-
-    /// <summary>Token rows per pass of the kernel-layout product (<see cref="KQuantMatMul.Emit"/>): a prompt's weights are unpacked once per four tokens.</summary>
-    public const int TokensPerPass = 4;
 
     /// <summary>
     /// Rearranges one <c>block_q4_K</c> in place into the kernel layout that the relaxed-SIMD panel product

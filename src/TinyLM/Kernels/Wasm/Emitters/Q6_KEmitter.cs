@@ -20,7 +20,7 @@ internal static class Q6_KEmitter
     /// integer sums with relaxed SIMD (<see cref="BlockLanesKernelLayout"/>). Row by row the SIMD128 kernel runs either way.</param>
     public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false, bool relaxed = false) => relaxed && panels
         ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 208, dminOffset: null, BlockLanesKernelLayout, panels, KQuantMatMul.ActivationLayout.GroupsI8PairSums,
-            Q4_KEmitter.TokensPerPass)
+            KQuantMatMul.KernelLayoutTokensPerPass)
         : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 208, dminOffset: null, KQuantMatMul.OneToken(BlockLanes), panels);
 
     /// <summary>
@@ -96,7 +96,7 @@ internal static class Q6_KEmitter
     /// One super-block in the kernel layout (<see cref="ToKernelLayout"/>) with relaxed SIMD: per chunk of 32
     /// elements and lane class (E, O) the unsigned quants u in [0, 63] from a nibble and a high-bit pair
     /// (shifts, masks, an or); one exact <c>i16x8.relaxed_dot_i8x16_i7x16_s</c> of the prepared activations
-    /// with u (|pair sum| ≤ 16256), less the prepared <c>32·(a₀ + a₁)</c> (so (u − 32)·a, the reference's
+    /// with u (|pair sum| ≤ 2·63·128 = 16128), less the prepared <c>32·(a₀ + a₁)</c> (so (u − 32)·a, the reference's
     /// <c>q·a</c>), then <c>i32x4.dot_i16x8_s</c> with the two groups' int8 scales (int16 lanes alternate
     /// groups 2c, 2c + 1, which is how <see cref="KQuantMatMul.GroupsE"/> pairs the elements). The quants are
     /// unpacked once for all the token rows (<c>ps</c>, <c>auxE</c>, <c>auxO</c>: one per token).
