@@ -91,10 +91,12 @@ public sealed unsafe class WeightMatrix
     /// Also rearrange each block into the kernel layout of the type's relaxed-SIMD panel product
     /// (<see cref="Kernels.Wasm.WasmWeightPanels.ToKernelBlocks"/>; Q4_K and Q6_K).
     /// </param>
+    /// <param name="convert">What rearranges the blocks when <paramref name="kernelBlocks"/> (default
+    /// <see cref="Kernels.Wasm.WasmWeightPanels.ToKernelBlocks"/>; the page passes its emitted converter).</param>
     /// <exception cref="InvalidOperationException"><see cref="CanInterleaveRowPanels"/> is false, the matrix is already in panels
     /// of another height or block layout, or <paramref name="kernelBlocks"/> is asked of a type without a kernel layout.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="panelRows"/> is below 2.</exception>
-    public void InterleaveRowPanels(int panelRows, bool kernelBlocks = false)
+    public void InterleaveRowPanels(int panelRows, bool kernelBlocks = false, Kernels.Wasm.WasmWeightPanels.KernelBlockConverter? convert = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(panelRows, 2);
         if (PanelRows == panelRows && IsKernelBlocks == kernelBlocks)
@@ -108,7 +110,7 @@ public sealed unsafe class WeightMatrix
         var bytes = new Span<byte>(_data, (int)ByteSize);
         Kernels.Wasm.WasmWeightPanels.Interleave(bytes, Rows, RowBytes, Type.BlockBytes, panelRows);
         if (kernelBlocks)
-            Kernels.Wasm.WasmWeightPanels.ToKernelBlocks(Type, bytes);
+            (convert ?? Kernels.Wasm.WasmWeightPanels.ToKernelBlocks)(Type, bytes);
         PanelRows = panelRows;
         IsKernelBlocks = kernelBlocks;
     }

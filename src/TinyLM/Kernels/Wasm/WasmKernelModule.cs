@@ -134,6 +134,17 @@ public sealed class WasmKernelModule
     /// </summary>
     public static string MatMulPanelsExport(TensorType type) => MatMulExport(type) + "_panels";
 
+    /// <summary>
+    /// The export name of <c>kernel_blocks_{type}(src, dst, blocks)</c> (Q4_K, Q6_K, in every build): blocks rearranged
+    /// into the kernel layout of the relaxed-SIMD panel product (<see cref="WasmWeightPanels.ToKernelBlocks"/>), in
+    /// place when <c>src = dst</c>.
+    /// </summary>
+    public static string KernelBlocksExport(TensorType type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        return "kernel_blocks_" + type.Name;
+    }
+
     /// <summary>The export name of the matrix product for <paramref name="type"/>: <c>matmul_</c> + ggml's type name.</summary>
     public static string MatMulExport(TensorType type)
     {
@@ -202,6 +213,14 @@ public sealed class WasmKernelModule
             {
                 emit(module, MatMulPanelsExport(type), DotRows, relaxedSimd, true);
                 exports.Add(MatMulPanelsExport(type));
+            }
+            if (type.Type is GgmlType.Q4_K or GgmlType.Q6_K)
+            {
+                if (type.Type == GgmlType.Q4_K)
+                    Q4_KEmitter.EmitToKernelLayout(module, KernelBlocksExport(type));
+                else
+                    Q6_KEmitter.EmitToKernelLayout(module, KernelBlocksExport(type));
+                exports.Add(KernelBlocksExport(type));
             }
         }
         Q8_0Emitter.EmitQuantize(module, QuantizeQ8_0);

@@ -38,6 +38,12 @@ public static class WasmWeightPanels
     }
 
     /// <summary>
+    /// Rearranges whole blocks of <paramref name="type"/> in place into their kernel layout: <see cref="ToKernelBlocks"/>,
+    /// or a faster equivalent (the page's emitted <c>kernel_blocks_{type}</c>).
+    /// </summary>
+    public delegate void KernelBlockConverter(TensorType type, Span<byte> blocks);
+
+    /// <summary>
     /// True when the panel product of <paramref name="type"/> in a module built with
     /// <paramref name="relaxedSimd"/> reads its blocks in a kernel layout (<see cref="ToKernelBlocks"/>):
     /// Q4_K and Q6_K with relaxed SIMD (<see cref="Q4_KEmitter.ToKernelLayout"/>, <see cref="Q6_KEmitter.ToKernelLayout"/>).

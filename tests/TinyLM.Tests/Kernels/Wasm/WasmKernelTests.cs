@@ -118,6 +118,7 @@ public class WasmKernelTests
         WasmKernelModule.RmsNormExport => new([I32, I32, WasmValueType.F32, I32, I32, I32], []),
         WasmKernelModule.RopeExport => new(WasmEmitI32s(8), []),
         WasmKernelModule.AttentionExport => new([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, WasmValueType.F32, I32, I32, I32], []),
+        _ when export.StartsWith("kernel_blocks_", StringComparison.Ordinal) => new([I32, I32, I32], []),
         _ => new(WasmEmitI32s(10), []),
     };
 
@@ -129,6 +130,42 @@ public class WasmKernelTests
         for (int i = 0; i < expected.Length; i++)
             if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
                 Assert.Fail($"{what}: element {i}: expected {expected[i]:R} (0x{BitConverter.SingleToInt32Bits(expected[i]):X8}), got {actual[i]:R} (0x{BitConverter.SingleToInt32Bits(actual[i]):X8})");
+    }
+
+    /// <summary>
+    /// The emitted <c>kernel_blocks_q4_K</c> and <c>kernel_blocks_q6_K</c> (the page converts a model's matrices at
+    /// load with them) write the same bytes as the C# <see cref="WasmWeightPanels.ToKernelBlocks"/>, in place and
+    /// into another buffer, on random blocks (every bit pattern of the quants).
+    /// </summary>
+    [NodeFact]
+    public void KernelBlocks_Emitted_EqualCSharpLayout_InPlaceAndCopied()
+    {
+        var random = new Random(13);
+        var job = new NodeJob();
+        var checks = new List<(string What, byte[] Expected, NodeRead Read)>();
+        foreach (GgmlType g in new[] { GgmlType.Q4_K, GgmlType.Q6_K })
+        {
+            TensorType type = TensorTypes.Get(g);
+            NodeCase c = job.Add($"kernel blocks {type.Name}", Module.Bytes, Memory);
+            var heap = new Heap();
+            foreach (int blocks in new[] { 1, 7 })
+            {
+                var source = new byte[blocks * type.BlockBytes];
+                random.NextBytes(source);
+                byte[] expected = (byte[])source.Clone();
+                WasmWeightPanels.ToKernelBlocks(type, expected);
+                int inPlace = heap.Alloc(source.Length, misalign: 1), from = heap.Alloc(source.Length, misalign: 2), to = heap.Alloc(source.Length, misalign: 3);
+                c.Write<byte>(inPlace, source);
+                c.Write<byte>(from, source);
+                c.Call(WasmKernelModule.KernelBlocksExport(type), Signature(WasmKernelModule.KernelBlocksExport(type)), inPlace, inPlace, blocks);
+                c.Call(WasmKernelModule.KernelBlocksExport(type), Signature(WasmKernelModule.KernelBlocksExport(type)), from, to, blocks);
+                checks.Add(($"{type.Name} × {blocks} in place", expected, c.Read(inPlace, source.Length)));
+                checks.Add(($"{type.Name} × {blocks} copied", expected, c.Read(to, source.Length)));
+            }
+        }
+        job.Run();
+        foreach (var (what, expected, read) in checks)
+            Assert.True(expected.AsSpan().SequenceEqual(read.As<byte>()), what);
     }
 
     [NodeFact]

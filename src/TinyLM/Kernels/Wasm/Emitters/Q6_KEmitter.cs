@@ -48,6 +48,65 @@ internal static class Q6_KEmitter
             }
     }
 
+    /// <summary>
+    /// Emits <c>name(src, dst, blocks)</c>: <see cref="ToKernelLayout"/> of <c>blocks</c> blocks from <c>src</c> to
+    /// <c>dst</c> (the same address: in place; each block is read whole before it is written) — the page converts a
+    /// model's matrices at load with it (the C# loop runs interpreted there). Chunk c (elements 32c … 32c + 31)
+    /// is, in ggml's layout, the nibble 4·(c mod 4 ≥ 2) of <c>ql</c> bytes 64(c/4) + 32(c mod 2) + l and the bit
+    /// pair 2(c mod 4) of <c>qh</c> bytes 32(c/4) + l, l = 0 … 31; two-source byte shuffles put each field in
+    /// E and O order.
+    /// </summary>
+    public static WasmFunction EmitToKernelLayout(WasmModuleBuilder module, string name)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(3), []);
+        WasmLocal src = f.Param(0), dst = f.Param(1), blocks = f.Param(2);
+        WasmLocal i = f.DeclareLocal(WasmValueType.I32);
+        WasmLocal[] ql = WasmEmit.Locals(f, WasmValueType.V128, 8), qh = WasmEmit.Locals(f, WasmValueType.V128, 4);
+        WasmLocal[] low = WasmEmit.Locals(f, WasmValueType.V128, 8), high = WasmEmit.Locals(f, WasmValueType.V128, 8);
+        WasmLocal a = f.DeclareLocal(WasmValueType.V128), b = f.DeclareLocal(WasmValueType.V128), ha = f.DeclareLocal(WasmValueType.V128), hb = f.DeclareLocal(WasmValueType.V128);
+        Vector128<byte> low4 = Vector128.Create((byte)0x0F), low2 = Vector128.Create((byte)0x03);
+        using (f.For(i, blocks, 1))
+        {
+            for (int k = 0; k < 8; k++)
+                f.LocalGet(src).V128Load(offset: (uint)(16 * k), alignment: 1).LocalSet(ql[k]);
+            for (int k = 0; k < 4; k++)
+                f.LocalGet(src).V128Load(offset: (uint)(128 + 16 * k), alignment: 1).LocalSet(qh[k]);
+            for (int c = 0; c < 8; c++)
+            {
+                int n = c / 4, q = c % 4, l0 = 4 * n + 2 * (q & 1);
+                for (int h = 0; h < 2; h++)
+                {
+                    f.LocalGet(ql[l0 + h]);
+                    if (q >= 2)
+                        f.I32Const(4).I8x16ShrU();
+                    f.V128Const(low4).V128And().LocalSet(h == 0 ? a : b);
+                    f.LocalGet(qh[2 * n + h]);
+                    if (q > 0)
+                        f.I32Const(2 * q).I8x16ShrU();
+                    f.V128Const(low2).V128And().LocalSet(h == 0 ? ha : hb);
+                }
+                // kernel ql: E's low four bits | O's << 4; kernel qh pair: (E's high bits | O's << 2) << 4(c mod 2)
+                f.LocalGet(a).LocalGet(b).I8x16Shuffle(KQuantMatMul.GroupsE)
+                    .LocalGet(a).LocalGet(b).I8x16Shuffle(KQuantMatMul.GroupsO).I32Const(4).I8x16Shl().V128Or().LocalSet(low[c]);
+                f.LocalGet(ha).LocalGet(hb).I8x16Shuffle(KQuantMatMul.GroupsE)
+                    .LocalGet(ha).LocalGet(hb).I8x16Shuffle(KQuantMatMul.GroupsO).I32Const(2).I8x16Shl().V128Or();
+                if (c % 2 == 1)
+                    f.I32Const(4).I8x16Shl();
+                f.LocalSet(high[c]);
+            }
+            for (int c = 0; c < 8; c++)
+                f.LocalGet(dst).LocalGet(low[c]).V128Store(offset: (uint)(16 * c), alignment: 1);
+            for (int k = 0; k < 4; k++)
+                f.LocalGet(dst).LocalGet(high[2 * k]).LocalGet(high[2 * k + 1]).V128Or().V128Store(offset: (uint)(128 + 16 * k), alignment: 1);
+            // the scales and d
+            f.LocalGet(dst).LocalGet(src).V128Load(offset: 192, alignment: 1).V128Store(offset: 192, alignment: 1);
+            f.LocalGet(dst).LocalGet(src).I32Load16U(offset: 208, alignment: 1).I32Store16(offset: 208, alignment: 1);
+            f.LocalGet(src).I32Const(BlockBytes).I32Add().LocalSet(src);
+            f.LocalGet(dst).I32Const(BlockBytes).I32Add().LocalSet(dst);
+        }
+        return f.Function;
+    }
+
     /// <summary>Undoes <see cref="ToKernelLayout"/>: one block back to ggml's <c>block_q6_K</c>.</summary>
     /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
     public static void FromKernelLayout(Span<byte> block)
