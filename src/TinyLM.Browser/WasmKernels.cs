@@ -37,7 +37,7 @@ namespace TinyLM.Browser;
 /// tinylm-worker.js found relaxed SIMD with the standard integer dot product, the module is built with
 /// it (<see cref="RelaxedSimd"/>); with both, the Q4_K and Q6_K blocks are also rearranged in place into the order
 /// their relaxed-SIMD panel products read (<see cref="WasmWeightPanels.ToKernelBlocks"/>: each lane class whole in
-/// one load), which about doubled those products (bench/browser: Q4_K 4.7–6 → 8–10 GB/s, Q6_K 5–7 → 11.5–15).
+/// one load), which about doubled those products (bench/browser: Q4_K 4.9–6.7 → 11.8–12.6 GB/s, Q6_K 5.1–7.0 → 11.5–15.2).
 /// Both are load options of tinylm.js (<c>rowPanels</c>, <c>relaxedSimd</c>).</para>
 /// <para><b>Q5_0 as Q8_0.</b> Before that, the Q5_0 product matrices are re-encoded as Q8_0 into one pinned buffer
 /// (<see cref="WeightMatrix.WidenToQ8_0"/>; load option <c>widenQ5_0</c>): the same numbers, so the same results,
@@ -80,8 +80,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
                 _matMul[(int)t.Type] = module.IndexOf(WasmKernelModule.MatMulExport(t));
             if (WasmKernelModule.SupportsPanels(t))
                 _matMulPanels[(int)t.Type] = module.IndexOf(WasmKernelModule.MatMulPanelsExport(t));
-            if (t.Type is GgmlType.Q4_K or GgmlType.Q6_K)
-                _kernelBlocks[(int)t.Type] = module.IndexOf(WasmKernelModule.KernelBlocksExport(t));
+            _kernelBlocks[(int)t.Type] = module.IndexOf(WasmKernelModule.KernelBlocksExport(t));   // −1 where the module has none
         }
         _quantizeQ8_0 = module.IndexOf(WasmKernelModule.QuantizeQ8_0);
         _quantizeQ8_K = module.IndexOf(WasmKernelModule.QuantizeQ8_K);

@@ -214,7 +214,7 @@ public sealed class WasmKernelModule
                 emit(module, MatMulPanelsExport(type), DotRows, relaxedSimd, true);
                 exports.Add(MatMulPanelsExport(type));
             }
-            if (type.Type is GgmlType.Q4_K or GgmlType.Q6_K)
+            if (WasmWeightPanels.HasKernelBlocks(type, relaxedSimd: true))   // the converters are SIMD128: in every build
             {
                 if (type.Type == GgmlType.Q4_K)
                     Q4_KEmitter.EmitToKernelLayout(module, KernelBlocksExport(type));
