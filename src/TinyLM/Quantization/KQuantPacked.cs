@@ -299,54 +299,6 @@ internal static unsafe class KQuantPacked
             Vector256.Create((ushort)(2 * j | (2 * j + 1) << 8)).AsByte();
     }
 
-    /// <summary>
-    /// Q4_K blocks repacked at load (<see cref="RepackedWeights"/>), 148 bytes: <c>d</c> and <c>dmin</c>
-    /// (float16, as in <see cref="BlockQ4_K"/>), the eight 6-bit scales then the eight mins as bytes
-    /// (<c>get_scale_min_k4</c> already applied), and the 128 quant bytes with each 32-byte chunk in
-    /// class order — so decode and prefill skip the byte permutation and the scale unpacking of
-    /// <see cref="Q4K"/>; the lanes and results are the same.
-    /// </summary>
-    public readonly struct Q4KRepacked : IPackedBlocks
-    {
-        /// <summary>Bytes of one repacked block.</summary>
-        public const int Bytes = 148;
-        private const int ScalesOffset = 4, QuantsOffset = 20;
-
-        /// <inheritdoc/>
-        public static int BlockBytes => Bytes;
-        /// <inheritdoc/>
-        public static int DOffset => 0;
-        /// <inheritdoc/>
-        public static bool HasMins => true;
-        /// <inheritdoc/>
-        public static bool Offset32 => false;
-
-        /// <summary>Writes the repacked form of one <see cref="BlockQ4_K"/> (144 bytes at <paramref name="source"/>).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Repack(ref byte source, ref byte destination)
-        {
-            ref BlockQ4_K x = ref Unsafe.As<byte, BlockQ4_K>(ref source);
-            Unsafe.WriteUnaligned(ref destination, Unsafe.ReadUnaligned<uint>(ref source));   // d, dmin
-            Q4K.ScalesAndMins(ref x).StoreUnsafe(ref destination, ScalesOffset);
-            for (int k = 0; k < 4; k++)
-                Q4K.ClassOrderedChunk(ref x, k).StoreUnsafe(ref destination, (nuint)(QuantsOffset + 32 * k));
-        }
-
-        /// <inheritdoc/>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Prepare(ref byte block, ref PreparedBlock w) =>
-            Q4K.PrepareFrom(Vector128.LoadUnsafe(ref block, ScalesOffset), Chunk(ref block, 0), Chunk(ref block, 1), Chunk(ref block, 2), Chunk(ref block, 3), ref w);
-
-        /// <inheritdoc/>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> FusedLanes(ref byte block, ref sbyte q8, ref short offsets, Vector256<short> bsums, out Vector256<int> minProducts) =>
-            Q4K.FusedFrom(Vector128.LoadUnsafe(ref block, ScalesOffset), Chunk(ref block, 0), Chunk(ref block, 1), Chunk(ref block, 2), Chunk(ref block, 3),
-                ref q8, bsums, out minProducts);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<byte> Chunk(ref byte block, int k) => Vector256.LoadUnsafe(ref block, (nuint)(QuantsOffset + 32 * k));
-    }
-
     /// <summary>Q6_K blocks (<see cref="BlockQ6_K"/>).</summary>
     public readonly struct Q6K : IPackedBlocks
     {

@@ -12,9 +12,9 @@ namespace TinyLM.Quantization;
 /// dword-interleaved, 160 bytes per block of eight rows instead of 144; Q5_0: the same plus the eight
 /// rows' fifth bits, 192 instead of 176, expanded per chunk for a batch; Q8_0: quants + 128
 /// dword-interleaved, 288 instead of 272), for decode and prefill.</item>
-/// <item>Q4_K: each row's blocks as <see cref="KQuantPacked.Q4KRepacked"/> (148 bytes instead of 144:
-/// quants in class order, scales and mins unpacked), read by the same <see cref="KQuantPacked"/>
-/// kernels without their permutation and scale unpacking.</item>
+/// <item>Q4_K and Q6_K: the eight-row panels of <see cref="KQuantPanels"/>, whose lanes keep the eight
+/// lane sums of ggml's generic K-quant dots apart (Q4_K: 1216 bytes per block of eight rows instead of
+/// 1152; Q6_K: 1696 instead of 1680), for decode and prefill.</item>
 /// </list>
 /// </summary>
 /// <remarks>
@@ -53,7 +53,7 @@ internal sealed unsafe class RepackedWeights
         GgmlType.Q4_0 => PanelMatMul.IsSupported<Q4_0.OffsetBlocks>(),
         GgmlType.Q8_0 => PanelMatMul.IsSupported<Q8_0.PanelBlocks>(),
         GgmlType.Q5_0 => PanelMatMul.IsSupported<Q5_0.CompactPanelBlocks>(),
-        GgmlType.Q4_K => System.Runtime.Intrinsics.X86.Avx2.IsSupported,
+        GgmlType.Q4_K or GgmlType.Q6_K => KQuantPanels.IsSupported,
         _ => false,
     };
 
@@ -67,22 +67,13 @@ internal sealed unsafe class RepackedWeights
         if (!Supports(type.Type) || columns % type.BlockSize != 0 || data.Length < type.RowBytes(columns) * rows)
             return null;
         int nb = columns / type.BlockSize;
-        if (type.Type == GgmlType.Q4_K)
-        {
-            long bytes = (long)rows * nb * KQuantPacked.Q4KRepacked.Bytes;
-            if (rows == 0 || bytes > int.MaxValue - 64)
-                return null;
-            var k = new RepackedWeights(type.Type, rows, nb, bytes);
-            ref byte src = ref MemoryMarshal.GetReference(data);
-            for (long b = 0; b < (long)rows * nb; b++)
-                KQuantPacked.Q4KRepacked.Repack(ref Unsafe.Add(ref src, (nint)(b * 144)), ref *(k._data + b * KQuantPacked.Q4KRepacked.Bytes));
-            return k;
-        }
         int panelRows = rows & ~(PanelMatMul.PanelRows - 1);
         int blockBytes = type.Type switch
         {
             GgmlType.Q4_0 => PanelMatMul.PanelBlockBytes<Q4_0.OffsetBlocks>(),
             GgmlType.Q5_0 => PanelMatMul.PanelBlockBytes<Q5_0.CompactPanelBlocks>(),
+            GgmlType.Q4_K => KQuantPanels.Q4K.Bytes,
+            GgmlType.Q6_K => KQuantPanels.Q6K.Bytes,
             _ => PanelMatMul.PanelBlockBytes<Q8_0.PanelBlocks>(),
         };
         long panelBytes = (long)panelRows / PanelMatMul.PanelRows * nb * blockBytes;
@@ -93,6 +84,10 @@ internal sealed unsafe class RepackedWeights
             PanelMatMul.PackMatrix<Q4_0.OffsetBlocks>(data, panelRows, nb, panels._data);
         else if (type.Type == GgmlType.Q5_0)
             PanelMatMul.PackMatrix<Q5_0.CompactPanelBlocks>(data, panelRows, nb, panels._data);
+        else if (type.Type == GgmlType.Q4_K)
+            KQuantPanels.PackQ4K(data, panelRows, nb, panels._data);
+        else if (type.Type == GgmlType.Q6_K)
+            KQuantPanels.PackQ6K(data, panelRows, nb, panels._data);
         else
             PanelMatMul.PackMatrix<Q8_0.PanelBlocks>(data, panelRows, nb, panels._data);
         return panels;
@@ -109,12 +104,6 @@ internal sealed unsafe class RepackedWeights
     {
         TensorType activationType = TensorTypes.Get(type.VecDotType);
         TensorTypeChecks.MatMulBlocks(type, fileRows.Length, rowStart, rowCount, columns, activations.Length, tokens, output.Length, outputStride, activationType.BlockBytes);
-        if (_type == GgmlType.Q4_K)
-        {
-            KQuantPacked.MatMulAvx2<KQuantPacked.Q4KRepacked>(new ReadOnlySpan<byte>(_data, (int)ByteSize), rowStart, rowCount, _blocks,
-                activations, tokens, output, outputStride);
-            return;
-        }
         int end = rowStart + rowCount;
         int p0 = Math.Min((rowStart + PanelMatMul.PanelRows - 1) & ~(PanelMatMul.PanelRows - 1), end);
         int p1 = Math.Max(p0, Math.Min(end, Rows) & ~(PanelMatMul.PanelRows - 1));
@@ -122,7 +111,11 @@ internal sealed unsafe class RepackedWeights
             type.MatMul(fileRows, rowStart, p0 - rowStart, columns, activations, tokens, output, outputStride);
         if (p1 > p0)
         {
-            if (_type == GgmlType.Q4_0)
+            if (_type == GgmlType.Q6_K)
+                KQuantPanels.MatMul<KQuantPanels.Q6K>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
+            else if (_type == GgmlType.Q4_K)
+                KQuantPanels.MatMul<KQuantPanels.Q4K>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
+            else if (_type == GgmlType.Q4_0)
                 PanelMatMul.MatMulPacked<Q4_0.OffsetBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
             else if (_type == GgmlType.Q5_0 && tokens == 1)
                 PanelMatMul.MatMulPacked<Q5_0.CompactPanelBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);

@@ -6,8 +6,8 @@ using TinyLM.Quantization;
 namespace TinyLM.Tests.Quantization;
 
 /// <summary>
-/// Weight matrices repacked at load (<see cref="RepackedWeights"/>: eight-row panels for Q4_0/Q5_0/Q8_0,
-/// class-ordered blocks for Q4_K): every output of <see cref="ComputeKernels.MatMul"/> equals the scalar
+/// Weight matrices repacked at load (<see cref="RepackedWeights"/>: eight-row panels for Q4_0/Q5_0/Q8_0
+/// and, with their own layouts, Q4_K and Q6_K — <see cref="KQuantPanels"/>): every output of <see cref="ComputeKernels.MatMul"/> equals the scalar
 /// reference, for decode (one token) and prefill (tiles of four and up to 64 tokens), row ranges that
 /// start or end inside a panel, and matrices whose last rows are no panel.
 /// </summary>
@@ -18,6 +18,7 @@ public sealed unsafe class RepackedWeightsTests
     [InlineData("q5_0")]
     [InlineData("q8_0")]
     [InlineData("q4_K")]
+    [InlineData("q6_K")]
     public void RepackedMatMul_EqualsDotReference(string name)
     {
         TensorType t = QuantTestData.Type(name);
@@ -36,7 +37,7 @@ public sealed unsafe class RepackedWeightsTests
                 var matrix = new WeightMatrix("m", t, pw, rows, cols);
                 matrix.Repack();
                 Assert.NotNull(matrix.Repacked);
-                Assert.Equal(name == "q4_K" ? rows : rows & ~7, matrix.Repacked!.Rows);
+                Assert.Equal(rows & ~7, matrix.Repacked!.Rows);
                 foreach (int tokens in new[] { 1, 3, 9, 70 })
                 {
                     byte[] a = QuantTestData.QuantizeReference(at, QuantTestData.Uniform(rng, tokens * cols, 1f));
@@ -53,14 +54,76 @@ public sealed unsafe class RepackedWeightsTests
         }
     }
 
+    /// <summary>
+    /// The K-quant panels at the ends of their ranges (<see cref="KQuantPanels"/>' bounds): every quant
+    /// at its maximum (15, 63), 6-bit scales and mins of 63, Q6_K int8 scales of −128 and 127, random
+    /// blocks, against activations of −128 and of alternating −128/127 (bsums consistent, as
+    /// quantization writes them): every output equals <c>DotReference</c>.
+    /// </summary>
+    [Theory]
+    [InlineData("q4_K")]
+    [InlineData("q6_K")]
+    public void KQuantPanels_ExtremeQuantsScalesAndActivations_EqualDotReference(string name)
+    {
+        TensorType t = QuantTestData.Type(name);
+        if (!RepackedWeights.Supports(t.Type))
+            return;
+        const int rows = 16, cols = 512, nb = cols / 256;
+        var rng = new Random(11);
+        int blockBytes = t.BlockBytes, rowBytes = nb * blockBytes;
+        byte[] w = new byte[rows * rowBytes];
+        for (int r = 0; r < rows; r++)
+            for (int b = 0; b < nb; b++)
+            {
+                Span<byte> block = w.AsSpan(r * rowBytes + b * blockBytes, blockBytes);
+                if (r % 4 == 3)
+                    QuantTestData.RandomBlocks(t, 256, rng).CopyTo(block);
+                else
+                {
+                    block.Fill(0xFF);
+                    if (t.Type == GgmlType.Q6_K)
+                        block.Slice(192, 16).Fill(r % 4 == 1 ? (byte)0x80 : (byte)0x7F);
+                    QuantTestData.WriteFiniteScales(t, block, rng);
+                }
+            }
+        foreach (int tokens in new[] { 1, 5 })
+        {
+            byte[] a = new byte[tokens * nb * 292];
+            for (int k = 0; k < tokens * nb; k++)
+            {
+                Span<byte> block = a.AsSpan(k * 292, 292);
+                BitConverter.TryWriteBytes(block[..4], 0.75f + k);
+                for (int e = 0; e < 256; e++)
+                    block[4 + e] = (byte)(k % 2 == 0 || e % 2 == 0 ? 0x80 : 0x7F);
+                for (int g = 0; g < 16; g++)
+                {
+                    int sum = 0;
+                    for (int e = 16 * g; e < 16 * g + 16; e++)
+                        sum += (sbyte)block[4 + e];
+                    BitConverter.TryWriteBytes(block.Slice(260 + 2 * g, 2), (short)sum);
+                }
+            }
+            fixed (byte* pw = w)
+            {
+                var matrix = new WeightMatrix("m", t, pw, rows, cols);
+                matrix.Repack();
+                Assert.Equal(rows, matrix.Repacked!.Rows);
+                float[] output = new float[tokens * rows];
+                Array.Fill(output, float.NaN);
+                ComputeKernels.Managed.MatMul(matrix, 0, rows, a, tokens, output, rows);
+                QuantTestData.AssertRowsEqualDotReference(t, w, a, cols, tokens, output, rows, 0, rows, $"{name} extremes");
+            }
+        }
+    }
+
     [Fact]
     public void TypesWithoutRepacking_AndShortMatrices_StayInFileLayout()
     {
-        TensorType q6k = TensorTypes.Get(GgmlType.Q6_K), q40 = TensorTypes.Get(GgmlType.Q4_0);
-        byte[] w = new byte[q6k.RowBytes(256) * 8];
+        TensorType q5k = TensorTypes.Get(GgmlType.Q5_K), q40 = TensorTypes.Get(GgmlType.Q4_0);
+        byte[] w = new byte[q5k.RowBytes(256) * 8];
         fixed (byte* pw = w)
         {
-            var k = new WeightMatrix("k", q6k, pw, 8, 256);
+            var k = new WeightMatrix("k", q5k, pw, 8, 256);
             k.Repack();
             Assert.Null(k.Repacked);
             var shortMatrix = new WeightMatrix("s", q40, pw, 7, 32);

@@ -1,0 +1,491 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace TinyLM.Quantization;
+
+/// <summary>
+/// Q4_K and Q6_K matrix products on eight-row panels (native x86, AVX2; AVX-VNNI fuses the int16
+/// step): the rows of a panel sit in the eight int32 lanes of a vector, and the eight lanes of ggml's
+/// generic dots (<c>ggml_vec_dot_q4_K_q8_K_generic</c>, <c>ggml_vec_dot_q6_K_q8_K_generic</c>,
+/// ggml/src/ggml-cpu/quants.c: lane l sums <c>scale·q·a</c> over the elements e ≡ l (mod 8) of a
+/// super-block, <c>aux32[l]</c>) each get their own accumulator vector. So every float step of the
+/// reference — <c>sums[l] += d·aux32[l]</c> per block, Q4_K's <c>sumf −= dmin·sumi</c>,
+/// <c>sumf += sums[l]</c> in lane order — is one vector operation for eight rows, with no horizontal
+/// sum anywhere, and every output equals <c>DotReference</c> bit for bit.
+/// </summary>
+/// <remarks>
+/// <para>How a lane's products reach its int32: a weight vector holds, for each row i, four quants of
+/// class l at bytes 4i … 4i + 3 — two of one scale group, two of the next. <c>vpmaddubsw</c> against a
+/// broadcast group of the four matching activation bytes gives one int16 pair sum per group, and
+/// <c>vpmaddwd</c> (<c>vpdpwssd</c>) with the rows' two scales (int16 pairs from
+/// <c>vpmovzxbw</c>/<c>vpmovsxbw</c> of bytes stored as pairs) adds both, scaled, into row i's int32.
+/// Eight such steps per class and block (Q4_K: 32 nibble vectors, each feeding two steps; Q6_K: 64
+/// vectors of 6-bit quants from nibbles and high-bit pairs). This is llama.cpp's repacking idea
+/// (<c>block_q4_Kx8</c>, ggml/src/ggml-cpu/repack.cpp) arranged so that the lanes of the generic dot
+/// stay apart. Layouts: <see cref="Q4K"/>, <see cref="Q6K"/>.</para>
+/// <para>Activations (Q8_K) are rearranged once per call into each layout's element order. Tokens
+/// pass over a panel four at a time: each unpacked weight vector feeds four tokens; a single decoded
+/// token takes the same code with one.</para>
+/// <para>Bounds: Q4_K quants 0–15, Q6_K quants 0–63, against int8 activations (also −128):
+/// <c>vpmaddubsw</c> pairs within ±16128 (no saturation); Q6_K's offset pairs <c>32·(a + a')</c> taken
+/// off leave the exact <c>(q − 32)·a</c> pair, within ±8192; times 6-bit or int8 scales, summed over a
+/// block, far inside int32. Q4_K's pair sums of bsums are within ±4096 for quantized activations
+/// (|bsums| ≤ 16·128).</para>
+/// </remarks>
+internal static unsafe class KQuantPanels
+{
+    /// <summary>Rows per panel (one int32 lane each).</summary>
+    public const int PanelRows = 8;
+
+    /// <summary>Whether this CPU runs the panel products (AVX2).</summary>
+    public static bool IsSupported => Avx2.IsSupported;
+
+    [ThreadStatic] private static byte[]? t_activations;
+
+    /// <summary>
+    /// Rows <c>[rowStart, rowStart + rowCount)</c>, multiples of <see cref="PanelRows"/>, of a matrix
+    /// packed by <see cref="PackQ4K"/> or <see cref="PackQ6K"/> (<typeparamref name="TPanel"/>;
+    /// <paramref name="nb"/> blocks per row) times <paramref name="tokens"/> Q8_K activation rows:
+    /// <c>output[t·outputStride + r]</c>. Operands already checked
+    /// (<see cref="TensorTypeChecks.MatMulBlocks"/>); needs <see cref="IsSupported"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MatMul<TPanel>(byte* packed, int rowStart, int rowCount, int nb,
+        ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) where TPanel : IPanelType
+    {
+        int n = tokens * nb;
+        byte[] buffer = t_activations is { } b && b.Length >= n * TPanel.ActivationBytes + 32 ? b : t_activations = new byte[Math.Max(n, 256) * TPanel.ActivationBytes + 32];
+        fixed (byte* pinned = buffer)
+        {
+            byte* a = (byte*)(((nint)pinned + 31) & ~(nint)31);
+            ref BlockQ8_K y = ref Unsafe.As<byte, BlockQ8_K>(ref MemoryMarshal.GetReference(activations));
+            for (int i = 0; i < n; i++)
+                TPanel.Rearrange(ref Unsafe.Add(ref y, i), a + (nint)i * TPanel.ActivationBytes);
+            Vector256<float>* sums = stackalloc Vector256<float>[4 * 9];
+            ref float o = ref MemoryMarshal.GetReference(output);
+            nint tokenBytes = (nint)nb * TPanel.ActivationBytes;
+            for (int r = rowStart; r < rowStart + rowCount; r += PanelRows)
+            {
+                byte* panel = packed + (nint)(r / PanelRows) * nb * TPanel.BlockBytes;
+                int t = 0;
+                for (; t + 4 <= tokens; t += 4)
+                {
+                    Clear<Four>(sums);
+                    TPanel.Pass<Four>(panel, nb, a + t * tokenBytes, tokenBytes, sums);
+                    Store<Four>(sums, ref Unsafe.Add(ref o, (nint)t * outputStride + r), outputStride);
+                }
+                for (; t < tokens; t++)
+                {
+                    Clear<One>(sums);
+                    TPanel.Pass<One>(panel, nb, a + t * tokenBytes, tokenBytes, sums);
+                    Store<One>(sums, ref Unsafe.Add(ref o, (nint)t * outputStride + r), outputStride);
+                }
+            }
+        }
+    }
+
+    /// <summary>A K-quant panel layout: its block, its activation layout and its pass over a panel.</summary>
+    public interface IPanelType
+    {
+        /// <summary>Bytes of one panel block (eight rows × one super-block).</summary>
+        static abstract int BlockBytes { get; }
+
+        /// <summary>Bytes of one rearranged activation block (a multiple of 32).</summary>
+        static abstract int ActivationBytes { get; }
+
+        /// <summary>Writes one panel block from block i of eight rows in the file layout (row r at <c>b0 + r·rowBytes</c>).</summary>
+        static abstract void PackBlock(ref byte b0, int rowBytes, byte* record);
+
+        /// <summary>Writes one Q8_K block in this layout's activation form.</summary>
+        static abstract void Rearrange(ref BlockQ8_K y, byte* destination);
+
+        /// <summary>
+        /// One panel (<c>nb</c> blocks) against <c>TTokens.Count</c> tokens (activations at
+        /// <paramref name="a"/>, a token every <paramref name="tokenBytes"/>): adds each token's
+        /// reference float steps into its nine vectors of <paramref name="sums"/> (class sums 0–7,
+        /// then <c>sumf</c>), blocks in order.
+        /// </summary>
+        static abstract void Pass<TTokens>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where TTokens : ITokens;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Clear<T>(Vector256<float>* sums) where T : ITokens
+    {
+        for (int s = 0; s < 9 * T.Count; s++)
+            sums[s] = Vector256<float>.Zero;
+    }
+
+    /// <summary>Each token's eight outputs: <c>sumf</c>, then the class sums added in lane order (the reference's last loop).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<T>(Vector256<float>* sums, ref float output, int outputStride) where T : ITokens
+    {
+        for (int t = 0; t < T.Count; t++)
+        {
+            Vector256<float>* s = sums + 9 * t;
+            Vector256<float> result = s[8];
+            for (int l = 0; l < 8; l++)
+                result += s[l];
+            result.StoreUnsafe(ref Unsafe.Add(ref output, (nint)t * outputStride));
+        }
+    }
+
+    /// <summary>Tokens per pass over a panel, as a type so that the JIT specializes the passes.</summary>
+    public interface ITokens
+    {
+        /// <summary>Tokens per pass: 1 or 4.</summary>
+        static abstract int Count { get; }
+    }
+
+    /// <summary>One token per pass.</summary>
+    public readonly struct One : ITokens
+    {
+        /// <inheritdoc/>
+        public static int Count => 1;
+    }
+
+    /// <summary>Four tokens per pass.</summary>
+    public readonly struct Four : ITokens
+    {
+        /// <inheritdoc/>
+        public static int Count => 4;
+    }
+
+    /// <summary>
+    /// Packs every whole panel of a matrix in its file layout (<paramref name="rows"/> rows of
+    /// <paramref name="nb"/> blocks of <paramref name="fileBlockBytes"/>): panel p, block i at
+    /// <c>(p·nb + i)·</c><typeparamref name="TPanel"/><c>.BlockBytes</c>.
+    /// </summary>
+    private static void PackMatrix<TPanel>(ReadOnlySpan<byte> weights, int rows, int nb, int fileBlockBytes, byte* destination) where TPanel : IPanelType
+    {
+        ref byte w = ref MemoryMarshal.GetReference(weights);
+        int rowBytes = nb * fileBlockBytes;
+        for (int p = 0; p < rows / PanelRows; p++)
+            for (int i = 0; i < nb; i++)
+                TPanel.PackBlock(ref Unsafe.Add(ref w, (nint)p * PanelRows * rowBytes + i * fileBlockBytes), rowBytes,
+                    destination + ((nint)p * nb + i) * TPanel.BlockBytes);
+    }
+
+    /// <summary>Packs every whole panel of a Q4_K matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks) as <see cref="Q4K"/>.</summary>
+    public static void PackQ4K(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) => PackMatrix<Q4K>(weights, rows, nb, 144, destination);
+
+    /// <summary>Packs every whole panel of a Q6_K matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks) as <see cref="Q6K"/>.</summary>
+    public static void PackQ6K(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) => PackMatrix<Q6K>(weights, rows, nb, 210, destination);
+
+    /// <summary>
+    /// Q4_K panels: per block the eight rows' <c>d</c> and <c>dmin</c> as floats (bytes 0, 32), the
+    /// scale pairs (64) and min pairs (128) of the four group pairs k (16 bytes each: row i at 2i,
+    /// 2i + 1), then the 32 nibble vectors (k, l) at 192 + 32·(8k + l) (<see cref="Element"/>).
+    /// Activations: the 256 quants in the vectors' order (8 bytes per (k, l): the low-nibble group of
+    /// four, then the high one), the pair sums <c>bsums[2j] + bsums[2j + 1]</c> as int16 (256), <c>d</c> (272).
+    /// </summary>
+    public readonly struct Q4K : IPanelType
+    {
+        /// <summary>Bytes of one Q4_K panel block (5.6 % more than eight file blocks).</summary>
+        public const int Bytes = 1216;
+        private const int DOffset = 0, DMinOffset = 32, ScalesOffset = 64, MinsOffset = 128, QuantsOffset = 192;
+        private const int PairSumsOffset = 256, ActivationDOffset = 272;
+
+        /// <inheritdoc/>
+        public static int BlockBytes => Bytes;
+        /// <inheritdoc/>
+        public static int ActivationBytes => 288;
+
+        /// <summary>
+        /// The element (0–255) of a super-block held by vector (<paramref name="k"/>, <paramref name="l"/>)
+        /// at byte <paramref name="b"/> (0–3) of a row, in its low (<paramref name="high"/> false) or high
+        /// nibble — also the activation byte it meets.
+        /// </summary>
+        public static int Element(int k, int l, int b, bool high) => 64 * k + 32 * (b >> 1) + 8 * (b & 1) + l + (high ? 16 : 0);
+
+        /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
+        public static void PackBlock(ref byte b0, int rowBytes, byte* record)
+        {
+            for (int r = 0; r < PanelRows; r++)
+            {
+                ref BlockQ4_K x = ref Unsafe.As<byte, BlockQ4_K>(ref Unsafe.Add(ref b0, r * rowBytes));
+                ((float*)(record + DOffset))[r] = HalfConversions.Fp16ToFp32(x.D);
+                ((float*)(record + DMinOffset))[r] = HalfConversions.Fp16ToFp32(x.DMin);
+                Vector128<byte> scalesAndMins = KQuantPacked.Q4K.ScalesAndMins(ref x);
+                for (int k = 0; k < 4; k++)
+                {
+                    record[ScalesOffset + 16 * k + 2 * r] = scalesAndMins.GetElement(2 * k);
+                    record[ScalesOffset + 16 * k + 2 * r + 1] = scalesAndMins.GetElement(2 * k + 1);
+                    record[MinsOffset + 16 * k + 2 * r] = scalesAndMins.GetElement(8 + 2 * k);
+                    record[MinsOffset + 16 * k + 2 * r + 1] = scalesAndMins.GetElement(8 + 2 * k + 1);
+                    for (int l = 0; l < 8; l++)
+                        for (int b = 0; b < 4; b++)
+                            record[QuantsOffset + 32 * (8 * k + l) + 4 * r + b] =
+                                (byte)(Quant(ref x, Element(k, l, b, false)) | Quant(ref x, Element(k, l, b, true)) << 4);
+                }
+            }
+        }
+
+        /// <summary>Quant of element <paramref name="e"/>: <c>qs</c> byte 32·(e/64) + e % 32, low nibble in even groups.</summary>
+        private static int Quant(ref BlockQ4_K x, int e) => (x.Qs[32 * (e / 64) + e % 32] >> (4 * ((e / 32) & 1))) & 0xF;
+
+        /// <inheritdoc/>
+        /// <remarks>Class order (int32 l of run j: elements 32j + l + {0, 8, 16, 24}); int16 2l + h of runs
+        /// 2k and 2k + 1 interleaved are the four bytes of (k, l, h). The pair sums are exact for
+        /// quantized activations (|bsums| ≤ 16·128).</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Rearrange(ref BlockQ8_K y, byte* d)
+        {
+            for (int k = 0; k < 4; k++)
+            {
+                Vector256<short> even = KQuantPacked.ToClassOrder(Vector256.LoadUnsafe(ref y.Qs[64 * k]).AsByte()).AsInt16();
+                Vector256<short> odd = KQuantPacked.ToClassOrder(Vector256.LoadUnsafe(ref y.Qs[64 * k + 32]).AsByte()).AsInt16();
+                Vector256<short> lo = Avx2.UnpackLow(even, odd), hi = Avx2.UnpackHigh(even, odd);
+                Avx2.Permute2x128(lo, hi, 0x20).AsByte().Store(d + 64 * k);
+                Avx2.Permute2x128(lo, hi, 0x31).AsByte().Store(d + 64 * k + 32);
+            }
+            Ssse3.HorizontalAdd(Vector128.LoadUnsafe(ref y.BSums[0]), Vector128.LoadUnsafe(ref y.BSums[8])).Store((short*)(d + PairSumsOffset));
+            *(float*)(d + ActivationDOffset) = y.D;
+        }
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : ITokens
+        {
+            Vector256<byte> mask = Vector256.Create((byte)0x0F);
+            for (int i = 0; i < nb; i++)
+            {
+                byte* w = panel + (nint)i * Bytes;
+                if (T.Count == 1)
+                    Prefetch(w + PrefetchDistance, Bytes);
+                byte* a0 = a + (nint)i * 288, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
+                Vector256<float> dx = Vector256.Load((float*)(w + DOffset)), dmx = Vector256.Load((float*)(w + DMinOffset));
+                Vector256<float> dy0 = Vector256.Create(*(float*)(a0 + ActivationDOffset));
+                Vector256<float> dy1 = T.Count > 1 ? Vector256.Create(*(float*)(a1 + ActivationDOffset)) : default;
+                Vector256<float> dy2 = T.Count > 1 ? Vector256.Create(*(float*)(a2 + ActivationDOffset)) : default;
+                Vector256<float> dy3 = T.Count > 1 ? Vector256.Create(*(float*)(a3 + ActivationDOffset)) : default;
+
+                // sumf −= (dmin·dy)·sumi, sumi = Σ_k m(2k)·B(2k) + m(2k+1)·B(2k+1) per row.
+                Vector256<short> m0 = Avx2.ConvertToVector256Int16(w + MinsOffset), m1 = Avx2.ConvertToVector256Int16(w + MinsOffset + 16);
+                Vector256<short> m2 = Avx2.ConvertToVector256Int16(w + MinsOffset + 32), m3 = Avx2.ConvertToVector256Int16(w + MinsOffset + 48);
+                sums[8] -= dmx * dy0 * Vector256.ConvertToSingle(MinSums(a0, m0, m1, m2, m3));
+                if (T.Count > 1)
+                {
+                    sums[17] -= dmx * dy1 * Vector256.ConvertToSingle(MinSums(a1, m0, m1, m2, m3));
+                    sums[26] -= dmx * dy2 * Vector256.ConvertToSingle(MinSums(a2, m0, m1, m2, m3));
+                    sums[35] -= dmx * dy3 * Vector256.ConvertToSingle(MinSums(a3, m0, m1, m2, m3));
+                }
+
+                Vector256<short> s0 = Avx2.ConvertToVector256Int16(w + ScalesOffset), s1 = Avx2.ConvertToVector256Int16(w + ScalesOffset + 16);
+                Vector256<short> s2 = Avx2.ConvertToVector256Int16(w + ScalesOffset + 32), s3 = Avx2.ConvertToVector256Int16(w + ScalesOffset + 48);
+                Vector256<float> d0 = dx * dy0, d1 = dx * dy1, d2 = dx * dy2, d3 = dx * dy3;
+                byte* q = w + QuantsOffset;
+                for (int l = 0; l < 8; l++)
+                {
+                    Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero, acc2 = Vector256<int>.Zero, acc3 = Vector256<int>.Zero;
+                    Vector<T>(q, 0, l, mask, s0, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                    Vector<T>(q, 1, l, mask, s1, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                    Vector<T>(q, 2, l, mask, s2, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                    Vector<T>(q, 3, l, mask, s3, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                    AddClass<T>(sums, l, d0, d1, d2, d3, acc0, acc1, acc2, acc3);
+                }
+            }
+        }
+
+        /// <summary>Nibble vector (<paramref name="k"/>, <paramref name="l"/>): its low nibbles, then its high ones, into the tokens' class-l accumulators.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Vector<T>(byte* q, int k, int l, Vector256<byte> mask, Vector256<short> scales, byte* a0, byte* a1, byte* a2, byte* a3,
+            ref Vector256<int> acc0, ref Vector256<int> acc1, ref Vector256<int> acc2, ref Vector256<int> acc3) where T : ITokens
+        {
+            Vector256<byte> packed = Vector256.Load(q + 32 * (8 * k + l));
+            int at = 8 * (8 * k + l);
+            Step<T>(packed & mask, at, scales, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+            Step<T>((packed.AsUInt16() >> 4).AsByte() & mask, at + 4, scales, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+        }
+
+        /// <summary>Per row: <c>Σ_k m·B</c> over the four group pairs against one token's pair sums (exact).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> MinSums(byte* a, Vector256<short> m0, Vector256<short> m1, Vector256<short> m2, Vector256<short> m3)
+        {
+            byte* b = a + PairSumsOffset;
+            Vector256<int> s = Avx2.MultiplyAddAdjacent(m0, Vector256.Create(*(int*)b).AsInt16());
+            s = MultiplyAdd(s, m1, Vector256.Create(*(int*)(b + 4)).AsInt16());
+            s = MultiplyAdd(s, m2, Vector256.Create(*(int*)(b + 8)).AsInt16());
+            return MultiplyAdd(s, m3, Vector256.Create(*(int*)(b + 12)).AsInt16());
+        }
+    }
+
+    /// <summary>
+    /// Q6_K panels: per block the eight rows' <c>d</c> as floats (byte 0), the int8 scale pairs of the
+    /// eight group pairs k (groups 2k, 2k + 1; at 32 + 16k, row i at 2i, 2i + 1), then the quants of
+    /// the 64 vectors (k, l) — row i, byte b: element 32k + 8b + l, i.e. int32 l of run k in class
+    /// order — as nibbles (at 160 + 32·(8·(k/2) + l), low nibble for even k) and high-bit pairs (at
+    /// 1184 + 32·(8·(k/4) + l), bits 2·(k % 4)). 1696 bytes, 1 % more than eight file blocks.
+    /// Activations: the 256 class-ordered quants, <c>vpmaddubsw(32, ·)</c> of each run (256: the offset
+    /// pairs <c>32·(a + a')</c> taken off every product pair, as <c>q − 32</c> needs), <c>d</c> (512).
+    /// </summary>
+    public readonly struct Q6K : IPanelType
+    {
+        /// <summary>Bytes of one Q6_K panel block.</summary>
+        public const int Bytes = 1696;
+        private const int DOffset = 0, ScalesOffset = 32, LowOffset = 160, HighOffset = 1184;
+        private const int OffsetsOffset = 256, ActivationDOffset = 512;
+
+        /// <inheritdoc/>
+        public static int BlockBytes => Bytes;
+        /// <inheritdoc/>
+        public static int ActivationBytes => 544;
+
+        /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
+        public static void PackBlock(ref byte b0, int rowBytes, byte* record)
+        {
+            new Span<byte>(record, Bytes).Clear();
+            for (int r = 0; r < PanelRows; r++)
+            {
+                ref BlockQ6_K x = ref Unsafe.As<byte, BlockQ6_K>(ref Unsafe.Add(ref b0, r * rowBytes));
+                ((float*)(record + DOffset))[r] = HalfConversions.Fp16ToFp32(x.D);
+                for (int k = 0; k < 8; k++)
+                {
+                    record[ScalesOffset + 16 * k + 2 * r] = (byte)x.Scales[2 * k];
+                    record[ScalesOffset + 16 * k + 2 * r + 1] = (byte)x.Scales[2 * k + 1];
+                }
+                for (int k = 0; k < 8; k++)
+                    for (int l = 0; l < 8; l++)
+                        for (int b = 0; b < 4; b++)
+                        {
+                            int q = Quant(ref x, 32 * k + 8 * b + l), at = 4 * r + b;
+                            record[LowOffset + 32 * (8 * (k / 2) + l) + at] |= (byte)((q & 0xF) << (4 * (k & 1)));
+                            record[HighOffset + 32 * (8 * (k / 4) + l) + at] |= (byte)((q >> 4) << (2 * (k % 4)));
+                        }
+            }
+        }
+
+        /// <summary>Quant (0–63, before the offset 32) of element <paramref name="e"/>, as <c>dequantize_row_q6_K</c> reads it.</summary>
+        private static int Quant(ref BlockQ6_K x, int e)
+        {
+            int h = e / 128, i = e % 128, l = i % 32, quarter = i / 32;
+            int low = (x.Ql[64 * h + l + 32 * (quarter & 1)] >> (4 * (quarter >> 1))) & 0xF;
+            return low | ((x.Qh[32 * h + l] >> (2 * quarter)) & 3) << 4;
+        }
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Rearrange(ref BlockQ8_K y, byte* d)
+        {
+            Vector256<byte> offset = Vector256.Create((byte)32);
+            for (int k = 0; k < 8; k++)
+            {
+                Vector256<byte> run = KQuantPacked.ToClassOrder(Vector256.LoadUnsafe(ref y.Qs[32 * k]).AsByte());
+                run.Store(d + 32 * k);
+                Avx2.MultiplyAddAdjacent(offset, run.AsSByte()).AsByte().Store(d + OffsetsOffset + 32 * k);
+            }
+            *(float*)(d + ActivationDOffset) = y.D;
+        }
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : ITokens
+        {
+            for (int i = 0; i < nb; i++)
+            {
+                byte* w = panel + (nint)i * Bytes;
+                if (T.Count == 1)
+                    Prefetch(w + PrefetchDistance, Bytes);
+                byte* a0 = a + (nint)i * 544, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
+                Vector256<float> dx = Vector256.Load((float*)(w + DOffset));
+                Vector256<float> d0 = dx * Vector256.Create(*(float*)(a0 + ActivationDOffset));
+                Vector256<float> d1 = T.Count > 1 ? dx * Vector256.Create(*(float*)(a1 + ActivationDOffset)) : default;
+                Vector256<float> d2 = T.Count > 1 ? dx * Vector256.Create(*(float*)(a2 + ActivationDOffset)) : default;
+                Vector256<float> d3 = T.Count > 1 ? dx * Vector256.Create(*(float*)(a3 + ActivationDOffset)) : default;
+                sbyte* sc = (sbyte*)(w + ScalesOffset);
+                for (int l = 0; l < 8; l++)
+                {
+                    Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero, acc2 = Vector256<int>.Zero, acc3 = Vector256<int>.Zero;
+                    Quarter<T>(w, 0, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                    Quarter<T>(w, 1, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                    AddClass<T>(sums, l, d0, d1, d2, d3, acc0, acc1, acc2, acc3);
+                }
+            }
+        }
+
+        /// <summary>Vectors (4m … 4m + 3, l): two nibble vectors and one of high-bit pairs into the tokens' class-l accumulators.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Quarter<T>(byte* w, int m, int l, sbyte* sc, byte* a0, byte* a1, byte* a2, byte* a3,
+            ref Vector256<int> acc0, ref Vector256<int> acc1, ref Vector256<int> acc2, ref Vector256<int> acc3) where T : ITokens
+        {
+            Vector256<byte> mask = Vector256.Create((byte)0x0F), high = Vector256.Create((byte)0x30);
+            Vector256<byte> h = Vector256.Load(w + HighOffset + 32 * (8 * m + l));
+            Vector256<byte> p0 = Vector256.Load(w + LowOffset + 32 * (8 * (2 * m) + l));
+            Vector256<byte> p1 = Vector256.Load(w + LowOffset + 32 * (8 * (2 * m + 1) + l));
+            int k = 4 * m;
+            Step6<T>((p0 & mask) | ((h.AsUInt16() << 4).AsByte() & high), k, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+            Step6<T>(((p0.AsUInt16() >> 4).AsByte() & mask) | ((h.AsUInt16() << 2).AsByte() & high), k + 1, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+            Step6<T>((p1 & mask) | (h & high), k + 2, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+            Step6<T>(((p1.AsUInt16() >> 4).AsByte() & mask) | ((h.AsUInt16() >> 2).AsByte() & high), k + 3, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+        }
+
+        /// <summary>Vector (k, l) of 6-bit quants <paramref name="q"/> into the tokens' class-l accumulators: <c>(q − 32)·a</c> pairs times the scale pairs of k.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Step6<T>(Vector256<byte> q, int k, int l, sbyte* sc, byte* a0, byte* a1, byte* a2, byte* a3,
+            ref Vector256<int> acc0, ref Vector256<int> acc1, ref Vector256<int> acc2, ref Vector256<int> acc3) where T : ITokens
+        {
+            Vector256<short> scales = Avx2.ConvertToVector256Int16(sc + 16 * k);
+            int at = 32 * k + 4 * l, off = OffsetsOffset + at;
+            acc0 = MultiplyAdd(acc0, Avx2.MultiplyAddAdjacent(q, Group(a0, at)) - Group(a0, off).AsInt16(), scales);
+            if (T.Count > 1)
+            {
+                acc1 = MultiplyAdd(acc1, Avx2.MultiplyAddAdjacent(q, Group(a1, at)) - Group(a1, off).AsInt16(), scales);
+                acc2 = MultiplyAdd(acc2, Avx2.MultiplyAddAdjacent(q, Group(a2, at)) - Group(a2, off).AsInt16(), scales);
+                acc3 = MultiplyAdd(acc3, Avx2.MultiplyAddAdjacent(q, Group(a3, at)) - Group(a3, off).AsInt16(), scales);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Low- or high-nibble quants <paramref name="q"/> of a Q4_K vector into the tokens' accumulators:
+    /// <c>vpmaddubsw</c> with each token's broadcast group of four at <paramref name="at"/>, then
+    /// <c>vpmaddwd</c> with the scale pairs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<T>(Vector256<byte> q, int at, Vector256<short> scales, byte* a0, byte* a1, byte* a2, byte* a3,
+        ref Vector256<int> acc0, ref Vector256<int> acc1, ref Vector256<int> acc2, ref Vector256<int> acc3) where T : ITokens
+    {
+        acc0 = MultiplyAdd(acc0, Avx2.MultiplyAddAdjacent(q, Group(a0, at)), scales);
+        if (T.Count > 1)
+        {
+            acc1 = MultiplyAdd(acc1, Avx2.MultiplyAddAdjacent(q, Group(a1, at)), scales);
+            acc2 = MultiplyAdd(acc2, Avx2.MultiplyAddAdjacent(q, Group(a2, at)), scales);
+            acc3 = MultiplyAdd(acc3, Avx2.MultiplyAddAdjacent(q, Group(a3, at)), scales);
+        }
+    }
+
+    /// <summary>The reference's <c>sums[l] += d·aux32[l]</c> for the tokens of a pass, eight rows at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddClass<T>(Vector256<float>* sums, int l, Vector256<float> d0, Vector256<float> d1, Vector256<float> d2, Vector256<float> d3,
+        Vector256<int> acc0, Vector256<int> acc1, Vector256<int> acc2, Vector256<int> acc3) where T : ITokens
+    {
+        sums[l] += d0 * Vector256.ConvertToSingle(acc0);
+        if (T.Count > 1)
+        {
+            sums[9 + l] += d1 * Vector256.ConvertToSingle(acc1);
+            sums[18 + l] += d2 * Vector256.ConvertToSingle(acc2);
+            sums[27 + l] += d3 * Vector256.ConvertToSingle(acc3);
+        }
+    }
+
+    /// <summary>Bytes ahead of the block in use that a decoding pass asks the caches for (the panels are read in address order).</summary>
+    private const int PrefetchDistance = 8192;
+
+    /// <summary>Asks for the cache lines of <paramref name="bytes"/> at <paramref name="p"/> (prefetching never faults).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(byte* p, int bytes)
+    {
+        for (int o = 0; o < bytes; o += 64)
+            Sse.Prefetch0(p + o);
+    }
+
+    /// <summary><c>acc + vpmaddwd(a, b)</c>, fused as <c>vpdpwssd</c> with AVX-VNNI (exact either way).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> MultiplyAdd(Vector256<int> acc, Vector256<short> a, Vector256<short> b) =>
+        AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, a, b) : acc + Avx2.MultiplyAddAdjacent(a, b);
+
+    /// <summary>Four bytes at <paramref name="at"/> repeated in every int32 lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Group(byte* a, int at) => Vector256.Create(*(int*)(a + at)).AsSByte();
+}
