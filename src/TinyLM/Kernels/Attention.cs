@@ -193,11 +193,14 @@ public static class Attention
                 Span<float> p = row[..(pos + 1)];
                 Softmax.Apply(p);
 
-                // Weighted sum of values, j ascending per channel: sixteen channels at a time in four
-                // double sums held in registers, the rest four channels per instruction through acc.
+                // Weighted sum of values, j ascending per channel: 32 channels at a time in eight
+                // double sums held in registers (enough independent adds to hide their latency), then
+                // sixteen in four, the rest four channels per instruction through acc.
                 Span<float> o = output.Slice(t * qDim + h * headDim, headDim);
                 ref float p0 = ref MemoryMarshal.GetReference(p);
                 int c = 0;
+                for (; c + 32 <= headDim; c += 32)
+                    WeightedValues32(ref Unsafe.Add(ref v0, kvOffset + c), kvDim, ref p0, pos, ref o[c]);
                 for (; c + 16 <= headDim; c += 16)
                 {
                     Vector256<double> w0 = Vector256<double>.Zero, w1 = Vector256<double>.Zero, w2 = Vector256<double>.Zero, w3 = Vector256<double>.Zero;
@@ -239,6 +242,59 @@ public static class Attention
         }
     }
 
+    /// <summary>
+    /// Output channels c … c + 31 of one query: <c>out[d] = (float)Σ_j (double)(V[j][d]·p[j])</c> for
+    /// j = 0 … <paramref name="pos"/> in order, eight double sums of four channels each.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WeightedValues32(ref float vc, int kvDim, ref float p0, int pos, ref float o)
+    {
+        if (Avx512F.IsSupported)
+        {
+            // One conversion and one add per eight channels (the same lane operations).
+            Vector512<double> x0 = Vector512<double>.Zero, x1 = Vector512<double>.Zero, x2 = Vector512<double>.Zero, x3 = Vector512<double>.Zero;
+            for (int j = 0; j <= pos; j++)
+            {
+                ref float vj = ref Unsafe.Add(ref vc, j * kvDim);
+                Vector256<float> pj = Vector256.Create(Unsafe.Add(ref p0, j));
+                x0 += Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref vj) * pj);
+                x1 += Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref vj, 8) * pj);
+                x2 += Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref vj, 16) * pj);
+                x3 += Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref vj, 24) * pj);
+            }
+            Avx512F.ConvertToVector256Single(x0).StoreUnsafe(ref o);
+            Avx512F.ConvertToVector256Single(x1).StoreUnsafe(ref o, 8);
+            Avx512F.ConvertToVector256Single(x2).StoreUnsafe(ref o, 16);
+            Avx512F.ConvertToVector256Single(x3).StoreUnsafe(ref o, 24);
+            return;
+        }
+        Vector256<double> w0 = Vector256<double>.Zero, w1 = Vector256<double>.Zero, w2 = Vector256<double>.Zero, w3 = Vector256<double>.Zero;
+        Vector256<double> w4 = Vector256<double>.Zero, w5 = Vector256<double>.Zero, w6 = Vector256<double>.Zero, w7 = Vector256<double>.Zero;
+        for (int j = 0; j <= pos; j++)
+        {
+            ref float vj = ref Unsafe.Add(ref vc, j * kvDim);
+            Vector256<float> pj = Vector256.Create(Unsafe.Add(ref p0, j));
+            Vector256<float> a = Vector256.LoadUnsafe(ref vj) * pj, b = Vector256.LoadUnsafe(ref vj, 8) * pj;
+            Vector256<float> c = Vector256.LoadUnsafe(ref vj, 16) * pj, d = Vector256.LoadUnsafe(ref vj, 24) * pj;
+            w0 += Avx.ConvertToVector256Double(a.GetLower());
+            w1 += Avx.ConvertToVector256Double(a.GetUpper());
+            w2 += Avx.ConvertToVector256Double(b.GetLower());
+            w3 += Avx.ConvertToVector256Double(b.GetUpper());
+            w4 += Avx.ConvertToVector256Double(c.GetLower());
+            w5 += Avx.ConvertToVector256Double(c.GetUpper());
+            w6 += Avx.ConvertToVector256Double(d.GetLower());
+            w7 += Avx.ConvertToVector256Double(d.GetUpper());
+        }
+        Avx.ConvertToVector128Single(w0).StoreUnsafe(ref o);
+        Avx.ConvertToVector128Single(w1).StoreUnsafe(ref o, 4);
+        Avx.ConvertToVector128Single(w2).StoreUnsafe(ref o, 8);
+        Avx.ConvertToVector128Single(w3).StoreUnsafe(ref o, 12);
+        Avx.ConvertToVector128Single(w4).StoreUnsafe(ref o, 16);
+        Avx.ConvertToVector128Single(w5).StoreUnsafe(ref o, 20);
+        Avx.ConvertToVector128Single(w6).StoreUnsafe(ref o, 24);
+        Avx.ConvertToVector128Single(w7).StoreUnsafe(ref o, 28);
+    }
+
     /// <summary>Largest head size whose keys are transposed into the score tile (16 KiB on the stack).</summary>
     private const int MaxTiledHeadDim = 256;
 
@@ -271,6 +327,25 @@ public static class Attention
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void ScoreTiles2(float* ka, float* kb, ref float q0, int headDim, float scale, ref float row)
     {
+        if (Avx512F.IsSupported)
+        {
+            // One conversion and one add per eight keys (the same lane operations).
+            Vector512<double> x0 = Vector512<double>.Zero, x1 = Vector512<double>.Zero, x2 = Vector512<double>.Zero, x3 = Vector512<double>.Zero;
+            for (int d = 0; d < headDim; d++)
+            {
+                Vector256<float> qd = Vector256.Create(Unsafe.Add(ref q0, d));
+                x0 += Avx512F.ConvertToVector512Double(qd * Vector256.Load(ka + d * 16));
+                x1 += Avx512F.ConvertToVector512Double(qd * Vector256.Load(ka + d * 16 + 8));
+                x2 += Avx512F.ConvertToVector512Double(qd * Vector256.Load(kb + d * 16));
+                x3 += Avx512F.ConvertToVector512Double(qd * Vector256.Load(kb + d * 16 + 8));
+            }
+            Vector256<float> s = Vector256.Create(scale);
+            (Avx512F.ConvertToVector256Single(x0) * s).StoreUnsafe(ref row);
+            (Avx512F.ConvertToVector256Single(x1) * s).StoreUnsafe(ref row, 8);
+            (Avx512F.ConvertToVector256Single(x2) * s).StoreUnsafe(ref row, 16);
+            (Avx512F.ConvertToVector256Single(x3) * s).StoreUnsafe(ref row, 24);
+            return;
+        }
         Vector256<double> s0 = Vector256<double>.Zero, s1 = Vector256<double>.Zero, s2 = Vector256<double>.Zero, s3 = Vector256<double>.Zero;
         Vector256<double> s4 = Vector256<double>.Zero, s5 = Vector256<double>.Zero, s6 = Vector256<double>.Zero, s7 = Vector256<double>.Zero;
         for (int d = 0; d < headDim; d++)
