@@ -6,12 +6,12 @@ using System.Runtime.Intrinsics.X86;
 namespace TinyLM.Quantization;
 
 /// <summary>
-/// Q4_K and Q6_K matrix products on eight-row panels (native x86, AVX2; AVX-VNNI fuses the int16
-/// step): the rows of a panel sit in the eight int32 lanes of a vector, and the eight lanes of ggml's
-/// generic dots (<c>ggml_vec_dot_q4_K_q8_K_generic</c>, <c>ggml_vec_dot_q6_K_q8_K_generic</c>,
+/// Q4_K, Q5_K and Q6_K matrix products on eight-row panels (native x86, AVX2; AVX-VNNI fuses the
+/// int16 step): the rows of a panel sit in the eight int32 lanes of a vector, and the eight lanes of
+/// ggml's generic dots (<c>ggml_vec_dot_q4_K_q8_K_generic</c>, <c>…q5_K…</c>, <c>…q6_K…</c>,
 /// ggml/src/ggml-cpu/quants.c: lane l sums <c>scale·q·a</c> over the elements e ≡ l (mod 8) of a
 /// super-block, <c>aux32[l]</c>) each get their own accumulator vector. So every float step of the
-/// reference — <c>sums[l] += d·aux32[l]</c> per block, Q4_K's <c>sumf −= dmin·sumi</c>,
+/// reference — <c>sums[l] += d·aux32[l]</c> per block, Q4_K's and Q5_K's <c>sumf −= dmin·sumi</c>,
 /// <c>sumf += sums[l]</c> in lane order — is one vector operation for eight rows, with no horizontal
 /// sum anywhere, and every output equals <c>DotReference</c> bit for bit.
 /// </summary>
@@ -21,17 +21,17 @@ namespace TinyLM.Quantization;
 /// broadcast group of the four matching activation bytes gives one int16 pair sum per group, and
 /// <c>vpmaddwd</c> (<c>vpdpwssd</c>) with the rows' two scales (int16 pairs from
 /// <c>vpmovzxbw</c>/<c>vpmovsxbw</c> of bytes stored as pairs) adds both, scaled, into row i's int32.
-/// Eight such steps per class and block (Q4_K: 32 nibble vectors, each feeding two steps; Q6_K: 64
-/// vectors of 6-bit quants from nibbles and high-bit pairs). This is llama.cpp's repacking idea
+/// Eight such steps per class and block (Q4_K: 32 nibble vectors, each feeding two steps; Q5_K: the
+/// same plus a fifth bit per quant; Q6_K: 64 vectors of 6-bit quants from nibbles and high-bit pairs). This is llama.cpp's repacking idea
 /// (<c>block_q4_Kx8</c>, ggml/src/ggml-cpu/repack.cpp) arranged so that the lanes of the generic dot
-/// stay apart. Layouts: <see cref="Q4K"/>, <see cref="Q6K"/>.</para>
+/// stay apart. Layouts: <see cref="Q4K"/>, <see cref="Q5K"/>, <see cref="Q6K"/>.</para>
 /// <para>Activations (Q8_K) are rearranged once per call into each layout's element order. Tokens
 /// pass over a panel four at a time: each unpacked weight vector feeds four tokens; a single decoded
 /// token takes the same code with one.</para>
-/// <para>Bounds: Q4_K quants 0–15, Q6_K quants 0–63, against int8 activations (also −128):
+/// <para>Bounds: Q4_K quants 0–15, Q5_K 0–31, Q6_K 0–63, against int8 activations (also −128):
 /// <c>vpmaddubsw</c> pairs within ±16128 (no saturation); Q6_K's offset pairs <c>32·(a + a')</c> taken
 /// off leave the exact <c>(q − 32)·a</c> pair, within ±8192; times 6-bit or int8 scales, summed over a
-/// block, far inside int32. Q4_K's pair sums of bsums are within ±4096 for quantized activations
+/// block, far inside int32. Q4_K's and Q5_K's pair sums of bsums are within ±4096 for quantized activations
 /// (|bsums| ≤ 16·128).</para>
 /// </remarks>
 internal static unsafe class KQuantPanels
@@ -170,6 +170,9 @@ internal static unsafe class KQuantPanels
     /// <summary>Packs every whole panel of a Q4_K matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks) as <see cref="Q4K"/>.</summary>
     public static void PackQ4K(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) => PackMatrix<Q4K>(weights, rows, nb, 144, destination);
 
+    /// <summary>Packs every whole panel of a Q5_K matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks) as <see cref="Q5K"/>.</summary>
+    public static void PackQ5K(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) => PackMatrix<Q5K>(weights, rows, nb, 176, destination);
+
     /// <summary>Packs every whole panel of a Q6_K matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks) as <see cref="Q6K"/>.</summary>
     public static void PackQ6K(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) => PackMatrix<Q6K>(weights, rows, nb, 210, destination);
 
@@ -200,11 +203,21 @@ internal static unsafe class KQuantPanels
         public static int Element(int k, int l, int b, bool high) => 64 * k + 32 * (b >> 1) + 8 * (b & 1) + l + (high ? 16 : 0);
 
         /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
-        public static void PackBlock(ref byte b0, int rowBytes, byte* record)
+        public static void PackBlock(ref byte b0, int rowBytes, byte* record) => PackBlock(ref b0, rowBytes, record, 16, -1);
+
+        /// <summary>
+        /// <see cref="PackBlock(ref byte, int, byte*)"/> for a Q4_K-like block whose <c>qs</c> are at
+        /// <paramref name="qsOffset"/> and, with <paramref name="qhOffset"/> ≥ 0 (Q5_K), fifth bits at
+        /// <paramref name="qhOffset"/> (element e: bit e / 32 of byte e % 32), stored as <see cref="Q5K"/> lays them out.
+        /// </summary>
+        internal static void PackBlock(ref byte b0, int rowBytes, byte* record, int qsOffset, int qhOffset)
         {
+            if (qhOffset >= 0)
+                new Span<byte>(record + Bytes, Q5K.Bytes - Bytes).Clear();
             for (int r = 0; r < PanelRows; r++)
             {
-                ref BlockQ4_K x = ref Unsafe.As<byte, BlockQ4_K>(ref Unsafe.Add(ref b0, r * rowBytes));
+                ref byte xb = ref Unsafe.Add(ref b0, r * rowBytes);
+                ref BlockQ4_K x = ref Unsafe.As<byte, BlockQ4_K>(ref xb); // d, dmin and the scales are laid out alike
                 ((float*)(record + DOffset))[r] = HalfConversions.Fp16ToFp32(x.D);
                 ((float*)(record + DMinOffset))[r] = HalfConversions.Fp16ToFp32(x.DMin);
                 Vector128<byte> scalesAndMins = KQuantPacked.Q4K.ScalesAndMins(ref x);
@@ -216,14 +229,21 @@ internal static unsafe class KQuantPanels
                     record[MinsOffset + 16 * k + 2 * r + 1] = scalesAndMins.GetElement(8 + 2 * k + 1);
                     for (int l = 0; l < 8; l++)
                         for (int b = 0; b < 4; b++)
-                            record[QuantsOffset + 32 * (8 * k + l) + 4 * r + b] =
-                                (byte)(Quant(ref x, Element(k, l, b, false)) | Quant(ref x, Element(k, l, b, true)) << 4);
+                        {
+                            int lo = Element(k, l, b, false), hi = Element(k, l, b, true), at = 4 * r + b;
+                            record[QuantsOffset + 32 * (8 * k + l) + at] = (byte)(Nibble(ref xb, qsOffset, lo) | Nibble(ref xb, qsOffset, hi) << 4);
+                            if (qhOffset >= 0)
+                                record[Bytes + 32 * (2 * k + l / 4) + at] |= (byte)((FifthBit(ref xb, qhOffset, lo) | FifthBit(ref xb, qhOffset, hi) << 1) << (2 * (l % 4)));
+                        }
                 }
             }
         }
 
-        /// <summary>Quant of element <paramref name="e"/>: <c>qs</c> byte 32·(e/64) + e % 32, low nibble in even groups.</summary>
-        private static int Quant(ref BlockQ4_K x, int e) => (x.Qs[32 * (e / 64) + e % 32] >> (4 * ((e / 32) & 1))) & 0xF;
+        /// <summary>Low four bits of element <paramref name="e"/>: <c>qs</c> byte 32·(e/64) + e % 32, low nibble in even groups.</summary>
+        private static int Nibble(ref byte block, int qsOffset, int e) => (Unsafe.Add(ref block, qsOffset + 32 * (e / 64) + e % 32) >> (4 * ((e / 32) & 1))) & 0xF;
+
+        /// <summary>Q5_K's fifth bit of element <paramref name="e"/>: bit e / 32 of <c>qh</c> byte e % 32.</summary>
+        private static int FifthBit(ref byte block, int qhOffset, int e) => (Unsafe.Add(ref block, qhOffset + e % 32) >> (e / 32)) & 1;
 
         /// <inheritdoc/>
         /// <remarks>Class order (int32 l of run j: elements 32j + l + {0, 8, 16, 24}); int16 2l + h of runs
@@ -246,14 +266,19 @@ internal static unsafe class KQuantPanels
 
         /// <inheritdoc/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : ITokens
+        public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : ITokens =>
+            Pass<T, Q4K>(panel, nb, a, tokenBytes, sums);
+
+        /// <summary><see cref="Pass{T}"/> for Q4_K, or Q5_K (<typeparamref name="TBits"/> = <see cref="Q5K"/>: fifth bits after the nibbles).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void Pass<T, TBits>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : ITokens where TBits : IPanelType
         {
             Vector256<byte> mask = Vector256.Create((byte)0x0F);
             for (int i = 0; i < nb; i++)
             {
-                byte* w = panel + (nint)i * Bytes;
+                byte* w = panel + (nint)i * TBits.BlockBytes;
                 if (T.Count == 1)
-                    Prefetch(w + PrefetchDistance, Bytes);
+                    Prefetch(w + PrefetchDistance, TBits.BlockBytes);
                 byte* a0 = a + (nint)i * 288, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
                 Vector256<float> dx = Vector256.Load((float*)(w + DOffset)), dmx = Vector256.Load((float*)(w + DMinOffset));
                 Vector256<float> dy0 = Vector256.Create(*(float*)(a0 + ActivationDOffset));
@@ -279,24 +304,37 @@ internal static unsafe class KQuantPanels
                 for (int l = 0; l < 8; l++)
                 {
                     Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero, acc2 = Vector256<int>.Zero, acc3 = Vector256<int>.Zero;
-                    Vector<T>(q, 0, l, mask, s0, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
-                    Vector<T>(q, 1, l, mask, s1, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
-                    Vector<T>(q, 2, l, mask, s2, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
-                    Vector<T>(q, 3, l, mask, s3, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                    Vector<T, TBits>(q, 0, l, mask, s0, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                    Vector<T, TBits>(q, 1, l, mask, s1, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                    Vector<T, TBits>(q, 2, l, mask, s2, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                    Vector<T, TBits>(q, 3, l, mask, s3, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
                     AddClass<T>(sums, l, d0, d1, d2, d3, acc0, acc1, acc2, acc3);
                 }
             }
         }
 
-        /// <summary>Nibble vector (<paramref name="k"/>, <paramref name="l"/>): its low nibbles, then its high ones, into the tokens' class-l accumulators.</summary>
+        /// <summary>
+        /// Nibble vector (<paramref name="k"/>, <paramref name="l"/>): its low nibbles, then its high ones
+        /// (with Q5_K each plus its fifth bit · 16, from the bit vector after the nibbles), into the
+        /// tokens' class-l accumulators.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Vector<T>(byte* q, int k, int l, Vector256<byte> mask, Vector256<short> scales, byte* a0, byte* a1, byte* a2, byte* a3,
-            ref Vector256<int> acc0, ref Vector256<int> acc1, ref Vector256<int> acc2, ref Vector256<int> acc3) where T : ITokens
+        private static void Vector<T, TBits>(byte* q, int k, int l, Vector256<byte> mask, Vector256<short> scales, byte* a0, byte* a1, byte* a2, byte* a3,
+            ref Vector256<int> acc0, ref Vector256<int> acc1, ref Vector256<int> acc2, ref Vector256<int> acc3) where T : ITokens where TBits : IPanelType
         {
             Vector256<byte> packed = Vector256.Load(q + 32 * (8 * k + l));
+            Vector256<byte> lo = packed & mask, hi = (packed.AsUInt16() >> 4).AsByte() & mask;
+            if (TBits.BlockBytes == Q5K.Bytes)
+            {
+                // Bits 2j and 2j + 1 (j = l % 4) of each byte: the fifth bits of its low and high nibble.
+                Vector256<ushort> bits = Vector256.Load((ushort*)(q + (Bytes - QuantsOffset) + 32 * (2 * k + l / 4))) >> (2 * (l % 4));
+                Vector256<byte> fifth = Vector256.Create((byte)0x10);
+                lo |= (bits << 4).AsByte() & fifth;
+                hi |= (bits << 3).AsByte() & fifth;
+            }
             int at = 8 * (8 * k + l);
-            Step<T>(packed & mask, at, scales, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
-            Step<T>((packed.AsUInt16() >> 4).AsByte() & mask, at + 4, scales, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+            Step<T>(lo, at, scales, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+            Step<T>(hi, at + 4, scales, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
         }
 
         /// <summary>Per row: <c>Σ_k m·B</c> over the four group pairs against one token's pair sums (exact).</summary>
@@ -309,6 +347,37 @@ internal static unsafe class KQuantPanels
             s = MultiplyAdd(s, m2, Vector256.Create(*(int*)(b + 8)).AsInt16());
             return MultiplyAdd(s, m3, Vector256.Create(*(int*)(b + 12)).AsInt16());
         }
+    }
+
+    /// <summary>
+    /// Q5_K panels: <see cref="Q4K"/>'s block (the quants' low four bits as its nibbles; Q5_K's scales
+    /// and mins are Q4_K's) followed by 256 bytes of fifth bits: vector (k, m) at 1216 + 32·(2k + m),
+    /// row i, byte b: bits 2j and 2j + 1 are the fifth bits of the low and high nibble of byte b of row
+    /// i in nibble vector (k, 4m + j). 1472 bytes, 4.5 % more than eight file blocks. The activations
+    /// and the pass are Q4_K's, each nibble plus its fifth bit · 16 (quants 0–31), the reference being
+    /// <c>ggml_vec_dot_q5_K_q8_K_generic</c> (the same lanes and float steps as Q4_K's).
+    /// </summary>
+    public readonly struct Q5K : IPanelType
+    {
+        /// <summary>Bytes of one Q5_K panel block.</summary>
+        public const int Bytes = Q4K.Bytes + 256;
+
+        /// <inheritdoc/>
+        public static int BlockBytes => Bytes;
+        /// <inheritdoc/>
+        public static int ActivationBytes => Q4K.ActivationBytes;
+
+        /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>; <c>qh</c> at 16, <c>qs</c> at 48).</summary>
+        public static void PackBlock(ref byte b0, int rowBytes, byte* record) => Q4K.PackBlock(ref b0, rowBytes, record, 48, 16);
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Rearrange(ref BlockQ8_K y, byte* destination) => Q4K.Rearrange(ref y, destination);
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : ITokens =>
+            Q4K.Pass<T, Q5K>(panel, nb, a, tokenBytes, sums);
     }
 
     /// <summary>

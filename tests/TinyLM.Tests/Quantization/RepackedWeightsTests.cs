@@ -7,7 +7,7 @@ namespace TinyLM.Tests.Quantization;
 
 /// <summary>
 /// Weight matrices repacked at load (<see cref="RepackedWeights"/>: eight-row panels for Q4_0/Q5_0/Q8_0
-/// and, with their own layouts, Q4_K and Q6_K — <see cref="KQuantPanels"/>): every output of <see cref="ComputeKernels.MatMul"/> equals the scalar
+/// and, with their own layouts, Q4_K, Q5_K and Q6_K — <see cref="KQuantPanels"/>): every output of <see cref="ComputeKernels.MatMul"/> equals the scalar
 /// reference, for decode (one token) and prefill (tiles of four and up to 64 tokens), row ranges that
 /// start or end inside a panel, and matrices whose last rows are no panel.
 /// </summary>
@@ -18,6 +18,7 @@ public sealed unsafe class RepackedWeightsTests
     [InlineData("q5_0")]
     [InlineData("q8_0")]
     [InlineData("q4_K")]
+    [InlineData("q5_K")]
     [InlineData("q6_K")]
     public void RepackedMatMul_EqualsDotReference(string name)
     {
@@ -56,12 +57,13 @@ public sealed unsafe class RepackedWeightsTests
 
     /// <summary>
     /// The K-quant panels at the ends of their ranges (<see cref="KQuantPanels"/>' bounds): every quant
-    /// at its maximum (15, 63), 6-bit scales and mins of 63, Q6_K int8 scales of −128 and 127, random
+    /// at its maximum (15, 31, 63), 6-bit scales and mins of 63, Q6_K int8 scales of −128 and 127, random
     /// blocks, against activations of −128 and of alternating −128/127 (bsums consistent, as
     /// quantization writes them): every output equals <c>DotReference</c>.
     /// </summary>
     [Theory]
     [InlineData("q4_K")]
+    [InlineData("q5_K")]
     [InlineData("q6_K")]
     public void KQuantPanels_ExtremeQuantsScalesAndActivations_EqualDotReference(string name)
     {
@@ -119,11 +121,11 @@ public sealed unsafe class RepackedWeightsTests
     [Fact]
     public void TypesWithoutRepacking_AndShortMatrices_StayInFileLayout()
     {
-        TensorType q5k = TensorTypes.Get(GgmlType.Q5_K), q40 = TensorTypes.Get(GgmlType.Q4_0);
-        byte[] w = new byte[q5k.RowBytes(256) * 8];
+        TensorType q3k = TensorTypes.Get(GgmlType.Q3_K), q40 = TensorTypes.Get(GgmlType.Q4_0);
+        byte[] w = new byte[q3k.RowBytes(256) * 8];
         fixed (byte* pw = w)
         {
-            var k = new WeightMatrix("k", q5k, pw, 8, 256);
+            var k = new WeightMatrix("k", q3k, pw, 8, 256);
             k.Repack();
             Assert.Null(k.Repacked);
             var shortMatrix = new WeightMatrix("s", q40, pw, 7, 32);
