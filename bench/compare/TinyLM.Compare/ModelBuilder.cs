@@ -9,14 +9,23 @@ namespace TinyLM.Compare;
 /// <summary>
 /// Writes the benchmark models: random-weight Llama models in the shapes of <see cref="RandomLlama"/>,
 /// with the same random draws in the same order (so a Q8_0 or Q4_0 file is byte-identical to
-/// <c>tinylm random-model</c>'s), rows quantized in parallel; and Q4_K_M, made as llama.cpp makes it:
-/// the F32 model of the shape (same draws) quantized by TinyLM's <see cref="ModelQuantizer"/> with
-/// <see cref="LlamaFileType.MostlyQ4_K_M"/> (llama.cpp's <c>llama_model_quantize</c>, byte for byte).
+/// <c>tinylm random-model</c>'s), rows quantized in parallel; and Q4_K_M / Q5_K_M, made as llama.cpp
+/// makes them: the F32 model of the shape (same draws) quantized by TinyLM's <see cref="ModelQuantizer"/>
+/// with <see cref="LlamaFileType.MostlyQ4_K_M"/> or <see cref="LlamaFileType.MostlyQ5_K_M"/>
+/// (llama.cpp's <c>llama_model_quantize</c>, byte for byte).
 /// </summary>
 internal static class ModelBuilder
 {
-    /// <summary>The types the harness knows: a single matrix type, or "q4_k_m" (a llama.cpp mix).</summary>
-    public static readonly string[] KnownTypes = ["q8_0", "q4_0", "q4_k_m"];
+    /// <summary>The types the harness knows: a single matrix type, or "q4_k_m" / "q5_k_m" (llama.cpp mixes).</summary>
+    public static readonly string[] KnownTypes = ["q8_0", "q4_0", "q4_k_m", "q5_k_m"];
+
+    /// <summary>The llama.cpp mix a harness type names, or null for a single matrix type.</summary>
+    private static LlamaFileType? Mix(string type) => type switch
+    {
+        "q4_k_m" => LlamaFileType.MostlyQ4_K_M,
+        "q5_k_m" => LlamaFileType.MostlyQ5_K_M,
+        _ => null,
+    };
 
     // Files of ModelQuantizer carry this suffix, so Q4_K_M files of the earlier hand-assembled mix
     // (named without it) are never reused.
@@ -26,7 +35,8 @@ internal static class ModelBuilder
     public static string Ensure(string modelsDir, RandomLlama.Shape shape, string type, Vocabulary vocabulary)
     {
         Directory.CreateDirectory(modelsDir);
-        bool mix = type == "q4_k_m";
+        LlamaFileType? fileType = Mix(type);
+        bool mix = fileType is not null;
         string path = Path.Combine(modelsDir, $"{shape.Name}-{type.ToUpperInvariant()}{(mix ? QuantizerSuffix : "")}.gguf");
         if (File.Exists(path))
             return path;
@@ -39,7 +49,7 @@ internal static class ModelBuilder
             {
                 Create(shape, vocabulary, "f32", seed: 1).WriteTo(f32);
                 using GgufFile input = GgufFile.Open(f32);
-                ModelQuantizer.Quantize(input, LlamaFileType.MostlyQ4_K_M, tmp);
+                ModelQuantizer.Quantize(input, fileType!.Value, tmp);
             }
             finally
             {
