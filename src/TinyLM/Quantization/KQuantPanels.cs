@@ -6,9 +6,9 @@ using System.Runtime.Intrinsics.X86;
 namespace TinyLM.Quantization;
 
 /// <summary>
-/// Q4_K, Q5_K and Q6_K matrix products on eight-row panels (native x86, AVX2; AVX-VNNI fuses the
-/// int16 step): the rows of a panel sit in the eight int32 lanes of a vector, and the eight lanes of
-/// ggml's generic dots (<c>ggml_vec_dot_q4_K_q8_K_generic</c>, <c>…q5_K…</c>, <c>…q6_K…</c>,
+/// Q3_K, Q4_K, Q5_K and Q6_K matrix products on eight-row panels (native x86, AVX2; AVX-VNNI fuses
+/// the int16 step): the rows of a panel sit in the eight int32 lanes of a vector, and the eight lanes
+/// of ggml's generic dots (<c>ggml_vec_dot_q3_K_q8_K_generic</c>, <c>…q4_K…</c>, <c>…q5_K…</c>, <c>…q6_K…</c>,
 /// ggml/src/ggml-cpu/quants.c: lane l sums <c>scale·q·a</c> over the elements e ≡ l (mod 8) of a
 /// super-block, <c>aux32[l]</c>) each get their own accumulator vector. So every float step of the
 /// reference — <c>sums[l] += d·aux32[l]</c> per block, Q4_K's and Q5_K's <c>sumf −= dmin·sumi</c>,
@@ -22,15 +22,16 @@ namespace TinyLM.Quantization;
 /// <c>vpmaddwd</c> (<c>vpdpwssd</c>) with the rows' two scales (int16 pairs from
 /// <c>vpmovzxbw</c>/<c>vpmovsxbw</c> of bytes stored as pairs) adds both, scaled, into row i's int32.
 /// Eight such steps per class and block (Q4_K: 32 nibble vectors, each feeding two steps; Q5_K: the
-/// same plus a fifth bit per quant; Q6_K: 64 vectors of 6-bit quants from nibbles and high-bit pairs). This is llama.cpp's repacking idea
+/// same plus a fifth bit per quant; Q6_K: 64 vectors of 6-bit quants from nibbles and high-bit pairs;
+/// Q3_K: 64 vectors of 3-bit quants from two-bit and one-bit planes, through Q6_K's pass). This is llama.cpp's repacking idea
 /// (<c>block_q4_Kx8</c>, ggml/src/ggml-cpu/repack.cpp) arranged so that the lanes of the generic dot
-/// stay apart. Layouts: <see cref="Q4K"/>, <see cref="Q5K"/>, <see cref="Q6K"/>.</para>
+/// stay apart. Layouts: <see cref="Q3K"/>, <see cref="Q4K"/>, <see cref="Q5K"/>, <see cref="Q6K"/>.</para>
 /// <para>Activations (Q8_K) are rearranged once per call into each layout's element order. Tokens
 /// pass over a panel four at a time: each unpacked weight vector feeds four tokens; a single decoded
 /// token takes the same code with one.</para>
-/// <para>Bounds: Q4_K quants 0–15, Q5_K 0–31, Q6_K 0–63, against int8 activations (also −128):
-/// <c>vpmaddubsw</c> pairs within ±16128 (no saturation); Q6_K's offset pairs <c>32·(a + a')</c> taken
-/// off leave the exact <c>(q − 32)·a</c> pair, within ±8192; times 6-bit or int8 scales, summed over a
+/// <para>Bounds: Q3_K quants (plus 4) 0–7, Q4_K 0–15, Q5_K 0–31, Q6_K (plus 32) 0–63, against int8
+/// activations (also −128): <c>vpmaddubsw</c> pairs within ±16128 (no saturation); the offset pairs
+/// <c>32·(a + a')</c> (Q6_K) or <c>4·(a + a')</c> (Q3_K) taken off leave the exact <c>q·a</c> pair; times 6-bit or int8 scales, summed over a
 /// block, far inside int32. Q4_K's and Q5_K's pair sums of bsums are within ±4096 for quantized activations
 /// (|bsums| ≤ 16·128).</para>
 /// </remarks>
@@ -131,6 +132,17 @@ internal static unsafe class KQuantPanels
         }
     }
 
+    /// <summary>A layout read by <see cref="Q6K"/>'s pass (scales per 16 elements, offset quants): how it unpacks a lane class.</summary>
+    public interface ISixteenGroups
+    {
+        /// <summary>
+        /// The 64 products steps of lane class <paramref name="l"/> of the block at <paramref name="w"/>
+        /// (vectors (k, l), k = 0–7) into the tokens' accumulators (scale pairs at <paramref name="sc"/>).
+        /// </summary>
+        static abstract void Class<T>(byte* w, int l, sbyte* sc, byte* a0, byte* a1, byte* a2, byte* a3,
+            ref Vector256<int> acc0, ref Vector256<int> acc1, ref Vector256<int> acc2, ref Vector256<int> acc3) where T : ITokens;
+    }
+
     /// <summary>Tokens per pass over a panel, as a type so that the JIT specializes the passes.</summary>
     public interface ITokens
     {
@@ -166,6 +178,9 @@ internal static unsafe class KQuantPanels
                 TPanel.PackBlock(ref Unsafe.Add(ref w, (nint)p * PanelRows * rowBytes + i * fileBlockBytes), rowBytes,
                     destination + ((nint)p * nb + i) * TPanel.BlockBytes);
     }
+
+    /// <summary>Packs every whole panel of a Q3_K matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks) as <see cref="Q3K"/>.</summary>
+    public static void PackQ3K(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) => PackMatrix<Q3K>(weights, rows, nb, 110, destination);
 
     /// <summary>Packs every whole panel of a Q4_K matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks) as <see cref="Q4K"/>.</summary>
     public static void PackQ4K(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) => PackMatrix<Q4K>(weights, rows, nb, 144, destination);
@@ -389,7 +404,7 @@ internal static unsafe class KQuantPanels
     /// Activations: the 256 class-ordered quants, <c>vpmaddubsw(32, ·)</c> of each run (256: the offset
     /// pairs <c>32·(a + a')</c> taken off every product pair, as <c>q − 32</c> needs), <c>d</c> (512).
     /// </summary>
-    public readonly struct Q6K : IPanelType
+    public readonly struct Q6K : IPanelType, ISixteenGroups
     {
         /// <summary>Bytes of one Q6_K panel block.</summary>
         public const int Bytes = 1696;
@@ -435,9 +450,13 @@ internal static unsafe class KQuantPanels
 
         /// <inheritdoc/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Rearrange(ref BlockQ8_K y, byte* d)
+        public static void Rearrange(ref BlockQ8_K y, byte* d) => Rearrange(ref y, d, 32);
+
+        /// <summary><see cref="Rearrange(ref BlockQ8_K, byte*)"/> with the offset pairs <c>offset·(a + a')</c> (Q6_K 32, Q3_K 4).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void Rearrange(ref BlockQ8_K y, byte* d, byte quantOffset)
         {
-            Vector256<byte> offset = Vector256.Create((byte)32);
+            Vector256<byte> offset = Vector256.Create(quantOffset);
             for (int k = 0; k < 8; k++)
             {
                 Vector256<byte> run = KQuantPacked.ToClassOrder(Vector256.LoadUnsafe(ref y.Qs[32 * k]).AsByte());
@@ -449,13 +468,18 @@ internal static unsafe class KQuantPanels
 
         /// <inheritdoc/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : ITokens
+        public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : ITokens =>
+            Pass<T, Q6K>(panel, nb, a, tokenBytes, sums);
+
+        /// <summary><see cref="Pass{T}"/> for Q6_K, or Q3_K (<typeparamref name="TBits"/> = <see cref="Q3K"/>: its own quant planes, offset 4).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void Pass<T, TBits>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : ITokens where TBits : IPanelType, ISixteenGroups
         {
             for (int i = 0; i < nb; i++)
             {
-                byte* w = panel + (nint)i * Bytes;
+                byte* w = panel + (nint)i * TBits.BlockBytes;
                 if (T.Count == 1)
-                    Prefetch(w + PrefetchDistance, Bytes);
+                    Prefetch(w + PrefetchDistance, TBits.BlockBytes);
                 byte* a0 = a + (nint)i * 544, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
                 Vector256<float> dx = Vector256.Load((float*)(w + DOffset));
                 Vector256<float> d0 = dx * Vector256.Create(*(float*)(a0 + ActivationDOffset));
@@ -466,11 +490,19 @@ internal static unsafe class KQuantPanels
                 for (int l = 0; l < 8; l++)
                 {
                     Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero, acc2 = Vector256<int>.Zero, acc3 = Vector256<int>.Zero;
-                    Quarter<T>(w, 0, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
-                    Quarter<T>(w, 1, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                    TBits.Class<T>(w, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
                     AddClass<T>(sums, l, d0, d1, d2, d3, acc0, acc1, acc2, acc3);
                 }
             }
+        }
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Class<T>(byte* w, int l, sbyte* sc, byte* a0, byte* a1, byte* a2, byte* a3,
+            ref Vector256<int> acc0, ref Vector256<int> acc1, ref Vector256<int> acc2, ref Vector256<int> acc3) where T : ITokens
+        {
+            Quarter<T>(w, 0, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+            Quarter<T>(w, 1, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
         }
 
         /// <summary>Vectors (4m … 4m + 3, l): two nibble vectors and one of high-bit pairs into the tokens' class-l accumulators.</summary>
@@ -489,9 +521,12 @@ internal static unsafe class KQuantPanels
             Step6<T>(((p1.AsUInt16() >> 4).AsByte() & mask) | ((h.AsUInt16() >> 2).AsByte() & high), k + 3, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
         }
 
-        /// <summary>Vector (k, l) of 6-bit quants <paramref name="q"/> into the tokens' class-l accumulators: <c>(q − 32)·a</c> pairs times the scale pairs of k.</summary>
+        /// <summary>
+        /// Vector (k, l) of unsigned quants <paramref name="q"/> into the tokens' class-l accumulators:
+        /// <c>(q − offset)·a</c> pairs (the activations' offset pairs taken off) times the scale pairs of k.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Step6<T>(Vector256<byte> q, int k, int l, sbyte* sc, byte* a0, byte* a1, byte* a2, byte* a3,
+        internal static void Step6<T>(Vector256<byte> q, int k, int l, sbyte* sc, byte* a0, byte* a1, byte* a2, byte* a3,
             ref Vector256<int> acc0, ref Vector256<int> acc1, ref Vector256<int> acc2, ref Vector256<int> acc3) where T : ITokens
         {
             Vector256<short> scales = Avx2.ConvertToVector256Int16(sc + 16 * k);
@@ -503,6 +538,90 @@ internal static unsafe class KQuantPanels
                 acc2 = MultiplyAdd(acc2, Avx2.MultiplyAddAdjacent(q, Group(a2, at)) - Group(a2, off).AsInt16(), scales);
                 acc3 = MultiplyAdd(acc3, Avx2.MultiplyAddAdjacent(q, Group(a3, at)) - Group(a3, off).AsInt16(), scales);
             }
+        }
+    }
+
+    /// <summary>
+    /// Q3_K panels, read by <see cref="Q6K"/>'s pass: per block the eight rows' <c>d</c> as floats (byte
+    /// 0), the scale pairs of the eight group pairs k as int8 <c>scale − 32</c> (at 32 + 16k, row i at 2i,
+    /// 2i + 1), then the unsigned quants <c>u = q + 4</c> (0–7; <c>q = (qs bits) − (hmask bit ? 0 : 4)</c>)
+    /// of the 64 vectors (k, l) — row i, byte b: element 32k + 8b + l, as for Q6_K — in two planes: the
+    /// low two bits (at 160 + 32·(8·(k/4) + l), bits 2·(k % 4)) and the hmask bits (at 672 + 32·l, bit
+    /// k). 928 bytes, 5.5 % more than eight file blocks (880). Activations: Q6_K's with the offset pairs
+    /// <c>4·(a + a')</c>. The reference is <c>ggml_vec_dot_q3_K_q8_K_generic</c> (lanes, scales per 16
+    /// elements and float steps as Q6_K's).
+    /// </summary>
+    public readonly struct Q3K : IPanelType, ISixteenGroups
+    {
+        /// <summary>Bytes of one Q3_K panel block.</summary>
+        public const int Bytes = 928;
+        private const int DOffset = 0, ScalesOffset = 32, LowOffset = 160, HighOffset = 672;
+
+        /// <inheritdoc/>
+        public static int BlockBytes => Bytes;
+        /// <inheritdoc/>
+        public static int ActivationBytes => Q6K.ActivationBytes;
+
+        /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
+        public static void PackBlock(ref byte b0, int rowBytes, byte* record)
+        {
+            new Span<byte>(record, Bytes).Clear();
+            Span<int> scales = stackalloc int[16];
+            for (int r = 0; r < PanelRows; r++)
+            {
+                ref BlockQ3_K x = ref Unsafe.As<byte, BlockQ3_K>(ref Unsafe.Add(ref b0, r * rowBytes));
+                ((float*)(record + DOffset))[r] = HalfConversions.Fp16ToFp32(x.D);
+                KQuants.UnpackScalesQ3K(MemoryMarshal.CreateReadOnlySpan(ref x.Scales[0], 12), scales);
+                for (int k = 0; k < 8; k++)
+                {
+                    record[ScalesOffset + 16 * k + 2 * r] = (byte)(sbyte)scales[2 * k];
+                    record[ScalesOffset + 16 * k + 2 * r + 1] = (byte)(sbyte)scales[2 * k + 1];
+                }
+                for (int k = 0; k < 8; k++)
+                    for (int l = 0; l < 8; l++)
+                        for (int b = 0; b < 4; b++)
+                        {
+                            int e = 32 * k + 8 * b + l, at = 4 * r + b;
+                            int low = (x.Qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
+                            int high = (x.HMask[e % 32] >> (e / 32)) & 1;
+                            record[LowOffset + 32 * (8 * (k / 4) + l) + at] |= (byte)(low << (2 * (k % 4)));
+                            record[HighOffset + 32 * l + at] |= (byte)(high << k);
+                        }
+            }
+        }
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Rearrange(ref BlockQ8_K y, byte* destination) => Q6K.Rearrange(ref y, destination, 4);
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : ITokens =>
+            Q6K.Pass<T, Q3K>(panel, nb, a, tokenBytes, sums);
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Class<T>(byte* w, int l, sbyte* sc, byte* a0, byte* a1, byte* a2, byte* a3,
+            ref Vector256<int> acc0, ref Vector256<int> acc1, ref Vector256<int> acc2, ref Vector256<int> acc3) where T : ITokens
+        {
+            Vector256<byte> h = Vector256.Load(w + HighOffset + 32 * l);
+            Quarter<T>(w, h, 0, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+            Quarter<T>(w, h, 1, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+        }
+
+        /// <summary>Vectors (4m … 4m + 3, l) from one low-bit vector and the hmask vector <paramref name="h"/> into the tokens' class-l accumulators.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Quarter<T>(byte* w, Vector256<byte> h, int m, int l, sbyte* sc, byte* a0, byte* a1, byte* a2, byte* a3,
+            ref Vector256<int> acc0, ref Vector256<int> acc1, ref Vector256<int> acc2, ref Vector256<int> acc3) where T : ITokens
+        {
+            Vector256<ushort> low = Vector256.Load((ushort*)(w + LowOffset + 32 * (8 * m + l)));
+            Vector256<ushort> high = h.AsUInt16() >> (4 * m);
+            Vector256<byte> three = Vector256.Create((byte)3), four = Vector256.Create((byte)4);
+            int k = 4 * m;
+            Q6K.Step6<T>((low.AsByte() & three) | ((high << 2).AsByte() & four), k, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+            Q6K.Step6<T>(((low >> 2).AsByte() & three) | ((high << 1).AsByte() & four), k + 1, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+            Q6K.Step6<T>(((low >> 4).AsByte() & three) | (high.AsByte() & four), k + 2, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+            Q6K.Step6<T>(((low >> 6).AsByte() & three) | ((high >> 1).AsByte() & four), k + 3, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
         }
     }
 
