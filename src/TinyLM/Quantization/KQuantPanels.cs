@@ -6,9 +6,9 @@ using System.Runtime.Intrinsics.X86;
 namespace TinyLM.Quantization;
 
 /// <summary>
-/// Q3_K, Q4_K, Q5_K and Q6_K matrix products on eight-row panels (native x86, AVX2; AVX-VNNI fuses
-/// the int16 step): the rows of a panel sit in the eight int32 lanes of a vector, and the eight lanes
-/// of ggml's generic dots (<c>ggml_vec_dot_q3_K_q8_K_generic</c>, <c>…q4_K…</c>, <c>…q5_K…</c>, <c>…q6_K…</c>,
+/// K-quant (Q2_K … Q6_K) matrix products on eight-row panels (native x86, AVX2; AVX-VNNI fuses the
+/// int16 step): the rows of a panel sit in the eight int32 lanes of a vector, and the eight lanes of
+/// ggml's generic Q3_K … Q6_K dots (<c>ggml_vec_dot_q3_K_q8_K_generic</c>, <c>…q4_K…</c>, <c>…q5_K…</c>, <c>…q6_K…</c>,
 /// ggml/src/ggml-cpu/quants.c: lane l sums <c>scale·q·a</c> over the elements e ≡ l (mod 8) of a
 /// super-block, <c>aux32[l]</c>) each get their own accumulator vector. So every float step of the
 /// reference — <c>sums[l] += d·aux32[l]</c> per block, Q4_K's and Q5_K's <c>sumf −= dmin·sumi</c>,
@@ -25,7 +25,8 @@ namespace TinyLM.Quantization;
 /// same plus a fifth bit per quant; Q6_K: 64 vectors of 6-bit quants from nibbles and high-bit pairs;
 /// Q3_K: 64 vectors of 3-bit quants from two-bit and one-bit planes, through Q6_K's pass). This is llama.cpp's repacking idea
 /// (<c>block_q4_Kx8</c>, ggml/src/ggml-cpu/repack.cpp) arranged so that the lanes of the generic dot
-/// stay apart. Layouts: <see cref="Q3K"/>, <see cref="Q4K"/>, <see cref="Q5K"/>, <see cref="Q6K"/>.</para>
+/// stay apart (Q2_K's generic dot has no lanes, only one exact integer sum per block). Layouts:
+/// <see cref="Q2K"/>, <see cref="Q3K"/>, <see cref="Q4K"/>, <see cref="Q5K"/>, <see cref="Q6K"/>.</para>
 /// <para>Activations (Q8_K) are rearranged once per call into each layout's element order. Tokens
 /// pass over a panel four at a time: each unpacked weight vector feeds four tokens; a single decoded
 /// token takes the same code with one.</para>
@@ -178,6 +179,9 @@ internal static unsafe class KQuantPanels
                 TPanel.PackBlock(ref Unsafe.Add(ref w, (nint)p * PanelRows * rowBytes + i * fileBlockBytes), rowBytes,
                     destination + ((nint)p * nb + i) * TPanel.BlockBytes);
     }
+
+    /// <summary>Packs every whole panel of a Q2_K matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks) as <see cref="Q2K"/>.</summary>
+    public static void PackQ2K(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) => PackMatrix<Q2K>(weights, rows, nb, 84, destination);
 
     /// <summary>Packs every whole panel of a Q3_K matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks) as <see cref="Q3K"/>.</summary>
     public static void PackQ3K(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) => PackMatrix<Q3K>(weights, rows, nb, 110, destination);
@@ -538,6 +542,127 @@ internal static unsafe class KQuantPanels
                 acc2 = MultiplyAdd(acc2, Avx2.MultiplyAddAdjacent(q, Group(a2, at)) - Group(a2, off).AsInt16(), scales);
                 acc3 = MultiplyAdd(acc3, Avx2.MultiplyAddAdjacent(q, Group(a3, at)) - Group(a3, off).AsInt16(), scales);
             }
+        }
+    }
+
+    /// <summary>
+    /// Q2_K panels. ggml's generic Q2_K dot (<c>ggml_vec_dot_q2_K_q8_K_generic</c>) has no lanes: per
+    /// block one exact integer <c>isum = Σ_g (scale_g &amp; 15)·Σ q·a</c> and <c>summs = Σ_g bsums_g·(scale_g
+    /// &gt;&gt; 4)</c>, then <c>sumf += dall·isum − dmin·summs</c> (<c>dall = dy·d</c>, <c>dmin = dy·dmin</c>).
+    /// So the rows sit in the lanes and each row's products add in any order: vector (k, v) (group
+    /// pair k = groups 2k and 2k + 1, v = 0–7) holds for row i, bytes 4i … 4i + 3, elements
+    /// 32k + 2v, 32k + 2v + 1 (group 2k) and 32k + 16 + 2v, 32k + 17 + 2v (group 2k + 1);
+    /// <c>vpmaddubsw</c> then <c>vpdpwssd</c> with the two groups' scales. Block (704 bytes, 4.8 % more
+    /// than eight file blocks): <c>d</c> and <c>dmin</c> as floats (0, 32), the raw scale bytes of each
+    /// group pair (64 + 16k, row i at 2i, 2i + 1: scale in the low nibble, min in the high), the two-bit
+    /// quants (192 + 32·(2k + v/4), bits 2·(v % 4)). Activations: the quants in the vectors' order, the
+    /// raw bsums (256), <c>d</c> (288).
+    /// </summary>
+    public readonly struct Q2K : IPanelType
+    {
+        /// <summary>Bytes of one Q2_K panel block.</summary>
+        public const int Bytes = 704;
+        private const int DOffset = 0, DMinOffset = 32, ScalesOffset = 64, QuantsOffset = 192;
+        private const int BSumsOffset = 256, ActivationDOffset = 288;
+
+        /// <inheritdoc/>
+        public static int BlockBytes => Bytes;
+        /// <inheritdoc/>
+        public static int ActivationBytes => 320;
+
+        /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
+        public static void PackBlock(ref byte b0, int rowBytes, byte* record)
+        {
+            new Span<byte>(record, Bytes).Clear();
+            for (int r = 0; r < PanelRows; r++)
+            {
+                ref BlockQ2_K x = ref Unsafe.As<byte, BlockQ2_K>(ref Unsafe.Add(ref b0, r * rowBytes));
+                ((float*)(record + DOffset))[r] = HalfConversions.Fp16ToFp32(x.D);
+                ((float*)(record + DMinOffset))[r] = HalfConversions.Fp16ToFp32(x.DMin);
+                for (int k = 0; k < 8; k++)
+                {
+                    record[ScalesOffset + 16 * k + 2 * r] = x.Scales[2 * k];
+                    record[ScalesOffset + 16 * k + 2 * r + 1] = x.Scales[2 * k + 1];
+                    for (int v = 0; v < 8; v++)
+                        for (int b = 0; b < 4; b++)
+                        {
+                            int e = 32 * k + 16 * (b >> 1) + 2 * v + (b & 1);
+                            int q = (x.Qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
+                            record[QuantsOffset + 32 * (2 * k + v / 4) + 4 * r + b] |= (byte)(q << (2 * (v % 4)));
+                        }
+                }
+            }
+        }
+
+        /// <inheritdoc/>
+        /// <remarks>Run k (elements 32k …): its two halves' int16 pairs interleaved are the groups of four of (k, v).</remarks>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Rearrange(ref BlockQ8_K y, byte* d)
+        {
+            for (int k = 0; k < 8; k++)
+            {
+                Vector128<short> first = Vector128.LoadUnsafe(ref y.Qs[32 * k]).AsInt16(), second = Vector128.LoadUnsafe(ref y.Qs[32 * k + 16]).AsInt16();
+                Vector256.Create(Sse2.UnpackLow(first, second), Sse2.UnpackHigh(first, second)).AsByte().Store(d + 32 * k);
+            }
+            Vector256.LoadUnsafe(ref y.BSums[0]).Store((short*)(d + BSumsOffset));
+            *(float*)(d + ActivationDOffset) = y.D;
+        }
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : ITokens
+        {
+            Vector256<short> low = Vector256.Create((short)0x0F);
+            Vector256<byte> three = Vector256.Create((byte)3);
+            for (int i = 0; i < nb; i++)
+            {
+                byte* w = panel + (nint)i * Bytes;
+                if (T.Count == 1)
+                    Prefetch(w + PrefetchDistance, Bytes);
+                byte* a0 = a + (nint)i * 320, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
+                Vector256<int> isum0 = Vector256<int>.Zero, isum1 = Vector256<int>.Zero, isum2 = Vector256<int>.Zero, isum3 = Vector256<int>.Zero;
+                Vector256<int> summs0 = Vector256<int>.Zero, summs1 = Vector256<int>.Zero, summs2 = Vector256<int>.Zero, summs3 = Vector256<int>.Zero;
+                for (int k = 0; k < 8; k++)
+                {
+                    Vector256<short> raw = Avx2.ConvertToVector256Int16(w + ScalesOffset + 16 * k);
+                    Vector256<short> scales = raw & low, mins = (raw.AsUInt16() >> 4).AsInt16();
+                    int bs = BSumsOffset + 4 * k;
+                    summs0 = MultiplyAdd(summs0, mins, Group(a0, bs).AsInt16());
+                    if (T.Count > 1)
+                    {
+                        summs1 = MultiplyAdd(summs1, mins, Group(a1, bs).AsInt16());
+                        summs2 = MultiplyAdd(summs2, mins, Group(a2, bs).AsInt16());
+                        summs3 = MultiplyAdd(summs3, mins, Group(a3, bs).AsInt16());
+                    }
+                    Vector256<ushort> p0 = Vector256.Load((ushort*)(w + QuantsOffset + 64 * k)), p1 = Vector256.Load((ushort*)(w + QuantsOffset + 64 * k + 32));
+                    int at = 32 * k;
+                    Step<T>(p0.AsByte() & three, at, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
+                    Step<T>((p0 >> 2).AsByte() & three, at + 4, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
+                    Step<T>((p0 >> 4).AsByte() & three, at + 8, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
+                    Step<T>((p0 >> 6).AsByte() & three, at + 12, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
+                    Step<T>(p1.AsByte() & three, at + 16, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
+                    Step<T>((p1 >> 2).AsByte() & three, at + 20, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
+                    Step<T>((p1 >> 4).AsByte() & three, at + 24, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
+                    Step<T>((p1 >> 6).AsByte() & three, at + 28, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
+                }
+                // sumf += dall·isum − dmin·summs, dall = dy·d, dmin = dy·dmin; kept in the sumf vector of each token.
+                Vector256<float> dx = Vector256.Load((float*)(w + DOffset)), dmx = Vector256.Load((float*)(w + DMinOffset));
+                sums[8] += Term(dx, dmx, *(float*)(a0 + ActivationDOffset), isum0, summs0);
+                if (T.Count > 1)
+                {
+                    sums[17] += Term(dx, dmx, *(float*)(a1 + ActivationDOffset), isum1, summs1);
+                    sums[26] += Term(dx, dmx, *(float*)(a2 + ActivationDOffset), isum2, summs2);
+                    sums[35] += Term(dx, dmx, *(float*)(a3 + ActivationDOffset), isum3, summs3);
+                }
+            }
+        }
+
+        /// <summary>One block's <c>dall·isum − dmin·summs</c> for eight rows (the reference's float steps).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Term(Vector256<float> dx, Vector256<float> dmx, float dy, Vector256<int> isum, Vector256<int> summs)
+        {
+            Vector256<float> y = Vector256.Create(dy);
+            return y * dx * Vector256.ConvertToSingle(isum) - y * dmx * Vector256.ConvertToSingle(summs);
         }
     }
 

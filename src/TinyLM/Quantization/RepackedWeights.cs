@@ -12,9 +12,9 @@ namespace TinyLM.Quantization;
 /// dword-interleaved, 160 bytes per block of eight rows instead of 144; Q5_0: the same plus the eight
 /// rows' fifth bits, 192 instead of 176, expanded per chunk for a batch; Q8_0: quants + 128
 /// dword-interleaved, 288 instead of 272), for decode and prefill.</item>
-/// <item>Q3_K, Q4_K, Q5_K and Q6_K: the eight-row panels of <see cref="KQuantPanels"/>, whose lanes keep
-/// the eight lane sums of ggml's generic K-quant dots apart (Q3_K: 928 bytes per block of eight rows
-/// instead of 880; Q4_K: 1216 instead of 1152; Q5_K: 1472 instead of 1408; Q6_K: 1696 instead of
+/// <item>Q2_K … Q6_K: the eight-row panels of <see cref="KQuantPanels"/>, whose lanes keep the eight
+/// lane sums of ggml's generic K-quant dots apart (Q2_K, whose dot has no lanes: 704 bytes per block of
+/// eight rows instead of 672; Q3_K: 928 instead of 880; Q4_K: 1216 instead of 1152; Q5_K: 1472 instead of 1408; Q6_K: 1696 instead of
 /// 1680), for decode and prefill.</item>
 /// </list>
 /// </summary>
@@ -54,7 +54,7 @@ internal sealed unsafe class RepackedWeights
         GgmlType.Q4_0 => PanelMatMul.IsSupported<Q4_0.OffsetBlocks>(),
         GgmlType.Q8_0 => PanelMatMul.IsSupported<Q8_0.PanelBlocks>(),
         GgmlType.Q5_0 => PanelMatMul.IsSupported<Q5_0.CompactPanelBlocks>(),
-        GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => KQuantPanels.IsSupported,
+        GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => KQuantPanels.IsSupported,
         _ => false,
     };
 
@@ -73,6 +73,7 @@ internal sealed unsafe class RepackedWeights
         {
             GgmlType.Q4_0 => PanelMatMul.PanelBlockBytes<Q4_0.OffsetBlocks>(),
             GgmlType.Q5_0 => PanelMatMul.PanelBlockBytes<Q5_0.CompactPanelBlocks>(),
+            GgmlType.Q2_K => KQuantPanels.Q2K.Bytes,
             GgmlType.Q3_K => KQuantPanels.Q3K.Bytes,
             GgmlType.Q4_K => KQuantPanels.Q4K.Bytes,
             GgmlType.Q5_K => KQuantPanels.Q5K.Bytes,
@@ -87,6 +88,8 @@ internal sealed unsafe class RepackedWeights
             PanelMatMul.PackMatrix<Q4_0.OffsetBlocks>(data, panelRows, nb, panels._data);
         else if (type.Type == GgmlType.Q5_0)
             PanelMatMul.PackMatrix<Q5_0.CompactPanelBlocks>(data, panelRows, nb, panels._data);
+        else if (type.Type == GgmlType.Q2_K)
+            KQuantPanels.PackQ2K(data, panelRows, nb, panels._data);
         else if (type.Type == GgmlType.Q3_K)
             KQuantPanels.PackQ3K(data, panelRows, nb, panels._data);
         else if (type.Type == GgmlType.Q4_K)
@@ -120,6 +123,8 @@ internal sealed unsafe class RepackedWeights
         {
             if (_type == GgmlType.Q6_K)
                 KQuantPanels.MatMul<KQuantPanels.Q6K>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
+            else if (_type == GgmlType.Q2_K)
+                KQuantPanels.MatMul<KQuantPanels.Q2K>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
             else if (_type == GgmlType.Q3_K)
                 KQuantPanels.MatMul<KQuantPanels.Q3K>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
             else if (_type == GgmlType.Q5_K)
