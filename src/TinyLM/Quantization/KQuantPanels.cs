@@ -170,7 +170,7 @@ internal static unsafe class KQuantPanels
     /// <paramref name="nb"/> blocks of <paramref name="fileBlockBytes"/>): panel p, block i at
     /// <c>(p·nb + i)·</c><typeparamref name="TPanel"/><c>.BlockBytes</c>.
     /// </summary>
-    private static void PackMatrix<TPanel>(ReadOnlySpan<byte> weights, int rows, int nb, int fileBlockBytes, byte* destination) where TPanel : IPanelType
+    internal static void PackMatrix<TPanel>(ReadOnlySpan<byte> weights, int rows, int nb, int fileBlockBytes, byte* destination) where TPanel : IPanelType
     {
         ref byte w = ref MemoryMarshal.GetReference(weights);
         int rowBytes = nb * fileBlockBytes;
@@ -783,11 +783,11 @@ internal static unsafe class KQuantPanels
     }
 
     /// <summary>Bytes ahead of the block in use that a decoding pass asks the caches for (the panels are read in address order).</summary>
-    private const int PrefetchDistance = 8192;
+    internal const int PrefetchDistance = 8192;
 
     /// <summary>Asks for the cache lines of <paramref name="bytes"/> at <paramref name="p"/> (prefetching never faults).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(byte* p, int bytes)
+    internal static void Prefetch(byte* p, int bytes)
     {
         for (int o = 0; o < bytes; o += 64)
             Sse.Prefetch0(p + o);

@@ -16,6 +16,8 @@ namespace TinyLM.Quantization;
 /// lane sums of ggml's generic K-quant dots apart (Q2_K, whose dot has no lanes: 704 bytes per block of
 /// eight rows instead of 672; Q3_K: 928 instead of 880; Q4_K: 1216 instead of 1152; Q5_K: 1472 instead of 1408; Q6_K: 1696 instead of
 /// 1680), for decode and prefill.</item>
+/// <item>TQ1_0 and TQ2_0: the ternary panels of <see cref="TernaryPanels"/> (TQ1_0's base-3 bytes
+/// decoded once to two-bit fields; 544 bytes per block of eight rows).</item>
 /// </list>
 /// </summary>
 /// <remarks>
@@ -54,7 +56,7 @@ internal sealed unsafe class RepackedWeights
         GgmlType.Q4_0 => PanelMatMul.IsSupported<Q4_0.OffsetBlocks>(),
         GgmlType.Q8_0 => PanelMatMul.IsSupported<Q8_0.PanelBlocks>(),
         GgmlType.Q5_0 => PanelMatMul.IsSupported<Q5_0.CompactPanelBlocks>(),
-        GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => KQuantPanels.IsSupported,
+        GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.TQ1_0 or GgmlType.TQ2_0 => KQuantPanels.IsSupported,
         _ => false,
     };
 
@@ -74,6 +76,7 @@ internal sealed unsafe class RepackedWeights
             GgmlType.Q4_0 => PanelMatMul.PanelBlockBytes<Q4_0.OffsetBlocks>(),
             GgmlType.Q5_0 => PanelMatMul.PanelBlockBytes<Q5_0.CompactPanelBlocks>(),
             GgmlType.Q2_K => KQuantPanels.Q2K.Bytes,
+            GgmlType.TQ1_0 or GgmlType.TQ2_0 => TernaryPanels.Bytes,
             GgmlType.Q3_K => KQuantPanels.Q3K.Bytes,
             GgmlType.Q4_K => KQuantPanels.Q4K.Bytes,
             GgmlType.Q5_K => KQuantPanels.Q5K.Bytes,
@@ -90,6 +93,10 @@ internal sealed unsafe class RepackedWeights
             PanelMatMul.PackMatrix<Q5_0.CompactPanelBlocks>(data, panelRows, nb, panels._data);
         else if (type.Type == GgmlType.Q2_K)
             KQuantPanels.PackQ2K(data, panelRows, nb, panels._data);
+        else if (type.Type == GgmlType.TQ1_0)
+            KQuantPanels.PackMatrix<TernaryPanels.TQ1>(data, panelRows, nb, type.BlockBytes, panels._data);
+        else if (type.Type == GgmlType.TQ2_0)
+            KQuantPanels.PackMatrix<TernaryPanels.TQ2>(data, panelRows, nb, type.BlockBytes, panels._data);
         else if (type.Type == GgmlType.Q3_K)
             KQuantPanels.PackQ3K(data, panelRows, nb, panels._data);
         else if (type.Type == GgmlType.Q4_K)
@@ -123,6 +130,10 @@ internal sealed unsafe class RepackedWeights
         {
             if (_type == GgmlType.Q6_K)
                 KQuantPanels.MatMul<KQuantPanels.Q6K>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
+            else if (_type == GgmlType.TQ1_0)
+                KQuantPanels.MatMul<TernaryPanels.TQ1>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
+            else if (_type == GgmlType.TQ2_0)
+                KQuantPanels.MatMul<TernaryPanels.TQ2>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
             else if (_type == GgmlType.Q2_K)
                 KQuantPanels.MatMul<KQuantPanels.Q2K>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
             else if (_type == GgmlType.Q3_K)

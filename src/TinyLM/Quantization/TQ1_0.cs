@@ -59,6 +59,16 @@ public sealed unsafe class TQ1_0 : TensorType
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Trit(byte q, int n) => ((byte)(q * Pow3[n]) * 3) >> 8;
 
+    /// <summary>
+    /// The trit (0–2) of element <paramref name="e"/> (0–255) of a block, in <c>dequantize_row_tq1_0</c>'s
+    /// order: elements 0–159 from <c>qs</c> 0–31 (trit e / 32 of byte e % 32), 160–239 from <c>qs</c>
+    /// 32–47 (trit (e − 160) / 16 of byte 32 + (e − 160) % 16), 240–255 from <c>qh</c> (trit (e − 240) / 4
+    /// of byte (e − 240) % 4).
+    /// </summary>
+    internal static int TritOf(ref BlockTQ1_0 b, int e) => e < 160 ? Trit(b.Qs[e % 32], e / 32)
+        : e < 240 ? Trit(b.Qs[32 + (e - 160) % 16], (e - 160) / 16)
+        : Trit(b.Qh[(e - 240) % 4], (e - 240) / 4);
+
     /// <inheritdoc/>
     /// <remarks>Port of <c>dequantize_row_tq1_0</c>: <c>y = (float)(t − 1)·d</c>.</remarks>
     public override void Dequantize(ReadOnlySpan<byte> source, Span<float> destination)

@@ -7,7 +7,7 @@ namespace TinyLM.Tests.Quantization;
 
 /// <summary>
 /// Weight matrices repacked at load (<see cref="RepackedWeights"/>: eight-row panels for Q4_0/Q5_0/Q8_0
-/// and, with their own layouts, Q2_K … Q6_K — <see cref="KQuantPanels"/>): every output of <see cref="ComputeKernels.MatMul"/> equals the scalar
+/// and, with their own layouts, Q2_K … Q6_K (<see cref="KQuantPanels"/>) and TQ1_0/TQ2_0 (<see cref="TernaryPanels"/>)): every output of <see cref="ComputeKernels.MatMul"/> equals the scalar
 /// reference, for decode (one token) and prefill (tiles of four and up to 64 tokens), row ranges that
 /// start or end inside a panel, and matrices whose last rows are no panel.
 /// </summary>
@@ -22,6 +22,8 @@ public sealed unsafe class RepackedWeightsTests
     [InlineData("q4_K")]
     [InlineData("q5_K")]
     [InlineData("q6_K")]
+    [InlineData("tq1_0")]
+    [InlineData("tq2_0")]
     public void RepackedMatMul_EqualsDotReference(string name)
     {
         TensorType t = QuantTestData.Type(name);
@@ -58,8 +60,8 @@ public sealed unsafe class RepackedWeightsTests
     }
 
     /// <summary>
-    /// The K-quant panels at the ends of their ranges (<see cref="KQuantPanels"/>' bounds): every quant
-    /// at its maximum (Q2_K 3, Q3_K 3, Q4_K 15, Q5_K 31, Q6_K 63), 6-bit scales and mins of 63, Q6_K int8 scales of −128 and 127, random
+    /// The K-quant and ternary panels at the ends of their ranges (<see cref="KQuantPanels"/>' and <see cref="TernaryPanels"/>' bounds): every quant
+    /// at its maximum (Q2_K 3, Q3_K 3, Q4_K 15, Q5_K 31, Q6_K 63; TQ2_0's field 3, TQ1_0's 0xFF bytes), 6-bit scales and mins of 63, Q6_K int8 scales of −128 and 127, random
     /// blocks, against activations of −128 and of alternating −128/127 (bsums consistent, as
     /// quantization writes them): every output equals <c>DotReference</c>.
     /// </summary>
@@ -69,6 +71,8 @@ public sealed unsafe class RepackedWeightsTests
     [InlineData("q4_K")]
     [InlineData("q5_K")]
     [InlineData("q6_K")]
+    [InlineData("tq1_0")]
+    [InlineData("tq2_0")]
     public void KQuantPanels_ExtremeQuantsScalesAndActivations_EqualDotReference(string name)
     {
         TensorType t = QuantTestData.Type(name);
@@ -125,11 +129,11 @@ public sealed unsafe class RepackedWeightsTests
     [Fact]
     public void TypesWithoutRepacking_AndShortMatrices_StayInFileLayout()
     {
-        TensorType tq2 = TensorTypes.Get(GgmlType.TQ2_0), q40 = TensorTypes.Get(GgmlType.Q4_0);
-        byte[] w = new byte[tq2.RowBytes(256) * 8];
+        TensorType q41 = TensorTypes.Get(GgmlType.Q4_1), q40 = TensorTypes.Get(GgmlType.Q4_0);
+        byte[] w = new byte[q41.RowBytes(256) * 8];
         fixed (byte* pw = w)
         {
-            var k = new WeightMatrix("k", tq2, pw, 8, 256);
+            var k = new WeightMatrix("k", q41, pw, 8, 256);
             k.Repack();
             Assert.Null(k.Repacked);
             var shortMatrix = new WeightMatrix("s", q40, pw, 7, 32);

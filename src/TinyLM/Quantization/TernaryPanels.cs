@@ -1,0 +1,170 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace TinyLM.Quantization;
+
+/// <summary>
+/// TQ1_0 and TQ2_0 (ternary) matrix products on eight-row panels, natively (AVX2; AVX-VNNI for the
+/// one-instruction step), run by <see cref="KQuantPanels.MatMul{TPanel}"/>. ggml's generic ternary
+/// dots (<c>ggml_vec_dot_tq1_0_q8_K_generic</c>, <c>ggml_vec_dot_tq2_0_q8_K_generic</c>,
+/// ggml/src/ggml-cpu/quants.c) have no lanes: per block one exact integer <c>sumi = Σ (t − 1)·a</c>
+/// (t the trit, 0–2), then <c>sumf += (float)sumi·(d·dy)</c>. So the rows sit in the int32 lanes
+/// and each row's products add in any order: <c>vpdpbusd</c> of four trits per row against a
+/// broadcast group of four activation bytes, starting from <c>−Σa</c> (the offset 1), 64 steps per
+/// block. Every output equals the type's <c>DotReference</c> bit for bit.
+/// </summary>
+/// <remarks>
+/// <para>Both types share one panel block (544 bytes; TQ2_0's eight file blocks are 528, TQ1_0's 432):
+/// the eight rows' <c>d</c> as floats, then sixteen vectors of two-bit fields at 32 + 32·p: row i,
+/// byte b, bits 2j … 2j + 1 hold the trit of element 4·(4p + j) + b. TQ1_0's base-3 bytes are decoded
+/// once at load (<see cref="TQ1_0.TritOf"/>), so its products cost what TQ2_0's do. Activations: the
+/// Q8_K quants as they are, <c>−Σa</c> (int32, from the quants) and <c>d</c>.</para>
+/// <para>Bounds: trits 0–3 (a TQ2_0 field may hold 3) against int8 activations: four products per
+/// step within ±1536, 64 steps per block, far inside int32.</para>
+/// </remarks>
+internal static unsafe class TernaryPanels
+{
+    /// <summary>Bytes of one panel block (eight rows × one 256-element block).</summary>
+    public const int Bytes = 544;
+
+    private const int QuantsOffset = 32, ActivationBytes = 288, SumOffset = 256, ActivationDOffset = 260;
+
+    /// <summary>TQ1_0 blocks (54 bytes) in the ternary panel layout.</summary>
+    public readonly struct TQ1 : KQuantPanels.IPanelType
+    {
+        /// <inheritdoc/>
+        public static int BlockBytes => Bytes;
+        /// <inheritdoc/>
+        public static int ActivationBytes => TernaryPanels.ActivationBytes;
+
+        /// <inheritdoc/>
+        public static void PackBlock(ref byte b0, int rowBytes, byte* record) =>
+            Pack(ref b0, rowBytes, record, static (ref byte block, int e) => TQ1_0.TritOf(ref Unsafe.As<byte, BlockTQ1_0>(ref block), e),
+                static (ref byte block) => HalfConversions.Fp16ToFp32(Unsafe.As<byte, BlockTQ1_0>(ref block).D));
+
+        /// <inheritdoc/>
+        public static void Rearrange(ref BlockQ8_K y, byte* destination) => TernaryPanels.Rearrange(ref y, destination);
+
+        /// <inheritdoc/>
+        public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : KQuantPanels.ITokens =>
+            TernaryPanels.Pass<T>(panel, nb, a, tokenBytes, sums);
+    }
+
+    /// <summary>TQ2_0 blocks (66 bytes) in the ternary panel layout.</summary>
+    public readonly struct TQ2 : KQuantPanels.IPanelType
+    {
+        /// <inheritdoc/>
+        public static int BlockBytes => Bytes;
+        /// <inheritdoc/>
+        public static int ActivationBytes => TernaryPanels.ActivationBytes;
+
+        /// <inheritdoc/>
+        /// <remarks>Element e: bits 2·((e % 128) / 32) of <c>qs</c> byte 32·(e / 128) + e % 32, as <c>dequantize_row_tq2_0</c> reads it.</remarks>
+        public static void PackBlock(ref byte b0, int rowBytes, byte* record) =>
+            Pack(ref b0, rowBytes, record, static (ref byte block, int e) => (Unsafe.Add(ref block, 32 * (e / 128) + e % 32) >> (2 * ((e % 128) / 32))) & 3,
+                static (ref byte block) => HalfConversions.Fp16ToFp32(Unsafe.As<byte, BlockTQ2_0>(ref block).D));
+
+        /// <inheritdoc/>
+        public static void Rearrange(ref BlockQ8_K y, byte* destination) => TernaryPanels.Rearrange(ref y, destination);
+
+        /// <inheritdoc/>
+        public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : KQuantPanels.ITokens =>
+            TernaryPanels.Pass<T>(panel, nb, a, tokenBytes, sums);
+    }
+
+    private delegate int FieldReader(ref byte block, int element);
+
+    private delegate float ScaleReader(ref byte block);
+
+    /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
+    private static void Pack(ref byte b0, int rowBytes, byte* record, FieldReader field, ScaleReader scale)
+    {
+        new Span<byte>(record, Bytes).Clear();
+        for (int r = 0; r < KQuantPanels.PanelRows; r++)
+        {
+            ref byte block = ref Unsafe.Add(ref b0, r * rowBytes);
+            ((float*)record)[r] = scale(ref block);
+            for (int e = 0; e < KQuants.QK_K; e++)
+            {
+                int v = e / 4, b = e % 4;
+                record[QuantsOffset + 32 * (v / 4) + 4 * r + b] |= (byte)(field(ref block, e) << (2 * (v % 4)));
+            }
+        }
+    }
+
+    /// <summary>The quants as they are, <c>−Σa</c> (exact, from the quants) and <c>d</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rearrange(ref BlockQ8_K y, byte* d)
+    {
+        Vector256<int> sum = Vector256<int>.Zero;
+        for (int c = 0; c < KQuants.QK_K; c += 32)
+        {
+            Vector256<sbyte> q = Vector256.LoadUnsafe(ref y.Qs[c]);
+            q.Store((sbyte*)(d + c));
+            sum += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256<byte>.One, q), Vector256<short>.One);
+        }
+        *(int*)(d + SumOffset) = -Vector256.Sum(sum);
+        *(float*)(d + ActivationDOffset) = y.D;
+    }
+
+    /// <summary>One panel against the tokens of a pass: per block and token, the integer sum from <c>−Σa</c>, then <c>sumf += (float)sumi·(d·dy)</c> (in the token's <c>sumf</c> vector).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : KQuantPanels.ITokens
+    {
+        Vector256<byte> three = Vector256.Create((byte)3);
+        for (int i = 0; i < nb; i++)
+        {
+            byte* w = panel + (nint)i * Bytes;
+            if (T.Count == 1)
+                KQuantPanels.Prefetch(w + KQuantPanels.PrefetchDistance, Bytes);
+            byte* a0 = a + (nint)i * ActivationBytes, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
+            Vector256<int> even0 = Vector256.Create(*(int*)(a0 + SumOffset)), odd0 = Vector256<int>.Zero;
+            Vector256<int> even1 = T.Count > 1 ? Vector256.Create(*(int*)(a1 + SumOffset)) : default, odd1 = Vector256<int>.Zero;
+            Vector256<int> even2 = T.Count > 1 ? Vector256.Create(*(int*)(a2 + SumOffset)) : default, odd2 = Vector256<int>.Zero;
+            Vector256<int> even3 = T.Count > 1 ? Vector256.Create(*(int*)(a3 + SumOffset)) : default, odd3 = Vector256<int>.Zero;
+            for (int p = 0; p < 16; p++)
+            {
+                Vector256<ushort> plane = Vector256.Load((ushort*)(w + QuantsOffset + 32 * p));
+                int at = 16 * p;
+                Step<T>(plane.AsByte() & three, at, a0, a1, a2, a3, ref even0, ref even1, ref even2, ref even3);
+                Step<T>((plane >> 2).AsByte() & three, at + 4, a0, a1, a2, a3, ref odd0, ref odd1, ref odd2, ref odd3);
+                Step<T>((plane >> 4).AsByte() & three, at + 8, a0, a1, a2, a3, ref even0, ref even1, ref even2, ref even3);
+                Step<T>((plane >> 6).AsByte() & three, at + 12, a0, a1, a2, a3, ref odd0, ref odd1, ref odd2, ref odd3);
+            }
+            Vector256<float> dx = Vector256.Load((float*)w);
+            sums[8] += Vector256.ConvertToSingle(even0 + odd0) * (dx * Vector256.Create(*(float*)(a0 + ActivationDOffset)));
+            if (T.Count > 1)
+            {
+                sums[17] += Vector256.ConvertToSingle(even1 + odd1) * (dx * Vector256.Create(*(float*)(a1 + ActivationDOffset)));
+                sums[26] += Vector256.ConvertToSingle(even2 + odd2) * (dx * Vector256.Create(*(float*)(a2 + ActivationDOffset)));
+                sums[35] += Vector256.ConvertToSingle(even3 + odd3) * (dx * Vector256.Create(*(float*)(a3 + ActivationDOffset)));
+            }
+        }
+    }
+
+    /// <summary>Trits <paramref name="t"/> (four per row) against each token's activation bytes at <paramref name="at"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<T>(Vector256<byte> t, int at, byte* a0, byte* a1, byte* a2, byte* a3,
+        ref Vector256<int> acc0, ref Vector256<int> acc1, ref Vector256<int> acc2, ref Vector256<int> acc3) where T : KQuantPanels.ITokens
+    {
+        acc0 = Dot4(acc0, t, a0 + at);
+        if (T.Count > 1)
+        {
+            acc1 = Dot4(acc1, t, a1 + at);
+            acc2 = Dot4(acc2, t, a2 + at);
+            acc3 = Dot4(acc3, t, a3 + at);
+        }
+    }
+
+    /// <summary><c>acc + Σ₄ t·a</c> per int32 lane against the broadcast bytes at <paramref name="a"/>: <c>vpdpbusd</c>, or <c>vpmaddubsw</c> + <c>vpmaddwd</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Dot4(Vector256<int> acc, Vector256<byte> t, byte* a)
+    {
+        Vector256<sbyte> g = Vector256.Create(*(int*)a).AsSByte();
+        return AvxVnni.IsSupported
+            ? AvxVnni.MultiplyWideningAndAdd(acc, t, g)
+            : acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(t, g), Vector256<short>.One);
+    }
+}
