@@ -179,6 +179,40 @@ public sealed unsafe class IQ4_NL : TensorType
         return DotReference(weights, activations, count);
     }
 
+    /// <summary>
+    /// IQ4_NL in <see cref="PanelMatMul"/>'s eight-row panels (repacked at load, <see cref="RepackedWeights"/>):
+    /// the raw nibbles dword-interleaved as Q4_0's (128 bytes per block of eight rows), each vector
+    /// looked up with <c>vpshufb</c> into the table plus 128 (unsigned, 1–241: <c>vpdpbusd</c>, so
+    /// AVX-VNNI). The float step is the reference's <c>(dy·dx)·sumi</c>.
+    /// </summary>
+    internal readonly struct PanelBlocks : PanelMatMul.IPanelBlocks
+    {
+        public static int BlockBytes => Bytes;
+
+        public static int Offset => 128;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Quants(ref byte block) => Lookup(BlockDot.Nibbles256(ref Unsafe.Add(ref block, 2)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Term(Vector256<float> sumi, Vector256<float> dx, Vector256<float> dy) => (dx * dy) * sumi;
+
+        public static int PayloadBytes => 128;
+
+        public static void PackQuants(ref byte b0, int rowBytes, byte* payload) => PanelMatMul.PackNibbles(ref b0, rowBytes, 2, payload);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> PanelQuants(byte* payload, int k) => Lookup(PanelMatMul.NibbleQuants(payload, k));
+
+        /// <summary>Table value + 128 of each nibble (0–15) of <paramref name="q"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<byte> Lookup(Vector256<byte> q)
+        {
+            Vector128<byte> t = Vector128.Create(KValues).AsByte() ^ Vector128.Create((byte)0x80);
+            return Avx2.Shuffle(Vector256.Create(t, t), q);
+        }
+    }
+
     /// <summary>AVX2 form of <see cref="Dot"/> over <paramref name="nb"/> checked blocks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb)

@@ -8,7 +8,7 @@ namespace TinyLM.Quantization;
 /// faster than the file's, with bit-identical results — llama.cpp's CPU "repack" buffers
 /// (ggml/src/ggml-cpu/repack.cpp, e.g. <c>ggml_repack_q4_0_to_q4_0_8_bl</c>) do the same:
 /// <list type="bullet">
-/// <item>Q4_0, Q5_0 and Q8_0: the eight-row panels of <see cref="PanelMatMul"/> (Q4_0: raw nibbles
+/// <item>Q4_0, Q5_0, Q8_0 and IQ4_NL (looked up from Q4_0's nibble layout; AVX-VNNI): the eight-row panels of <see cref="PanelMatMul"/> (Q4_0: raw nibbles
 /// dword-interleaved, 160 bytes per block of eight rows instead of 144; Q5_0: the same plus the eight
 /// rows' fifth bits, 192 instead of 176, expanded per chunk for a batch; Q8_0: quants + 128
 /// dword-interleaved, 288 instead of 272), for decode and prefill.</item>
@@ -56,6 +56,7 @@ internal sealed unsafe class RepackedWeights
         GgmlType.Q4_0 => PanelMatMul.IsSupported<Q4_0.OffsetBlocks>(),
         GgmlType.Q8_0 => PanelMatMul.IsSupported<Q8_0.PanelBlocks>(),
         GgmlType.Q5_0 => PanelMatMul.IsSupported<Q5_0.CompactPanelBlocks>(),
+        GgmlType.IQ4_NL => PanelMatMul.IsSupported<IQ4_NL.PanelBlocks>(),
         GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.TQ1_0 or GgmlType.TQ2_0 => KQuantPanels.IsSupported,
         _ => false,
     };
@@ -75,6 +76,7 @@ internal sealed unsafe class RepackedWeights
         {
             GgmlType.Q4_0 => PanelMatMul.PanelBlockBytes<Q4_0.OffsetBlocks>(),
             GgmlType.Q5_0 => PanelMatMul.PanelBlockBytes<Q5_0.CompactPanelBlocks>(),
+            GgmlType.IQ4_NL => PanelMatMul.PanelBlockBytes<IQ4_NL.PanelBlocks>(),
             GgmlType.Q2_K => KQuantPanels.Q2K.Bytes,
             GgmlType.TQ1_0 or GgmlType.TQ2_0 => TernaryPanels.Bytes,
             GgmlType.Q3_K => KQuantPanels.Q3K.Bytes,
@@ -91,6 +93,8 @@ internal sealed unsafe class RepackedWeights
             PanelMatMul.PackMatrix<Q4_0.OffsetBlocks>(data, panelRows, nb, panels._data);
         else if (type.Type == GgmlType.Q5_0)
             PanelMatMul.PackMatrix<Q5_0.CompactPanelBlocks>(data, panelRows, nb, panels._data);
+        else if (type.Type == GgmlType.IQ4_NL)
+            PanelMatMul.PackMatrix<IQ4_NL.PanelBlocks>(data, panelRows, nb, panels._data);
         else if (type.Type == GgmlType.Q2_K)
             KQuantPanels.PackQ2K(data, panelRows, nb, panels._data);
         else if (type.Type == GgmlType.TQ1_0)
@@ -142,6 +146,8 @@ internal sealed unsafe class RepackedWeights
                 KQuantPanels.MatMul<KQuantPanels.Q5K>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
             else if (_type == GgmlType.Q4_K)
                 KQuantPanels.MatMul<KQuantPanels.Q4K>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
+            else if (_type == GgmlType.IQ4_NL)
+                PanelMatMul.MatMulPacked<IQ4_NL.PanelBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
             else if (_type == GgmlType.Q4_0)
                 PanelMatMul.MatMulPacked<Q4_0.OffsetBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
             else if (_type == GgmlType.Q5_0 && tokens == 1)

@@ -17,6 +17,7 @@ public sealed unsafe class RepackedWeightsTests
     [InlineData("q4_0")]
     [InlineData("q5_0")]
     [InlineData("q8_0")]
+    [InlineData("iq4_nl")]
     [InlineData("q2_K")]
     [InlineData("q3_K")]
     [InlineData("q4_K")]
@@ -27,8 +28,8 @@ public sealed unsafe class RepackedWeightsTests
     public void RepackedMatMul_EqualsDotReference(string name)
     {
         TensorType t = QuantTestData.Type(name);
-        // Repacking needs AVX2 (Q8_0 panels: AVX-VNNI); elsewhere the matrices keep the file layout.
-        Assert.Equal(Avx2.IsSupported && (name != "q8_0" || AvxVnni.IsSupported), RepackedWeights.Supports(t.Type));
+        // Repacking needs AVX2 (Q8_0 and IQ4_NL panels: AVX-VNNI); elsewhere the matrices keep the file layout.
+        Assert.Equal(Avx2.IsSupported && (name is not ("q8_0" or "iq4_nl") || AvxVnni.IsSupported), RepackedWeights.Supports(t.Type));
         if (!RepackedWeights.Supports(t.Type))
             return;
         TensorType at = TensorTypes.Get(t.VecDotType);
