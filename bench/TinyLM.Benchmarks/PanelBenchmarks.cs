@@ -36,7 +36,7 @@ public unsafe class PanelBenchmarks : IDisposable
         _matrix = new WeightMatrix("bench", t, (byte*)_pin.AddrOfPinnedObject(), Rows, Cols);
         _matrix.Repack();
         if (_matrix.Repacked is null)
-            throw new NotSupportedException($"{Type} has no panel layout on this CPU (needs AVX2; Q8_0 also AVX-VNNI).");
+            throw new NotSupportedException($"{Type} has no panel layout on this CPU (needs AVX2; Q8_0 and IQ4_NL also AVX-VNNI).");
         _activations = BenchData.Activations(t, Tokens, Cols, rng);
         _output = new float[Rows * Tokens];
     }
