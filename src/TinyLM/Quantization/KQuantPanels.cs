@@ -41,6 +41,8 @@ internal static unsafe class KQuantPanels
     /// <summary>Rows per panel (one int32 lane each).</summary>
     public const int PanelRows = 8;
 
+    private const int QK = KQuants.QK_K;
+
     /// <summary>Whether this CPU runs the panel products (AVX2).</summary>
     public static bool IsSupported => Avx2.IsSupported;
 
@@ -229,10 +231,12 @@ internal static unsafe class KQuantPanels
         /// <paramref name="qsOffset"/> and, with <paramref name="qhOffset"/> ≥ 0 (Q5_K), fifth bits at
         /// <paramref name="qhOffset"/> (element e: bit e / 32 of byte e % 32), stored as <see cref="Q5K"/> lays them out.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         internal static void PackBlock(ref byte b0, int rowBytes, byte* record, int qsOffset, int qhOffset)
         {
             if (qhOffset >= 0)
                 new Span<byte>(record + Bytes, Q5K.Bytes - Bytes).Clear();
+            byte* q = stackalloc byte[QK];
             for (int r = 0; r < PanelRows; r++)
             {
                 ref byte xb = ref Unsafe.Add(ref b0, r * rowBytes);
@@ -240,6 +244,18 @@ internal static unsafe class KQuantPanels
                 ((float*)(record + DOffset))[r] = HalfConversions.Fp16ToFp32(x.D);
                 ((float*)(record + DMinOffset))[r] = HalfConversions.Fp16ToFp32(x.DMin);
                 Vector128<byte> scalesAndMins = KQuantPacked.Q4K.ScalesAndMins(ref x);
+                // The block's quants in element order: qs byte 32c + i holds elements 64c + i (low
+                // nibble) and 64c + 32 + i (high); Q5_K's fifth bit of element e is bit e / 32 of qh[e % 32].
+                for (int c = 0; c < 4; c++)
+                    for (int i = 0; i < 32; i++)
+                    {
+                        byte v = Unsafe.Add(ref xb, qsOffset + 32 * c + i);
+                        q[64 * c + i] = (byte)(v & 0xF);
+                        q[64 * c + 32 + i] = (byte)(v >> 4);
+                    }
+                if (qhOffset >= 0)
+                    for (int e = 0; e < QK; e++)
+                        q[e] |= (byte)(((Unsafe.Add(ref xb, qhOffset + e % 32) >> (e / 32)) & 1) << 4);
                 for (int k = 0; k < 4; k++)
                 {
                     record[ScalesOffset + 16 * k + 2 * r] = scalesAndMins.GetElement(2 * k);
@@ -249,20 +265,14 @@ internal static unsafe class KQuantPanels
                     for (int l = 0; l < 8; l++)
                         for (int b = 0; b < 4; b++)
                         {
-                            int lo = Element(k, l, b, false), hi = Element(k, l, b, true), at = 4 * r + b;
-                            record[QuantsOffset + 32 * (8 * k + l) + at] = (byte)(Nibble(ref xb, qsOffset, lo) | Nibble(ref xb, qsOffset, hi) << 4);
+                            int lo = q[Element(k, l, b, false)], hi = q[Element(k, l, b, true)], at = 4 * r + b;
+                            record[QuantsOffset + 32 * (8 * k + l) + at] = (byte)((lo & 0xF) | (hi & 0xF) << 4);
                             if (qhOffset >= 0)
-                                record[Bytes + 32 * (2 * k + l / 4) + at] |= (byte)((FifthBit(ref xb, qhOffset, lo) | FifthBit(ref xb, qhOffset, hi) << 1) << (2 * (l % 4)));
+                                record[Bytes + 32 * (2 * k + l / 4) + at] |= (byte)(((lo >> 4) | (hi >> 4) << 1) << (2 * (l % 4)));
                         }
                 }
             }
         }
-
-        /// <summary>Low four bits of element <paramref name="e"/>: <c>qs</c> byte 32·(e/64) + e % 32, low nibble in even groups.</summary>
-        private static int Nibble(ref byte block, int qsOffset, int e) => (Unsafe.Add(ref block, qsOffset + 32 * (e / 64) + e % 32) >> (4 * ((e / 32) & 1))) & 0xF;
-
-        /// <summary>Q5_K's fifth bit of element <paramref name="e"/>: bit e / 32 of <c>qh</c> byte e % 32.</summary>
-        private static int FifthBit(ref byte block, int qhOffset, int e) => (Unsafe.Add(ref block, qhOffset + e % 32) >> (e / 32)) & 1;
 
         /// <inheritdoc/>
         /// <remarks>Class order (int32 l of run j: elements 32j + l + {0, 8, 16, 24}); int16 2l + h of runs
@@ -421,9 +431,11 @@ internal static unsafe class KQuantPanels
         public static int ActivationBytes => 544;
 
         /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void PackBlock(ref byte b0, int rowBytes, byte* record)
         {
             new Span<byte>(record, Bytes).Clear();
+            byte* q = stackalloc byte[QK];
             for (int r = 0; r < PanelRows; r++)
             {
                 ref BlockQ6_K x = ref Unsafe.As<byte, BlockQ6_K>(ref Unsafe.Add(ref b0, r * rowBytes));
@@ -433,23 +445,25 @@ internal static unsafe class KQuantPanels
                     record[ScalesOffset + 16 * k + 2 * r] = (byte)x.Scales[2 * k];
                     record[ScalesOffset + 16 * k + 2 * r + 1] = (byte)x.Scales[2 * k + 1];
                 }
+                // dequantize_row_q6_K's order: per half h, ql[64h + l (+ 32)] nibbles and qh[32h + l] bit pairs.
+                for (int h = 0; h < 2; h++)
+                    for (int l = 0; l < 32; l++)
+                    {
+                        int l0 = x.Ql[64 * h + l], l1 = x.Ql[64 * h + l + 32], qh = x.Qh[32 * h + l];
+                        q[128 * h + l] = (byte)((l0 & 0xF) | (qh & 3) << 4);
+                        q[128 * h + l + 32] = (byte)((l1 & 0xF) | ((qh >> 2) & 3) << 4);
+                        q[128 * h + l + 64] = (byte)((l0 >> 4) | ((qh >> 4) & 3) << 4);
+                        q[128 * h + l + 96] = (byte)((l1 >> 4) | ((qh >> 6) & 3) << 4);
+                    }
                 for (int k = 0; k < 8; k++)
                     for (int l = 0; l < 8; l++)
                         for (int b = 0; b < 4; b++)
                         {
-                            int q = Quant(ref x, 32 * k + 8 * b + l), at = 4 * r + b;
-                            record[LowOffset + 32 * (8 * (k / 2) + l) + at] |= (byte)((q & 0xF) << (4 * (k & 1)));
-                            record[HighOffset + 32 * (8 * (k / 4) + l) + at] |= (byte)((q >> 4) << (2 * (k % 4)));
+                            int v = q[32 * k + 8 * b + l], at = 4 * r + b;
+                            record[LowOffset + 32 * (8 * (k / 2) + l) + at] |= (byte)((v & 0xF) << (4 * (k & 1)));
+                            record[HighOffset + 32 * (8 * (k / 4) + l) + at] |= (byte)((v >> 4) << (2 * (k % 4)));
                         }
             }
-        }
-
-        /// <summary>Quant (0–63, before the offset 32) of element <paramref name="e"/>, as <c>dequantize_row_q6_K</c> reads it.</summary>
-        private static int Quant(ref BlockQ6_K x, int e)
-        {
-            int h = e / 128, i = e % 128, l = i % 32, quarter = i / 32;
-            int low = (x.Ql[64 * h + l + 32 * (quarter & 1)] >> (4 * (quarter >> 1))) & 0xF;
-            return low | ((x.Qh[32 * h + l] >> (2 * quarter)) & 3) << 4;
         }
 
         /// <inheritdoc/>
@@ -571,25 +585,26 @@ internal static unsafe class KQuantPanels
         public static int ActivationBytes => 320;
 
         /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void PackBlock(ref byte b0, int rowBytes, byte* record)
         {
             new Span<byte>(record, Bytes).Clear();
+            byte* q = stackalloc byte[QK];
             for (int r = 0; r < PanelRows; r++)
             {
                 ref BlockQ2_K x = ref Unsafe.As<byte, BlockQ2_K>(ref Unsafe.Add(ref b0, r * rowBytes));
                 ((float*)(record + DOffset))[r] = HalfConversions.Fp16ToFp32(x.D);
                 ((float*)(record + DMinOffset))[r] = HalfConversions.Fp16ToFp32(x.DMin);
+                // Element e: bits 2·((e % 128) / 32) of qs[32·(e / 128) + e % 32].
+                for (int e = 0; e < QK; e++)
+                    q[e] = (byte)((x.Qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3);
                 for (int k = 0; k < 8; k++)
                 {
                     record[ScalesOffset + 16 * k + 2 * r] = x.Scales[2 * k];
                     record[ScalesOffset + 16 * k + 2 * r + 1] = x.Scales[2 * k + 1];
                     for (int v = 0; v < 8; v++)
                         for (int b = 0; b < 4; b++)
-                        {
-                            int e = 32 * k + 16 * (b >> 1) + 2 * v + (b & 1);
-                            int q = (x.Qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
-                            record[QuantsOffset + 32 * (2 * k + v / 4) + 4 * r + b] |= (byte)(q << (2 * (v % 4)));
-                        }
+                            record[QuantsOffset + 32 * (2 * k + v / 4) + 4 * r + b] |= (byte)(q[32 * k + 16 * (b >> 1) + 2 * v + (b & 1)] << (2 * (v % 4)));
                 }
             }
         }
@@ -688,10 +703,12 @@ internal static unsafe class KQuantPanels
         public static int ActivationBytes => Q6K.ActivationBytes;
 
         /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void PackBlock(ref byte b0, int rowBytes, byte* record)
         {
             new Span<byte>(record, Bytes).Clear();
             Span<int> scales = stackalloc int[16];
+            byte* q = stackalloc byte[QK];
             for (int r = 0; r < PanelRows; r++)
             {
                 ref BlockQ3_K x = ref Unsafe.As<byte, BlockQ3_K>(ref Unsafe.Add(ref b0, r * rowBytes));
@@ -702,15 +719,16 @@ internal static unsafe class KQuantPanels
                     record[ScalesOffset + 16 * k + 2 * r] = (byte)(sbyte)scales[2 * k];
                     record[ScalesOffset + 16 * k + 2 * r + 1] = (byte)(sbyte)scales[2 * k + 1];
                 }
+                // Element e: bits 2·((e % 128) / 32) of qs[32·(e / 128) + e % 32], hmask bit e / 32 of byte e % 32.
+                for (int e = 0; e < QK; e++)
+                    q[e] = (byte)((x.Qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3 | ((x.HMask[e % 32] >> (e / 32)) & 1) << 2);
                 for (int k = 0; k < 8; k++)
                     for (int l = 0; l < 8; l++)
                         for (int b = 0; b < 4; b++)
                         {
-                            int e = 32 * k + 8 * b + l, at = 4 * r + b;
-                            int low = (x.Qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
-                            int high = (x.HMask[e % 32] >> (e / 32)) & 1;
-                            record[LowOffset + 32 * (8 * (k / 4) + l) + at] |= (byte)(low << (2 * (k % 4)));
-                            record[HighOffset + 32 * l + at] |= (byte)(high << k);
+                            int v = q[32 * k + 8 * b + l], at = 4 * r + b;
+                            record[LowOffset + 32 * (8 * (k / 4) + l) + at] |= (byte)((v & 3) << (2 * (k % 4)));
+                            record[HighOffset + 32 * l + at] |= (byte)((v >> 2) << k);
                         }
             }
         }

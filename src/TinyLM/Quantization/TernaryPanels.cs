@@ -19,7 +19,7 @@ namespace TinyLM.Quantization;
 /// <para>Both types share one panel block (544 bytes; TQ2_0's eight file blocks are 528, TQ1_0's 432):
 /// the eight rows' <c>d</c> as floats, then sixteen vectors of two-bit fields at 32 + 32·p: row i,
 /// byte b, bits 2j … 2j + 1 hold the trit of element 4·(4p + j) + b. TQ1_0's base-3 bytes are decoded
-/// once at load (<see cref="TQ1_0.TritOf"/>), so its products cost what TQ2_0's do. Activations: the
+/// once at load (<see cref="TQ1.Decode"/>), so its products cost what TQ2_0's do. Activations: the
 /// Q8_K quants as they are, <c>−Σa</c> (int32, from the quants) and <c>d</c>.</para>
 /// <para>Bounds: trits 0–3 (a TQ2_0 field may hold 3) against int8 activations: four products per
 /// step within ±1536, 64 steps per block, far inside int32.</para>
@@ -40,9 +40,16 @@ internal static unsafe class TernaryPanels
         public static int ActivationBytes => TernaryPanels.ActivationBytes;
 
         /// <inheritdoc/>
-        public static void PackBlock(ref byte b0, int rowBytes, byte* record) =>
-            Pack(ref b0, rowBytes, record, static (ref byte block, int e) => TQ1_0.TritOf(ref Unsafe.As<byte, BlockTQ1_0>(ref block), e),
-                static (ref byte block) => HalfConversions.Fp16ToFp32(Unsafe.As<byte, BlockTQ1_0>(ref block).D));
+        public static void PackBlock(ref byte b0, int rowBytes, byte* record) => Pack<TQ1>(ref b0, rowBytes, record);
+
+        /// <summary>The block's trits in element order (<see cref="TQ1_0.TritOf"/>) and its <c>d</c>.</summary>
+        internal static float Decode(ref byte block, byte* t)
+        {
+            ref BlockTQ1_0 x = ref Unsafe.As<byte, BlockTQ1_0>(ref block);
+            for (int e = 0; e < KQuants.QK_K; e++)
+                t[e] = (byte)TQ1_0.TritOf(ref x, e);
+            return HalfConversions.Fp16ToFp32(x.D);
+        }
 
         /// <inheritdoc/>
         public static void Rearrange(ref BlockQ8_K y, byte* destination) => TernaryPanels.Rearrange(ref y, destination);
@@ -62,9 +69,15 @@ internal static unsafe class TernaryPanels
 
         /// <inheritdoc/>
         /// <remarks>Element e: bits 2·((e % 128) / 32) of <c>qs</c> byte 32·(e / 128) + e % 32, as <c>dequantize_row_tq2_0</c> reads it.</remarks>
-        public static void PackBlock(ref byte b0, int rowBytes, byte* record) =>
-            Pack(ref b0, rowBytes, record, static (ref byte block, int e) => (Unsafe.Add(ref block, 32 * (e / 128) + e % 32) >> (2 * ((e % 128) / 32))) & 3,
-                static (ref byte block) => HalfConversions.Fp16ToFp32(Unsafe.As<byte, BlockTQ2_0>(ref block).D));
+        public static void PackBlock(ref byte b0, int rowBytes, byte* record) => Pack<TQ2>(ref b0, rowBytes, record);
+
+        /// <summary>The block's two-bit fields in element order and its <c>d</c>.</summary>
+        internal static float Decode(ref byte block, byte* t)
+        {
+            for (int e = 0; e < KQuants.QK_K; e++)
+                t[e] = (byte)((Unsafe.Add(ref block, 32 * (e / 128) + e % 32) >> (2 * ((e % 128) / 32))) & 3);
+            return HalfConversions.Fp16ToFp32(Unsafe.As<byte, BlockTQ2_0>(ref block).D);
+        }
 
         /// <inheritdoc/>
         public static void Rearrange(ref BlockQ8_K y, byte* destination) => TernaryPanels.Rearrange(ref y, destination);
@@ -74,22 +87,20 @@ internal static unsafe class TernaryPanels
             TernaryPanels.Pass<T>(panel, nb, a, tokenBytes, sums);
     }
 
-    private delegate int FieldReader(ref byte block, int element);
-
-    private delegate float ScaleReader(ref byte block);
-
-    /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
-    private static void Pack(ref byte b0, int rowBytes, byte* record, FieldReader field, ScaleReader scale)
+    /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>), each row's block decoded first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Pack<TType>(ref byte b0, int rowBytes, byte* record) where TType : struct, KQuantPanels.IPanelType
     {
         new Span<byte>(record, Bytes).Clear();
+        byte* t = stackalloc byte[KQuants.QK_K];
         for (int r = 0; r < KQuantPanels.PanelRows; r++)
         {
             ref byte block = ref Unsafe.Add(ref b0, r * rowBytes);
-            ((float*)record)[r] = scale(ref block);
+            ((float*)record)[r] = typeof(TType) == typeof(TQ1) ? TQ1.Decode(ref block, t) : TQ2.Decode(ref block, t);
             for (int e = 0; e < KQuants.QK_K; e++)
             {
                 int v = e / 4, b = e % 4;
-                record[QuantsOffset + 32 * (v / 4) + 4 * r + b] |= (byte)(field(ref block, e) << (2 * (v % 4)));
+                record[QuantsOffset + 32 * (v / 4) + 4 * r + b] |= (byte)(t[e] << (2 * (v % 4)));
             }
         }
     }
