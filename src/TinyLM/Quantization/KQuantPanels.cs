@@ -244,32 +244,32 @@ internal static unsafe class KQuantPanels
                 ((float*)(record + DOffset))[r] = HalfConversions.Fp16ToFp32(x.D);
                 ((float*)(record + DMinOffset))[r] = HalfConversions.Fp16ToFp32(x.DMin);
                 Vector128<byte> scalesAndMins = KQuantPacked.Q4K.ScalesAndMins(ref x);
-                // The block's quants in element order: qs byte 32c + i holds elements 64c + i (low
-                // nibble) and 64c + 32 + i (high); Q5_K's fifth bit of element e is bit e / 32 of qh[e % 32].
-                for (int c = 0; c < 4; c++)
-                    for (int i = 0; i < 32; i++)
-                    {
-                        byte v = Unsafe.Add(ref xb, qsOffset + 32 * c + i);
-                        q[64 * c + i] = (byte)(v & 0xF);
-                        q[64 * c + 32 + i] = (byte)(v >> 4);
-                    }
-                if (qhOffset >= 0)
-                    for (int e = 0; e < QK; e++)
-                        q[e] |= (byte)(((Unsafe.Add(ref xb, qhOffset + e % 32) >> (e / 32)) & 1) << 4);
                 for (int k = 0; k < 4; k++)
                 {
                     record[ScalesOffset + 16 * k + 2 * r] = scalesAndMins.GetElement(2 * k);
                     record[ScalesOffset + 16 * k + 2 * r + 1] = scalesAndMins.GetElement(2 * k + 1);
                     record[MinsOffset + 16 * k + 2 * r] = scalesAndMins.GetElement(8 + 2 * k);
                     record[MinsOffset + 16 * k + 2 * r + 1] = scalesAndMins.GetElement(8 + 2 * k + 1);
+                    // qs bytes 32k … in class order: dword l = bytes c0 … c3 of elements 64k + l + {0, 8, 16,
+                    // 24} (low nibbles) and the same + 32 (high). Row r's four bytes of vector (k, l) are
+                    // c0 | c2 << 4, c1 | c3 << 4 of the low nibbles, then the same of the high ones.
+                    Vector256<uint> c = KQuantPacked.ToClassOrder(Vector256.LoadUnsafe(ref Unsafe.Add(ref xb, qsOffset + 32 * k))).AsUInt32();
+                    Vector256<uint> lo = c & Vector256.Create(0x0F0F0F0Fu), hi = (c >> 4) & Vector256.Create(0x0F0F0F0Fu);
+                    Vector256<uint> packed = (lo & Vector256.Create(0xFFFFu)) | ((lo >> 12) & Vector256.Create(0xFFF0u))
+                        | ((hi & Vector256.Create(0xFFFFu)) | ((hi >> 12) & Vector256.Create(0xFFF0u))) << 16;
                     for (int l = 0; l < 8; l++)
-                        for (int b = 0; b < 4; b++)
-                        {
-                            int lo = q[Element(k, l, b, false)], hi = q[Element(k, l, b, true)], at = 4 * r + b;
-                            record[QuantsOffset + 32 * (8 * k + l) + at] = (byte)((lo & 0xF) | (hi & 0xF) << 4);
-                            if (qhOffset >= 0)
-                                record[Bytes + 32 * (2 * k + l / 4) + at] |= (byte)(((lo >> 4) | (hi >> 4) << 1) << (2 * (l % 4)));
-                        }
+                        *(uint*)(record + QuantsOffset + 32 * (8 * k + l) + 4 * r) = packed.GetElement(l);
+                }
+                if (qhOffset >= 0)
+                {
+                    // Q5_K's fifth bit of element e: bit e / 32 of qh[e % 32].
+                    for (int e = 0; e < QK; e++)
+                        q[e] = (byte)((Unsafe.Add(ref xb, qhOffset + e % 32) >> (e / 32)) & 1);
+                    for (int k = 0; k < 4; k++)
+                        for (int l = 0; l < 8; l++)
+                            for (int b = 0; b < 4; b++)
+                                record[Bytes + 32 * (2 * k + l / 4) + 4 * r + b] |=
+                                    (byte)((q[Element(k, l, b, false)] | q[Element(k, l, b, true)] << 1) << (2 * (l % 4)));
                 }
             }
         }
@@ -455,15 +455,32 @@ internal static unsafe class KQuantPanels
                         q[128 * h + l + 64] = (byte)((l0 >> 4) | ((qh >> 4) & 3) << 4);
                         q[128 * h + l + 96] = (byte)((l1 >> 4) | ((qh >> 6) & 3) << 4);
                     }
-                for (int k = 0; k < 8; k++)
-                    for (int l = 0; l < 8; l++)
-                        for (int b = 0; b < 4; b++)
-                        {
-                            int v = q[32 * k + 8 * b + l], at = 4 * r + b;
-                            record[LowOffset + 32 * (8 * (k / 2) + l) + at] |= (byte)((v & 0xF) << (4 * (k & 1)));
-                            record[HighOffset + 32 * (8 * (k / 4) + l) + at] |= (byte)((v >> 4) << (2 * (k % 4)));
-                        }
+                // Row r's four bytes of vector (k, l) are dword l of run k in class order.
+                Vector256<byte> nibble = Vector256.Create((byte)0x0F), pair = Vector256.Create((byte)0x03);
+                for (int m = 0; m < 2; m++)
+                {
+                    Vector256<byte> r0 = Run(q, 4 * m), r1 = Run(q, 4 * m + 1), r2 = Run(q, 4 * m + 2), r3 = Run(q, 4 * m + 3);
+                    Vector256<byte> high = (Shr4(r0) & pair) | ((Shr4(r1) & pair).AsUInt16() << 2).AsByte()
+                        | ((Shr4(r2) & pair).AsUInt16() << 4).AsByte() | ((Shr4(r3) & pair).AsUInt16() << 6).AsByte();
+                    StoreDwords((r0 & nibble) | ((r1 & nibble).AsUInt16() << 4).AsByte(), record + LowOffset + 32 * 8 * (2 * m), r);
+                    StoreDwords((r2 & nibble) | ((r3 & nibble).AsUInt16() << 4).AsByte(), record + LowOffset + 32 * 8 * (2 * m + 1), r);
+                    StoreDwords(high, record + HighOffset + 32 * 8 * m, r);
+                }
             }
+        }
+
+        /// <summary>Run k (elements 32k …) of decoded quants in class order.</summary>
+        private static Vector256<byte> Run(byte* q, int k) => KQuantPacked.ToClassOrder(Vector256.Load(q + 32 * k));
+
+        /// <summary>Each byte shifted right by four.</summary>
+        private static Vector256<byte> Shr4(Vector256<byte> v) => (v.AsUInt16() >> 4).AsByte() & Vector256.Create((byte)0x0F);
+
+        /// <summary>Dword l of <paramref name="v"/> to row <paramref name="r"/>'s slot of vector l at <paramref name="vectors"/> (32 bytes each).</summary>
+        private static void StoreDwords(Vector256<byte> v, byte* vectors, int r)
+        {
+            Vector256<uint> d = v.AsUInt32();
+            for (int l = 0; l < 8; l++)
+                *(uint*)(vectors + 32 * l + 4 * r) = d.GetElement(l);
         }
 
         /// <inheritdoc/>
