@@ -50,7 +50,7 @@ internal static unsafe class KQuantPanels
 
     /// <summary>
     /// Rows <c>[rowStart, rowStart + rowCount)</c>, multiples of <see cref="PanelRows"/>, of a matrix
-    /// packed by <see cref="PackQ4K"/> or <see cref="PackQ6K"/> (<typeparamref name="TPanel"/>;
+    /// packed by <see cref="PackMatrix{TPanel}"/> (<typeparamref name="TPanel"/>;
     /// <paramref name="nb"/> blocks per row) times <paramref name="tokens"/> Q8_K activation rows:
     /// <c>output[t·outputStride + r]</c>. Operands already checked
     /// (<see cref="TensorTypeChecks.MatMulBlocks"/>); needs <see cref="IsSupported"/>.
@@ -181,21 +181,6 @@ internal static unsafe class KQuantPanels
                 TPanel.PackBlock(ref Unsafe.Add(ref w, (nint)p * PanelRows * rowBytes + i * fileBlockBytes), rowBytes,
                     destination + ((nint)p * nb + i) * TPanel.BlockBytes);
     }
-
-    /// <summary>Packs every whole panel of a Q2_K matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks) as <see cref="Q2K"/>.</summary>
-    public static void PackQ2K(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) => PackMatrix<Q2K>(weights, rows, nb, 84, destination);
-
-    /// <summary>Packs every whole panel of a Q3_K matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks) as <see cref="Q3K"/>.</summary>
-    public static void PackQ3K(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) => PackMatrix<Q3K>(weights, rows, nb, 110, destination);
-
-    /// <summary>Packs every whole panel of a Q4_K matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks) as <see cref="Q4K"/>.</summary>
-    public static void PackQ4K(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) => PackMatrix<Q4K>(weights, rows, nb, 144, destination);
-
-    /// <summary>Packs every whole panel of a Q5_K matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks) as <see cref="Q5K"/>.</summary>
-    public static void PackQ5K(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) => PackMatrix<Q5K>(weights, rows, nb, 176, destination);
-
-    /// <summary>Packs every whole panel of a Q6_K matrix (<paramref name="rows"/> rows of <paramref name="nb"/> blocks) as <see cref="Q6K"/>.</summary>
-    public static void PackQ6K(ReadOnlySpan<byte> weights, int rows, int nb, byte* destination) => PackMatrix<Q6K>(weights, rows, nb, 210, destination);
 
     /// <summary>
     /// Q4_K panels: per block the eight rows' <c>d</c> and <c>dmin</c> as floats (bytes 0, 32), the

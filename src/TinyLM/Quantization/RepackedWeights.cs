@@ -30,12 +30,12 @@ internal sealed unsafe class RepackedWeights
 {
     private readonly byte[] _storage;
     private readonly byte* _data;
-    private readonly GgmlType _type;
+    private readonly Layout _layout;
     private readonly int _blocks;
 
-    private RepackedWeights(GgmlType type, int rows, int blocks, long bytes)
+    private RepackedWeights(Layout layout, int rows, int blocks, long bytes)
     {
-        _type = type;
+        _layout = layout;
         Rows = rows;
         _blocks = blocks;
         // Pinned, 64-byte aligned inside: the kernels take raw pointers.
@@ -44,22 +44,51 @@ internal sealed unsafe class RepackedWeights
         ByteSize = bytes;
     }
 
-    /// <summary>Rows held repacked (the leading ones; for panels a multiple of eight).</summary>
+    /// <summary>Rows held repacked (the leading ones, a multiple of eight).</summary>
     public int Rows { get; }
 
     /// <summary>Bytes of the repacked rows.</summary>
     public long ByteSize { get; }
 
-    /// <summary>Whether <paramref name="type"/> has a repacked layout this CPU runs.</summary>
-    public static bool Supports(GgmlType type) => type switch
+    /// <summary>Packs whole panels: <c>rows</c> (a multiple of eight) of <c>nb</c> file blocks into <c>destination</c>.</summary>
+    private delegate void PanelPacker(ReadOnlySpan<byte> data, int rows, int nb, byte* destination);
+
+    /// <summary>Rows <c>[rowStart, rowStart + rowCount)</c>, whole panels, of packed weights times <c>tokens</c> activation rows.</summary>
+    private delegate void PanelProduct(byte* packed, int rowStart, int rowCount, int nb, ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride);
+
+    /// <summary>A repacked layout: bytes per block of eight rows, its packer, and its products for one token and for a batch.</summary>
+    private sealed record Layout(int BlockBytes, PanelPacker Pack, PanelProduct Decode, PanelProduct Batch);
+
+    /// <summary>The repacked layout of <paramref name="type"/> on this CPU, or null.</summary>
+    private static Layout? LayoutOf(GgmlType type) => type switch
     {
-        GgmlType.Q4_0 => PanelMatMul.IsSupported<Q4_0.OffsetBlocks>(),
-        GgmlType.Q8_0 => PanelMatMul.IsSupported<Q8_0.PanelBlocks>(),
-        GgmlType.Q5_0 => PanelMatMul.IsSupported<Q5_0.CompactPanelBlocks>(),
-        GgmlType.IQ4_NL => PanelMatMul.IsSupported<IQ4_NL.PanelBlocks>(),
-        GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.TQ1_0 or GgmlType.TQ2_0 => KQuantPanels.IsSupported,
-        _ => false,
+        GgmlType.Q4_0 when PanelMatMul.IsSupported<Q4_0.OffsetBlocks>() => Panels<Q4_0.OffsetBlocks>(),
+        GgmlType.Q8_0 when PanelMatMul.IsSupported<Q8_0.PanelBlocks>() => Panels<Q8_0.PanelBlocks>(),
+        GgmlType.IQ4_NL when PanelMatMul.IsSupported<IQ4_NL.PanelBlocks>() => Panels<IQ4_NL.PanelBlocks>(),
+        // Q5_0's compact panels are expanded chunk by chunk for a batch.
+        GgmlType.Q5_0 when PanelMatMul.IsSupported<Q5_0.CompactPanelBlocks>() => Panels<Q5_0.CompactPanelBlocks>() with
+        {
+            Batch = PanelMatMul.MatMulPackedExpanded<Q5_0.CompactPanelBlocks, Q5_0.OffsetBlocks>,
+        },
+        GgmlType.Q2_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q2K>(84),
+        GgmlType.Q3_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q3K>(110),
+        GgmlType.Q4_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q4K>(144),
+        GgmlType.Q5_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q5K>(176),
+        GgmlType.Q6_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q6K>(210),
+        GgmlType.TQ1_0 when KQuantPanels.IsSupported => SuperBlockPanels<TernaryPanels.TQ1>(54),
+        GgmlType.TQ2_0 when KQuantPanels.IsSupported => SuperBlockPanels<TernaryPanels.TQ2>(66),
+        _ => null,
     };
+
+    private static Layout Panels<T>() where T : PanelMatMul.IPanelBlocks =>
+        new(PanelMatMul.PanelBlockBytes<T>(), PanelMatMul.PackMatrix<T>, PanelMatMul.MatMulPacked<T>, PanelMatMul.MatMulPacked<T>);
+
+    private static Layout SuperBlockPanels<T>(int fileBlockBytes) where T : KQuantPanels.IPanelType =>
+        new(T.BlockBytes, (data, rows, nb, destination) => KQuantPanels.PackMatrix<T>(data, rows, nb, fileBlockBytes, destination),
+            KQuantPanels.MatMul<T>, KQuantPanels.MatMul<T>);
+
+    /// <summary>Whether <paramref name="type"/> has a repacked layout this CPU runs.</summary>
+    public static bool Supports(GgmlType type) => LayoutOf(type) is not null;
 
     /// <summary>
     /// Repacks a matrix of <paramref name="rows"/> × <paramref name="columns"/> (<paramref name="data"/>
@@ -68,49 +97,15 @@ internal sealed unsafe class RepackedWeights
     /// </summary>
     public static RepackedWeights? TryCreate(TensorType type, ReadOnlySpan<byte> data, int rows, int columns)
     {
-        if (!Supports(type.Type) || columns % type.BlockSize != 0 || data.Length < type.RowBytes(columns) * rows)
+        if (LayoutOf(type.Type) is not { } layout || columns % type.BlockSize != 0 || data.Length < type.RowBytes(columns) * rows)
             return null;
         int nb = columns / type.BlockSize;
         int panelRows = rows & ~(PanelMatMul.PanelRows - 1);
-        int blockBytes = type.Type switch
-        {
-            GgmlType.Q4_0 => PanelMatMul.PanelBlockBytes<Q4_0.OffsetBlocks>(),
-            GgmlType.Q5_0 => PanelMatMul.PanelBlockBytes<Q5_0.CompactPanelBlocks>(),
-            GgmlType.IQ4_NL => PanelMatMul.PanelBlockBytes<IQ4_NL.PanelBlocks>(),
-            GgmlType.Q2_K => KQuantPanels.Q2K.Bytes,
-            GgmlType.TQ1_0 or GgmlType.TQ2_0 => TernaryPanels.Bytes,
-            GgmlType.Q3_K => KQuantPanels.Q3K.Bytes,
-            GgmlType.Q4_K => KQuantPanels.Q4K.Bytes,
-            GgmlType.Q5_K => KQuantPanels.Q5K.Bytes,
-            GgmlType.Q6_K => KQuantPanels.Q6K.Bytes,
-            _ => PanelMatMul.PanelBlockBytes<Q8_0.PanelBlocks>(),
-        };
-        long panelBytes = (long)panelRows / PanelMatMul.PanelRows * nb * blockBytes;
+        long panelBytes = (long)panelRows / PanelMatMul.PanelRows * nb * layout.BlockBytes;
         if (panelRows == 0 || panelBytes > int.MaxValue - 64)
             return null;
-        var panels = new RepackedWeights(type.Type, panelRows, nb, panelBytes);
-        if (type.Type == GgmlType.Q4_0)
-            PanelMatMul.PackMatrix<Q4_0.OffsetBlocks>(data, panelRows, nb, panels._data);
-        else if (type.Type == GgmlType.Q5_0)
-            PanelMatMul.PackMatrix<Q5_0.CompactPanelBlocks>(data, panelRows, nb, panels._data);
-        else if (type.Type == GgmlType.IQ4_NL)
-            PanelMatMul.PackMatrix<IQ4_NL.PanelBlocks>(data, panelRows, nb, panels._data);
-        else if (type.Type == GgmlType.Q2_K)
-            KQuantPanels.PackQ2K(data, panelRows, nb, panels._data);
-        else if (type.Type == GgmlType.TQ1_0)
-            KQuantPanels.PackMatrix<TernaryPanels.TQ1>(data, panelRows, nb, type.BlockBytes, panels._data);
-        else if (type.Type == GgmlType.TQ2_0)
-            KQuantPanels.PackMatrix<TernaryPanels.TQ2>(data, panelRows, nb, type.BlockBytes, panels._data);
-        else if (type.Type == GgmlType.Q3_K)
-            KQuantPanels.PackQ3K(data, panelRows, nb, panels._data);
-        else if (type.Type == GgmlType.Q4_K)
-            KQuantPanels.PackQ4K(data, panelRows, nb, panels._data);
-        else if (type.Type == GgmlType.Q5_K)
-            KQuantPanels.PackQ5K(data, panelRows, nb, panels._data);
-        else if (type.Type == GgmlType.Q6_K)
-            KQuantPanels.PackQ6K(data, panelRows, nb, panels._data);
-        else
-            PanelMatMul.PackMatrix<Q8_0.PanelBlocks>(data, panelRows, nb, panels._data);
+        var panels = new RepackedWeights(layout, panelRows, nb, panelBytes);
+        layout.Pack(data, panelRows, nb, panels._data);
         return panels;
     }
 
@@ -131,32 +126,7 @@ internal sealed unsafe class RepackedWeights
         if (p0 > rowStart)
             type.MatMul(fileRows, rowStart, p0 - rowStart, columns, activations, tokens, output, outputStride);
         if (p1 > p0)
-        {
-            if (_type == GgmlType.Q6_K)
-                KQuantPanels.MatMul<KQuantPanels.Q6K>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
-            else if (_type == GgmlType.TQ1_0)
-                KQuantPanels.MatMul<TernaryPanels.TQ1>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
-            else if (_type == GgmlType.TQ2_0)
-                KQuantPanels.MatMul<TernaryPanels.TQ2>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
-            else if (_type == GgmlType.Q2_K)
-                KQuantPanels.MatMul<KQuantPanels.Q2K>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
-            else if (_type == GgmlType.Q3_K)
-                KQuantPanels.MatMul<KQuantPanels.Q3K>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
-            else if (_type == GgmlType.Q5_K)
-                KQuantPanels.MatMul<KQuantPanels.Q5K>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
-            else if (_type == GgmlType.Q4_K)
-                KQuantPanels.MatMul<KQuantPanels.Q4K>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
-            else if (_type == GgmlType.IQ4_NL)
-                PanelMatMul.MatMulPacked<IQ4_NL.PanelBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
-            else if (_type == GgmlType.Q4_0)
-                PanelMatMul.MatMulPacked<Q4_0.OffsetBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
-            else if (_type == GgmlType.Q5_0 && tokens == 1)
-                PanelMatMul.MatMulPacked<Q5_0.CompactPanelBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
-            else if (_type == GgmlType.Q5_0)
-                PanelMatMul.MatMulPackedExpanded<Q5_0.CompactPanelBlocks, Q5_0.OffsetBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
-            else
-                PanelMatMul.MatMulPacked<Q8_0.PanelBlocks>(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
-        }
+            (tokens == 1 ? _layout.Decode : _layout.Batch)(_data, p0, p1 - p0, _blocks, activations, tokens, output, outputStride);
         if (end > p1)
             type.MatMul(fileRows, p1, end - p1, columns, activations, tokens, output, outputStride);
     }

@@ -15,6 +15,18 @@ internal static class QuantTestData
         return data;
     }
 
+    /// <summary>The 256-element super-block types (K-quants and ternary), for <c>[MemberData]</c>.</summary>
+    public static TheoryData<string> SuperBlockTypes() => new() { "q2_K", "q3_K", "q4_K", "q5_K", "q6_K", "tq1_0", "tq2_0" };
+
+    /// <summary>The 32-element types repacked into eight-row panels natively, then the super-block types, for <c>[MemberData]</c>.</summary>
+    public static TheoryData<string> RepackedTypes()
+    {
+        var data = new TheoryData<string> { "q4_0", "q5_0", "q8_0", "iq4_nl" };
+        foreach (string name in SuperBlockTypes())
+            data.Add(name);
+        return data;
+    }
+
     /// <summary>Looks a type up by ggml name.</summary>
     public static TensorType Type(string name) =>
         TensorTypes.TryParse(name, out TensorType? t) ? t : throw new ArgumentException($"unknown type {name}");

@@ -14,17 +14,7 @@ namespace TinyLM.Tests.Quantization;
 public sealed unsafe class RepackedWeightsTests
 {
     [Theory]
-    [InlineData("q4_0")]
-    [InlineData("q5_0")]
-    [InlineData("q8_0")]
-    [InlineData("iq4_nl")]
-    [InlineData("q2_K")]
-    [InlineData("q3_K")]
-    [InlineData("q4_K")]
-    [InlineData("q5_K")]
-    [InlineData("q6_K")]
-    [InlineData("tq1_0")]
-    [InlineData("tq2_0")]
+    [MemberData(nameof(QuantTestData.RepackedTypes), MemberType = typeof(QuantTestData))]
     public void RepackedMatMul_EqualsDotReference(string name)
     {
         TensorType t = QuantTestData.Type(name);
@@ -67,13 +57,7 @@ public sealed unsafe class RepackedWeightsTests
     /// quantization writes them): every output equals <c>DotReference</c>.
     /// </summary>
     [Theory]
-    [InlineData("q2_K")]
-    [InlineData("q3_K")]
-    [InlineData("q4_K")]
-    [InlineData("q5_K")]
-    [InlineData("q6_K")]
-    [InlineData("tq1_0")]
-    [InlineData("tq2_0")]
+    [MemberData(nameof(QuantTestData.SuperBlockTypes), MemberType = typeof(QuantTestData))]
     public void KQuantPanels_ExtremeQuantsScalesAndActivations_EqualDotReference(string name)
     {
         TensorType t = QuantTestData.Type(name);

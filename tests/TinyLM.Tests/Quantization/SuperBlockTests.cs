@@ -149,13 +149,7 @@ public class SuperBlockTests
     }
 
     [Theory]
-    [InlineData("q2_K")]
-    [InlineData("q3_K")]
-    [InlineData("q4_K")]
-    [InlineData("q5_K")]
-    [InlineData("q6_K")]
-    [InlineData("tq1_0")]
-    [InlineData("tq2_0")]
+    [MemberData(nameof(QuantTestData.SuperBlockTypes), MemberType = typeof(QuantTestData))]
     public void SuperBlockDotEqualsDequantizedDotWithinRounding(string name)
     {
         // the integer dot against Q8_K equals Σ dequantized weight · dequantized activation up to float
