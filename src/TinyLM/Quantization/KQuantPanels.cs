@@ -8,8 +8,8 @@ namespace TinyLM.Quantization;
 /// <summary>
 /// K-quant (Q2_K … Q6_K) matrix products on eight-row panels (native x86, AVX2; AVX-VNNI fuses the
 /// int16 step): the rows of a panel sit in the eight int32 lanes of a vector, and the eight lanes of
-/// ggml's generic Q3_K … Q6_K dots (<c>ggml_vec_dot_q3_K_q8_K_generic</c>, <c>…q4_K…</c>, <c>…q5_K…</c>, <c>…q6_K…</c>,
-/// ggml/src/ggml-cpu/quants.c: lane l sums <c>scale·q·a</c> over the elements e ≡ l (mod 8) of a
+/// ggml's generic Q3_K … Q6_K dots (<c>ggml_vec_dot_q3_K_q8_K_generic</c>, <c>…q4_K…</c>,
+/// <c>…q5_K…</c>, <c>…q6_K…</c>, ggml/src/ggml-cpu/quants.c: lane l sums <c>scale·q·a</c> over the elements e ≡ l (mod 8) of a
 /// super-block, <c>aux32[l]</c>) each get their own accumulator vector. So every float step of the
 /// reference — <c>sums[l] += d·aux32[l]</c> per block, Q4_K's and Q5_K's <c>sumf −= dmin·sumi</c>,
 /// <c>sumf += sums[l]</c> in lane order — is one vector operation for eight rows, with no horizontal
@@ -23,18 +23,20 @@ namespace TinyLM.Quantization;
 /// <c>vpmovzxbw</c>/<c>vpmovsxbw</c> of bytes stored as pairs) adds both, scaled, into row i's int32.
 /// Eight such steps per class and block (Q4_K: 32 nibble vectors, each feeding two steps; Q5_K: the
 /// same plus a fifth bit per quant; Q6_K: 64 vectors of 6-bit quants from nibbles and high-bit pairs;
-/// Q3_K: 64 vectors of 3-bit quants from two-bit and one-bit planes, through Q6_K's pass). This is llama.cpp's repacking idea
-/// (<c>block_q4_Kx8</c>, ggml/src/ggml-cpu/repack.cpp) arranged so that the lanes of the generic dot
-/// stay apart (Q2_K's generic dot has no lanes, only one exact integer sum per block). Layouts:
-/// <see cref="Q2K"/>, <see cref="Q3K"/>, <see cref="Q4K"/>, <see cref="Q5K"/>, <see cref="Q6K"/>.</para>
+/// Q3_K: 64 vectors of 3-bit quants from two-bit and one-bit planes, through Q6_K's pass). This is
+/// llama.cpp's repacking idea (<c>block_q4_Kx8</c>, ggml/src/ggml-cpu/repack.cpp) arranged so that
+/// the lanes of the generic dot stay apart (Q2_K's generic dot has no lanes, only one exact integer
+/// sum per block). Layouts: <see cref="Q2K"/>, <see cref="Q3K"/>, <see cref="Q4K"/>,
+/// <see cref="Q5K"/>, <see cref="Q6K"/>; <see cref="MatMul{TPanel}"/> also runs
+/// <see cref="TernaryPanels"/>' layouts.</para>
 /// <para>Activations (Q8_K) are rearranged once per call into each layout's element order. Tokens
 /// pass over a panel four at a time: each unpacked weight vector feeds four tokens; a single decoded
 /// token takes the same code with one.</para>
 /// <para>Bounds: Q3_K quants (plus 4) 0–7, Q4_K 0–15, Q5_K 0–31, Q6_K (plus 32) 0–63, against int8
 /// activations (also −128): <c>vpmaddubsw</c> pairs within ±16128 (no saturation); the offset pairs
-/// <c>32·(a + a')</c> (Q6_K) or <c>4·(a + a')</c> (Q3_K) taken off leave the exact <c>q·a</c> pair; times 6-bit or int8 scales, summed over a
-/// block, far inside int32. Q4_K's and Q5_K's pair sums of bsums are within ±4096 for quantized activations
-/// (|bsums| ≤ 16·128).</para>
+/// <c>32·(a + a')</c> (Q6_K) or <c>4·(a + a')</c> (Q3_K) taken off leave the exact <c>q·a</c> pair;
+/// times 6-bit or int8 scales, summed over a block, far inside int32. Q4_K's and Q5_K's pair sums of
+/// bsums are within ±4096 for quantized activations (|bsums| ≤ 16·128).</para>
 /// </remarks>
 internal static unsafe class KQuantPanels
 {
