@@ -7,7 +7,7 @@ using TinyLM.Quantization;
 namespace TinyLM.Benchmarks;
 
 /// <summary>
-/// The native engine's path for Q4_0, Q8_0, IQ4_NL, Q2_K … Q6_K, TQ1_0 and TQ2_0: a 2048 × 2048 matrix repacked into
+/// The native engine's path for every quantized type (Q4_0, Q4_1, Q5_1, Q8_0, IQ4_NL, Q2_K … Q6_K, TQ1_0, TQ2_0 here): a 2048 × 2048 matrix repacked into
 /// eight-row panels at load (<see cref="RepackedWeights"/>; the K-quants in <see cref="KQuantPanels"/>' layouts), multiplied through <see cref="ComputeKernels.MatMul"/> by one
 /// activation row (decode) and by 64 (prefill), one thread. Compare with <see cref="MatVecBenchmarks"/>
 /// and <see cref="MatMulBenchmarks"/>, which read the file's layout.
@@ -20,7 +20,7 @@ public unsafe class PanelBenchmarks : IDisposable
     private GCHandle _pin;
     private WeightMatrix _matrix = null!;
 
-    [Params("q8_0", "q4_0", "iq4_nl", "q2_K", "q3_K", "q4_K", "q5_K", "q6_K", "tq1_0", "tq2_0")]
+    [Params("q8_0", "q4_0", "q4_1", "q5_1", "iq4_nl", "q2_K", "q3_K", "q4_K", "q5_K", "q6_K", "tq1_0", "tq2_0")]
     public string Type { get; set; } = "q4_0";
 
     [Params(1, 64)]

@@ -181,7 +181,7 @@ public sealed class Llama : Model
             };
         }
         t.EnsureAllUsed();
-        // Natively, the matrices of the matrix products are repacked (eight-row panels: Q4_0, Q5_0, Q8_0, IQ4_NL, Q2_K … Q6_K, TQ1_0, TQ2_0);
+        // Natively, the matrices of the matrix products are repacked (eight-row panels: every quantized type);
         // the token embedding is only read by rows, unless it is also the output.
         t.Repack(_output);
         foreach (Layer l in _layers)

@@ -66,9 +66,9 @@ internal static unsafe class KQuantPanels
         fixed (byte* pinned = buffer)
         {
             byte* a = (byte*)(((nint)pinned + 31) & ~(nint)31);
-            ref BlockQ8_K y = ref Unsafe.As<byte, BlockQ8_K>(ref MemoryMarshal.GetReference(activations));
+            ref byte y = ref MemoryMarshal.GetReference(activations);
             for (int i = 0; i < n; i++)
-                TPanel.Rearrange(ref Unsafe.Add(ref y, i), a + (nint)i * TPanel.ActivationBytes);
+                TPanel.Rearrange(ref Unsafe.Add(ref y, (nint)i * TPanel.SourceBytes), a + (nint)i * TPanel.ActivationBytes);
             Vector256<float>* sums = stackalloc Vector256<float>[4 * 9];
             ref float o = ref MemoryMarshal.GetReference(output);
             nint tokenBytes = (nint)nb * TPanel.ActivationBytes;
@@ -104,8 +104,11 @@ internal static unsafe class KQuantPanels
         /// <summary>Writes one panel block from block i of eight rows in the file layout (row r at <c>b0 + r·rowBytes</c>).</summary>
         static abstract void PackBlock(ref byte b0, int rowBytes, byte* record);
 
-        /// <summary>Writes one Q8_K block in this layout's activation form.</summary>
-        static abstract void Rearrange(ref BlockQ8_K y, byte* destination);
+        /// <summary>Bytes of one activation block as the product receives it (Q8_K: 292; Q8_1: 36).</summary>
+        static abstract int SourceBytes { get; }
+
+        /// <summary>Writes one activation block (<see cref="SourceBytes"/> at <paramref name="source"/>) in this layout's activation form.</summary>
+        static abstract void Rearrange(ref byte source, byte* destination);
 
         /// <summary>
         /// One panel (<c>nb</c> blocks) against <c>TTokens.Count</c> tokens (activations at
@@ -202,6 +205,8 @@ internal static unsafe class KQuantPanels
         public static int BlockBytes => Bytes;
         /// <inheritdoc/>
         public static int ActivationBytes => 288;
+        /// <inheritdoc/>
+        public static int SourceBytes => 292;
 
         /// <summary>
         /// The element (0–255) of a super-block held by vector (<paramref name="k"/>, <paramref name="l"/>)
@@ -266,7 +271,11 @@ internal static unsafe class KQuantPanels
         /// 2k and 2k + 1 interleaved are the four bytes of (k, l, h). The pair sums are exact for
         /// quantized activations (|bsums| ≤ 16·128).</remarks>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Rearrange(ref BlockQ8_K y, byte* d)
+        public static void Rearrange(ref byte source, byte* destination) => Rearrange(ref Unsafe.As<byte, BlockQ8_K>(ref source), destination);
+
+        /// <inheritdoc cref="Rearrange(ref byte, byte*)"/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void Rearrange(ref BlockQ8_K y, byte* d)
         {
             for (int k = 0; k < 4; k++)
             {
@@ -382,13 +391,15 @@ internal static unsafe class KQuantPanels
         public static int BlockBytes => Bytes;
         /// <inheritdoc/>
         public static int ActivationBytes => Q4K.ActivationBytes;
+        /// <inheritdoc/>
+        public static int SourceBytes => 292;
 
         /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>; <c>qh</c> at 16, <c>qs</c> at 48).</summary>
         public static void PackBlock(ref byte b0, int rowBytes, byte* record) => Q4K.PackBlock(ref b0, rowBytes, record, 48, 16);
 
         /// <inheritdoc/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Rearrange(ref BlockQ8_K y, byte* destination) => Q4K.Rearrange(ref y, destination);
+        public static void Rearrange(ref byte source, byte* destination) => Q4K.Rearrange(ref source, destination);
 
         /// <inheritdoc/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -416,6 +427,8 @@ internal static unsafe class KQuantPanels
         public static int BlockBytes => Bytes;
         /// <inheritdoc/>
         public static int ActivationBytes => 544;
+        /// <inheritdoc/>
+        public static int SourceBytes => 292;
 
         /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -472,9 +485,9 @@ internal static unsafe class KQuantPanels
 
         /// <inheritdoc/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Rearrange(ref BlockQ8_K y, byte* d) => Rearrange(ref y, d, 32);
+        public static void Rearrange(ref byte source, byte* d) => Rearrange(ref Unsafe.As<byte, BlockQ8_K>(ref source), d, 32);
 
-        /// <summary><see cref="Rearrange(ref BlockQ8_K, byte*)"/> with the offset pairs <c>offset·(a + a')</c> (Q6_K 32, Q3_K 4).</summary>
+        /// <summary><see cref="Rearrange(ref byte, byte*)"/> with the offset pairs <c>offset·(a + a')</c> (Q6_K 32, Q3_K 4).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void Rearrange(ref BlockQ8_K y, byte* d, byte quantOffset)
         {
@@ -587,6 +600,8 @@ internal static unsafe class KQuantPanels
         public static int BlockBytes => Bytes;
         /// <inheritdoc/>
         public static int ActivationBytes => 320;
+        /// <inheritdoc/>
+        public static int SourceBytes => 292;
 
         /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -616,8 +631,9 @@ internal static unsafe class KQuantPanels
         /// <inheritdoc/>
         /// <remarks>Run k (elements 32k …): its two halves' int16 pairs interleaved are the groups of four of (k, v).</remarks>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Rearrange(ref BlockQ8_K y, byte* d)
+        public static void Rearrange(ref byte source, byte* d)
         {
+            ref BlockQ8_K y = ref Unsafe.As<byte, BlockQ8_K>(ref source);
             for (int k = 0; k < 8; k++)
             {
                 Vector128<short> first = Vector128.LoadUnsafe(ref y.Qs[32 * k]).AsInt16(), second = Vector128.LoadUnsafe(ref y.Qs[32 * k + 16]).AsInt16();
@@ -705,6 +721,8 @@ internal static unsafe class KQuantPanels
         public static int BlockBytes => Bytes;
         /// <inheritdoc/>
         public static int ActivationBytes => Q6K.ActivationBytes;
+        /// <inheritdoc/>
+        public static int SourceBytes => 292;
 
         /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -739,7 +757,7 @@ internal static unsafe class KQuantPanels
 
         /// <inheritdoc/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Rearrange(ref BlockQ8_K y, byte* destination) => Q6K.Rearrange(ref y, destination, 4);
+        public static void Rearrange(ref byte source, byte* destination) => Q6K.Rearrange(ref Unsafe.As<byte, BlockQ8_K>(ref source), destination, 4);
 
         /// <inheritdoc/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

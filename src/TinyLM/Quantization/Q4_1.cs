@@ -209,4 +209,113 @@ public sealed unsafe class Q4_1 : TensorType
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ushort Bits(Half h) => BitConverter.HalfToUInt16Bits(h);
+
+    /// <summary>
+    /// Q4_1 in eight-row panels (repacked at load, <see cref="RepackedWeights"/>; run by
+    /// <see cref="KQuantPanels.MatMul{TPanel}"/> against Q8_1 activations): per block of eight rows the
+    /// scales <c>d</c> and mins <c>m</c> as floats (bytes 0, 32), then the nibbles dword-interleaved as
+    /// Q4_0's panels (<see cref="PanelMatMul.PackNibbles"/>, 128 bytes; 192 in all, the file's eight
+    /// blocks are 160). Each row's exact <c>sumi = Σ q·y</c> (quants 0–15 unsigned, so no offset) comes
+    /// from <c>vpdpbusd</c> (or <c>vpmaddubsw</c> + <c>vpmaddwd</c>) with broadcast groups of four
+    /// activation bytes, then the reference's <c>sumf += (d·dy)·sumi + m·sy</c>
+    /// (<c>ggml_vec_dot_q4_1_q8_1_generic</c>), eight rows at once. Q5_1 adds its fifth bits.
+    /// </summary>
+    internal readonly struct PanelLayout : KQuantPanels.IPanelType
+    {
+        /// <summary>Bytes of one panel block.</summary>
+        public const int PanelBytes = 192;
+        private const int MOffset = 32, NibblesOffset = 64;
+        private const int ActivationDOffset = 32, ActivationSOffset = 36;
+
+        /// <inheritdoc/>
+        public static int BlockBytes => PanelBytes;
+        /// <inheritdoc/>
+        public static int ActivationBytes => 64;
+        /// <inheritdoc/>
+        public static int SourceBytes => 36;
+
+        /// <inheritdoc/>
+        public static void PackBlock(ref byte b0, int rowBytes, byte* record) => PackBlock(ref b0, rowBytes, record, 4);
+
+        /// <summary><see cref="PackBlock(ref byte, int, byte*)"/> for a block with <c>d</c>, <c>m</c> first and its <c>qs</c> at <paramref name="qsOffset"/> (Q4_1 4, Q5_1 8).</summary>
+        internal static void PackBlock(ref byte b0, int rowBytes, byte* record, int qsOffset)
+        {
+            for (int r = 0; r < KQuantPanels.PanelRows; r++)
+            {
+                ref byte block = ref Unsafe.Add(ref b0, r * rowBytes);
+                ((float*)record)[r] = HalfConversions.Fp16ToFp32(Unsafe.ReadUnaligned<ushort>(ref block));
+                ((float*)(record + MOffset))[r] = HalfConversions.Fp16ToFp32(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref block, 2)));
+            }
+            PanelMatMul.PackNibbles(ref b0, rowBytes, qsOffset, record + NibblesOffset);
+        }
+
+        /// <inheritdoc/>
+        /// <remarks>The 32 quants as they are, then <c>d</c> and <c>s</c> as floats.</remarks>
+        public static void Rearrange(ref byte source, byte* d)
+        {
+            Vector256.LoadUnsafe(ref source, 4).Store(d);
+            *(float*)(d + ActivationDOffset) = HalfConversions.Fp16ToFp32(Unsafe.ReadUnaligned<ushort>(ref source));
+            *(float*)(d + ActivationSOffset) = HalfConversions.Fp16ToFp32(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref source, 2)));
+        }
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : KQuantPanels.ITokens =>
+            Pass<T, PanelLayout>(panel, nb, a, tokenBytes, sums);
+
+        /// <summary><see cref="Pass{T}"/> for Q4_1, or Q5_1 (<typeparamref name="TBits"/> = <see cref="Q5_1.PanelLayout"/>: fifth bits after the nibbles).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void Pass<T, TBits>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : KQuantPanels.ITokens where TBits : KQuantPanels.IPanelType
+        {
+            for (int i = 0; i < nb; i++)
+            {
+                byte* w = panel + (nint)i * TBits.BlockBytes;
+                if (T.Count == 1)
+                    KQuantPanels.Prefetch(w + KQuantPanels.PrefetchDistance, TBits.BlockBytes);
+                byte* q = w + NibblesOffset;
+                Vector256<byte> w0 = Quants<TBits>(q, 0), w1 = Quants<TBits>(q, 1), w2 = Quants<TBits>(q, 2), w3 = Quants<TBits>(q, 3);
+                Vector256<byte> w4 = Quants<TBits>(q, 4), w5 = Quants<TBits>(q, 5), w6 = Quants<TBits>(q, 6), w7 = Quants<TBits>(q, 7);
+                Vector256<float> dx = Vector256.Load((float*)w), mx = Vector256.Load((float*)(w + MOffset));
+                byte* a0 = a + (nint)i * 64;
+                for (int t = 0; t < T.Count; t++)
+                {
+                    byte* at = a0 + t * tokenBytes;
+                    Vector256<int> even = Dot4(Vector256<int>.Zero, w0, at), odd = Dot4(Vector256<int>.Zero, w1, at + 4);
+                    even = Dot4(even, w2, at + 8);
+                    odd = Dot4(odd, w3, at + 12);
+                    even = Dot4(even, w4, at + 16);
+                    odd = Dot4(odd, w5, at + 20);
+                    even = Dot4(even, w6, at + 24);
+                    odd = Dot4(odd, w7, at + 28);
+                    // sumf += (d·dy)·sumi + m·sy
+                    sums[9 * t + 8] += dx * Vector256.Create(*(float*)(at + ActivationDOffset)) * Vector256.ConvertToSingle(even + odd)
+                        + mx * Vector256.Create(*(float*)(at + ActivationSOffset));
+                }
+            }
+        }
+
+        /// <summary>Vector k of a panel block's quants: lane i = row i's elements 4k … 4k + 3 (plus Q5_1's fifth bits · 16).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<byte> Quants<TBits>(byte* q, int k) where TBits : KQuantPanels.IPanelType
+        {
+            Vector256<byte> v = PanelMatMul.NibbleQuants(q, k);
+            if (TBits.BlockBytes == Q5_1.PanelLayout.PanelBytes)
+            {
+                // The eight rows' 32 fifth bits (one uint per row) after the nibbles, spread as Q5_0's compact panels do.
+                Vector256<uint> bits = (Vector256.Load((uint*)(q + 128)) >> (4 * k)) & Vector256.Create(15u);
+                v |= ((bits * Vector256.Create(0x02040810u)) & Vector256.Create(0x10101010u)).AsByte();
+            }
+            return v;
+        }
+
+        /// <summary><c>acc + Σ₄ q·a</c> per int32 lane against the broadcast bytes at <paramref name="a"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> Dot4(Vector256<int> acc, Vector256<byte> q, byte* a)
+        {
+            Vector256<sbyte> g = Vector256.Create(*(int*)a).AsSByte();
+            return AvxVnni.IsSupported
+                ? AvxVnni.MultiplyWideningAndAdd(acc, q, g)
+                : acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, g), Vector256<short>.One);
+        }
+    }
 }

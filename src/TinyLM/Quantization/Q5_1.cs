@@ -230,4 +230,40 @@ public sealed unsafe class Q5_1 : TensorType
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ushort Bits(Half h) => BitConverter.HalfToUInt16Bits(h);
+
+    /// <summary>
+    /// Q5_1 in eight-row panels: <see cref="Q4_1.PanelLayout"/>'s block (scales, mins, the low four bits
+    /// as nibbles) plus the eight rows' <c>qh</c> (32 bytes: lane i = row i's fifth bits, as Q5_0's
+    /// compact panels store them); 224 bytes per block of eight rows (file: 192). Quants 0–31; the
+    /// reference is <c>ggml_vec_dot_q5_1_q8_1_generic</c>, the same float steps as Q4_1's.
+    /// </summary>
+    internal readonly struct PanelLayout : KQuantPanels.IPanelType
+    {
+        /// <summary>Bytes of one panel block.</summary>
+        public const int PanelBytes = Q4_1.PanelLayout.PanelBytes + 32;
+
+        /// <inheritdoc/>
+        public static int BlockBytes => PanelBytes;
+        /// <inheritdoc/>
+        public static int ActivationBytes => Q4_1.PanelLayout.ActivationBytes;
+        /// <inheritdoc/>
+        public static int SourceBytes => Q4_1.PanelLayout.SourceBytes;
+
+        /// <inheritdoc/>
+        /// <remarks>File block: <c>d</c>, <c>m</c>, <c>qh</c> (bytes 4–7), <c>qs</c> (8–23).</remarks>
+        public static void PackBlock(ref byte b0, int rowBytes, byte* record)
+        {
+            Q4_1.PanelLayout.PackBlock(ref b0, rowBytes, record, 8);
+            for (int r = 0; r < KQuantPanels.PanelRows; r++)
+                ((uint*)(record + Q4_1.PanelLayout.PanelBytes))[r] = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref b0, r * rowBytes + 4));
+        }
+
+        /// <inheritdoc/>
+        public static void Rearrange(ref byte source, byte* destination) => Q4_1.PanelLayout.Rearrange(ref source, destination);
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : KQuantPanels.ITokens =>
+            Q4_1.PanelLayout.Pass<T, PanelLayout>(panel, nb, a, tokenBytes, sums);
+    }
 }

@@ -16,6 +16,8 @@ namespace TinyLM.Quantization;
 /// lane sums of ggml's generic K-quant dots apart (Q2_K, whose dot has no lanes: 704 bytes per block of
 /// eight rows instead of 672; Q3_K: 928 instead of 880; Q4_K: 1216 instead of 1152; Q5_K: 1472 instead of 1408; Q6_K: 1696 instead of
 /// 1680), for decode and prefill.</item>
+/// <item>Q4_1 and Q5_1: <see cref="Q4_1.PanelLayout"/>, <see cref="Q5_1.PanelLayout"/> (scales and
+/// mins as floats, Q4_0's nibble panels, Q5_1's fifth bits), run against Q8_1 by <see cref="KQuantPanels.MatMul{TPanel}"/>.</item>
 /// <item>TQ1_0 and TQ2_0: the ternary panels of <see cref="TernaryPanels"/> (TQ1_0's base-3 bytes
 /// decoded once to two-bit fields; 544 bytes per block of eight rows).</item>
 /// </list>
@@ -70,6 +72,8 @@ internal sealed unsafe class RepackedWeights
         {
             Batch = PanelMatMul.MatMulPackedExpanded<Q5_0.CompactPanelBlocks, Q5_0.OffsetBlocks>,
         },
+        GgmlType.Q4_1 when KQuantPanels.IsSupported => SuperBlockPanels<Q4_1.PanelLayout>(20),
+        GgmlType.Q5_1 when KQuantPanels.IsSupported => SuperBlockPanels<Q5_1.PanelLayout>(24),
         GgmlType.Q2_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q2K>(84),
         GgmlType.Q3_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q3K>(110),
         GgmlType.Q4_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q4K>(144),

@@ -38,6 +38,8 @@ internal static unsafe class TernaryPanels
         public static int BlockBytes => Bytes;
         /// <inheritdoc/>
         public static int ActivationBytes => TernaryPanels.ActivationBytes;
+        /// <inheritdoc/>
+        public static int SourceBytes => 292;
 
         /// <inheritdoc/>
         public static void PackBlock(ref byte b0, int rowBytes, byte* record) => Pack<TQ1>(ref b0, rowBytes, record);
@@ -52,7 +54,7 @@ internal static unsafe class TernaryPanels
         }
 
         /// <inheritdoc/>
-        public static void Rearrange(ref BlockQ8_K y, byte* destination) => TernaryPanels.Rearrange(ref y, destination);
+        public static void Rearrange(ref byte source, byte* destination) => TernaryPanels.Rearrange(ref Unsafe.As<byte, BlockQ8_K>(ref source), destination);
 
         /// <inheritdoc/>
         public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : KQuantPanels.ITokens =>
@@ -66,6 +68,8 @@ internal static unsafe class TernaryPanels
         public static int BlockBytes => Bytes;
         /// <inheritdoc/>
         public static int ActivationBytes => TernaryPanels.ActivationBytes;
+        /// <inheritdoc/>
+        public static int SourceBytes => 292;
 
         /// <inheritdoc/>
         /// <remarks>Element e: bits 2·((e % 128) / 32) of <c>qs</c> byte 32·(e / 128) + e % 32, as <c>dequantize_row_tq2_0</c> reads it.</remarks>
@@ -80,7 +84,7 @@ internal static unsafe class TernaryPanels
         }
 
         /// <inheritdoc/>
-        public static void Rearrange(ref BlockQ8_K y, byte* destination) => TernaryPanels.Rearrange(ref y, destination);
+        public static void Rearrange(ref byte source, byte* destination) => TernaryPanels.Rearrange(ref Unsafe.As<byte, BlockQ8_K>(ref source), destination);
 
         /// <inheritdoc/>
         public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : KQuantPanels.ITokens =>

@@ -21,7 +21,7 @@ internal static class QuantTestData
     /// <summary>The 32-element types repacked into eight-row panels natively, then the super-block types, for <c>[MemberData]</c>.</summary>
     public static TheoryData<string> RepackedTypes()
     {
-        var data = new TheoryData<string> { "q4_0", "q5_0", "q8_0", "iq4_nl" };
+        var data = new TheoryData<string> { "q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "iq4_nl" };
         foreach (string name in SuperBlockTypes())
             data.Add(name);
         return data;

@@ -114,11 +114,11 @@ public sealed unsafe class RepackedWeightsTests
     [Fact]
     public void TypesWithoutRepacking_AndShortMatrices_StayInFileLayout()
     {
-        TensorType q41 = TensorTypes.Get(GgmlType.Q4_1), q40 = TensorTypes.Get(GgmlType.Q4_0);
-        byte[] w = new byte[q41.RowBytes(256) * 8];
+        TensorType f16 = TensorTypes.Get(GgmlType.F16), q40 = TensorTypes.Get(GgmlType.Q4_0);
+        byte[] w = new byte[f16.RowBytes(256) * 8];
         fixed (byte* pw = w)
         {
-            var k = new WeightMatrix("k", q41, pw, 8, 256);
+            var k = new WeightMatrix("k", f16, pw, 8, 256);
             k.Repack();
             Assert.Null(k.Repacked);
             var shortMatrix = new WeightMatrix("s", q40, pw, 7, 32);
