@@ -53,7 +53,8 @@ internal static unsafe class KQuantPanels
     /// <summary>
     /// Rows <c>[rowStart, rowStart + rowCount)</c>, multiples of <see cref="PanelRows"/>, of a matrix
     /// packed by <see cref="PackMatrix{TPanel}"/> (<typeparamref name="TPanel"/>;
-    /// <paramref name="nb"/> blocks per row) times <paramref name="tokens"/> Q8_K activation rows:
+    /// <paramref name="nb"/> blocks per row) times <paramref name="tokens"/> activation rows of the
+    /// layout's activation type (Q8_K; Q8_1 for <see cref="Q4_1.PanelLayout"/> and <see cref="Q5_1.PanelLayout"/>):
     /// <c>output[t·outputStride + r]</c>. Operands already checked
     /// (<see cref="TensorTypeChecks.MatMulBlocks"/>); needs <see cref="IsSupported"/>.
     /// </summary>
