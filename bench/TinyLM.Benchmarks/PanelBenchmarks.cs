@@ -7,7 +7,7 @@ using TinyLM.Quantization;
 namespace TinyLM.Benchmarks;
 
 /// <summary>
-/// The native engine's path for every quantized type (Q4_0, Q4_1, Q5_1, Q8_0, IQ4_NL, Q2_K … Q6_K, TQ1_0, TQ2_0 here): a 2048 × 2048 matrix repacked into
+/// The native engine's path for every quantized weight type (Q4_0, Q4_1, Q5_1, Q8_0, IQ4_NL, Q2_K … Q6_K, TQ1_0, TQ2_0 here): a 2048 × 2048 matrix repacked into
 /// eight-row panels at load (<see cref="RepackedWeights"/>; the K-quants in <see cref="KQuantPanels"/>' layouts), multiplied through <see cref="ComputeKernels.MatMul"/> by one
 /// activation row (decode) and by 64 (prefill), one thread. Compare with <see cref="MatVecBenchmarks"/>
 /// and <see cref="MatMulBenchmarks"/>, which read the file's layout.

@@ -181,7 +181,7 @@ public sealed class Llama : Model
             };
         }
         t.EnsureAllUsed();
-        // Natively, the matrices of the matrix products are repacked (eight-row panels: every quantized type);
+        // Natively, the matrices of the matrix products are repacked (eight-row panels: every quantized weight type);
         // the token embedding is only read by rows, unless it is also the output.
         t.Repack(_output);
         foreach (Layer l in _layers)
