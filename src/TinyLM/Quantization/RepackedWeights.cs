@@ -8,25 +8,27 @@ namespace TinyLM.Quantization;
 /// faster than the file's, with bit-identical results — llama.cpp's CPU "repack" buffers
 /// (ggml/src/ggml-cpu/repack.cpp, e.g. <c>ggml_repack_q4_0_to_q4_0_8_bl</c>) do the same:
 /// <list type="bullet">
-/// <item>Q4_0, Q5_0, Q8_0 and IQ4_NL (looked up from Q4_0's nibble layout; AVX-VNNI): the eight-row panels of <see cref="PanelMatMul"/> (Q4_0: raw nibbles
-/// dword-interleaved, 160 bytes per block of eight rows instead of 144; Q5_0: the same plus the eight
-/// rows' fifth bits, 192 instead of 176, expanded per chunk for a batch; Q8_0: quants + 128
-/// dword-interleaved, 288 instead of 272), for decode and prefill.</item>
+/// <item>Q4_0, Q5_0, Q8_0 and IQ4_NL: the eight-row panels of <see cref="PanelMatMul"/> (Q4_0: raw
+/// nibbles dword-interleaved, 160 bytes per block of eight rows instead of 144; Q5_0: the same plus the
+/// eight rows' fifth bits, 192 instead of 176, expanded per chunk for a batch; Q8_0: quants + 128
+/// dword-interleaved, 288 instead of 272; IQ4_NL: Q4_0's nibbles looked up with <c>vpshufb</c>).</item>
 /// <item>Q2_K … Q6_K: the eight-row panels of <see cref="KQuantPanels"/>, whose lanes keep the eight
 /// lane sums of ggml's generic K-quant dots apart (Q2_K, whose dot has no lanes: 704 bytes per block of
-/// eight rows instead of 672; Q3_K: 928 instead of 880; Q4_K: 1216 instead of 1152; Q5_K: 1472 instead of 1408; Q6_K: 1696 instead of
-/// 1680), for decode and prefill.</item>
-/// <item>Q4_1 and Q5_1: <see cref="Q4_1.PanelLayout"/>, <see cref="Q5_1.PanelLayout"/> (scales and
-/// mins as floats, Q4_0's nibble panels, Q5_1's fifth bits), run against Q8_1 by <see cref="KQuantPanels.MatMul{TPanel}"/>.</item>
+/// eight rows instead of 672; Q3_K: 928 instead of 880; Q4_K: 1216 instead of 1152; Q5_K: 1472
+/// instead of 1408; Q6_K: 1696 instead of 1680).</item>
+/// <item>Q4_1 and Q5_1: <see cref="Q4_1.PanelLayout"/> and <see cref="Q5_1.PanelLayout"/> (scales and
+/// mins as floats, Q4_0's nibble panels, Q5_1's fifth bits; 192 and 224 bytes instead of 160 and
+/// 192), run against Q8_1 by <see cref="KQuantPanels.MatMul{TPanel}"/>.</item>
 /// <item>TQ1_0 and TQ2_0: the ternary panels of <see cref="TernaryPanels"/> (TQ1_0's base-3 bytes
 /// decoded once to two-bit fields; 544 bytes per block of eight rows).</item>
 /// </list>
+/// All of them serve decode and prefill.
 /// </summary>
 /// <remarks>
-/// Only on x86 CPUs with AVX2 (and AVX-VNNI for Q8_0), natively; the browser keeps the file layout,
-/// which its emitted WebAssembly kernels read. Panels cover the leading <see cref="Rows"/>
-/// rows (a multiple of eight); the other rows, and ranges that do not start or end on a panel, use the
-/// type's <see cref="TensorType.MatMul"/> on the file's bytes, which stay in place.
+/// Only on x86 CPUs with AVX2 (and AVX-VNNI for Q8_0 and IQ4_NL), natively; the browser keeps the
+/// file layout, which its emitted WebAssembly kernels read. Panels cover the leading
+/// <see cref="Rows"/> rows (a multiple of eight); the other rows, and ranges that do not start or end
+/// on a panel, use the type's <see cref="TensorType.MatMul"/> on the file's bytes, which stay in place.
 /// </remarks>
 internal sealed unsafe class RepackedWeights
 {
