@@ -137,7 +137,7 @@ internal static unsafe class KQuantPacked
 
     /// <summary><c>acc + vpmaddwd(a, b)</c>, fused as <c>vpdpwssd</c> with AVX-VNNI (exact either way).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> MultiplyAdd(Vector256<int> acc, Vector256<short> a, Vector256<short> b) =>
+    internal static Vector256<int> MultiplyAdd(Vector256<int> acc, Vector256<short> a, Vector256<short> b) =>
         AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, a, b) : acc + Avx2.MultiplyAddAdjacent(a, b);
 
     /// <summary>

@@ -229,7 +229,7 @@ internal static unsafe class KQuantPanels
         {
             if (qhOffset >= 0)
                 new Span<byte>(record + Bytes, Q5K.Bytes - Bytes).Clear();
-            byte* q = stackalloc byte[QK];
+            byte* q = stackalloc byte[qhOffset >= 0 ? QK : 0];
             for (int r = 0; r < PanelRows; r++)
             {
                 ref byte xb = ref Unsafe.Add(ref b0, r * rowBytes);
@@ -305,7 +305,7 @@ internal static unsafe class KQuantPanels
                 byte* w = panel + (nint)i * TBits.BlockBytes;
                 if (T.Count == 1)
                     Prefetch(w + PrefetchDistance, TBits.BlockBytes);
-                byte* a0 = a + (nint)i * 288, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
+                byte* a0 = a + (nint)i * ActivationBytes, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
                 Vector256<float> dx = Vector256.Load((float*)(w + DOffset)), dmx = Vector256.Load((float*)(w + DMinOffset));
                 Vector256<float> dy0 = Vector256.Create(*(float*)(a0 + ActivationDOffset));
                 Vector256<float> dy1 = T.Count > 1 ? Vector256.Create(*(float*)(a1 + ActivationDOffset)) : default;
@@ -516,7 +516,7 @@ internal static unsafe class KQuantPanels
                 byte* w = panel + (nint)i * TBits.BlockBytes;
                 if (T.Count == 1)
                     Prefetch(w + PrefetchDistance, TBits.BlockBytes);
-                byte* a0 = a + (nint)i * 544, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
+                byte* a0 = a + (nint)i * ActivationBytes, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
                 Vector256<float> dx = Vector256.Load((float*)(w + DOffset));
                 Vector256<float> d0 = dx * Vector256.Create(*(float*)(a0 + ActivationDOffset));
                 Vector256<float> d1 = T.Count > 1 ? dx * Vector256.Create(*(float*)(a1 + ActivationDOffset)) : default;
@@ -655,7 +655,7 @@ internal static unsafe class KQuantPanels
                 byte* w = panel + (nint)i * Bytes;
                 if (T.Count == 1)
                     Prefetch(w + PrefetchDistance, Bytes);
-                byte* a0 = a + (nint)i * 320, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
+                byte* a0 = a + (nint)i * ActivationBytes, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
                 Vector256<int> isum0 = Vector256<int>.Zero, isum1 = Vector256<int>.Zero, isum2 = Vector256<int>.Zero, isum3 = Vector256<int>.Zero;
                 Vector256<int> summs0 = Vector256<int>.Zero, summs1 = Vector256<int>.Zero, summs2 = Vector256<int>.Zero, summs3 = Vector256<int>.Zero;
                 for (int k = 0; k < 8; k++)
@@ -834,10 +834,23 @@ internal static unsafe class KQuantPanels
             Sse.Prefetch0(p + o);
     }
 
-    /// <summary><c>acc + vpmaddwd(a, b)</c>, fused as <c>vpdpwssd</c> with AVX-VNNI (exact either way).</summary>
+    /// <summary><c>acc + vpmaddwd(a, b)</c> (<see cref="KQuantPacked.MultiplyAdd"/>: <c>vpdpwssd</c> with AVX-VNNI).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> MultiplyAdd(Vector256<int> acc, Vector256<short> a, Vector256<short> b) =>
-        AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, a, b) : acc + Avx2.MultiplyAddAdjacent(a, b);
+    private static Vector256<int> MultiplyAdd(Vector256<int> acc, Vector256<short> a, Vector256<short> b) => KQuantPacked.MultiplyAdd(acc, a, b);
+
+    /// <summary>
+    /// <c>acc + Σ₄ u·a</c> per int32 lane: unsigned bytes <paramref name="u"/> against the four signed
+    /// activation bytes at <paramref name="a"/>, broadcast — <c>vpdpbusd</c>, or <c>vpmaddubsw</c> +
+    /// <c>vpmaddwd</c> when the products' pairs fit int16 (the callers' quants are below 64).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<int> Dot4(Vector256<int> acc, Vector256<byte> u, byte* a)
+    {
+        Vector256<sbyte> g = Group(a, 0);
+        return AvxVnni.IsSupported
+            ? AvxVnni.MultiplyWideningAndAdd(acc, u, g)
+            : acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, g), Vector256<short>.One);
+    }
 
     /// <summary>Four bytes at <paramref name="at"/> repeated in every int32 lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

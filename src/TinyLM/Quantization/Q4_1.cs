@@ -280,13 +280,13 @@ public sealed unsafe class Q4_1 : TensorType
                 for (int t = 0; t < T.Count; t++)
                 {
                     byte* at = a0 + t * tokenBytes;
-                    Vector256<int> even = Dot4(Vector256<int>.Zero, w0, at), odd = Dot4(Vector256<int>.Zero, w1, at + 4);
-                    even = Dot4(even, w2, at + 8);
-                    odd = Dot4(odd, w3, at + 12);
-                    even = Dot4(even, w4, at + 16);
-                    odd = Dot4(odd, w5, at + 20);
-                    even = Dot4(even, w6, at + 24);
-                    odd = Dot4(odd, w7, at + 28);
+                    Vector256<int> even = KQuantPanels.Dot4(Vector256<int>.Zero, w0, at), odd = KQuantPanels.Dot4(Vector256<int>.Zero, w1, at + 4);
+                    even = KQuantPanels.Dot4(even, w2, at + 8);
+                    odd = KQuantPanels.Dot4(odd, w3, at + 12);
+                    even = KQuantPanels.Dot4(even, w4, at + 16);
+                    odd = KQuantPanels.Dot4(odd, w5, at + 20);
+                    even = KQuantPanels.Dot4(even, w6, at + 24);
+                    odd = KQuantPanels.Dot4(odd, w7, at + 28);
                     // sumf += (d·dy)·sumi + m·sy
                     sums[9 * t + 8] += dx * Vector256.Create(*(float*)(at + ActivationDOffset)) * Vector256.ConvertToSingle(even + odd)
                         + mx * Vector256.Create(*(float*)(at + ActivationSOffset));
@@ -306,16 +306,6 @@ public sealed unsafe class Q4_1 : TensorType
                 v |= ((bits * Vector256.Create(0x02040810u)) & Vector256.Create(0x10101010u)).AsByte();
             }
             return v;
-        }
-
-        /// <summary><c>acc + Σ₄ q·a</c> per int32 lane against the broadcast bytes at <paramref name="a"/>.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<int> Dot4(Vector256<int> acc, Vector256<byte> q, byte* a)
-        {
-            Vector256<sbyte> g = Vector256.Create(*(int*)a).AsSByte();
-            return AvxVnni.IsSupported
-                ? AvxVnni.MultiplyWideningAndAdd(acc, q, g)
-                : acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q, g), Vector256<short>.One);
         }
     }
 }

@@ -164,22 +164,12 @@ internal static unsafe class TernaryPanels
     private static void Step<T>(Vector256<byte> t, int at, byte* a0, byte* a1, byte* a2, byte* a3,
         ref Vector256<int> acc0, ref Vector256<int> acc1, ref Vector256<int> acc2, ref Vector256<int> acc3) where T : KQuantPanels.ITokens
     {
-        acc0 = Dot4(acc0, t, a0 + at);
+        acc0 = KQuantPanels.Dot4(acc0, t, a0 + at);
         if (T.Count > 1)
         {
-            acc1 = Dot4(acc1, t, a1 + at);
-            acc2 = Dot4(acc2, t, a2 + at);
-            acc3 = Dot4(acc3, t, a3 + at);
+            acc1 = KQuantPanels.Dot4(acc1, t, a1 + at);
+            acc2 = KQuantPanels.Dot4(acc2, t, a2 + at);
+            acc3 = KQuantPanels.Dot4(acc3, t, a3 + at);
         }
-    }
-
-    /// <summary><c>acc + Σ₄ t·a</c> per int32 lane against the broadcast bytes at <paramref name="a"/>: <c>vpdpbusd</c>, or <c>vpmaddubsw</c> + <c>vpmaddwd</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Dot4(Vector256<int> acc, Vector256<byte> t, byte* a)
-    {
-        Vector256<sbyte> g = Vector256.Create(*(int*)a).AsSByte();
-        return AvxVnni.IsSupported
-            ? AvxVnni.MultiplyWideningAndAdd(acc, t, g)
-            : acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(t, g), Vector256<short>.One);
     }
 }
