@@ -34,10 +34,12 @@ async function kernels() {
   const worker = new Worker('/tinylm-worker.js', { type: 'module' });
   const results = [];
   const shapes = params.get('shapes') ? params.get('shapes').split(';').map(x => { const [t, r, c] = x.split(','); return [t, Number(r), Number(c)]; }) : [['q8_0', 4096, 4096], ['q8_0', 1536, 576], ['q4_0', 4096, 4096], ['q4_0', 1536, 576], ['q5_0', 4096, 4096],
-    ['q5_0', 1536, 576], ['q4_K', 4096, 4096], ['q6_K', 4096, 4096], ['f32', 1024, 4096]];
+    ['q5_0', 1536, 576], ['q4_1', 4096, 4096], ['q5_1', 4096, 4096], ['iq4_nl', 4096, 4096], ['q2_K', 4096, 4096], ['q3_K', 4096, 4096],
+    ['q4_K', 4096, 4096], ['q5_K', 4096, 4096], ['q6_K', 4096, 4096], ['tq1_0', 4096, 4096], ['tq2_0', 4096, 4096],
+    ['f32', 1024, 4096], ['f16', 1024, 4096], ['bf16', 1024, 4096]];
   for (const [type, rows, cols] of shapes) {
-    // the types with panel products run with relaxed SIMD (when the browser has it) and without, row by row and in panels
-    const variants = ['q8_0', 'q4_0', 'q5_0', 'q4_K', 'q6_K'].includes(type)
+    // the quantized types (all have panel products) run with relaxed SIMD (when the browser has it) and without, row by row and in panels
+    const variants = !['f32', 'f16', 'bf16'].includes(type)
       ? [[false, false], [true, false], [false, true], [true, true]] : [[true, false]];
     for (const [relaxed, panels] of variants) {
       const r = await workerCall(worker, 'benchMatMul', { type, rows, cols, iterations: Number(params.get('iterations') || 20), relaxed, panels });

@@ -29,8 +29,8 @@ namespace TinyLM.Browser;
 /// same way (queries and the KV-cache rows copied over); other operations (norms, SwiGLU, a decode step's
 /// attention) stay on this worker.
 /// The copy doubles the memory the weights take in the page.</para>
-/// <para><b>Row panels and relaxed SIMD.</b> At <see cref="Create(Model, int)"/> the model's Q8_0, Q4_0,
-/// Q5_0, Q4_K and Q6_K product matrices (<see cref="Model.ProductMatrices"/>) are interleaved in place into
+/// <para><b>Row panels and relaxed SIMD.</b> At <see cref="Create(Model, int)"/> the model's quantized
+/// product matrices (<see cref="Model.ProductMatrices"/>, every type but F32, F16 and BF16) are interleaved in place into
 /// panels (<see cref="WeightMatrix.InterleaveRowPanels"/>, <see cref="WasmKernelModule.PanelRows"/>) and run the module's
 /// <c>matmul_{type}_panels</c>: one forward memory stream per panel instead of one per row, which nearly doubled
 /// the page's decode speed on SmolLM-135M Q8_0 (the weights stream from DRAM every token). Where
@@ -50,7 +50,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     private const string JSModule = "tinylm-kernels";
 
     private readonly int[] _matMul, _matMulPanels, _kernelBlocks;
-    private readonly int _quantizeQ8_0, _quantizeQ8_K, _rmsNorm, _rope, _attention, _swiGlu, _add, _copy, _argMax;
+    private readonly int _quantizeQ8_0, _quantizeQ8_1, _quantizeQ8_K, _quantizeF16, _quantizeBF16, _rmsNorm, _rope, _attention, _swiGlu, _add, _copy, _argMax;
     private byte[] _scratch = [];   // the matrix products' prepared activations (pinned; the page has one thread)
     // Weight bytes × tokens below which a product stays on this thread: a hand-off copies the operands
     // and wakes the helpers (some 20 µs on a 2-vCPU machine). With row panels a 576 × 576 Q8_0 product
@@ -83,7 +83,10 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
             _kernelBlocks[(int)t.Type] = module.IndexOf(WasmKernelModule.KernelBlocksExport(t));   // −1 where the module has none
         }
         _quantizeQ8_0 = module.IndexOf(WasmKernelModule.QuantizeQ8_0);
+        _quantizeQ8_1 = module.IndexOf(WasmKernelModule.QuantizeQ8_1);
         _quantizeQ8_K = module.IndexOf(WasmKernelModule.QuantizeQ8_K);
+        _quantizeF16 = module.IndexOf(WasmKernelModule.QuantizeF16);
+        _quantizeBF16 = module.IndexOf(WasmKernelModule.QuantizeBF16);
         _rmsNorm = module.IndexOf(WasmKernelModule.RmsNormExport);
         _rope = module.IndexOf(WasmKernelModule.RopeExport);
         _attention = module.IndexOf(WasmKernelModule.AttentionExport);
@@ -116,7 +119,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
         WasmKernels kernels = Create(types);
         kernels._widened = widened;
         kernels._widenedFrom = widenedFrom;
-        // Q8_0/Q4_0/Q5_0/Q4_K/Q6_K product matrices into row panels (one memory stream per panel), in the
+        // quantized product matrices into row panels (one memory stream per panel), in the
         // model's own buffer and before the threads' mirror copies it.
         if (RowPanelsEnabled())
             foreach (WeightMatrix m in model.ProductMatrices)
@@ -265,7 +268,11 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
                 Invoke3(_copy, (int)d, (int)s, rows * columns);
             return;
         }
-        int fn = type.Type == GgmlType.Q8_0 ? _quantizeQ8_0 : type.Type == GgmlType.Q8_K ? _quantizeQ8_K : -1;
+        int fn = type.Type switch
+        {
+            GgmlType.Q8_0 => _quantizeQ8_0, GgmlType.Q8_1 => _quantizeQ8_1, GgmlType.Q8_K => _quantizeQ8_K,
+            GgmlType.F16 => _quantizeF16, GgmlType.BF16 => _quantizeBF16, _ => -1,
+        };
         if (fn < 0 || columns % type.BlockSize != 0 || rows * columns == 0)
         {
             RunsInCSharp($"quantize to {type.Name}");

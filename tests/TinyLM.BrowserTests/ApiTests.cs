@@ -67,7 +67,7 @@ public sealed class ApiTests(BrowserFixture fx)
     }
 
     /// <summary>
-    /// The emitted Q8_0/Q4_0/Q5_0/Q4_K/Q6_K products in Chromium, with relaxed SIMD and without, over row-major
+    /// The emitted products of every quantized type that has one, in Chromium, with relaxed SIMD and without, over row-major
     /// matrices and row panels, equal the C# <c>DotReference</c> bit for bit: on quantized random floats and
     /// on raw int8 bytes over the whole range (Q8_0 activations holding −128 take the SIMD128 fallback),
     /// 45 rows (panels of 8 or 4 rows and a tail), one and six tokens (a K-quant pass of four, then two alone). Chromium must report relaxed SIMD
@@ -77,12 +77,23 @@ public sealed class ApiTests(BrowserFixture fx)
     [InlineData("q8_0")]
     [InlineData("q4_0")]
     [InlineData("q5_0")]
+    [InlineData("q4_1")]
+    [InlineData("q5_1")]
+    [InlineData("iq4_nl")]
+    [InlineData("q2_K")]
+    [InlineData("q3_K")]
     [InlineData("q4_K")]
+    [InlineData("q5_K")]
     [InlineData("q6_K")]
+    [InlineData("tq1_0")]
+    [InlineData("tq2_0")]
+    [InlineData("f16")]
+    [InlineData("bf16")]
     public async Task EmittedKernels_RelaxedSimdAndRowPanels_EqualDotReference(string type)
     {
         IPage page = await OpenAsync();
-        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async type => {
+        int cols = TensorTypes.TryParse(type, out TensorType? t) && t.BlockSize == 256 ? 512 : 96;
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async ([type, cols]) => {
             // the engine's worker, addressed directly: one request at a time, replies matched by id
             const worker = new Worker('/tinylm-worker.js', { type: 'module' });
             const pending = new Map();
@@ -102,19 +113,19 @@ public sealed class ApiTests(BrowserFixture fx)
                 for (const panels of [false, true])
                     for (const raw of [false, true])
                         for (const tokens of [1, 6]) {
-                            const c = await call('checkMatMul', { type, rows: 45, cols: type.endsWith('_K') ? 512 : 96, tokens, raw, relaxed, panels });
+                            const c = await call('checkMatMul', { type, rows: 45, cols, tokens, raw, relaxed, panels });
                             out.push({ relaxedAsked: relaxed, panelsAsked: panels, raw, tokens, ...c });
                         }
             worker.terminate();
             return out;
-        }", type);
+        }", new object[] { type, cols });
         Assert.Equal(16, r.GetArrayLength());
         foreach (JsonElement c in r.EnumerateArray())
         {
             string what = $"{type} relaxed={c.GetProperty("relaxedAsked")} panels={c.GetProperty("panelsAsked")} raw={c.GetProperty("raw")} tokens={c.GetProperty("tokens")}";
             Assert.True(c.GetProperty("mismatches").GetInt32() == 0, $"{what}: {c.GetProperty("mismatches")} mismatches, first {c.GetProperty("first")}");
             Assert.Equal(c.GetProperty("relaxedAsked").GetBoolean(), c.GetProperty("relaxedSimd").GetBoolean());   // the K-quants build the same either way
-            Assert.Equal(c.GetProperty("panelsAsked").GetBoolean(), c.GetProperty("panels").GetBoolean());
+            Assert.Equal(c.GetProperty("panelsAsked").GetBoolean() && TinyLM.Kernels.Wasm.WasmKernelModule.SupportsPanels(t!), c.GetProperty("panels").GetBoolean());   // F16, BF16: no panels
         }
     }
 
@@ -128,6 +139,12 @@ public sealed class ApiTests(BrowserFixture fx)
     [InlineData("q5_0")]
     [InlineData("q4_k")]
     [InlineData("q6_k")]
+    [InlineData("q5_k")]
+    [InlineData("iq4_nl")]
+    [InlineData("q3_k")]
+    [InlineData("tq2_0")]
+    [InlineData("q4_1")]
+    [InlineData("f16")]
     [InlineData("q8_0-tied")]   // the output is the token embedding: in row panels, its lookups gather the blocks
     [InlineData("q8_0-hd6")]    // attention runs in C#: no step is replayed from a kernel graph, tokens the same
     public async Task QuantizedModel_Greedy64_WasmAndManagedKernels_EqualNativeEngine(string type)

@@ -52,16 +52,16 @@ export interface LoadOptions {
    */
   threads?: number;
   /**
-   * Let the 'wasm' kernels use WebAssembly relaxed SIMD's integer dot product in the Q8_0, Q4_0, Q5_0, Q4_K
-   * and Q6_K matrix products (only with operands for which it is exact, so tokens are identical); default true
+   * Let the 'wasm' kernels use WebAssembly relaxed SIMD's integer dot product in the Q8_0, Q4_0, Q5_0, Q4_1,
+   * Q5_1, IQ4_NL, Q4_K, Q5_K and Q6_K matrix products (only with operands for which it is exact, so tokens are identical); default true
    * when the browser supports it (Chromium 114+; checked at startup). With rowPanels, the Q4_K and Q6_K
    * blocks are then also rearranged at load into the order those kernels read (in place). false runs the
    * SIMD128 kernels.
    */
   relaxedSimd?: boolean;
   /**
-   * Let the 'wasm' kernels interleave the Q8_0, Q4_0 and Q5_0 matrices of the matrix products into
-   * eight-row panels, and the Q4_K and Q6_K ones into four-row panels, at load (in place: no extra memory;
+   * Let the 'wasm' kernels interleave the quantized matrices of the matrix products into panels of the rows
+   * a kernel walks together (eight for the 32-element types, four for the K-quant and ternary types) at load (in place: no extra memory;
    * one forward memory stream per panel, which the CPU prefetches far better); default true. Tokens are
    * identical either way.
    */

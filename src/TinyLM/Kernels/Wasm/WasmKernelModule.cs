@@ -5,8 +5,9 @@ namespace TinyLM.Kernels.Wasm;
 
 /// <summary>
 /// One WebAssembly module holding the emitted kernels for a model's tensor types: matrix products
-/// per weight type, the Q8_0 and Q8_K activation quantizers, RMSNorm, RoPE, attention, SwiGLU, the residual add and
-/// the greedy sampler's argmax.
+/// per weight type (every type TinyLM reads: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, Q2_K … Q6_K,
+/// TQ1_0, TQ2_0), the activation conversions (Q8_0, Q8_1, Q8_K, float16, bfloat16), RMSNorm, RoPE, attention,
+/// SwiGLU, the residual add and the greedy sampler's argmax.
 /// Pure byte generation: the host (the browser worker, or Node in tests) compiles it and instantiates
 /// it against the memory that holds the operands, imported as <c>env.memory</c> without a maximum.
 /// </summary>
@@ -19,14 +20,18 @@ namespace TinyLM.Kernels.Wasm;
 /// <list type="bullet">
 /// <item><c>matmul_{type}(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, k, scratch)</c>:
 /// <c>out[t·outStride + r] = Dot(w row r, act row t)</c>; <c>outStride</c> in floats; <c>k</c> is the
-/// number of blocks per row (columns for F32; super-blocks of 256 for the K-quants); <c>scratch</c> points to
+/// number of blocks per row (columns for F32, F16, BF16; super-blocks of 256 for the K-quants and ternary types); <c>scratch</c> points to
 /// <see cref="MatMulScratchBytes"/> bytes the kernel may overwrite. See <see cref="MatMulExport"/>.</item>
-/// <item><c>matmul_{type}_panels(...)</c> (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K): the same over a matrix in the row-panel
+/// <item><c>matmul_{type}_panels(...)</c> (every quantized type): the same over a matrix in the row-panel
 /// layout of <see cref="WasmWeightPanels"/>; see <see cref="MatMulPanelsExport"/>.</item>
 /// <item><c>quantize_q8_0(src, dst, blocks)</c>: <see cref="Q8_0.QuantizeReference"/> of
 /// <c>32·blocks</c> floats.</item>
+/// <item><c>quantize_q8_1(src, dst, blocks)</c>: <see cref="Q8_1.QuantizeReference"/> of
+/// <c>32·blocks</c> floats (the activations of the Q4_1 and Q5_1 products).</item>
 /// <item><c>quantize_q8_k(src, dst, blocks)</c>: <see cref="Q8_K.QuantizeReference"/> of
-/// <c>256·blocks</c> floats (the activations of the K-quant products).</item>
+/// <c>256·blocks</c> floats (the activations of the K-quant and ternary products).</item>
+/// <item><c>quantize_f16(src, dst, n)</c>, <c>quantize_bf16(src, dst, n)</c>: <see cref="F16"/>'s and <see cref="BF16"/>'s
+/// <c>QuantizeReference</c> of <c>n</c> floats.</item>
 /// <item><c>rms_norm(x, weight, epsilon: f32, y, n, rows)</c>: <see cref="RmsNorm.Apply"/> per row.</item>
 /// <item><c>attention(q, keys, values, out, scores, tokens, start, heads, kvHeads, headDim, scale: f32, context, headStart, headEnd)</c>:
 /// <see cref="ComputeKernels.Attention"/>; <c>headDim</c> must be a multiple of 4.</item>
@@ -41,6 +46,12 @@ public sealed class WasmKernelModule
 {
     /// <summary>Export name of the Q8_0 activation quantizer.</summary>
     public const string QuantizeQ8_0 = "quantize_q8_0";
+    /// <summary>Export name of the Q8_1 activation quantizer (Q4_1, Q5_1).</summary>
+    public const string QuantizeQ8_1 = "quantize_q8_1";
+    /// <summary>Export name of the float16 activation conversion (F16 products).</summary>
+    public const string QuantizeF16 = "quantize_f16";
+    /// <summary>Export name of the bfloat16 activation conversion (BF16 products).</summary>
+    public const string QuantizeBF16 = "quantize_bf16";
     /// <summary>Export name of the Q8_K activation quantizer.</summary>
     public const string QuantizeQ8_K = "quantize_q8_k";
     /// <summary>Export name of RoPE.</summary>
@@ -58,16 +69,25 @@ public sealed class WasmKernelModule
     /// <summary>Export name of the greedy sampler's argmax.</summary>
     public const string ArgMaxExport = "argmax";
 
-    // One line per weight type with an emitted matrix product.
     // One line per weight type with an emitted matrix product: (module, export name, dot_f32_rows, relaxed SIMD allowed).
     private static readonly Dictionary<GgmlType, Func<WasmModuleBuilder, string, Func<WasmFunction>, bool, bool, WasmFunction>> s_matMul = new()
     {
         [GgmlType.Q8_0] = (m, name, _, relaxed, panels) => relaxed ? Q8_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q8_0Emitter.EmitMatMul(m, name, panels),
         [GgmlType.Q4_0] = (m, name, _, relaxed, panels) => relaxed ? Q4_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q4_0Emitter.EmitMatMul(m, name, panels),
+        [GgmlType.Q4_1] = (m, name, _, relaxed, panels) => relaxed ? Q4_1Emitter.EmitMatMulRelaxed(m, name, panels) : Q4_1Emitter.EmitMatMul(m, name, panels),
+        [GgmlType.Q5_1] = (m, name, _, relaxed, panels) => relaxed ? Q5_1Emitter.EmitMatMulRelaxed(m, name, panels) : Q5_1Emitter.EmitMatMul(m, name, panels),
         [GgmlType.Q5_0] = (m, name, _, relaxed, panels) => relaxed ? Q5_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q5_0Emitter.EmitMatMul(m, name, panels),
+        [GgmlType.IQ4_NL] = (m, name, _, relaxed, panels) => relaxed ? IQ4_NLEmitter.EmitMatMulRelaxed(m, name, panels) : IQ4_NLEmitter.EmitMatMul(m, name, panels),
+        [GgmlType.Q2_K] = (m, name, _, _, panels) => Q2_KEmitter.EmitMatMul(m, name, panels),
+        [GgmlType.Q3_K] = (m, name, _, _, panels) => Q3_KEmitter.EmitMatMul(m, name, panels),
         [GgmlType.Q4_K] = (m, name, _, relaxed, panels) => Q4_KEmitter.EmitMatMul(m, name, panels, relaxed),
+        [GgmlType.Q5_K] = (m, name, _, relaxed, panels) => Q5_KEmitter.EmitMatMul(m, name, panels, relaxed),
         [GgmlType.Q6_K] = (m, name, _, relaxed, panels) => Q6_KEmitter.EmitMatMul(m, name, panels, relaxed),
+        [GgmlType.TQ1_0] = (m, name, _, _, panels) => TQ1_0Emitter.EmitMatMul(m, name, panels),
+        [GgmlType.TQ2_0] = (m, name, _, _, panels) => TQ2_0Emitter.EmitMatMul(m, name, panels),
         [GgmlType.F32] = (m, name, dotRows, _, _) => F32Emitter.EmitMatMul(m, name, dotRows()),
+        [GgmlType.F16] = (m, name, _, _, _) => F16Emitter.EmitMatMul(m, name),
+        [GgmlType.BF16] = (m, name, _, _, _) => BF16Emitter.EmitMatMul(m, name),
     };
 
     /// <summary>
@@ -107,22 +127,24 @@ public sealed class WasmKernelModule
 
     /// <summary>
     /// True when the module also has a product of <paramref name="type"/> that reads its weights in the
-    /// row-panel layout (<see cref="WasmWeightPanels"/>, <see cref="MatMulPanelsExport"/>): Q8_0, Q4_0,
-    /// Q5_0, Q4_K, Q6_K.
+    /// row-panel layout (<see cref="WasmWeightPanels"/>, <see cref="MatMulPanelsExport"/>): every quantized
+    /// type (not F32, F16, BF16).
     /// </summary>
     public static bool SupportsPanels(TensorType type) => PanelRows(type) > 0;
 
     /// <summary>
     /// Rows per panel of the panel product of <paramref name="type"/> (the rows its kernel walks together):
-    /// 8 for Q8_0, Q4_0, Q5_0 (<see cref="Q8ActivationMatMul"/>), 4 for Q4_K, Q6_K (<see cref="KQuantMatMul"/>), 0 for other types.
+    /// 8 for the 32-element types (<see cref="Q8ActivationMatMul"/>), 4 for Q3_K … Q6_K (<see cref="KQuantMatMul"/>) and for
+    /// Q2_K, TQ1_0, TQ2_0 (<see cref="Q8KBlockMatMul"/>), 0 for the float types.
     /// </summary>
     public static int PanelRows(TensorType type)
     {
         ArgumentNullException.ThrowIfNull(type);
         return type.Type switch
         {
-            GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 => Q8ActivationMatMul.RowsPerGroup,
-            GgmlType.Q4_K or GgmlType.Q6_K => KQuantMatMul.RowsPerGroup,
+            GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.IQ4_NL or GgmlType.Q4_1 or GgmlType.Q5_1 => Q8ActivationMatMul.RowsPerGroup,
+            GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => KQuantMatMul.RowsPerGroup,
+            GgmlType.Q2_K or GgmlType.TQ1_0 or GgmlType.TQ2_0 => Q8KBlockMatMul.RowsPerGroup,
             _ => 0,
         };
     }
@@ -155,7 +177,8 @@ public sealed class WasmKernelModule
     /// <summary>
     /// Bytes of scratch memory that <c>matmul_{type}</c> needs for <paramref name="tokens"/> activation
     /// rows of <paramref name="columns"/> (the prepared activation blocks; 0 for F32): per activation
-    /// block 80 bytes for Q8_0 activations (plus 32 per block of a row), 560 for Q8_K.
+    /// block 80 bytes for Q8_0 and Q8_1 activations (plus 32 per block of a row), 560 for Q8_K; F16 and BF16 take
+    /// one row of floats (<c>4·columns</c>).
     /// </summary>
     public static long MatMulScratchBytes(TensorType type, int columns, int tokens)
     {
@@ -164,8 +187,9 @@ public sealed class WasmKernelModule
         ArgumentOutOfRangeException.ThrowIfNegative(tokens);
         return type.VecDotType switch
         {
-            GgmlType.Q8_0 => ((long)tokens * Q8ActivationMatMul.ScratchBytesPerBlock + Q8ActivationMatMul.ScaleBytesPerBlock) * (columns / 32),
+            GgmlType.Q8_0 or GgmlType.Q8_1 => ((long)tokens * Q8ActivationMatMul.ScratchBytesPerBlock + Q8ActivationMatMul.ScaleBytesPerBlock) * (columns / 32),
             GgmlType.Q8_K => (long)tokens * (columns / 256) * KQuantMatMul.ScratchBytesPerBlock,
+            GgmlType.F16 or GgmlType.BF16 => 4L * columns,
             _ => 0,
         };
     }
@@ -185,7 +209,7 @@ public sealed class WasmKernelModule
     /// </param>
     /// <param name="relaxedSimd">
     /// Use relaxed SIMD's integer dot products (<c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c>,
-    /// <c>i16x8.relaxed_dot_i8x16_i7x16_s</c>) in the Q8_0, Q4_0, Q5_0 and Q4_K products and the Q6_K panel
+    /// <c>i16x8.relaxed_dot_i8x16_i7x16_s</c>) in the Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL, Q4_K and Q5_K products and the Q6_K panel
     /// product, only where the result is exact (second operand in [0, 127]), so the results are the same bits;
     /// the host must support the instructions (see <see cref="RelaxedSimdProbe"/>). The Q4_K and Q6_K panel
     /// products then read their blocks in a kernel layout (<see cref="WasmWeightPanels.ToKernelBlocks"/>).
@@ -225,8 +249,14 @@ public sealed class WasmKernelModule
         }
         Q8_0Emitter.EmitQuantize(module, QuantizeQ8_0);
         exports.Add(QuantizeQ8_0);
+        Q8_0Emitter.EmitQuantize(module, QuantizeQ8_1, q8_1: true);
+        exports.Add(QuantizeQ8_1);
         Q8_KEmitter.EmitQuantize(module, QuantizeQ8_K);
         exports.Add(QuantizeQ8_K);
+        F16Emitter.EmitQuantize(module, QuantizeF16);
+        exports.Add(QuantizeF16);
+        BF16Emitter.EmitQuantize(module, QuantizeBF16);
+        exports.Add(QuantizeBF16);
         FloatOpsEmitter.EmitRmsNorm(module, RmsNormExport);
         exports.Add(RmsNormExport);
         WasmFunction softmax = FloatOpsEmitter.EmitScaledSoftmax(module, "scaled_softmax");

@@ -5,8 +5,8 @@ namespace TinyLM.Kernels.Wasm;
 
 /// <summary>
 /// The row-panel layout that the emitted <c>matmul_{type}_panels</c> products read: every whole group
-/// of P consecutive rows (P = the rows a kernel walks together: 8 for Q8_0, Q4_0, Q5_0, 4 for Q4_K,
-/// Q6_K; <see cref="WasmKernelModule.PanelRows"/>) becomes one panel in which the rows' blocks alternate
+/// of P consecutive rows (P = the rows a kernel walks together: 8 for the 32-element types, 4 for the
+/// K-quants and ternary types; <see cref="WasmKernelModule.PanelRows"/>) becomes one panel in which the rows' blocks alternate
 /// — block b of row k of the panel sits at block index <c>P·b + k</c> — so those rows form one forward
 /// stream of memory instead of P (the hardware prefetcher follows one stream well; in the page a
 /// decoded token streams every weight from DRAM). Rows after the last whole panel keep their order.

@@ -4,8 +4,8 @@ using static TinyLM.Kernels.Wasm.WasmValueType;
 namespace TinyLM.Kernels.Wasm.Emitters;
 
 /// <summary>
-/// The matrix product shared by the K-quant types whose activations are Q8_K (Q4_K, Q6_K), bit-exact
-/// with ggml's <c>ggml_vec_dot_q4_K_q8_K_generic</c> / <c>ggml_vec_dot_q6_K_q8_K_generic</c>
+/// The matrix product shared by the K-quant types whose reference keeps eight lane classes (Q3_K, Q4_K, Q5_K, Q6_K;
+/// activations Q8_K), bit-exact with ggml's <c>ggml_vec_dot_q4_K_q8_K_generic</c> / <c>ggml_vec_dot_q6_K_q8_K_generic</c> (and Q3_K's, Q5_K's)
 /// (ggml/src/ggml-cpu/quants.c) and TinyLM's <see cref="Quantization.KQuantDot"/>: per super-block the
 /// eight int32 lanes <c>aux32[l]</c> (element e counts in lane e mod 8, times its sub-block scale),
 /// then <c>sums[l] += d · (float)aux32[l]</c> with <c>d = dx · dy</c> and, for types with mins,
@@ -263,7 +263,7 @@ internal static class KQuantMatMul
     }
 
     /// <summary>Sets <paramref name="target"/> to <c>fp16(pw[k] + offset)</c> in lane k (f32x4).</summary>
-    private static void WeightScales(WasmFunctionBuilder f, WasmLocal[] pw, uint offset, WasmLocal target, WasmLocal tmp, WasmLocal h0, WasmLocal h1)
+    internal static void WeightScales(WasmFunctionBuilder f, WasmLocal[] pw, uint offset, WasmLocal target, WasmLocal tmp, WasmLocal h0, WasmLocal h1)
     {
         f.V128Const(Vector128<int>.Zero);
         for (int k = 0; k < pw.Length; k++)

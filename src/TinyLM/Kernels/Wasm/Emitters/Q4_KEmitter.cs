@@ -195,7 +195,7 @@ internal static class Q4_KEmitter
     }
 
     /// <summary>Shuffle mask that zero-extends byte <paramref name="b"/> of the first operand into every int32 lane (the second operand is zero).</summary>
-    private static byte[] SplatByteI32(int b)
+    internal static byte[] SplatByteI32(int b)
     {
         var mask = new byte[16];
         for (int i = 0; i < 16; i++)
@@ -255,7 +255,7 @@ internal static class Q4_KEmitter
     /// Sets <paramref name="sc"/> to the eight 6-bit scales (bytes 0–7) and mins (bytes 8–15) of the
     /// super-block at <paramref name="pw"/>, as ggml's <c>utmp</c> trick (<c>get_scale_min_k4</c> for all at once).
     /// </summary>
-    private static void ScalesAndMins(WasmFunctionBuilder f, WasmLocal pw, WasmLocal sc, WasmLocal v)
+    internal static void ScalesAndMins(WasmFunctionBuilder f, WasmLocal pw, WasmLocal sc, WasmLocal v)
     {
         Vector128<int> zero = Vector128<int>.Zero;
         // utmp: [u0 & k1, (u2 & k2) | ((u0 >> 6) & k3) << 4, u1 & k1, ((u2 >> 4) & k2) | ((u1 >> 6) & k3) << 4]
@@ -271,7 +271,7 @@ internal static class Q4_KEmitter
     /// Sets <paramref name="minsLo"/>, <paramref name="minsHi"/> to the mins of <paramref name="sc"/> (bytes 8–15)
     /// widened to int16 and duplicated into pairs (<c>[m0, m0, m1, m1, …]</c>), against the 16 <c>bsums</c>.
     /// </summary>
-    private static void PairedMins(WasmFunctionBuilder f, WasmLocal sc, WasmLocal minsLo, WasmLocal minsHi)
+    internal static void PairedMins(WasmFunctionBuilder f, WasmLocal sc, WasmLocal minsLo, WasmLocal minsHi)
     {
         byte[] pairsLo = [0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7], pairsHi = [8, 9, 8, 9, 10, 11, 10, 11, 12, 13, 12, 13, 14, 15, 14, 15];
         f.LocalGet(sc).I16x8ExtendHighI8x16U().LocalTee(minsHi).LocalGet(minsHi).I8x16Shuffle(pairsLo).LocalSet(minsLo);
@@ -282,7 +282,7 @@ internal static class Q4_KEmitter
     /// Sets <paramref name="sumi"/> to an i32x4 whose lanes add up to <c>Σ_j bsums[j]·m[j/2]</c> (the mins term): two
     /// <c>i32x4.dot_i16x8_s</c> of the prepared <c>bsums</c> with <see cref="PairedMins"/> (exact for any int16 bsums).
     /// </summary>
-    private static void MinsTerm(WasmFunctionBuilder f, WasmLocal ps, WasmLocal minsLo, WasmLocal minsHi, WasmLocal sumi) =>
+    internal static void MinsTerm(WasmFunctionBuilder f, WasmLocal ps, WasmLocal minsLo, WasmLocal minsHi, WasmLocal sumi) =>
         f.LocalGet(ps).V128Load(offset: KQuantMatMul.BSumsOffset, alignment: 16).LocalGet(minsLo).I32x4DotI16x8S()
             .LocalGet(ps).V128Load(offset: KQuantMatMul.BSumsOffset + 16, alignment: 16).LocalGet(minsHi).I32x4DotI16x8S()
             .I32x4Add().LocalSet(sumi);
@@ -296,7 +296,7 @@ internal static class Q4_KEmitter
     }
 
     /// <summary>Shuffle mask that zero-extends byte <paramref name="b"/> of the first operand into every int16 lane (the second operand is zero).</summary>
-    private static byte[] SplatByte(int b)
+    internal static byte[] SplatByte(int b)
     {
         var mask = new byte[16];
         for (int i = 0; i < 8; i++)

@@ -12,14 +12,16 @@ internal static class Q5_0Emitter
     /// <summary>Block size in bytes (<c>block_q5_0</c>: f16 scale, 4 bytes of fifth bits, 16 bytes of nibbles).</summary>
     public const int BlockBytes = 22;
 
+    private const uint QhOffset = 2;
+
     /// <summary>Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c> (see <see cref="Q8ActivationMatMul"/>).</summary>
     public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false) =>
-        Q8ActivationMatMul.Emit(module, name, BlockBytes, BlockDot, Q8ActivationMatMul.ScaleOrder.ProductOfScales,
+        Q8ActivationMatMul.Emit(module, name, BlockBytes, (f, pw, y, tmp) => BlockDot(f, pw, y, tmp, QhOffset), Q8ActivationMatMul.ScaleOrder.ProductOfScales,
             Q8ActivationMatMul.ActivationLayout.NibbleLanesMinus16, panels: panels);
 
     /// <summary>Emits the same product with relaxed SIMD (<see cref="BlockDotRelaxed"/>).</summary>
     public static WasmFunction EmitMatMulRelaxed(WasmModuleBuilder module, string name, bool panels = false) =>
-        Q8ActivationMatMul.Emit(module, name, BlockBytes, BlockDotRelaxed, Q8ActivationMatMul.ScaleOrder.ProductOfScales,
+        Q8ActivationMatMul.Emit(module, name, BlockBytes, (f, pw, y, tmp) => BlockDotRelaxed(f, pw, y, tmp, QhOffset), Q8ActivationMatMul.ScaleOrder.ProductOfScales,
             Q8ActivationMatMul.ActivationLayout.BytesMinus16, panels: panels);
 
     /// <summary>
@@ -28,15 +30,16 @@ internal static class Q5_0Emitter
     /// fifth bits: the <c>qh</c> byte of each lane broadcast by a shuffle, its lane's bit selected by a
     /// mask, compared to the mask (0xFF when set) and masked to 0x10. Two exact
     /// <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c> against the activation bytes
-    /// (<see cref="Q8ActivationMatMul.ActivationLayout.BytesMinus16"/>) give <c>Σ u·y</c>.
+    /// (<see cref="Q8ActivationMatMul.ActivationLayout.BytesMinus16"/>) give <c>Σ u·y</c>. <c>qh</c> sits at
+    /// <paramref name="qhOffset"/> of the block and <c>qs</c> right after it (Q5_1: 4 and 8).
     /// </summary>
-    private static void BlockDotRelaxed(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal[] tmp)
+    internal static void BlockDotRelaxed(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal[] tmp, uint qhOffset)
     {
         Vector128<byte> bits = Vector128.Create((byte)1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
         Vector128<byte> bit4 = Vector128.Create((byte)0x10), low4 = Vector128.Create((byte)0x0F);
         WasmLocal qh = tmp[0], v = tmp[1];
-        f.LocalGet(pw).V128Load32Splat(offset: 2, alignment: 1).LocalSet(qh);
-        f.LocalGet(pw).V128Load(offset: 6, alignment: 1).LocalSet(v);
+        f.LocalGet(pw).V128Load32Splat(offset: qhOffset, alignment: 1).LocalSet(qh);
+        f.LocalGet(pw).V128Load(offset: qhOffset + 4, alignment: 1).LocalSet(v);
         // elements 16–31: high nibbles, fifth bits from qh bytes 2 and 3
         f.LocalGet(y[1]).LocalGet(v).I32Const(4).I8x16ShrU()
             .LocalGet(qh).LocalGet(qh).I8x16Shuffle([2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3])
@@ -56,16 +59,17 @@ internal static class Q5_0Emitter
     /// and bit 2i+1 at bit 15 of lane i; shifted to bit 4 and or-ed into the nibbles, it gives the
     /// unsigned 5-bit quants u in the activation order of
     /// <see cref="Q8ActivationMatMul.ActivationLayout.NibbleLanesMinus16"/>; the lane total is
-    /// <c>Σ u·y</c>, and the caller subtracts <c>16·Σy</c>.
+    /// <c>Σ u·y</c>, and the caller subtracts <c>16·Σy</c> (Q5_0; Q5_1 adds its min instead). <c>qh</c> sits at
+    /// <paramref name="qhOffset"/> of the block and <c>qs</c> right after it.
     /// </summary>
-    private static void BlockDot(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal[] tmp)
+    internal static void BlockDot(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] y, WasmLocal[] tmp, uint qhOffset)
     {
         Vector128<short> low4 = Vector128.Create((short)0x000F), bit4 = Vector128.Create((short)0x0010);
         Vector128<short> spread = Vector128.Create((short)(1 << 14), 1 << 12, 1 << 10, 1 << 8, 1 << 6, 1 << 4, 1 << 2, 1);
         WasmLocal v = tmp[0], lo = tmp[1], hi = tmp[2];
-        f.LocalGet(pw).V128Load16Splat(offset: 2, alignment: 1).V128Const(spread).I16x8Mul().LocalSet(lo);
-        f.LocalGet(pw).V128Load16Splat(offset: 4, alignment: 1).V128Const(spread).I16x8Mul().LocalSet(hi);
-        f.LocalGet(pw).V128Load(offset: 6, alignment: 1).LocalTee(v);
+        f.LocalGet(pw).V128Load16Splat(offset: qhOffset, alignment: 1).V128Const(spread).I16x8Mul().LocalSet(lo);
+        f.LocalGet(pw).V128Load16Splat(offset: qhOffset + 2, alignment: 1).V128Const(spread).I16x8Mul().LocalSet(hi);
+        f.LocalGet(pw).V128Load(offset: qhOffset + 4, alignment: 1).LocalTee(v);
         // element 2i: nibble at bit 0, fifth bit at bit 14 of lo
         f.V128Const(low4).V128And()
             .LocalGet(lo).I32Const(10).I16x8ShrU().V128Const(bit4).V128And().V128Or()

@@ -4,7 +4,8 @@ using static TinyLM.Kernels.Wasm.WasmValueType;
 namespace TinyLM.Kernels.Wasm.Emitters;
 
 /// <summary>
-/// The matrix product shared by the 32-element block types whose activations are Q8_0 (Q8_0, Q4_0, Q5_0):
+/// The matrix product shared by the 32-element block types whose activations are Q8_0 (Q8_0, Q4_0, Q5_0, IQ4_NL)
+/// or Q8_1 (Q4_1, Q5_1, <see cref="ScaleOrder.WithMin"/>):
 /// eight weight rows at a time, one float accumulator per row in the lanes of two f32x4, blocks in
 /// order — each lane performs exactly the float steps of the type's <c>DotReference</c>
 /// (ggml's <c>ggml_vec_dot_*_q8_0_generic</c>); only the exact integer block sums use SIMD freely.
@@ -28,9 +29,12 @@ internal static class Q8ActivationMatMul
     /// <summary>Q8_0 block size in bytes (<c>block_q8_0</c>: f16 scale + 32 int8).</summary>
     public const int Q8Bytes = 34;
 
+    /// <summary>Q8_1 block size in bytes (<c>block_q8_1</c>: f16 d, f16 s = d·Σq, 32 int8).</summary>
+    public const int Q8_1Bytes = 36;
+
     /// <summary>
     /// Scratch bytes per activation block: four i16x8 (64 bytes), the scale as f32 (offset 64), the
-    /// integer correction <c>8·Σy</c> or <c>16·Σy</c> (offset 68), padding to 80. After the activation
+    /// integer correction <c>8·Σy</c> or <c>16·Σy</c> (offset 68), a Q8_1 block's <c>s</c> as f32 (offset 72), padding to 80. After the activation
     /// blocks, <see cref="ScaleBytesPerBlock"/> bytes per block of a row: a batch's row group keeps its
     /// eight rows' weight scales there as f32, converted once for all tokens.
     /// </summary>
@@ -39,7 +43,7 @@ internal static class Q8ActivationMatMul
     /// <summary>Scratch bytes per block of a weight row for the row group's f32 scales (eight floats).</summary>
     public const int ScaleBytesPerBlock = 32;
 
-    private const uint ScaleOffset = 64, CorrectionOffset = 68;
+    private const uint ScaleOffset = 64, CorrectionOffset = 68, SumOffset = 72;
 
     /// <summary>
     /// Pushes the i32x4 partial sums of one weight block (at <c>pw</c>) against the prepared
@@ -56,6 +60,12 @@ internal static class Q8ActivationMatMul
 
         /// <summary><c>sumf += sumi · dx · dy</c>, left to right (Q4_0).</summary>
         LeftToRight,
+
+        /// <summary>
+        /// <c>sumf += (dx · dy) · sumi + mx · sy</c> against Q8_1 activations (Q4_1, Q5_1: <c>ggml_vec_dot_q4_1_q8_1_generic</c>),
+        /// <c>mx</c> the float16 at offset 2 of the weight block, <c>sy</c> the activation block's <c>s</c>.
+        /// </summary>
+        WithMin,
     }
 
     /// <summary>The order of the widened activations in the scratch, and the integer correction.</summary>
@@ -93,12 +103,19 @@ internal static class Q8ActivationMatMul
 
         /// <summary>As <see cref="BytesMinus8"/> with the correction <c>16·Σy</c> (Q5_0's unsigned 5-bit quants).</summary>
         BytesMinus16,
+
+        /// <summary>The order of <see cref="NibbleLanesMinus8"/> with no correction (Q4_1, Q5_1: unsigned quants, the offset is the min).</summary>
+        NibbleLanes,
+
+        /// <summary>The bytes of <see cref="BytesMinus8"/> with no correction (Q4_1, Q5_1 with relaxed SIMD).</summary>
+        Bytes,
     }
 
     /// <summary>The prepared v128 values per activation block that a block dot reads.</summary>
-    private static int Vectors(ActivationLayout layout) => layout is ActivationLayout.BytesMinus8 or ActivationLayout.BytesMinus16 ? 2 : 4;
+    private static int Vectors(ActivationLayout layout) => layout is ActivationLayout.BytesMinus8 or ActivationLayout.BytesMinus16 or ActivationLayout.Bytes ? 2 : 4;
 
-    private static bool HasCorrection(ActivationLayout layout) => layout is not (ActivationLayout.Sequential or ActivationLayout.SplitSigns);
+    private static bool HasCorrection(ActivationLayout layout) =>
+        layout is not (ActivationLayout.Sequential or ActivationLayout.SplitSigns or ActivationLayout.NibbleLanes or ActivationLayout.Bytes);
 
     /// <summary>Emits the function described in the remarks.</summary>
     /// <param name="module">The module to add the function to.</param>
@@ -134,7 +151,7 @@ internal static class Q8ActivationMatMul
         WasmLocal step = f.DeclareLocal(I32), scaleBase = f.DeclareLocal(I32), scaleCursor = f.DeclareLocal(I32);
 
         WasmLocal negative128 = f.DeclareLocal(V128);
-        EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, layout, t, ib, pa, ps, y, h0, h1, scratch, negative128);
+        EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, layout, order == ScaleOrder.WithMin, t, ib, pa, ps, y, h0, h1, scratch, negative128);
         if (fallback is not null)
         {
             f.LocalGet(negative128).V128AnyTrue();
@@ -211,8 +228,14 @@ internal static class Q8ActivationMatMul
                             f.F32x4Mul();
                         f.LocalGet(ps).V128Load32Splat(offset: ScaleOffset, alignment: 4);
                         f.F32x4Mul();
-                        if (order == ScaleOrder.ProductOfScales)
+                        if (order != ScaleOrder.LeftToRight)
                             f.F32x4Mul();
+                        if (order == ScaleOrder.WithMin)
+                        {
+                            // + mx · sy (the rows' float16 mins, converted here also in a batch)
+                            RowScales(f, pw, g, scratch, h0, h1, offset: 2);
+                            f.LocalGet(ps).V128Load32Splat(offset: SumOffset, alignment: 4).F32x4Mul().F32x4Add();
+                        }
                         f.F32x4Add().LocalSet(sumf[g]);
                     }
                     for (int k = 0; k < 8; k++)
@@ -234,20 +257,21 @@ internal static class Q8ActivationMatMul
         return f.Function;
     }
 
-    /// <summary>Pushes the f32x4 of the float16 scales of rows 4g … 4g + 3 at <c>pw</c> (their current blocks).</summary>
-    private static void RowScales(WasmFunctionBuilder f, WasmLocal[] pw, int g, WasmLocal scratch, WasmLocal h0, WasmLocal h1)
+    /// <summary>Pushes the f32x4 of the float16 at <paramref name="offset"/> (the scale; Q4_1/Q5_1's min at 2) of rows 4g … 4g + 3 at <c>pw</c> (their current blocks).</summary>
+    private static void RowScales(WasmFunctionBuilder f, WasmLocal[] pw, int g, WasmLocal scratch, WasmLocal h0, WasmLocal h1, uint offset = 0)
     {
         f.V128Const(Vector128<int>.Zero);
         for (int k = 0; k < 4; k++)
-            f.LocalSet(scratch).LocalGet(pw[4 * g + k]).LocalGet(scratch).V128Load16Lane((byte)(2 * k), alignment: 1);
+            f.LocalSet(scratch).LocalGet(pw[4 * g + k]).LocalGet(scratch).V128Load16Lane((byte)(2 * k), offset: offset, alignment: 1);
         WasmEmit.Fp16x4ToFp32x4(f, h0, h1);
     }
 
     /// <summary>Converts every activation block of every token row into the scratch (see <see cref="ScratchBytesPerBlock"/>).</summary>
     private static void EmitPrologue(WasmFunctionBuilder f, WasmLocal act, WasmLocal actRowBytes, WasmLocal tokens, WasmLocal blocks,
-        WasmLocal scratchBase, ActivationLayout layout, WasmLocal t, WasmLocal ib, WasmLocal pa, WasmLocal ps, WasmLocal[] v, WasmLocal h0, WasmLocal h1, WasmLocal tmp,
+        WasmLocal scratchBase, ActivationLayout layout, bool q8_1, WasmLocal t, WasmLocal ib, WasmLocal pa, WasmLocal ps, WasmLocal[] v, WasmLocal h0, WasmLocal h1, WasmLocal tmp,
         WasmLocal negative128)
     {
+        uint qs = q8_1 ? 4u : 2u;   // the quants' offset in an activation block
         f.V128Const(Vector128<int>.Zero).LocalSet(negative128);
         f.LocalGet(scratchBase).LocalSet(ps);
         f.I32Const(0).LocalSet(t);
@@ -260,13 +284,13 @@ internal static class Q8ActivationMatMul
                 if (layout == ActivationLayout.Sequential)
                 {
                     for (int k = 0; k < 4; k++)
-                        f.LocalGet(ps).LocalGet(pa).V128Load8x8S(offset: (uint)(2 + 8 * k), alignment: 1).V128Store(offset: (uint)(16 * k), alignment: 4);
+                        f.LocalGet(ps).LocalGet(pa).V128Load8x8S(offset: qs + (uint)(8 * k), alignment: 1).V128Store(offset: (uint)(16 * k), alignment: 4);
                 }
                 else if (layout == ActivationLayout.SplitSigns)
                 {
                     for (int k = 0; k < 2; k++)
                     {
-                        f.LocalGet(pa).V128Load(offset: (uint)(2 + 16 * k), alignment: 1).LocalSet(v[0]);
+                        f.LocalGet(pa).V128Load(offset: qs + (uint)(16 * k), alignment: 1).LocalSet(v[0]);
                         f.LocalGet(ps).LocalGet(v[0]).V128Const(Vector128<sbyte>.Zero).I8x16MaxS().V128Store(offset: (uint)(16 * k), alignment: 4);
                         f.LocalGet(ps).LocalGet(v[0]).I8x16Neg().V128Const(Vector128<sbyte>.Zero).I8x16MaxS().V128Store(offset: (uint)(32 + 16 * k), alignment: 4);
                         f.LocalGet(negative128).LocalGet(v[0]).V128Const(Vector128.Create(sbyte.MinValue)).I8x16Eq().V128Or().LocalSet(negative128);
@@ -275,9 +299,9 @@ internal static class Q8ActivationMatMul
                 else
                 {
                     // A = y[0..16), B = y[16..32) as int16 lanes: lane i holds y[2i] (low byte) and y[2i+1] (high byte)
-                    f.LocalGet(pa).V128Load(offset: 2, alignment: 1).LocalSet(v[0]);
-                    f.LocalGet(pa).V128Load(offset: 18, alignment: 1).LocalSet(v[1]);
-                    if (layout is ActivationLayout.BytesMinus8 or ActivationLayout.BytesMinus16)
+                    f.LocalGet(pa).V128Load(offset: qs, alignment: 1).LocalSet(v[0]);
+                    f.LocalGet(pa).V128Load(offset: qs + 16, alignment: 1).LocalSet(v[1]);
+                    if (layout is ActivationLayout.BytesMinus8 or ActivationLayout.BytesMinus16 or ActivationLayout.Bytes)
                     {
                         f.LocalGet(ps).LocalGet(v[0]).V128Store(offset: 0, alignment: 4);
                         f.LocalGet(ps).LocalGet(v[1]).V128Store(offset: 16, alignment: 4);
@@ -289,18 +313,28 @@ internal static class Q8ActivationMatMul
                         f.LocalGet(ps).LocalGet(v[0]).I32Const(8).I16x8ShrS().V128Store(offset: 32, alignment: 4);
                         f.LocalGet(ps).LocalGet(v[1]).I32Const(8).I16x8ShrS().V128Store(offset: 48, alignment: 4);
                     }
-                    // 8·Σy or 16·Σy: pairwise widening sums, then the four lanes (exact)
-                    f.LocalGet(v[0]).I16x8ExtaddPairwiseI8x16S().LocalGet(v[1]).I16x8ExtaddPairwiseI8x16S().I16x8Add()
-                        .I32x4ExtaddPairwiseI16x8S().LocalSet(tmp);
-                    f.LocalGet(ps)
-                        .LocalGet(tmp).I32x4ExtractLane(0).LocalGet(tmp).I32x4ExtractLane(1).I32Add()
-                        .LocalGet(tmp).I32x4ExtractLane(2).I32Add().LocalGet(tmp).I32x4ExtractLane(3).I32Add()
-                        .I32Const(layout is ActivationLayout.NibbleLanesMinus16 or ActivationLayout.BytesMinus16 ? 4 : 3).I32Shl().I32Store(offset: CorrectionOffset, alignment: 4);
+                    if (HasCorrection(layout))
+                    {
+                        // 8·Σy or 16·Σy: pairwise widening sums, then the four lanes (exact)
+                        f.LocalGet(v[0]).I16x8ExtaddPairwiseI8x16S().LocalGet(v[1]).I16x8ExtaddPairwiseI8x16S().I16x8Add()
+                            .I32x4ExtaddPairwiseI16x8S().LocalSet(tmp);
+                        f.LocalGet(ps)
+                            .LocalGet(tmp).I32x4ExtractLane(0).LocalGet(tmp).I32x4ExtractLane(1).I32Add()
+                            .LocalGet(tmp).I32x4ExtractLane(2).I32Add().LocalGet(tmp).I32x4ExtractLane(3).I32Add()
+                            .I32Const(layout is ActivationLayout.NibbleLanesMinus16 or ActivationLayout.BytesMinus16 ? 4 : 3).I32Shl().I32Store(offset: CorrectionOffset, alignment: 4);
+                    }
+                }
+                if (q8_1)
+                {
+                    // s as f32
+                    f.LocalGet(ps).LocalGet(pa).I32Load16U(offset: 2, alignment: 1).I32x4Splat();
+                    WasmEmit.Fp16x4ToFp32x4(f, h0, h1);
+                    f.V128Store32Lane(0, offset: SumOffset, alignment: 4);
                 }
                 f.LocalGet(ps).LocalGet(pa).I32Load16U(alignment: 1).I32x4Splat();
                 WasmEmit.Fp16x4ToFp32x4(f, h0, h1);
                 f.V128Store32Lane(0, offset: ScaleOffset, alignment: 4);
-                f.LocalGet(pa).I32Const(Q8Bytes).I32Add().LocalSet(pa);
+                f.LocalGet(pa).I32Const(q8_1 ? Q8_1Bytes : Q8Bytes).I32Add().LocalSet(pa);
                 f.LocalGet(ps).I32Const(ScratchBytesPerBlock).I32Add().LocalSet(ps);
             }
         }

@@ -66,8 +66,16 @@ internal static class Q8_0Emitter
     /// <c>id = d ≠ 0 ? 1/d : 0</c>, <c>q = (int8)(int)roundf(x·id)</c> with x86's conversion of
     /// out-of-range values (<see cref="Quantization.CConversions"/>).
     /// </summary>
-    public static WasmFunction EmitQuantize(WasmModuleBuilder module, string name)
+    /// <param name="module">The module.</param>
+    /// <param name="name">Export name.</param>
+    /// <param name="q8_1">
+    /// Write <c>block_q8_1</c> instead (<c>quantize_row_q8_1_ref</c>, the activations of Q4_1 and Q5_1): the same
+    /// <c>d</c> and quants after a float16 <c>s = (float)Σq · d</c>, 36 bytes per block.
+    /// </param>
+    public static WasmFunction EmitQuantize(WasmModuleBuilder module, string name, bool q8_1 = false)
     {
+        uint qs = q8_1 ? 4u : 2u;
+        int blockBytes = q8_1 ? 36 : BlockBytes;
         WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(3), []);
         WasmLocal src = f.Param(0), dst = f.Param(1), blocks = f.Param(2);
         WasmLocal i = f.DeclareLocal(I32), j = f.DeclareLocal(I32);
@@ -114,10 +122,23 @@ internal static class Q8_0Emitter
                     .LocalGet(q[0]).LocalGet(q[1]).I8x16Shuffle(lowBytes)
                     .LocalGet(q[2]).LocalGet(q[3]).I8x16Shuffle(lowBytes)
                     .I8x16Shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23])
-                    .V128Store(offset: (uint)(2 + 16 * half), alignment: 1);
+                    .V128Store(offset: qs + (uint)(16 * half), alignment: 1);
+            }
+            if (q8_1)
+            {
+                // s = fp16((float)sum · d), sum over the 32 stored int8 (exact pairwise widening sums)
+                f.LocalGet(dst).V128Load(offset: qs, alignment: 1).I16x8ExtaddPairwiseI8x16S()
+                    .LocalGet(dst).V128Load(offset: qs + 16, alignment: 1).I16x8ExtaddPairwiseI8x16S().I16x8Add()
+                    .I32x4ExtaddPairwiseI16x8S().LocalSet(v);
+                f.LocalGet(dst)
+                    .LocalGet(v).I32x4ExtractLane(0).LocalGet(v).I32x4ExtractLane(1).I32Add()
+                    .LocalGet(v).I32x4ExtractLane(2).I32Add().LocalGet(v).I32x4ExtractLane(3).I32Add()
+                    .F32ConvertI32S().LocalGet(d).F32Mul();
+                WasmEmit.Fp32ToFp16(f, x, t0, t1, t2);
+                f.I32Store16(offset: 2, alignment: 1);
             }
             f.LocalGet(src).I32Const(128).I32Add().LocalSet(src);
-            f.LocalGet(dst).I32Const(BlockBytes).I32Add().LocalSet(dst);
+            f.LocalGet(dst).I32Const(blockBytes).I32Add().LocalSet(dst);
         }
         return f.Function;
     }
