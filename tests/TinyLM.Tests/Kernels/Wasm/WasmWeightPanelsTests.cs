@@ -83,13 +83,14 @@ public class WasmWeightPanelsTests
     }
 
     /// <summary>
-    /// The kernel block layouts of the relaxed-SIMD Q4_K and Q6_K panel products: with unit scales (d = 1,
+    /// The kernel block layouts of the relaxed-SIMD Q4_K, Q5_K and Q6_K panel products: with unit scales (d = 1,
     /// dmin = 0) the reference dequantizer gives each element's quant, which must sit in the kernel layout where
     /// the emitted kernels read it (lane class E/O order of <see cref="KQuantMatMul.GroupsE"/>); the inverse
     /// restores the block exactly.
     /// </summary>
     [Theory]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     public void KernelBlocks_PlaceEachQuantWhereTheKernelReadsIt_AndFromKernelBlocksRestoresTheBlock(GgmlType g)
     {
@@ -99,7 +100,7 @@ public class WasmWeightPanelsTests
         {
             var block = new byte[type.BlockBytes];
             random.NextBytes(block);
-            if (g == GgmlType.Q4_K)
+            if (g is GgmlType.Q4_K or GgmlType.Q5_K)
             {
                 BitConverter.TryWriteBytes(block.AsSpan(0), (ushort)0x3C00);   // d = 1
                 BitConverter.TryWriteBytes(block.AsSpan(2), (ushort)0);        // dmin = 0
@@ -131,6 +132,14 @@ public class WasmWeightPanelsTests
                         Assert.Equal(q[e], (b >> shift) & 0xF);
                         Assert.Equal(q[o], (bo >> shift) & 0xF);
                     }
+                    else if (g == GgmlType.Q5_K)
+                    {
+                        // Q4_K's nibbles after the 32 bytes of qh, whose E and O halves hold bit c of the same positions
+                        byte b = kernel[48 + 32 * (c / 2) + i], bo = kernel[48 + 32 * (c / 2) + 16 + i];
+                        int shift = 4 * (c % 2);
+                        Assert.Equal(q[e], ((b >> shift) & 0xF) | ((kernel[16 + i] >> c) & 1) << 4);
+                        Assert.Equal(q[o], ((bo >> shift) & 0xF) | ((kernel[32 + i] >> c) & 1) << 4);
+                    }
                     else
                     {
                         byte l = kernel[16 * c + i], h = kernel[128 + 16 * (c / 2) + i];
@@ -154,6 +163,7 @@ public class WasmWeightPanelsTests
     /// </summary>
     [Theory]
     [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]
     public void InterleaveRowPanels_WithKernelBlocks_DequantizeRowStillGivesTheRows(GgmlType g)
     {

@@ -118,8 +118,8 @@ internal static class KQuantMatMul
     /// </summary>
     public const int KernelLayoutTokensPerPass = 4;
 
-    /// <summary>Number of v128 temporaries passed to <see cref="BlockLanes"/>.</summary>
-    public const int Temporaries = 8;
+    /// <summary>Number of v128 temporaries passed to <see cref="BlockLanes"/> (the step may use all but the first).</summary>
+    public const int Temporaries = 10;
 
     /// <summary>Emits the function described in the remarks.</summary>
     /// <param name="module">The module.</param>

@@ -21,10 +21,146 @@ internal static class Q5_KEmitter
     /// <param name="module">The module.</param>
     /// <param name="name">Export name.</param>
     /// <param name="panels">The weights are in four-row panels (<see cref="WasmWeightPanels"/>).</param>
-    /// <param name="relaxed">Integer sums with relaxed SIMD (<see cref="BlockLanesRelaxed"/>); otherwise <see cref="BlockLanes"/>.</param>
+    /// <param name="relaxed">Integer sums with relaxed SIMD: <see cref="BlockLanesRelaxed"/> row by row, <see cref="BlockLanesKernelLayout"/>
+    /// in panels (on blocks in the kernel layout, <see cref="ToKernelLayout"/>); otherwise <see cref="BlockLanes"/>.</param>
     public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false, bool relaxed = false) => relaxed
-        ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, KQuantMatMul.OneToken(BlockLanesRelaxed), panels, KQuantMatMul.ActivationLayout.GroupsI8)
+        ? panels
+            ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanesKernelLayout, panels, KQuantMatMul.ActivationLayout.GroupsI8, KQuantMatMul.KernelLayoutTokensPerPass)
+            : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, KQuantMatMul.OneToken(BlockLanesRelaxed), panels, KQuantMatMul.ActivationLayout.GroupsI8)
         : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, KQuantMatMul.OneToken(BlockLanes), panels);
+
+    /// <summary>
+    /// Rearranges one <c>block_q5_K</c> in place into the kernel layout that the relaxed-SIMD panel product reads
+    /// (<see cref="Q4_KEmitter.ToKernelLayout"/>'s, plus the fifth bits): <c>d</c>, <c>dmin</c> and the packed scales stay;
+    /// the 32 bytes of <c>qh</c> and each 32 bytes of <c>qs</c> become their <see cref="KQuantMatMul.GroupsE"/> bytes
+    /// followed by their <see cref="KQuantMatMul.GroupsO"/> bytes, so byte i of a lane-class load of <c>qs</c> and byte i
+    /// of the same class's load of <c>qh</c> belong to one element position. Same bytes, other order;
+    /// <see cref="FromKernelLayout"/> undoes it.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
+    public static void ToKernelLayout(Span<byte> block) => Permute(block, toKernel: true);
+
+    /// <summary>Undoes <see cref="ToKernelLayout"/>: one block back to ggml's <c>block_q5_K</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
+    public static void FromKernelLayout(Span<byte> block) => Permute(block, toKernel: false);
+
+    /// <summary>The 32-byte runs that <see cref="ToKernelLayout"/> permutes: <c>qh</c>, then the four of <c>qs</c>.</summary>
+    private static readonly int[] Runs = [(int)QhOffset, (int)QsOffset, (int)QsOffset + 32, (int)QsOffset + 64, (int)QsOffset + 96];
+
+    private static void Permute(Span<byte> block, bool toKernel)
+    {
+        if (block.Length != BlockBytes)
+            throw new ArgumentException($"A Q5_K block is {BlockBytes} bytes, not {block.Length}.", nameof(block));
+        Span<byte> chunk = stackalloc byte[32];
+        foreach (int at in Runs)
+        {
+            Span<byte> run = block.Slice(at, 32);
+            run.CopyTo(chunk);
+            for (int i = 0; i < 16; i++)
+            {
+                if (toKernel)
+                {
+                    run[i] = chunk[KQuantMatMul.GroupsE[i]];
+                    run[16 + i] = chunk[KQuantMatMul.GroupsO[i]];
+                }
+                else
+                {
+                    run[KQuantMatMul.GroupsE[i]] = chunk[i];
+                    run[KQuantMatMul.GroupsO[i]] = chunk[16 + i];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Emits <c>name(src, dst, blocks)</c>: <see cref="ToKernelLayout"/> of <c>blocks</c> blocks from <c>src</c> to <c>dst</c>
+    /// (the same address: in place), two byte shuffles per 32 bytes — the page converts a model's matrices at load with it.
+    /// </summary>
+    public static WasmFunction EmitToKernelLayout(WasmModuleBuilder module, string name)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(3), []);
+        WasmLocal src = f.Param(0), dst = f.Param(1), blocks = f.Param(2);
+        WasmLocal i = f.DeclareLocal(WasmValueType.I32), v0 = f.DeclareLocal(WasmValueType.V128), v1 = f.DeclareLocal(WasmValueType.V128);
+        using (f.For(i, blocks, 1))
+        {
+            f.LocalGet(dst).LocalGet(src).V128Load(alignment: 1).V128Store(alignment: 1);
+            foreach (int run in Runs)
+            {
+                uint at = (uint)run;
+                f.LocalGet(src).V128Load(offset: at, alignment: 1).LocalSet(v0);
+                f.LocalGet(src).V128Load(offset: at + 16, alignment: 1).LocalSet(v1);
+                f.LocalGet(dst).LocalGet(v0).LocalGet(v1).I8x16Shuffle(KQuantMatMul.GroupsE).V128Store(offset: at, alignment: 1);
+                f.LocalGet(dst).LocalGet(v0).LocalGet(v1).I8x16Shuffle(KQuantMatMul.GroupsO).V128Store(offset: at + 16, alignment: 1);
+            }
+            f.LocalGet(src).I32Const(BlockBytes).I32Add().LocalSet(src);
+            f.LocalGet(dst).I32Const(BlockBytes).I32Add().LocalSet(dst);
+        }
+        return f.Function;
+    }
+
+    /// <summary>
+    /// Pops a v128 of kernel-layout <c>qh</c> bytes and pushes bit <paramref name="sub"/> of each moved to bit 4 (0x10), with
+    /// 16-bit shifts: bit 4 of each byte comes from the same byte for any <paramref name="sub"/> in 0–7, and the mask drops the rest.
+    /// </summary>
+    private static void FifthBitsI16(WasmFunctionBuilder f, int sub)
+    {
+        if (sub < 4)
+            f.I32Const(4 - sub).I16x8Shl();
+        else if (sub > 4)
+            f.I32Const(sub - 4).I16x8ShrU();
+        f.V128Const(Vector128.Create((byte)0x10)).V128And();
+    }
+
+    /// <summary>
+    /// One super-block in the kernel layout (<see cref="ToKernelLayout"/>) with relaxed SIMD, for one or more token rows —
+    /// <see cref="Q4_KEmitter"/>'s kernel-layout step with the fifth bits: per sub-block and lane class the quants
+    /// <c>nibble | fifth bit · 16</c> (in [0, 31]) from one load of <c>qs</c> and one of <c>qh</c>, one exact
+    /// <c>i16x8.relaxed_dot_i8x16_i7x16_s</c> per token (|pair sum| ≤ 7936), then <c>i32x4.dot_i16x8_s</c> with the
+    /// sub-block scale splat as int16. Quants, scales and mins are unpacked once for all the tokens.
+    /// </summary>
+    private static void BlockLanesKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] ps, WasmLocal[] auxE, WasmLocal[] auxO, WasmLocal[]? sumi, WasmLocal[] tmp)
+    {
+        WasmLocal sc = tmp[1], vE = tmp[2], vO = tmp[3], s = tmp[4], v = tmp[5], nE = tmp[6], nO = tmp[7], hE = tmp[8], hO = tmp[9];
+        Vector128<byte> low4 = Vector128.Create((byte)0x0F);
+        Q4_KEmitter.ScalesAndMins(f, pw, sc, v);
+        f.LocalGet(sc).I16x8ExtendLowI8x16U().LocalSet(v);   // the eight scales as int16
+        f.LocalGet(pw).V128Load(offset: QhOffset, alignment: 1).LocalSet(hE);
+        f.LocalGet(pw).V128Load(offset: QhOffset + 16, alignment: 1).LocalSet(hO);
+        for (int j = 0; j < 4; j++)
+        {
+            f.LocalGet(pw).V128Load(offset: (uint)(QsOffset + 32 * j), alignment: 1).LocalSet(vE);
+            f.LocalGet(pw).V128Load(offset: (uint)(QsOffset + 32 * j + 16), alignment: 1).LocalSet(vO);
+            for (int h = 0; h < 2; h++)
+            {
+                int sub = 2 * j + h;
+                uint y = (uint)(32 * sub);
+                bool first = sub == 0;
+                f.LocalGet(v).LocalGet(v).I8x16Shuffle(WasmEmit.SplatShort(sub)).LocalSet(s);
+                f.LocalGet(vE);
+                if (h != 0)
+                    f.I32Const(4).I16x8ShrU();
+                f.V128Const(low4).V128And().LocalGet(hE);
+                FifthBitsI16(f, sub);
+                f.V128Or().LocalSet(nE);
+                f.LocalGet(vO);
+                if (h != 0)
+                    f.I32Const(4).I16x8ShrU();
+                f.V128Const(low4).V128And().LocalGet(hO);
+                FifthBitsI16(f, sub);
+                f.V128Or().LocalSet(nO);
+                for (int t = 0; t < ps.Length; t++)
+                {
+                    f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(nE).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
+                    Q4_KEmitter.Accumulate(f, auxE[t], first);
+                    f.LocalGet(ps[t]).V128Load(offset: y + 16, alignment: 16).LocalGet(nO).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
+                    Q4_KEmitter.Accumulate(f, auxO[t], first);
+                }
+            }
+        }
+        Q4_KEmitter.PairedMins(f, sc, vE, vO);
+        for (int t = 0; t < ps.Length; t++)
+            Q4_KEmitter.MinsTerm(f, ps[t], vE, vO, sumi![t]);
+    }
 
     /// <summary>
     /// Pushes the unsigned 5-bit quants of sub-block <paramref name="sub"/> for the 16 elements whose <c>qs</c>
