@@ -183,10 +183,7 @@ public sealed class Llama : Model
         t.EnsureAllUsed();
         // Natively, the matrices of the matrix products are repacked (eight-row panels: every quantized weight type);
         // the token embedding is only read by rows, unless it is also the output.
-        t.Repack(_output);
-        foreach (Layer l in _layers)
-            foreach (WeightMatrix m in (ReadOnlySpan<WeightMatrix>)[l.Wq, l.Wk, l.Wv, l.Wo, l.Gate, l.Up, l.Down])
-                t.Repack(m);
+        t.RepackAll([_output, .. _layers.SelectMany(l => (WeightMatrix[])[l.Wq, l.Wk, l.Wv, l.Wo, l.Gate, l.Up, l.Down])]);
     }
 
     /// <summary>The hyperparameters.</summary>
