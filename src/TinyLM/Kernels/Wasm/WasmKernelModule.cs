@@ -79,7 +79,7 @@ public sealed class WasmKernelModule
         [GgmlType.Q5_0] = (m, name, _, relaxed, panels) => relaxed ? Q5_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q5_0Emitter.EmitMatMul(m, name, panels),
         [GgmlType.IQ4_NL] = (m, name, _, relaxed, panels) => relaxed ? IQ4_NLEmitter.EmitMatMulRelaxed(m, name, panels) : IQ4_NLEmitter.EmitMatMul(m, name, panels),
         [GgmlType.Q2_K] = (m, name, _, _, panels) => Q2_KEmitter.EmitMatMul(m, name, panels),
-        [GgmlType.Q3_K] = (m, name, _, _, panels) => Q3_KEmitter.EmitMatMul(m, name, panels),
+        [GgmlType.Q3_K] = (m, name, _, relaxed, panels) => Q3_KEmitter.EmitMatMul(m, name, panels, relaxed),
         [GgmlType.Q4_K] = (m, name, _, relaxed, panels) => Q4_KEmitter.EmitMatMul(m, name, panels, relaxed),
         [GgmlType.Q5_K] = (m, name, _, relaxed, panels) => Q5_KEmitter.EmitMatMul(m, name, panels, relaxed),
         [GgmlType.Q6_K] = (m, name, _, relaxed, panels) => Q6_KEmitter.EmitMatMul(m, name, panels, relaxed),
@@ -157,7 +157,7 @@ public sealed class WasmKernelModule
     public static string MatMulPanelsExport(TensorType type) => MatMulExport(type) + "_panels";
 
     /// <summary>
-    /// The export name of <c>kernel_blocks_{type}(src, dst, blocks)</c> (Q4_K, Q5_K, Q6_K, in every build): blocks rearranged
+    /// The export name of <c>kernel_blocks_{type}(src, dst, blocks)</c> (Q3_K, Q4_K, Q5_K, Q6_K, in every build): blocks rearranged
     /// into the kernel layout of the relaxed-SIMD panel product (<see cref="WasmWeightPanels.ToKernelBlocks"/>), in
     /// place when <c>src = dst</c>.
     /// </summary>
@@ -209,9 +209,9 @@ public sealed class WasmKernelModule
     /// </param>
     /// <param name="relaxedSimd">
     /// Use relaxed SIMD's integer dot products (<c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c>,
-    /// <c>i16x8.relaxed_dot_i8x16_i7x16_s</c>) in the Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL, Q4_K and Q5_K products and the Q6_K panel
-    /// product, only where the result is exact (second operand in [0, 127]), so the results are the same bits;
-    /// the host must support the instructions (see <see cref="RelaxedSimdProbe"/>). The Q4_K, Q5_K and Q6_K panel
+    /// <c>i16x8.relaxed_dot_i8x16_i7x16_s</c>) in the Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL, Q4_K and Q5_K products and the Q3_K and Q6_K panel
+    /// products, only where the result is exact (second operand in [0, 127]), so the results are the same bits;
+    /// the host must support the instructions (see <see cref="RelaxedSimdProbe"/>). The Q3_K, Q4_K, Q5_K and Q6_K panel
     /// products then read their blocks in a kernel layout (<see cref="WasmWeightPanels.ToKernelBlocks"/>).
     /// </param>
     /// <returns>The module; building takes a few milliseconds.</returns>
@@ -242,6 +242,7 @@ public sealed class WasmKernelModule
             {
                 _ = type.Type switch
                 {
+                    GgmlType.Q3_K => Q3_KEmitter.EmitToKernelLayout(module, KernelBlocksExport(type)),
                     GgmlType.Q4_K => Q4_KEmitter.EmitToKernelLayout(module, KernelBlocksExport(type)),
                     GgmlType.Q5_K => Q5_KEmitter.EmitToKernelLayout(module, KernelBlocksExport(type)),
                     _ => Q6_KEmitter.EmitToKernelLayout(module, KernelBlocksExport(type)),

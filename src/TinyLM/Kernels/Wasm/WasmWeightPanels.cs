@@ -12,7 +12,7 @@ namespace TinyLM.Kernels.Wasm;
 /// decoded token streams every weight from DRAM). Rows after the last whole panel keep their order.
 /// Only blocks move, never bytes inside a block, and a panel occupies exactly its rows' bytes, so the
 /// matrix keeps its size and any range of rows starting at a multiple of P is addressed as before
-/// (<c>w + r0·rowBytes</c>). The relaxed-SIMD Q4_K, Q5_K and Q6_K panel products also read each block in a
+/// (<c>w + r0·rowBytes</c>). The relaxed-SIMD Q3_K … Q6_K panel products also read each block in a
 /// kernel layout (<see cref="ToKernelBlocks"/>), rearranged inside the block.
 /// </summary>
 public static class WasmWeightPanels
@@ -46,13 +46,13 @@ public static class WasmWeightPanels
     /// <summary>
     /// True when the panel product of <paramref name="type"/> in a module built with
     /// <paramref name="relaxedSimd"/> reads its blocks in a kernel layout (<see cref="ToKernelBlocks"/>):
-    /// Q4_K, Q5_K and Q6_K with relaxed SIMD (<see cref="Q4_KEmitter.ToKernelLayout"/>, <see cref="Q5_KEmitter.ToKernelLayout"/>,
-    /// <see cref="Q6_KEmitter.ToKernelLayout"/>).
+    /// Q3_K, Q4_K, Q5_K and Q6_K with relaxed SIMD (<see cref="Q3_KEmitter.ToKernelLayout"/>, <see cref="Q4_KEmitter.ToKernelLayout"/>,
+    /// <see cref="Q5_KEmitter.ToKernelLayout"/>, <see cref="Q6_KEmitter.ToKernelLayout"/>).
     /// </summary>
     public static bool HasKernelBlocks(TensorType type, bool relaxedSimd)
     {
         ArgumentNullException.ThrowIfNull(type);
-        return relaxedSimd && type.Type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+        return relaxedSimd && type.Type is GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
     }
 
     /// <summary>
@@ -79,6 +79,8 @@ public static class WasmWeightPanels
             Span<byte> block = blocks.Slice(at, size);
             switch (type.Type, toKernel)
             {
+                case (GgmlType.Q3_K, true): Q3_KEmitter.ToKernelLayout(block); break;
+                case (GgmlType.Q3_K, false): Q3_KEmitter.FromKernelLayout(block); break;
                 case (GgmlType.Q4_K, true): Q4_KEmitter.ToKernelLayout(block); break;
                 case (GgmlType.Q4_K, false): Q4_KEmitter.FromKernelLayout(block); break;
                 case (GgmlType.Q5_K, true): Q5_KEmitter.ToKernelLayout(block); break;

@@ -180,7 +180,7 @@ public class WasmKernelTests
         var random = new Random(13);
         var job = new NodeJob();
         var checks = new List<(string What, byte[] Expected, NodeRead Read)>();
-        foreach (GgmlType g in new[] { GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
+        foreach (GgmlType g in new[] { GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K })
         {
             TensorType type = TensorTypes.Get(g);
             NodeCase c = job.Add($"kernel blocks {type.Name}", Module.Bytes, Memory);

@@ -162,6 +162,7 @@ public class WasmWeightPanelsTests
     /// dequantize the rows they did before; a type without a kernel layout refuses it.
     /// </summary>
     [Theory]
+    [InlineData(GgmlType.Q3_K)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q5_K)]
     [InlineData(GgmlType.Q6_K)]

@@ -86,6 +86,12 @@ internal static class KQuantMatMul
         /// quants u into the dot with u − 32 (Q6_K).
         /// </summary>
         GroupsI8PairSums,
+
+        /// <summary>
+        /// <see cref="GroupsI8PairSums"/> with <c>4·(b[2k] + b[2k+1])</c>: the term that turns a relaxed dot with Q3_K's
+        /// unsigned quants u = q + 4 in [0, 7] into the dot with q.
+        /// </summary>
+        GroupsI8PairSums4,
     }
 
     /// <summary>Offset of the pair sums of <see cref="ActivationLayout.GroupsI8PairSums"/> in a prepared activation block (bytes 256–511).</summary>
@@ -253,6 +259,73 @@ internal static class KQuantMatMul
         }
     }
 
+    /// <summary>
+    /// Rearranges, in place, each 32-byte run of <paramref name="block"/> starting at an offset of <paramref name="runs"/> into
+    /// its <see cref="GroupsE"/> bytes followed by its <see cref="GroupsO"/> bytes (<paramref name="toKernel"/>), or back: the
+    /// kernel layouts of Q3_K and Q5_K, whose quant bits for element l of every sub-block sit at byte l of such runs.
+    /// </summary>
+    public static void PermuteRuns(Span<byte> block, ReadOnlySpan<int> runs, bool toKernel)
+    {
+        Span<byte> chunk = stackalloc byte[32];
+        foreach (int at in runs)
+        {
+            Span<byte> run = block.Slice(at, 32);
+            run.CopyTo(chunk);
+            for (int i = 0; i < 16; i++)
+            {
+                if (toKernel)
+                {
+                    run[i] = chunk[GroupsE[i]];
+                    run[16 + i] = chunk[GroupsO[i]];
+                }
+                else
+                {
+                    run[GroupsE[i]] = chunk[i];
+                    run[GroupsO[i]] = chunk[16 + i];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Emits <c>name(src, dst, blocks)</c>: <see cref="PermuteRuns"/> (to the kernel layout) of <c>blocks</c> blocks of
+    /// <paramref name="blockBytes"/> from <c>src</c> to <c>dst</c> (the same address: in place), two byte shuffles per run; the
+    /// bytes outside the runs (<paramref name="copies"/>: offset and length, lengths 16, 8, 4 or 2) are copied as they are.
+    /// The page converts a model's matrices at load with it (the C# loop runs interpreted there).
+    /// </summary>
+    public static WasmFunction EmitRunsToKernelLayout(WasmModuleBuilder module, string name, int blockBytes, int[] runs, (uint Offset, int Length)[] copies)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(3), []);
+        WasmLocal src = f.Param(0), dst = f.Param(1), blocks = f.Param(2);
+        WasmLocal i = f.DeclareLocal(I32), v0 = f.DeclareLocal(V128), v1 = f.DeclareLocal(V128);
+        using (f.For(i, blocks, 1))
+        {
+            foreach ((uint at, int length) in copies)
+            {
+                f.LocalGet(dst).LocalGet(src);
+                _ = length switch
+                {
+                    16 => f.V128Load(offset: at, alignment: 1).V128Store(offset: at, alignment: 1),
+                    8 => f.I64Load(offset: at, alignment: 1).I64Store(offset: at, alignment: 1),
+                    4 => f.I32Load(offset: at, alignment: 1).I32Store(offset: at, alignment: 1),
+                    2 => f.I32Load16U(offset: at, alignment: 1).I32Store16(offset: at, alignment: 1),
+                    _ => throw new ArgumentException($"copies of {length} bytes are not emitted", nameof(copies)),
+                };
+            }
+            foreach (int run in runs)
+            {
+                uint at = (uint)run;
+                f.LocalGet(src).V128Load(offset: at, alignment: 1).LocalSet(v0);
+                f.LocalGet(src).V128Load(offset: at + 16, alignment: 1).LocalSet(v1);
+                f.LocalGet(dst).LocalGet(v0).LocalGet(v1).I8x16Shuffle(GroupsE).V128Store(offset: at, alignment: 1);
+                f.LocalGet(dst).LocalGet(v0).LocalGet(v1).I8x16Shuffle(GroupsO).V128Store(offset: at + 16, alignment: 1);
+            }
+            f.LocalGet(src).I32Const(blockBytes).I32Add().LocalSet(src);
+            f.LocalGet(dst).I32Const(blockBytes).I32Add().LocalSet(dst);
+        }
+        return f.Function;
+    }
+
     /// <summary>A [rows][tokens] grid of v128 locals.</summary>
     private static WasmLocal[][] Grid(WasmFunctionBuilder f, int rows, int tokens)
     {
@@ -303,11 +376,12 @@ internal static class KQuantMatMul
                         {
                             uint at = (uint)(32 * j + 16 * k);
                             f.LocalGet(ps).LocalGet(v).LocalGet(v1).I8x16Shuffle(k == 0 ? GroupsE : GroupsO);
-                            if (layout == ActivationLayout.GroupsI8PairSums)
+                            if (layout is ActivationLayout.GroupsI8PairSums or ActivationLayout.GroupsI8PairSums4)
                             {
                                 WasmLocal grouped = k == 0 ? v2 : v3;
                                 f.LocalTee(grouped).V128Store(offset: at, alignment: 16);
-                                f.LocalGet(ps).LocalGet(grouped).I16x8ExtaddPairwiseI8x16S().I32Const(5).I16x8Shl().V128Store(offset: PairSumsOffset + at, alignment: 16);
+                                f.LocalGet(ps).LocalGet(grouped).I16x8ExtaddPairwiseI8x16S()
+                                    .I32Const(layout == ActivationLayout.GroupsI8PairSums ? 5 : 2).I16x8Shl().V128Store(offset: PairSumsOffset + at, alignment: 16);
                             }
                             else
                                 f.V128Store(offset: at, alignment: 16);

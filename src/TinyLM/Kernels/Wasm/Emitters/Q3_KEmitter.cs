@@ -17,8 +17,99 @@ internal static class Q3_KEmitter
     private const uint QsOffset = 32, DOffset = 108;
 
     /// <summary>Emits <c>name(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c> (see <see cref="KQuantMatMul"/>).</summary>
-    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false) =>
-        KQuantMatMul.Emit(module, name, BlockBytes, DOffset, dminOffset: null, KQuantMatMul.OneToken(BlockLanes), panels);
+    /// <param name="module">The module.</param>
+    /// <param name="name">Export name.</param>
+    /// <param name="panels">The weights are in four-row panels.</param>
+    /// <param name="relaxed">With <paramref name="panels"/>: blocks in the kernel layout (<see cref="ToKernelLayout"/>) and integer sums
+    /// with relaxed SIMD (<see cref="BlockLanesKernelLayout"/>). Row by row the SIMD128 kernel runs either way.</param>
+    public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false, bool relaxed = false) => relaxed && panels
+        ? KQuantMatMul.Emit(module, name, BlockBytes, DOffset, dminOffset: null, BlockLanesKernelLayout, panels, KQuantMatMul.ActivationLayout.GroupsI8PairSums4,
+            KQuantMatMul.KernelLayoutTokensPerPass)
+        : KQuantMatMul.Emit(module, name, BlockBytes, DOffset, dminOffset: null, KQuantMatMul.OneToken(BlockLanes), panels);
+
+    /// <summary>The 32-byte runs that <see cref="ToKernelLayout"/> permutes: <c>hmask</c>, then the two of <c>qs</c>.</summary>
+    private static readonly int[] Runs = [0, (int)QsOffset, (int)QsOffset + 32];
+
+    /// <summary>
+    /// Rearranges one <c>block_q3_K</c> in place into the kernel layout that the relaxed-SIMD panel product reads: the
+    /// 32 bytes of <c>hmask</c> and each 32 bytes of <c>qs</c> become their <see cref="KQuantMatMul.GroupsE"/> bytes followed by
+    /// their <see cref="KQuantMatMul.GroupsO"/> bytes (element l of every sub-block takes its bits from byte l of these runs, so
+    /// one 16-byte load holds a lane class of four sub-blocks); the scales and <c>d</c> stay. Same bytes, other order;
+    /// <see cref="FromKernelLayout"/> undoes it.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
+    public static void ToKernelLayout(Span<byte> block) => Permute(block, toKernel: true);
+
+    /// <summary>Undoes <see cref="ToKernelLayout"/>: one block back to ggml's <c>block_q3_K</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
+    public static void FromKernelLayout(Span<byte> block) => Permute(block, toKernel: false);
+
+    private static void Permute(Span<byte> block, bool toKernel)
+    {
+        if (block.Length != BlockBytes)
+            throw new ArgumentException($"A Q3_K block is {BlockBytes} bytes, not {block.Length}.", nameof(block));
+        KQuantMatMul.PermuteRuns(block, Runs, toKernel);
+    }
+
+    /// <summary>
+    /// Emits <c>name(src, dst, blocks)</c>: <see cref="ToKernelLayout"/> of <c>blocks</c> blocks from <c>src</c> to <c>dst</c>
+    /// (the same address: in place; <see cref="KQuantMatMul.EmitRunsToKernelLayout"/>).
+    /// </summary>
+    public static WasmFunction EmitToKernelLayout(WasmModuleBuilder module, string name) =>
+        KQuantMatMul.EmitRunsToKernelLayout(module, name, BlockBytes, Runs, [(96, 8), (104, 4), (108, 2)]);
+
+    /// <summary>
+    /// One super-block in the kernel layout (<see cref="ToKernelLayout"/>) with relaxed SIMD, for one or more token rows:
+    /// per 128-element half c and shift s (sub-block 4c + s) and lane class, the unsigned quants <c>u = q + 4h</c> in [0, 7]
+    /// (bits 2s of the <c>qs</c> load, bit 4c + s of the <c>hmask</c> load moved to bit 2; 16-bit shifts, byte masks), one exact
+    /// <c>i16x8.relaxed_dot_i8x16_i7x16_s</c> with each token's activations less the prepared <c>4·(a₀ + a₁)</c>
+    /// (<see cref="KQuantMatMul.ActivationLayout.GroupsI8PairSums4"/>: so <c>(u − 4)·a</c>, the reference's quant), then
+    /// <c>i32x4.dot_i16x8_s</c> with the scales of groups 2j and 2j + 1 alternating in the int16 lanes (the pairs of
+    /// <see cref="KQuantMatMul.GroupsE"/> alternate elements l &lt; 16 and l ≥ 16). Quants and scales unpacked once for all tokens.
+    /// </summary>
+    private static void BlockLanesKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] ps, WasmLocal[] auxE, WasmLocal[] auxO, WasmLocal[]? sumi, WasmLocal[] tmp)
+    {
+        WasmLocal scLo = tmp[1], scHi = tmp[2], hE = tmp[3], hO = tmp[4], qE = tmp[5], qO = tmp[6], s = tmp[7], u = tmp[8], t0 = tmp[9];
+        Scales(f, pw, scLo, u, t0);
+        f.LocalGet(scLo).I16x8ExtendHighI8x16S().LocalSet(scHi);
+        f.LocalGet(scLo).I16x8ExtendLowI8x16S().LocalSet(scLo);
+        f.LocalGet(pw).V128Load(alignment: 1).LocalSet(hE);
+        f.LocalGet(pw).V128Load(offset: 16, alignment: 1).LocalSet(hO);
+        for (int c = 0; c < 2; c++)
+        {
+            f.LocalGet(pw).V128Load(offset: (uint)(QsOffset + 32 * c), alignment: 1).LocalSet(qE);
+            f.LocalGet(pw).V128Load(offset: (uint)(QsOffset + 32 * c + 16), alignment: 1).LocalSet(qO);
+            for (int sh = 0; sh < 4; sh++)
+            {
+                int j = 4 * c + sh, g = 2 * j % 8, bit = 4 * c + sh;
+                uint y = (uint)(32 * j);
+                WasmLocal sc = j < 4 ? scLo : scHi;
+                f.LocalGet(sc).LocalGet(sc)
+                    .I8x16Shuffle([(byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3), (byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3),
+                        (byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3), (byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3)]).LocalSet(s);
+                for (int k = 0; k < 2; k++)
+                {
+                    f.LocalGet(k == 0 ? qE : qO);
+                    if (sh > 0)
+                        f.I32Const(2 * sh).I16x8ShrU();
+                    f.V128Const(Vector128.Create((byte)3)).V128And();
+                    f.LocalGet(k == 0 ? hE : hO);
+                    if (bit < 2)
+                        f.I32Const(2 - bit).I16x8Shl();
+                    else if (bit > 2)
+                        f.I32Const(bit - 2).I16x8ShrU();
+                    f.V128Const(Vector128.Create((byte)4)).V128And().V128Or().LocalSet(u);
+                    for (int t = 0; t < ps.Length; t++)
+                    {
+                        f.LocalGet(ps[t]).V128Load(offset: y + 16u * (uint)k, alignment: 16).LocalGet(u).I16x8RelaxedDotI8x16I7x16S()
+                            .LocalGet(ps[t]).V128Load(offset: KQuantMatMul.PairSumsOffset + y + 16u * (uint)k, alignment: 16).I16x8Sub()
+                            .LocalGet(s).I32x4DotI16x8S();
+                        Q4_KEmitter.Accumulate(f, k == 0 ? auxE[t] : auxO[t], j == 0);
+                    }
+                }
+            }
+        }
+    }
 
     /// <summary>
     /// Sets <paramref name="scales"/> to the sixteen scales minus 32 as int8 (<c>KQuants.UnpackScalesQ3K</c>, ggml's

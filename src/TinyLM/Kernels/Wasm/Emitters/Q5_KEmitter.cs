@@ -51,52 +51,15 @@ internal static class Q5_KEmitter
     {
         if (block.Length != BlockBytes)
             throw new ArgumentException($"A Q5_K block is {BlockBytes} bytes, not {block.Length}.", nameof(block));
-        Span<byte> chunk = stackalloc byte[32];
-        foreach (int at in Runs)
-        {
-            Span<byte> run = block.Slice(at, 32);
-            run.CopyTo(chunk);
-            for (int i = 0; i < 16; i++)
-            {
-                if (toKernel)
-                {
-                    run[i] = chunk[KQuantMatMul.GroupsE[i]];
-                    run[16 + i] = chunk[KQuantMatMul.GroupsO[i]];
-                }
-                else
-                {
-                    run[KQuantMatMul.GroupsE[i]] = chunk[i];
-                    run[KQuantMatMul.GroupsO[i]] = chunk[16 + i];
-                }
-            }
-        }
+        KQuantMatMul.PermuteRuns(block, Runs, toKernel);
     }
 
     /// <summary>
     /// Emits <c>name(src, dst, blocks)</c>: <see cref="ToKernelLayout"/> of <c>blocks</c> blocks from <c>src</c> to <c>dst</c>
-    /// (the same address: in place), two byte shuffles per 32 bytes — the page converts a model's matrices at load with it.
+    /// (the same address: in place; <see cref="KQuantMatMul.EmitRunsToKernelLayout"/>) — the page converts a model's matrices at load with it.
     /// </summary>
-    public static WasmFunction EmitToKernelLayout(WasmModuleBuilder module, string name)
-    {
-        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(3), []);
-        WasmLocal src = f.Param(0), dst = f.Param(1), blocks = f.Param(2);
-        WasmLocal i = f.DeclareLocal(WasmValueType.I32), v0 = f.DeclareLocal(WasmValueType.V128), v1 = f.DeclareLocal(WasmValueType.V128);
-        using (f.For(i, blocks, 1))
-        {
-            f.LocalGet(dst).LocalGet(src).V128Load(alignment: 1).V128Store(alignment: 1);
-            foreach (int run in Runs)
-            {
-                uint at = (uint)run;
-                f.LocalGet(src).V128Load(offset: at, alignment: 1).LocalSet(v0);
-                f.LocalGet(src).V128Load(offset: at + 16, alignment: 1).LocalSet(v1);
-                f.LocalGet(dst).LocalGet(v0).LocalGet(v1).I8x16Shuffle(KQuantMatMul.GroupsE).V128Store(offset: at, alignment: 1);
-                f.LocalGet(dst).LocalGet(v0).LocalGet(v1).I8x16Shuffle(KQuantMatMul.GroupsO).V128Store(offset: at + 16, alignment: 1);
-            }
-            f.LocalGet(src).I32Const(BlockBytes).I32Add().LocalSet(src);
-            f.LocalGet(dst).I32Const(BlockBytes).I32Add().LocalSet(dst);
-        }
-        return f.Function;
-    }
+    public static WasmFunction EmitToKernelLayout(WasmModuleBuilder module, string name) =>
+        KQuantMatMul.EmitRunsToKernelLayout(module, name, BlockBytes, Runs, [(0, 16)]);
 
     /// <summary>
     /// Pops a v128 of kernel-layout <c>qh</c> bytes and pushes bit <paramref name="sub"/> of each moved to bit 4 (0x10), with
