@@ -78,13 +78,13 @@ public sealed class WasmKernelModule
         [GgmlType.Q5_1] = (m, name, _, relaxed, panels) => relaxed ? Q5_1Emitter.EmitMatMulRelaxed(m, name, panels) : Q5_1Emitter.EmitMatMul(m, name, panels),
         [GgmlType.Q5_0] = (m, name, _, relaxed, panels) => relaxed ? Q5_0Emitter.EmitMatMulRelaxed(m, name, panels) : Q5_0Emitter.EmitMatMul(m, name, panels),
         [GgmlType.IQ4_NL] = (m, name, _, relaxed, panels) => relaxed ? IQ4_NLEmitter.EmitMatMulRelaxed(m, name, panels) : IQ4_NLEmitter.EmitMatMul(m, name, panels),
-        [GgmlType.Q2_K] = (m, name, _, _, panels) => Q2_KEmitter.EmitMatMul(m, name, panels),
+        [GgmlType.Q2_K] = (m, name, _, relaxed, panels) => Q2_KEmitter.EmitMatMul(m, name, panels, relaxed),
         [GgmlType.Q3_K] = (m, name, _, relaxed, panels) => Q3_KEmitter.EmitMatMul(m, name, panels, relaxed),
         [GgmlType.Q4_K] = (m, name, _, relaxed, panels) => Q4_KEmitter.EmitMatMul(m, name, panels, relaxed),
         [GgmlType.Q5_K] = (m, name, _, relaxed, panels) => Q5_KEmitter.EmitMatMul(m, name, panels, relaxed),
         [GgmlType.Q6_K] = (m, name, _, relaxed, panels) => Q6_KEmitter.EmitMatMul(m, name, panels, relaxed),
         [GgmlType.TQ1_0] = (m, name, _, _, panels) => TQ1_0Emitter.EmitMatMul(m, name, panels),
-        [GgmlType.TQ2_0] = (m, name, _, _, panels) => TQ2_0Emitter.EmitMatMul(m, name, panels),
+        [GgmlType.TQ2_0] = (m, name, _, relaxed, panels) => TQ2_0Emitter.EmitMatMul(m, name, panels, relaxed),
         [GgmlType.F32] = (m, name, dotRows, _, _) => F32Emitter.EmitMatMul(m, name, dotRows()),
         [GgmlType.F16] = (m, name, _, _, _) => F16Emitter.EmitMatMul(m, name),
         [GgmlType.BF16] = (m, name, _, _, _) => BF16Emitter.EmitMatMul(m, name),
@@ -209,7 +209,7 @@ public sealed class WasmKernelModule
     /// </param>
     /// <param name="relaxedSimd">
     /// Use relaxed SIMD's integer dot products (<c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c>,
-    /// <c>i16x8.relaxed_dot_i8x16_i7x16_s</c>) in the Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL, Q4_K and Q5_K products and the Q3_K and Q6_K panel
+    /// <c>i16x8.relaxed_dot_i8x16_i7x16_s</c>) in the Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL, Q2_K, Q4_K, Q5_K and TQ2_0 products and the Q3_K and Q6_K panel
     /// products, only where the result is exact (second operand in [0, 127]), so the results are the same bits;
     /// the host must support the instructions (see <see cref="RelaxedSimdProbe"/>). The Q3_K, Q4_K, Q5_K and Q6_K panel
     /// products then read their blocks in a kernel layout (<see cref="WasmWeightPanels.ToKernelBlocks"/>).
