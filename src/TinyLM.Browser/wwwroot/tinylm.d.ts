@@ -52,9 +52,9 @@ export interface LoadOptions {
    */
   threads?: number;
   /**
-   * Let the 'wasm' kernels use WebAssembly relaxed SIMD's integer dot product in the Q8_0, Q4_0, Q5_0, Q4_1,
-   * Q5_1, IQ4_NL, Q4_K, Q5_K and Q6_K matrix products (only with operands for which it is exact, so tokens are identical); default true
-   * when the browser supports it (Chromium 114+; checked at startup). With rowPanels, the Q4_K and Q6_K
+   * Let the 'wasm' kernels use WebAssembly relaxed SIMD's integer dot product in the matrix products of the quantized
+   * types (all but TQ1_0; only with operands for which it is exact, so tokens are identical); default true
+   * when the browser supports it (Chromium 114+; checked at startup). With rowPanels, the Q3_K, Q4_K, Q5_K and Q6_K
    * blocks are then also rearranged at load into the order those kernels read (in place). false runs the
    * SIMD128 kernels.
    */
