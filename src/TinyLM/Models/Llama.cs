@@ -232,6 +232,12 @@ public sealed class Llama : Model
             return;
         }
         bool recording = step && s.Graph.BeginRecording(start);
+        // Only the last token's logits are asked for: after the last layer's keys and values are cached, its attention,
+        // output projection and FFN run for that token alone (llama.cpp's inp_out_ids, which drops the other rows after
+        // the attention block; here before it too: their attention is not needed either). Row-wise operations, so the
+        // last token's values are the same bits.
+        bool lastRowOnly = n > 1 && !allLogits && s.Observer is null;
+        int m = n, at = start;   // the rows still computed, and the position of the first of them
 
         for (int l = 0; l < _layers.Length; l++)
         {
@@ -251,31 +257,39 @@ public sealed class Llama : Model
             s.Observe("Vcur", l, s.V.AsSpan(0, n * kvDim));
             k.Copy(s.K.AsSpan(0, n * kvDim), keyCache.AsSpan(start * kvDim));
             k.Copy(s.V.AsSpan(0, n * kvDim), valueCache.AsSpan(start * kvDim));
+            if (lastRowOnly && l == _layers.Length - 1)
+            {
+                // the last token's query and residual row to row 0; from here one row at position start + n − 1
+                k.Copy(s.Q.AsSpan((n - 1) * qDim, qDim), s.Q.AsSpan(0, qDim));
+                k.Copy(x.AsSpan((n - 1) * dim, dim), x.AsSpan(0, dim));
+                m = 1;
+                at = start + n - 1;
+            }
             // kqv_out, attn_out, ffn_inp
-            Blocks.Attention(s.Scratch, s.Q, keyCache, valueCache, s.AttentionOutput, n, start, c.HeadCount, c.HeadCountKV, hd, scale);
-            s.Observe("kqv_out", l, s.AttentionOutput.AsSpan(0, n * qDim));
-            Blocks.Linear(s.Scratch, layer.Wo, s.Activations.Set(s.AttentionOutput, n, qDim), xb2, layer.Bo);
-            s.Observe("attn_out", l, xb2.AsSpan(0, n * dim));
-            k.Add(x.AsSpan(0, n * dim), xb2.AsSpan(0, n * dim));
-            s.Observe("ffn_inp", l, x.AsSpan(0, n * dim));
+            Blocks.Attention(s.Scratch, s.Q, keyCache, valueCache, s.AttentionOutput, m, at, c.HeadCount, c.HeadCountKV, hd, scale);
+            s.Observe("kqv_out", l, s.AttentionOutput.AsSpan(0, m * qDim));
+            Blocks.Linear(s.Scratch, layer.Wo, s.Activations.Set(s.AttentionOutput, m, qDim), xb2, layer.Bo);
+            s.Observe("attn_out", l, xb2.AsSpan(0, m * dim));
+            k.Add(x.AsSpan(0, m * dim), xb2.AsSpan(0, m * dim));
+            s.Observe("ffn_inp", l, x.AsSpan(0, m * dim));
             // ffn_norm, ffn_out, l_out
-            Blocks.RmsNorm(s.Scratch, x, 0, layer.FfnNorm, c.LayerNormRmsEpsilon, xb, n);
-            act = s.Activations.Set(xb, n, dim);
+            Blocks.RmsNorm(s.Scratch, x, 0, layer.FfnNorm, c.LayerNormRmsEpsilon, xb, m);
+            act = s.Activations.Set(xb, m, dim);
             Blocks.Linear(s.Scratch, layer.Gate, act, s.Hb, layer.BGate);
             Blocks.Linear(s.Scratch, layer.Up, act, s.Hb2, layer.BUp);
-            s.Observe("ffn_norm", l, xb.AsSpan(0, n * dim));
-            s.Observe("ffn_gate", l, s.Hb.AsSpan(0, n * ff));
-            s.Observe("ffn_up", l, s.Hb2.AsSpan(0, n * ff));
-            Blocks.SwiGlu(s.Scratch, s.Hb, s.Hb2, n, ff);
-            s.Observe("ffn_swiglu", l, s.Hb.AsSpan(0, n * ff));
-            Blocks.Linear(s.Scratch, layer.Down, s.Activations.Set(s.Hb, n, ff), xb2, layer.BDown);
-            s.Observe("ffn_out", l, xb2.AsSpan(0, n * dim));
-            k.Add(x.AsSpan(0, n * dim), xb2.AsSpan(0, n * dim));
-            s.Observe("l_out", l, x.AsSpan(0, n * dim));
+            s.Observe("ffn_norm", l, xb.AsSpan(0, m * dim));
+            s.Observe("ffn_gate", l, s.Hb.AsSpan(0, m * ff));
+            s.Observe("ffn_up", l, s.Hb2.AsSpan(0, m * ff));
+            Blocks.SwiGlu(s.Scratch, s.Hb, s.Hb2, m, ff);
+            s.Observe("ffn_swiglu", l, s.Hb.AsSpan(0, m * ff));
+            Blocks.Linear(s.Scratch, layer.Down, s.Activations.Set(s.Hb, m, ff), xb2, layer.BDown);
+            s.Observe("ffn_out", l, xb2.AsSpan(0, m * dim));
+            k.Add(x.AsSpan(0, m * dim), xb2.AsSpan(0, m * dim));
+            s.Observe("l_out", l, x.AsSpan(0, m * dim));
         }
 
-        // result_norm, result_output
-        int first = allLogits ? 0 : n - 1, rows = n - first;
+        // result_norm, result_output (the last row: row m − 1, which is row 0 after lastRowOnly)
+        int first = allLogits ? 0 : m - 1, rows = m - first;
         Blocks.RmsNorm(s.Scratch, x, first, _outputNorm, c.LayerNormRmsEpsilon, xb, rows);
         s.Observe("result_norm", -1, xb.AsSpan(0, rows * dim));
         float[] output = allLogits ? s.AllLogits(rows) : s.Logits;

@@ -42,6 +42,27 @@ public sealed class InferenceSessionTests : IDisposable
         Assert.Equal(prompt.Length, batched.Position);
     }
 
+    /// <summary>
+    /// Asked only for the last token's logits, the last layer runs its attention, output projection and FFN for that
+    /// token alone (after caching every token's keys and values): the logits are those of <see cref="InferenceSession.EvaluateAll"/>'s
+    /// last row, bit for bit, in whole and split batches, and later decode steps (which read the whole KV cache) agree too.
+    /// </summary>
+    [Theory]
+    [InlineData(64)]
+    [InlineData(5)]
+    public void LastTokenLogits_EqualLastRowOfAllLogits_AndLaterStepsAgree(int batchSize)
+    {
+        int[] prompt = Prompt;
+        int v = _model.VocabularySize;
+        using InferenceSession last = _model.CreateSession(new SessionOptions { BatchSize = batchSize, Threads = 1 });
+        using InferenceSession all = _model.CreateSession(new SessionOptions { BatchSize = batchSize, Threads = 1 });
+        float[] lastLogits = last.Evaluate(prompt).ToArray();
+        float[] allLogits = all.EvaluateAll(prompt);
+        Assert.Equal(allLogits.AsSpan((prompt.Length - 1) * v, v).ToArray(), lastLogits);
+        foreach (int token in new[] { 5, 17, 3 })
+            Assert.Equal(all.Decode(token).ToArray(), last.Decode(token).ToArray());
+    }
+
     [Fact]
     public void TwoThreads_GiveIdenticalLogits()
     {
