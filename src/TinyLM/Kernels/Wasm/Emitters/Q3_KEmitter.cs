@@ -85,8 +85,7 @@ internal static class Q3_KEmitter
                 uint y = (uint)(32 * j);
                 WasmLocal sc = j < 4 ? scLo : scHi;
                 f.LocalGet(sc).LocalGet(sc)
-                    .I8x16Shuffle([(byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3), (byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3),
-                        (byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3), (byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3)]).LocalSet(s);
+                    .I8x16Shuffle(WasmEmit.AlternatingShorts(g)).LocalSet(s);
                 for (int k = 0; k < 2; k++)
                 {
                     f.LocalGet(k == 0 ? qE : qO);

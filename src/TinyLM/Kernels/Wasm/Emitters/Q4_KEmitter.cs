@@ -47,51 +47,17 @@ internal static class Q4_KEmitter
     /// <c>dst</c> (the same address: in place), two byte shuffles per 32 bytes of <c>qs</c> — the page converts a
     /// model's matrices at load with it (the C# loop runs interpreted there).
     /// </summary>
-    public static WasmFunction EmitToKernelLayout(WasmModuleBuilder module, string name)
-    {
-        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(3), []);
-        WasmLocal src = f.Param(0), dst = f.Param(1), blocks = f.Param(2);
-        WasmLocal i = f.DeclareLocal(WasmValueType.I32), v0 = f.DeclareLocal(WasmValueType.V128), v1 = f.DeclareLocal(WasmValueType.V128);
-        using (f.For(i, blocks, 1))
-        {
-            f.LocalGet(dst).LocalGet(src).V128Load(alignment: 1).V128Store(alignment: 1);
-            for (int j = 0; j < 4; j++)
-            {
-                uint at = (uint)(16 + 32 * j);
-                f.LocalGet(src).V128Load(offset: at, alignment: 1).LocalSet(v0);
-                f.LocalGet(src).V128Load(offset: at + 16, alignment: 1).LocalSet(v1);
-                f.LocalGet(dst).LocalGet(v0).LocalGet(v1).I8x16Shuffle(KQuantMatMul.GroupsE).V128Store(offset: at, alignment: 1);
-                f.LocalGet(dst).LocalGet(v0).LocalGet(v1).I8x16Shuffle(KQuantMatMul.GroupsO).V128Store(offset: at + 16, alignment: 1);
-            }
-            f.LocalGet(src).I32Const(BlockBytes).I32Add().LocalSet(src);
-            f.LocalGet(dst).I32Const(BlockBytes).I32Add().LocalSet(dst);
-        }
-        return f.Function;
-    }
+    public static WasmFunction EmitToKernelLayout(WasmModuleBuilder module, string name) =>
+        KQuantMatMul.EmitRunsToKernelLayout(module, name, BlockBytes, Runs, [(0, 16)]);
+
+    /// <summary>The 32-byte runs of <c>qs</c> that <see cref="ToKernelLayout"/> permutes.</summary>
+    private static readonly int[] Runs = [16, 48, 80, 112];
 
     private static void Permute(Span<byte> block, bool toKernel)
     {
         if (block.Length != BlockBytes)
             throw new ArgumentException($"A Q4_K block is {BlockBytes} bytes, not {block.Length}.", nameof(block));
-        Span<byte> chunk = stackalloc byte[32];
-        for (int j = 0; j < 4; j++)
-        {
-            Span<byte> qs = block.Slice(16 + 32 * j, 32);
-            qs.CopyTo(chunk);
-            for (int i = 0; i < 16; i++)
-            {
-                if (toKernel)
-                {
-                    qs[i] = chunk[KQuantMatMul.GroupsE[i]];
-                    qs[16 + i] = chunk[KQuantMatMul.GroupsO[i]];
-                }
-                else
-                {
-                    qs[KQuantMatMul.GroupsE[i]] = chunk[i];
-                    qs[KQuantMatMul.GroupsO[i]] = chunk[16 + i];
-                }
-            }
-        }
+        KQuantMatMul.PermuteRuns(block, Runs, toKernel);
     }
 
     /// <summary>

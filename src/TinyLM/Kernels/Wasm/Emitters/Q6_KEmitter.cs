@@ -174,8 +174,7 @@ internal static class Q6_KEmitter
             // int16 lanes alternate the scales of groups 2c and 2c + 1
             int g = 2 * c % 8;
             f.LocalGet(c < 4 ? scLo : scHi).LocalGet(c < 4 ? scLo : scHi)
-                .I8x16Shuffle([(byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3), (byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3),
-                    (byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3), (byte)(2 * g), (byte)(2 * g + 1), (byte)(2 * g + 2), (byte)(2 * g + 3)]).LocalSet(s);
+                .I8x16Shuffle(WasmEmit.AlternatingShorts(g)).LocalSet(s);
             for (int k = 0; k < 2; k++)
             {
                 uint y = (uint)(32 * c + 16 * k);

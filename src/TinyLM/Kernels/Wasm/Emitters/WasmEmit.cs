@@ -35,6 +35,18 @@ internal static class WasmEmit
         return mask;
     }
 
+    /// <summary>
+    /// A one-source <c>i8x16.shuffle</c> mask that repeats int16 lanes <paramref name="lane"/> and <paramref name="lane"/> + 1 over
+    /// the vector (<c>[s, s', s, s', …]</c>): two groups' scales alternating, as the lane pairs of <see cref="KQuantMatMul.GroupsE"/> alternate them.
+    /// </summary>
+    public static byte[] AlternatingShorts(int lane)
+    {
+        var mask = new byte[16];
+        for (int i = 0; i < 16; i++)
+            mask[i] = (byte)(2 * lane + i % 4);
+        return mask;
+    }
+
     /// <summary>Pushes <c>[Σp0, Σp1, Σp2, Σp3]</c> (i32x4): the lane totals of four i32x4 partials. Exact in any order.</summary>
     public static void Sum4(WasmFunctionBuilder f, WasmLocal p0, WasmLocal p1, WasmLocal p2, WasmLocal p3, WasmLocal u01, WasmLocal u23)
     {
