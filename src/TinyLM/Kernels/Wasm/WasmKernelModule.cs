@@ -177,14 +177,16 @@ public sealed class WasmKernelModule
     /// <summary>
     /// Bytes of scratch memory that <c>matmul_{type}</c> needs for <paramref name="tokens"/> activation
     /// rows of <paramref name="columns"/> (the prepared activation blocks; 0 for F32): per activation
-    /// block 80 bytes for Q8_0 and Q8_1 activations (plus 32 per block of a row), 560 for Q8_K; F16 and BF16 take
-    /// one row of floats (<c>4·columns</c>).
+    /// block 80 bytes for Q8_0 and Q8_1 activations (plus 32 per block of a row), 560 for Q8_K (none for Q2_K, TQ1_0,
+    /// TQ2_0, which read the activation blocks as they are); F16 and BF16 take one row of floats (<c>4·columns</c>).
     /// </summary>
     public static long MatMulScratchBytes(TensorType type, int columns, int tokens)
     {
         ArgumentNullException.ThrowIfNull(type);
         ArgumentOutOfRangeException.ThrowIfNegative(columns);
         ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        if (type.Type is GgmlType.Q2_K or GgmlType.TQ1_0 or GgmlType.TQ2_0)
+            return 0;   // Q8KBlockMatMul reads the Q8_K blocks as they are
         return type.VecDotType switch
         {
             GgmlType.Q8_0 or GgmlType.Q8_1 => ((long)tokens * Q8ActivationMatMul.ScratchBytesPerBlock + Q8ActivationMatMul.ScaleBytesPerBlock) * (columns / 32),
