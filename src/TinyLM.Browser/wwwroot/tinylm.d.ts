@@ -53,7 +53,7 @@ export interface LoadOptions {
   threads?: number;
   /**
    * Let the 'wasm' kernels use WebAssembly relaxed SIMD's integer dot product in the matrix products of the quantized
-   * types (all but TQ1_0; only with operands for which it is exact, so tokens are identical); default true
+   * types (all but TQ1_0; Q3_K and Q6_K in row panels only; only with operands for which it is exact, so tokens are identical); default true
    * when the browser supports it (Chromium 114+; checked at startup). With rowPanels, the Q3_K, Q4_K, Q5_K and Q6_K
    * blocks are then also rearranged at load into the order those kernels read (in place). false runs the
    * SIMD128 kernels.
