@@ -264,8 +264,11 @@ internal static class KQuantMatMul
     /// its <see cref="GroupsE"/> bytes followed by its <see cref="GroupsO"/> bytes (<paramref name="toKernel"/>), or back: the
     /// kernel layouts of Q3_K and Q5_K, whose quant bits for element l of every sub-block sit at byte l of such runs.
     /// </summary>
-    public static void PermuteRuns(Span<byte> block, ReadOnlySpan<int> runs, bool toKernel)
+    /// <exception cref="ArgumentException"><paramref name="block"/> is not <paramref name="blockBytes"/> long.</exception>
+    public static void PermuteRuns(Span<byte> block, int blockBytes, string typeName, ReadOnlySpan<int> runs, bool toKernel)
     {
+        if (block.Length != blockBytes)
+            throw new ArgumentException($"A {typeName} block is {blockBytes} bytes, not {block.Length}.", nameof(block));
         Span<byte> chunk = stackalloc byte[32];
         foreach (int at in runs)
         {

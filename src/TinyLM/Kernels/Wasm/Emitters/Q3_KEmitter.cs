@@ -38,18 +38,11 @@ internal static class Q3_KEmitter
     /// <see cref="FromKernelLayout"/> undoes it.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
-    public static void ToKernelLayout(Span<byte> block) => Permute(block, toKernel: true);
+    public static void ToKernelLayout(Span<byte> block) => KQuantMatMul.PermuteRuns(block, BlockBytes, "Q3_K", Runs, toKernel: true);
 
     /// <summary>Undoes <see cref="ToKernelLayout"/>: one block back to ggml's <c>block_q3_K</c>.</summary>
     /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
-    public static void FromKernelLayout(Span<byte> block) => Permute(block, toKernel: false);
-
-    private static void Permute(Span<byte> block, bool toKernel)
-    {
-        if (block.Length != BlockBytes)
-            throw new ArgumentException($"A Q3_K block is {BlockBytes} bytes, not {block.Length}.", nameof(block));
-        KQuantMatMul.PermuteRuns(block, Runs, toKernel);
-    }
+    public static void FromKernelLayout(Span<byte> block) => KQuantMatMul.PermuteRuns(block, BlockBytes, "Q3_K", Runs, toKernel: false);
 
     /// <summary>
     /// Emits <c>name(src, dst, blocks)</c>: <see cref="ToKernelLayout"/> of <c>blocks</c> blocks from <c>src</c> to <c>dst</c>

@@ -36,11 +36,11 @@ internal static class Q4_KEmitter
     /// <see cref="FromKernelLayout"/> undoes it.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
-    public static void ToKernelLayout(Span<byte> block) => Permute(block, toKernel: true);
+    public static void ToKernelLayout(Span<byte> block) => KQuantMatMul.PermuteRuns(block, BlockBytes, "Q4_K", Runs, toKernel: true);
 
     /// <summary>Undoes <see cref="ToKernelLayout"/>: one block back to ggml's <c>block_q4_K</c>.</summary>
     /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
-    public static void FromKernelLayout(Span<byte> block) => Permute(block, toKernel: false);
+    public static void FromKernelLayout(Span<byte> block) => KQuantMatMul.PermuteRuns(block, BlockBytes, "Q4_K", Runs, toKernel: false);
 
     /// <summary>
     /// Emits <c>name(src, dst, blocks)</c>: <see cref="ToKernelLayout"/> of <c>blocks</c> blocks from <c>src</c> to
@@ -52,13 +52,6 @@ internal static class Q4_KEmitter
 
     /// <summary>The 32-byte runs of <c>qs</c> that <see cref="ToKernelLayout"/> permutes.</summary>
     private static readonly int[] Runs = [16, 48, 80, 112];
-
-    private static void Permute(Span<byte> block, bool toKernel)
-    {
-        if (block.Length != BlockBytes)
-            throw new ArgumentException($"A Q4_K block is {BlockBytes} bytes, not {block.Length}.", nameof(block));
-        KQuantMatMul.PermuteRuns(block, Runs, toKernel);
-    }
 
     /// <summary>
     /// One super-block in the kernel layout (<see cref="ToKernelLayout"/>) with relaxed SIMD, for one or more token

@@ -38,21 +38,14 @@ internal static class Q5_KEmitter
     /// <see cref="FromKernelLayout"/> undoes it.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
-    public static void ToKernelLayout(Span<byte> block) => Permute(block, toKernel: true);
+    public static void ToKernelLayout(Span<byte> block) => KQuantMatMul.PermuteRuns(block, BlockBytes, "Q5_K", Runs, toKernel: true);
 
     /// <summary>Undoes <see cref="ToKernelLayout"/>: one block back to ggml's <c>block_q5_K</c>.</summary>
     /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
-    public static void FromKernelLayout(Span<byte> block) => Permute(block, toKernel: false);
+    public static void FromKernelLayout(Span<byte> block) => KQuantMatMul.PermuteRuns(block, BlockBytes, "Q5_K", Runs, toKernel: false);
 
     /// <summary>The 32-byte runs that <see cref="ToKernelLayout"/> permutes: <c>qh</c>, then the four of <c>qs</c>.</summary>
     private static readonly int[] Runs = [(int)QhOffset, (int)QsOffset, (int)QsOffset + 32, (int)QsOffset + 64, (int)QsOffset + 96];
-
-    private static void Permute(Span<byte> block, bool toKernel)
-    {
-        if (block.Length != BlockBytes)
-            throw new ArgumentException($"A Q5_K block is {BlockBytes} bytes, not {block.Length}.", nameof(block));
-        KQuantMatMul.PermuteRuns(block, Runs, toKernel);
-    }
 
     /// <summary>
     /// Emits <c>name(src, dst, blocks)</c>: <see cref="ToKernelLayout"/> of <c>blocks</c> blocks from <c>src</c> to <c>dst</c>
