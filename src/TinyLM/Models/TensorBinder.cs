@@ -49,8 +49,16 @@ internal sealed class TensorBinder(IModelFile file)
             return;
         }
         // largest first, one at a time (no chunks), so the last matrix to start is a small one
-        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(matrices.OrderByDescending(m => m.ByteSize), System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering),
-            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, Repack);
+        try
+        {
+            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(matrices.OrderByDescending(m => m.ByteSize), System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering),
+                new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, Repack);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            // the caller sees what a sequential repack would have thrown (out of memory, say)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
     }
 
     public float[] Vector(string name, int length)
