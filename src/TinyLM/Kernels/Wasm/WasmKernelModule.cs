@@ -144,10 +144,13 @@ public sealed class WasmKernelModule
         {
             GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.IQ4_NL or GgmlType.Q4_1 or GgmlType.Q5_1 => Q8ActivationMatMul.RowsPerGroup,
             GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => KQuantMatMul.RowsPerGroup,
-            GgmlType.Q2_K or GgmlType.TQ1_0 or GgmlType.TQ2_0 => Q8KBlockMatMul.RowsPerGroup,
+            _ when UsesBlockSums(type.Type) => Q8KBlockMatMul.RowsPerGroup,
             _ => 0,
         };
     }
+
+    /// <summary>The types whose emitted product is <see cref="Q8KBlockMatMul"/>'s (one integer sum per super-block).</summary>
+    private static bool UsesBlockSums(GgmlType type) => type is GgmlType.Q2_K or GgmlType.TQ1_0 or GgmlType.TQ2_0;
 
     /// <summary>
     /// The export name of the product of <paramref name="type"/> over row panels: <c>matmul_{type}_panels</c>,
@@ -185,7 +188,7 @@ public sealed class WasmKernelModule
         ArgumentNullException.ThrowIfNull(type);
         ArgumentOutOfRangeException.ThrowIfNegative(columns);
         ArgumentOutOfRangeException.ThrowIfNegative(tokens);
-        if (type.Type is GgmlType.Q2_K or GgmlType.TQ1_0 or GgmlType.TQ2_0)
+        if (UsesBlockSums(type.Type))
             return 0;   // Q8KBlockMatMul reads the Q8_K blocks as they are
         return type.VecDotType switch
         {

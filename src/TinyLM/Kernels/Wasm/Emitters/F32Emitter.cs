@@ -40,7 +40,8 @@ internal static class F32Emitter
         // rows 0,1 | 2,3 | 4,5 | 6,7 of the group: four independent double chains
         WasmLocal[] acc = WasmEmit.Locals(f, V128, 4);
         WasmLocal xv = f.DeclareLocal(V128), result = f.DeclareLocal(V128);
-        WasmLocal off = f.DeclareLocal(I32), woff = f.DeclareLocal(I32);
+        WasmLocal off = f.DeclareLocal(I32);
+        WasmLocal woff = elements == WeightElements.F32 ? off : f.DeclareLocal(I32);   // the weights' byte offset of column c
         WasmLocal h0 = f.DeclareLocal(V128), h1 = f.DeclareLocal(V128);
         int elementShift = elements == WeightElements.F32 ? 2 : 1;
 
@@ -58,7 +59,8 @@ internal static class F32Emitter
             using (f.For(c, full, 4))
             {
                 f.LocalGet(c).I32Const(2).I32Shl().LocalSet(off);
-                f.LocalGet(c).I32Const(elementShift).I32Shl().LocalSet(woff);
+                if (elements != WeightElements.F32)
+                    f.LocalGet(c).I32Const(elementShift).I32Shl().LocalSet(woff);
                 f.LocalGet(x).LocalGet(off).I32Add().V128Load(alignment: 4).LocalSet(xv);
                 // rows 2a, 2a+1 interleaved by column (unpack low / high): p[2a] = [c0, c0, c1, c1], p[2a+1] = [c2, c2, c3, c3]
                 for (int a = 0; a < 4; a++)

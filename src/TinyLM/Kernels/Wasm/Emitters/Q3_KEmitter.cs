@@ -81,16 +81,8 @@ internal static class Q3_KEmitter
                     .I8x16Shuffle(WasmEmit.AlternatingShorts(g)).LocalSet(s);
                 for (int k = 0; k < 2; k++)
                 {
-                    f.LocalGet(k == 0 ? qE : qO);
-                    if (sh > 0)
-                        f.I32Const(2 * sh).I16x8ShrU();
-                    f.V128Const(Vector128.Create((byte)3)).V128And();
-                    f.LocalGet(k == 0 ? hE : hO);
-                    if (bit < 2)
-                        f.I32Const(2 - bit).I16x8Shl();
-                    else if (bit > 2)
-                        f.I32Const(bit - 2).I16x8ShrU();
-                    f.V128Const(Vector128.Create((byte)4)).V128And().V128Or().LocalSet(u);
+                    QuantBytes(f, k == 0 ? qE : qO, k == 0 ? hE : hO, sh, bit);
+                    f.LocalSet(u);
                     for (int t = 0; t < ps.Length; t++)
                     {
                         f.LocalGet(ps[t]).V128Load(offset: y + 16u * (uint)k, alignment: 16).LocalGet(u).I16x8RelaxedDotI8x16I7x16S()
@@ -101,6 +93,26 @@ internal static class Q3_KEmitter
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Pushes the unsigned quants <c>u = q + 4h</c> in [0, 7] of 16 elements: bits 2·<paramref name="shift"/> of the <c>qs</c>
+    /// bytes in <paramref name="qs"/>, or-ed with bit <paramref name="bit"/> of the <c>hmask</c> bytes in <paramref name="hmask"/>
+    /// moved to bit 2 (the file's order or the kernel layout's, the same for both). The shifts are 16-bit and masked per
+    /// byte: bits 0–2 of each byte come from the same byte for any shift and bit in 0–7.
+    /// </summary>
+    private static void QuantBytes(WasmFunctionBuilder f, WasmLocal qs, WasmLocal hmask, int shift, int bit)
+    {
+        f.LocalGet(qs);
+        if (shift > 0)
+            f.I32Const(2 * shift).I16x8ShrU();
+        f.V128Const(Vector128.Create((byte)3)).V128And();
+        f.LocalGet(hmask);
+        if (bit < 2)
+            f.I32Const(2 - bit).I16x8Shl();
+        else if (bit > 2)
+            f.I32Const(bit - 2).I16x8ShrU();
+        f.V128Const(Vector128.Create((byte)4)).V128And().V128Or();
     }
 
     /// <summary>
@@ -153,17 +165,7 @@ internal static class Q3_KEmitter
                     else
                         f.I16x8ExtendHighI8x16S();
                     f.LocalSet(s).LocalGet(s).LocalGet(s).I8x16Shuffle(WasmEmit.SplatShort(g % 8)).LocalSet(s);
-                    // u = ((qs >> 2sh) & 3) | (hmask bit at bit 2)
-                    f.LocalGet(chunk);
-                    if (sh > 0)
-                        f.I32Const(2 * sh).I8x16ShrU();
-                    f.V128Const(Vector128.Create((byte)3)).V128And();
-                    f.LocalGet(half == 0 ? hm0 : hm1);
-                    if (bit < 2)
-                        f.I32Const(2 - bit).I8x16Shl();
-                    else if (bit > 2)
-                        f.I32Const(bit - 2).I8x16ShrU();
-                    f.V128Const(Vector128.Create((byte)4)).V128And().V128Or();
+                    QuantBytes(f, chunk, half == 0 ? hm0 : hm1, sh, bit);
                     f.LocalTee(u).LocalGet(u).I8x16Shuffle(KQuantMatMul.WeightPairs).LocalTee(u);
                     f.V128Const(Vector128.Create((short)0x00FF)).V128And().V128Const(four).I16x8Sub().LocalGet(s).I16x8Mul()
                         .LocalGet(ps).V128Load(offset: y, alignment: 16).I32x4DotI16x8S();

@@ -55,19 +55,6 @@ internal static class Q5_KEmitter
         KQuantMatMul.EmitRunsToKernelLayout(module, name, BlockBytes, Runs, [(0, 16)]);
 
     /// <summary>
-    /// Pops a v128 of kernel-layout <c>qh</c> bytes and pushes bit <paramref name="sub"/> of each moved to bit 4 (0x10), with
-    /// 16-bit shifts: bit 4 of each byte comes from the same byte for any <paramref name="sub"/> in 0–7, and the mask drops the rest.
-    /// </summary>
-    private static void FifthBitsI16(WasmFunctionBuilder f, int sub)
-    {
-        if (sub < 4)
-            f.I32Const(4 - sub).I16x8Shl();
-        else if (sub > 4)
-            f.I32Const(sub - 4).I16x8ShrU();
-        f.V128Const(Vector128.Create((byte)0x10)).V128And();
-    }
-
-    /// <summary>
     /// One super-block in the kernel layout (<see cref="ToKernelLayout"/>) with relaxed SIMD, for one or more token rows —
     /// <see cref="Q4_KEmitter"/>'s kernel-layout step with the fifth bits: per sub-block and lane class the quants
     /// <c>nibble | fifth bit · 16</c> (in [0, 31]) from one load of <c>qs</c> and one of <c>qh</c>, one exact
@@ -77,7 +64,6 @@ internal static class Q5_KEmitter
     private static void BlockLanesKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] ps, WasmLocal[] auxE, WasmLocal[] auxO, WasmLocal[]? sumi, WasmLocal[] tmp)
     {
         WasmLocal sc = tmp[1], vE = tmp[2], vO = tmp[3], s = tmp[4], v = tmp[5], nE = tmp[6], nO = tmp[7], hE = tmp[8], hO = tmp[9];
-        Vector128<byte> low4 = Vector128.Create((byte)0x0F);
         Q4_KEmitter.ScalesAndMins(f, pw, sc, v);
         f.LocalGet(sc).I16x8ExtendLowI8x16U().LocalSet(v);   // the eight scales as int16
         f.LocalGet(pw).V128Load(offset: QhOffset, alignment: 1).LocalSet(hE);
@@ -92,18 +78,10 @@ internal static class Q5_KEmitter
                 uint y = (uint)(32 * sub);
                 bool first = sub == 0;
                 f.LocalGet(v).LocalGet(v).I8x16Shuffle(WasmEmit.SplatShort(sub)).LocalSet(s);
-                f.LocalGet(vE);
-                if (h != 0)
-                    f.I32Const(4).I16x8ShrU();
-                f.V128Const(low4).V128And().LocalGet(hE);
-                FifthBitsI16(f, sub);
-                f.V128Or().LocalSet(nE);
-                f.LocalGet(vO);
-                if (h != 0)
-                    f.I32Const(4).I16x8ShrU();
-                f.V128Const(low4).V128And().LocalGet(hO);
-                FifthBitsI16(f, sub);
-                f.V128Or().LocalSet(nO);
+                QuantBytes(f, vE, hE, sub);
+                f.LocalSet(nE);
+                QuantBytes(f, vO, hO, sub);
+                f.LocalSet(nO);
                 for (int t = 0; t < ps.Length; t++)
                 {
                     f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(nE).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
@@ -119,23 +97,23 @@ internal static class Q5_KEmitter
     }
 
     /// <summary>
-    /// Pushes the unsigned 5-bit quants of sub-block <paramref name="sub"/> for the 16 elements whose <c>qs</c>
-    /// bytes are in <paramref name="qs"/> and <c>qh</c> bytes in <paramref name="qh"/>: the low (even sub-block) or
-    /// high (odd) nibble, or-ed with bit <paramref name="sub"/> of the <c>qh</c> byte moved to bit 4 (byte shifts, so
-    /// no bit crosses into a neighbour).
+    /// Pushes the unsigned 5-bit quants of sub-block <paramref name="sub"/> for the 16 elements whose <c>qs</c> bytes are in
+    /// <paramref name="qs"/> and <c>qh</c> bytes in <paramref name="qh"/> (the file's order or the kernel layout's, the same
+    /// for both): the low (even sub-block) or high (odd) nibble, or-ed with bit <paramref name="sub"/> of the <c>qh</c> byte
+    /// moved to bit 4. The shifts are 16-bit and masked per byte: bit 4 and bits 0–3 of each byte come from the same byte
+    /// for any <paramref name="sub"/> in 0–7.
     /// </summary>
     private static void QuantBytes(WasmFunctionBuilder f, WasmLocal qs, WasmLocal qh, int sub)
     {
         f.LocalGet(qs);
-        if (sub % 2 == 0)
-            f.V128Const(Vector128.Create((byte)0x0F)).V128And();
-        else
-            f.I32Const(4).I8x16ShrU();
+        if (sub % 2 != 0)
+            f.I32Const(4).I16x8ShrU();
+        f.V128Const(Vector128.Create((byte)0x0F)).V128And();
         f.LocalGet(qh);
         if (sub < 4)
-            f.I32Const(4 - sub).I8x16Shl();
+            f.I32Const(4 - sub).I16x8Shl();
         else if (sub > 4)
-            f.I32Const(sub - 4).I8x16ShrU();
+            f.I32Const(sub - 4).I16x8ShrU();
         f.V128Const(Vector128.Create((byte)0x10)).V128And().V128Or();
     }
 
