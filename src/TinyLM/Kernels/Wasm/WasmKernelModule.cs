@@ -219,11 +219,15 @@ public sealed class WasmKernelModule
     /// the host must support the instructions (see <see cref="RelaxedSimdProbe"/>). The Q3_K, Q4_K, Q5_K and Q6_K panel
     /// products then read their blocks in a kernel layout (<see cref="WasmWeightPanels.ToKernelBlocks"/>).
     /// </param>
+    /// <param name="hoistConstants">
+    /// Constants inside loops read locals set on entry (<see cref="WasmFunctionBuilder.HoistConstants"/>): the same
+    /// results, faster in V8. False only to compare.
+    /// </param>
     /// <returns>The module; building takes a few milliseconds.</returns>
-    public static WasmKernelModule Build(IEnumerable<TensorType> weightTypes, bool sharedMemory = false, bool relaxedSimd = false)
+    public static WasmKernelModule Build(IEnumerable<TensorType> weightTypes, bool sharedMemory = false, bool relaxedSimd = false, bool hoistConstants = true)
     {
         ArgumentNullException.ThrowIfNull(weightTypes);
-        var module = new WasmModuleBuilder();
+        var module = new WasmModuleBuilder { HoistConstants = hoistConstants };
         module.ImportMemory("env", "memory", sharedMemory
             ? new WasmMemoryType(1, WasmMemoryType.MaxPages, true)
             : new WasmMemoryType(1, null, false));

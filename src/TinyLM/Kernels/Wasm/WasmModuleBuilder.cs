@@ -112,6 +112,9 @@ public sealed class WasmModuleBuilder
     public WasmFunctionBuilder AddFunction(string name, ReadOnlySpan<WasmValueType> parameters, ReadOnlySpan<WasmValueType> results, bool export = true) =>
         AddFunction(name, new WasmFunctionType(parameters, results), export);
 
+    /// <summary>The <see cref="WasmFunctionBuilder.HoistConstants"/> of the functions added from now on.</summary>
+    public bool HoistConstants { get; set; }
+
     /// <summary>Adds a function of the given signature and returns the builder of its body.</summary>
     /// <param name="name">Name for diagnostics and the name section; the export name when <paramref name="export"/>.</param>
     /// <param name="signature">The function's type.</param>
@@ -125,7 +128,7 @@ public sealed class WasmModuleBuilder
             throw new ArgumentException($"Export name '{name}' is already used.", nameof(name));
         GetTypeIndex(signature);
         var function = new WasmFunction(this, (uint)(_functionImports.Count + _functions.Count), name, signature);
-        var builder = new WasmFunctionBuilder(this, function);
+        var builder = new WasmFunctionBuilder(this, function) { HoistConstants = HoistConstants };
         _functions.Add(builder);
         if (export)
             AddExport(name, 0x00, function.Index);

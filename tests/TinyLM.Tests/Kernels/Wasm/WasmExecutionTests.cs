@@ -631,6 +631,49 @@ public class WasmExecutionTests
     }
 
     [NodeFact]
+    public void HoistConstants_SameResultsAsConstantsInPlace()
+    {
+        // acc = ((acc + [1, −2, 3, 0x7FFFFFFF]) & 0x0FFFFFFF·4) ^ ones, n times; then Σ lane k·(k + 1)
+        static WasmModuleBuilder Build(bool hoist)
+        {
+            var module = new WasmModuleBuilder { HoistConstants = hoist };
+            WasmFunctionBuilder f = module.AddFunction("f", [I32], [I32]);
+            WasmLocal n = f.Param(0), i = f.DeclareLocal(I32), acc = f.DeclareLocal(V128);
+            using (f.For(i, n, 1))
+            {
+                f.LocalGet(acc).V128Const(Vector128.Create(1, -2, 3, int.MaxValue)).I32x4Add()
+                    .V128Const(Vector128.Create(0x0FFFFFFF)).V128And()
+                    .V128Const(Vector128<int>.AllBitsSet).V128Xor().LocalSet(acc);
+            }
+            f.LocalGet(acc).I32x4ExtractLane(0)
+                .LocalGet(acc).I32x4ExtractLane(1).I32Const(2).I32Mul().I32Add()
+                .LocalGet(acc).I32x4ExtractLane(2).I32Const(3).I32Mul().I32Add()
+                .LocalGet(acc).I32x4ExtractLane(3).I32Const(4).I32Mul().I32Add();
+            return module;
+        }
+        static int Expected(int n)
+        {
+            int[] add = [1, -2, 3, int.MaxValue], acc = new int[4];
+            for (int k = 0; k < n; k++)
+                for (int l = 0; l < 4; l++)
+                    acc[l] = ~((acc[l] + add[l]) & 0x0FFFFFFF);
+            return acc[0] + 2 * acc[1] + 3 * acc[2] + 4 * acc[3];
+        }
+
+        var job = new NodeJob();
+        var signature = new WasmFunctionType([I32], [I32]);
+        NodeCase hoisted = job.Add("hoisted", Build(hoist: true)), inPlace = job.Add("in place", Build(hoist: false));
+        NodeCall[] a = [hoisted.Call("f", signature, 0), hoisted.Call("f", signature, 1), hoisted.Call("f", signature, 37)];
+        NodeCall[] b = [inPlace.Call("f", signature, 0), inPlace.Call("f", signature, 1), inPlace.Call("f", signature, 37)];
+        job.Run();
+        for (int k = 0; k < a.Length; k++)
+        {
+            Assert.Equal(b[k].I32, a[k].I32);
+            Assert.Equal(Expected(k switch { 0 => 0, 1 => 1, _ => 37 }), a[k].I32);
+        }
+    }
+
+    [NodeFact]
     public void Runner_ReportsModulesThatV8Rejects()
     {
         // add(i32, i32) -> i32 whose body is "i32.add" on an empty stack: the builder cannot emit it.

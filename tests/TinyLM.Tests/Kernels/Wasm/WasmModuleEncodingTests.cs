@@ -174,6 +174,49 @@ public class WasmModuleEncodingTests
     }
 
     [Fact]
+    public void HoistConstants_LoopConstantsReadLocalsSetOnEntry()
+    {
+        var module = new WasmModuleBuilder { HoistConstants = true };
+        WasmFunctionBuilder f = module.AddFunction("f", [], []);
+        WasmLocal v = f.DeclareLocal(V128);
+        var mask = System.Runtime.Intrinsics.Vector128.Create((byte)0x0F);
+        f.V128Const(mask).LocalSet(v);   // outside a loop: encoded in place
+        using (f.Loop())
+        {
+            f.V128Const(mask).LocalSet(v);
+            f.V128Const(System.Runtime.Intrinsics.Vector128.Create(1, 2, 3, 4)).LocalSet(v);
+            f.V128Const(mask).LocalSet(v);   // the same local again
+            f.V128Const(System.Runtime.Intrinsics.Vector128<int>.Zero).LocalSet(v);   // zeros and ones stay constants
+            f.V128Const(System.Runtime.Intrinsics.Vector128<int>.AllBitsSet).LocalSet(v);
+        }
+        byte[] zeros = new byte[16], ones = Enumerable.Repeat((byte)0xFF, 16).ToArray();
+        byte[] body =
+        [
+            0xFD, 0x0C, .. Enumerable.Repeat((byte)0x0F, 16), 0x21, 0x00,
+            0x03, 0x40,
+            0x20, 0x01, 0x21, 0x00,
+            0x20, 0x02, 0x21, 0x00,
+            0x20, 0x01, 0x21, 0x00,
+            0xFD, 0x0C, .. zeros, 0x21, 0x00,
+            0xFD, 0x0C, .. ones, 0x21, 0x00,
+            0x0B,
+        ];
+        Assert.Equal(body, f.CodeBytes.ToArray());
+        Assert.Equal(3, f.LocalCount);   // v and the two hoisted constants
+        byte[] encoded = module.ToArray();
+        // on entry: i64.const 0x0F0F0F0F0F0F0F0F, i64x2.splat, local.set 1; i64.const 0x200000001, i64x2.splat,
+        // i64.const 0x400000003, i64x2.replace_lane 1, local.set 2; then the body
+        byte[] prologue =
+        [
+            0x42, .. Leb(0x0F0F0F0F0F0F0F0F), 0xFD, 0x12, 0x21, 0x01,
+            0x42, .. Leb(0x0000000200000001), 0xFD, 0x12, 0x42, .. Leb(0x0000000400000003), 0xFD, 0x1E, 0x01, 0x21, 0x02,
+        ];
+        Assert.True(encoded.AsSpan().IndexOf([.. prologue, .. body]) > 0);
+
+        static byte[] Leb(long value) => Leb128.Signed(value);
+    }
+
+    [Fact]
     public void WriteTo_WritesTheSameBytesAsToArray()
     {
         var module = new WasmModuleBuilder();
