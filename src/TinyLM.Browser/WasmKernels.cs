@@ -52,10 +52,11 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     private readonly int[] _matMul, _matMulPanels, _kernelBlocks;
     private readonly int _quantizeQ8_0, _quantizeQ8_1, _quantizeQ8_K, _quantizeF16, _quantizeBF16, _rmsNorm, _rope, _attention, _swiGlu, _add, _copy, _argMax;
     private byte[] _scratch = [];   // the matrix products' prepared activations (pinned; the page has one thread)
-    // Weight bytes × tokens below which a product stays on this thread: a hand-off copies the operands
-    // and wakes the helpers (some 20 µs on a 2-vCPU machine). With row panels a 576 × 576 Q8_0 product
-    // (352 KB) took 21 µs alone and 24 µs split over two threads (SmolLM-135M profile), so 512 KB.
-    private const long ParallelMinBytes = 512 * 1024;
+    // Multiply-adds (weights × tokens) below which a product stays on this thread: a hand-off copies the
+    // operands and wakes the helpers (some 20 µs on a 2-vCPU machine). With row panels a 576 × 576 Q8_0
+    // product (331,776 weights, 352 KB) took 21 µs alone and 24 µs split over two threads (SmolLM-135M
+    // profile). Counted in weights, not bytes: the 4-bit products cost about as much time per weight as Q8_0's.
+    private const long ParallelMinMacs = 512 * 1024;
     // Query rows from which a batch's attention splits its heads across the threads (a prompt, not a decode step).
     private const int ParallelAttentionTokens = 8;
     private int _threads = 1;       // kernel threads sharing the mirrored weights (1: no shared memory)
@@ -309,7 +310,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
             // products of some size (the split does not change any result).
             long bytes = (long)rowCount * weights.RowBytes;
             long offset;
-            if (_threads > 1 && rowCount >= 16 * _threads && bytes * tokens >= ParallelMinBytes && (offset = MirrorOffset((nint)rows, bytes)) >= 0)
+            if (_threads > 1 && rowCount >= 16 * _threads && (long)rowCount * weights.Columns * tokens >= ParallelMinMacs && (offset = MirrorOffset((nint)rows, bytes)) >= 0)
             {
                 int k = weights.Columns / type.BlockSize;
                 int actRowBytes = (int)TensorTypes.Get(type.VecDotType).RowBytes(weights.Columns);
