@@ -479,7 +479,7 @@ public sealed partial class WasmFunctionBuilder
     /// (on x64 a load of 8 bytes, a move to a vector register and a shuffle before the operation) — V8 14.6 (Node 26,
     /// Chrome 146) at every use, V8 15.6 (Chromium 156) once per basic block — and never keeps one in a register
     /// across loop iterations, while the result of a splat it does keep. Measured on one 4096 × 4096 matrix-vector
-    /// product: Q4_K 11.0 → 13.6 GB/s, Q6_K 11.6 → 16.4, TQ1_0 1.4 → 2.5 in Node 26; 2–7 % faster in Chromium 156
+    /// product: Q8_0 23.8 → 25.8 GB/s, Q5_0 6.1 → 8.5, TQ1_0 1.1 → 2.3 in Node 26; 0–10 % faster in Chromium 156
     /// (BENCHMARKS.md). The values are the same, so are the results. Set it before emitting the body; an emitter may
     /// switch it off around code where the locals' register pressure costs more (KQuantMatMul's float16 scales).
     /// </summary>
