@@ -610,9 +610,11 @@ public class WasmKernelTests
         }
 
         // Attention: 3 tokens at positions 5..7 (scores rows of 6, 7, 8: partial softmax groups), GQA 4/2, headDim 8
-        // and wider heads: 16 value channels per pass plus a remainder of 4 (headDim 20), 64 channels over 31 keys (groups of 8 and a tail of 7)
+        // and wider heads: 16 value channels per pass plus a remainder of 4 (headDim 20), one 64-channel pass over 31 keys (groups of 8 and a
+        // tail of 7), 64 + 16 + 4 channels (headDim 84), two 64-channel passes (headDim 128)
         var shapes = new[] { new AttentionShape(3, 5, 4, 2, 8, 1f / MathF.Sqrt(8), 16), new AttentionShape(1, 0, 2, 2, 12, 0.3f, 4), new AttentionShape(2, 9, 6, 1, 4, 0.5f, 12),
-            new AttentionShape(2, 17, 4, 2, 20, 0.2f, 24), new AttentionShape(1, 30, 3, 3, 64, 0.125f, 32) };
+            new AttentionShape(2, 17, 4, 2, 20, 0.2f, 24), new AttentionShape(1, 30, 3, 3, 64, 0.125f, 32), new AttentionShape(1, 12, 2, 1, 84, 0.1f, 16),
+            new AttentionShape(2, 3, 2, 2, 128, 0.09f, 8) };
         var attentionChecks = new List<(float[] Expected, NodeRead Read)>();
         foreach (AttentionShape s in shapes)
         {

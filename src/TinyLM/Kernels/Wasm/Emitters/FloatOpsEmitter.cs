@@ -191,8 +191,8 @@ internal static class FloatOpsEmitter
     /// Emits <c>name(q, keys, values, out, scores, tokens, start, heads, kvHeads, headDim, scale: f32, context, headStart, headEnd)</c>:
     /// <see cref="ComputeKernels.Attention"/> for heads <c>[headStart, headEnd)</c>; <c>headDim</c> a multiple of 4.
     /// Scores by <paramref name="dotRows"/> (the F32 dot over the cached keys), then
-    /// <paramref name="softmax"/>, then per channel <c>Σ_j (double)(V[j]·p[j])</c>, j ascending, sixteen channels per
-/// pass (eight independent f64x2 chains) and the rest four at a time.
+    /// <paramref name="softmax"/>, then per channel <c>Σ_j (double)(V[j]·p[j])</c>, j ascending, 64 channels per
+    /// pass (32 independent f64x2 chains), then 16, and the rest four at a time.
     /// </summary>
     public static WasmFunction EmitAttention(WasmModuleBuilder module, string name, WasmFunction dotRows, WasmFunction softmax)
     {
@@ -204,7 +204,7 @@ internal static class FloatOpsEmitter
         WasmLocal kvDimBytes = f.DeclareLocal(I32), qDimBytes = f.DeclareLocal(I32), kvOffBytes = f.DeclareLocal(I32), row = f.DeclareLocal(I32),
             qh = f.DeclareLocal(I32), pv = f.DeclareLocal(I32), pp = f.DeclareLocal(I32), headBytes = f.DeclareLocal(I32), o = f.DeclareLocal(I32);
         WasmLocal acc0 = f.DeclareLocal(V128), acc1 = f.DeclareLocal(V128), prod = f.DeclareLocal(V128), pj = f.DeclareLocal(V128);
-        WasmLocal[] accs = WasmEmit.Locals(f, V128, 8);
+        WasmLocal[] accs = WasmEmit.Locals(f, V128, 32);
         WasmLocal wide = f.DeclareLocal(I32);
 
         f.LocalGet(headDim).I32Const(2).I32Shl().LocalSet(headBytes);
@@ -224,33 +224,37 @@ internal static class FloatOpsEmitter
                 f.LocalGet(o).LocalGet(output).I32Add().LocalSet(o);
                 f.LocalGet(keys).LocalGet(kvOffBytes).I32Add().LocalGet(kvDimBytes).LocalGet(n).LocalGet(qh).LocalGet(headDim).LocalGet(row).Call(dotRows);
                 f.LocalGet(row).LocalGet(n).LocalGet(scale).Call(softmax);
-                // Σ_j V[j]·p[j] per channel, each channel a sequential double sum over j: sixteen
-                // channels per pass (eight independent f64x2 chains), then four at a time
+                // Σ_j V[j]·p[j] per channel, each channel a sequential double sum over j: 64 channels per pass (32 f64x2
+                // chains; V8 keeps some on the stack, but each pass reads a value row's whole 256 bytes — with 16 channels
+                // per pass, four passes each fetched one cache line per row from memory), then 16, then four at a time
                 f.I32Const(0).LocalSet(d);
-                f.LocalGet(headBytes).I32Const(~63).I32And().LocalSet(wide);
-                using (f.For(d, wide, 64))
+                foreach (int channels in (int[])[64, 16])
                 {
-                    for (int a = 0; a < 8; a++)
-                        f.V128Const(Vector128<double>.Zero).LocalSet(accs[a]);
-                    f.LocalGet(values).LocalGet(kvOffBytes).I32Add().LocalGet(d).I32Add().LocalSet(pv);
-                    f.LocalGet(row).LocalSet(pp);
-                    f.I32Const(0).LocalSet(j);
-                    using (f.For(j, n, 1))
+                    f.LocalGet(headBytes).I32Const(-4 * channels).I32And().LocalSet(wide);
+                    using (f.For(d, wide, 4 * channels))
                     {
-                        f.LocalGet(pp).V128Load32Splat(alignment: 4).LocalSet(pj);
-                        for (int c = 0; c < 4; c++)
+                        for (int a = 0; a < channels / 2; a++)
+                            f.V128Const(Vector128<double>.Zero).LocalSet(accs[a]);
+                        f.LocalGet(values).LocalGet(kvOffBytes).I32Add().LocalGet(d).I32Add().LocalSet(pv);
+                        f.LocalGet(row).LocalSet(pp);
+                        f.I32Const(0).LocalSet(j);
+                        using (f.For(j, n, 1))
                         {
-                            f.LocalGet(pv).V128Load(offset: (uint)(16 * c), alignment: 4).LocalGet(pj).F32x4Mul().LocalSet(prod);
-                            f.LocalGet(accs[2 * c]).LocalGet(prod).F64x2PromoteLowF32x4().F64x2Add().LocalSet(accs[2 * c]);
-                            f.LocalGet(accs[2 * c + 1]).LocalGet(prod).LocalGet(prod).I8x16Shuffle(WasmEmit.Lanes32(2, 3, 2, 3)).F64x2PromoteLowF32x4().F64x2Add().LocalSet(accs[2 * c + 1]);
+                            f.LocalGet(pp).V128Load32Splat(alignment: 4).LocalSet(pj);
+                            for (int c = 0; c < channels / 4; c++)
+                            {
+                                f.LocalGet(pv).V128Load(offset: (uint)(16 * c), alignment: 4).LocalGet(pj).F32x4Mul().LocalSet(prod);
+                                f.LocalGet(accs[2 * c]).LocalGet(prod).F64x2PromoteLowF32x4().F64x2Add().LocalSet(accs[2 * c]);
+                                f.LocalGet(accs[2 * c + 1]).LocalGet(prod).LocalGet(prod).I8x16Shuffle(WasmEmit.Lanes32(2, 3, 2, 3)).F64x2PromoteLowF32x4().F64x2Add().LocalSet(accs[2 * c + 1]);
+                            }
+                            f.LocalGet(pv).LocalGet(kvDimBytes).I32Add().LocalSet(pv);
+                            f.LocalGet(pp).I32Const(4).I32Add().LocalSet(pp);
                         }
-                        f.LocalGet(pv).LocalGet(kvDimBytes).I32Add().LocalSet(pv);
-                        f.LocalGet(pp).I32Const(4).I32Add().LocalSet(pp);
+                        for (int c = 0; c < channels / 4; c++)
+                            f.LocalGet(o).LocalGet(d).I32Add()
+                                .LocalGet(accs[2 * c]).F32x4DemoteF64x2Zero().LocalGet(accs[2 * c + 1]).F32x4DemoteF64x2Zero().I8x16Shuffle(WasmEmit.Lanes32(0, 1, 4, 5))
+                                .V128Store(offset: (uint)(16 * c), alignment: 4);
                     }
-                    for (int c = 0; c < 4; c++)
-                        f.LocalGet(o).LocalGet(d).I32Add()
-                            .LocalGet(accs[2 * c]).F32x4DemoteF64x2Zero().LocalGet(accs[2 * c + 1]).F32x4DemoteF64x2Zero().I8x16Shuffle(WasmEmit.Lanes32(0, 1, 4, 5))
-                            .V128Store(offset: (uint)(16 * c), alignment: 4);
                 }
                 using (f.For(d, headBytes, 16))
                 {
