@@ -203,7 +203,7 @@ internal static class FloatOpsEmitter
         WasmLocal h = f.DeclareLocal(I32), t = f.DeclareLocal(I32), j = f.DeclareLocal(I32), d = f.DeclareLocal(I32), n = f.DeclareLocal(I32);
         WasmLocal kvDimBytes = f.DeclareLocal(I32), qDimBytes = f.DeclareLocal(I32), kvOffBytes = f.DeclareLocal(I32), row = f.DeclareLocal(I32),
             qh = f.DeclareLocal(I32), pv = f.DeclareLocal(I32), pp = f.DeclareLocal(I32), headBytes = f.DeclareLocal(I32), o = f.DeclareLocal(I32);
-        WasmLocal acc0 = f.DeclareLocal(V128), acc1 = f.DeclareLocal(V128), prod = f.DeclareLocal(V128), pj = f.DeclareLocal(V128);
+        WasmLocal prod = f.DeclareLocal(V128), pj = f.DeclareLocal(V128);
         WasmLocal[] accs = WasmEmit.Locals(f, V128, 32);
         WasmLocal wide = f.DeclareLocal(I32);
 
@@ -228,7 +228,7 @@ internal static class FloatOpsEmitter
                 // chains; V8 keeps some on the stack, but each pass reads a value row's whole 256 bytes — with 16 channels
                 // per pass, four passes each fetched one cache line per row from memory), then 16, then four at a time
                 f.I32Const(0).LocalSet(d);
-                foreach (int channels in (int[])[64, 16])
+                foreach (int channels in (int[])[64, 16, 4])   // headDim is a multiple of 4: the last pass ends at headBytes
                 {
                     f.LocalGet(headBytes).I32Const(-4 * channels).I32And().LocalSet(wide);
                     using (f.For(d, wide, 4 * channels))
@@ -255,24 +255,6 @@ internal static class FloatOpsEmitter
                                 .LocalGet(accs[2 * c]).F32x4DemoteF64x2Zero().LocalGet(accs[2 * c + 1]).F32x4DemoteF64x2Zero().I8x16Shuffle(WasmEmit.Lanes32(0, 1, 4, 5))
                                 .V128Store(offset: (uint)(16 * c), alignment: 4);
                     }
-                }
-                using (f.For(d, headBytes, 16))
-                {
-                    f.V128Const(Vector128<double>.Zero).LocalTee(acc0).LocalSet(acc1);
-                    f.LocalGet(values).LocalGet(kvOffBytes).I32Add().LocalGet(d).I32Add().LocalSet(pv);
-                    f.LocalGet(row).LocalSet(pp);
-                    f.I32Const(0).LocalSet(j);
-                    using (f.For(j, n, 1))
-                    {
-                        f.LocalGet(pv).V128Load(alignment: 4).LocalGet(pp).V128Load32Splat(alignment: 4).F32x4Mul().LocalSet(prod);
-                        f.LocalGet(acc0).LocalGet(prod).F64x2PromoteLowF32x4().F64x2Add().LocalSet(acc0);
-                        f.LocalGet(acc1).LocalGet(prod).LocalGet(prod).I8x16Shuffle(WasmEmit.Lanes32(2, 3, 2, 3)).F64x2PromoteLowF32x4().F64x2Add().LocalSet(acc1);
-                        f.LocalGet(pv).LocalGet(kvDimBytes).I32Add().LocalSet(pv);
-                        f.LocalGet(pp).I32Const(4).I32Add().LocalSet(pp);
-                    }
-                    f.LocalGet(o).LocalGet(d).I32Add()
-                        .LocalGet(acc0).F32x4DemoteF64x2Zero().LocalGet(acc1).F32x4DemoteF64x2Zero().I8x16Shuffle(WasmEmit.Lanes32(0, 1, 4, 5))
-                        .V128Store(alignment: 4);
                 }
             }
         }
