@@ -25,10 +25,11 @@ namespace TinyLM.Browser;
 /// (tinylm-kernel-worker.js). A matrix product copies its activations into that memory, splits the
 /// rows into chunks that the threads claim with <c>Atomics.compareExchange</c>, and copies the rows
 /// back; every row is computed by the same code whichever thread takes it, so the results are
-/// bit-identical for any number of threads. A prompt's attention splits its heads across the threads the
-/// same way (queries and the KV-cache rows copied over); other operations (norms, SwiGLU, a decode step's
-/// attention) stay on this worker.
-/// The copy doubles the memory the weights take in the page.</para>
+/// bit-identical for any number of threads. An attention call with enough work (a prompt's, or a decode
+/// step's once the context has grown) splits its heads across the threads the same way, on mirrors of the
+/// layers' KV caches in that memory: each is copied once, then every write of the <c>copy</c> kernel into the
+/// cache is repeated there (tinylm-worker.js, <c>kvMirror</c>). Other operations (norms, RoPE, SwiGLU) stay
+/// on this worker. The copy doubles the memory the weights take in the page.</para>
 /// <para><b>Row panels and relaxed SIMD.</b> At <see cref="Create(Model, int)"/> the model's quantized
 /// product matrices (<see cref="Model.ProductMatrices"/>, every type but F32, F16 and BF16) are interleaved in place into
 /// panels (<see cref="WeightMatrix.InterleaveRowPanels"/>, <see cref="WasmKernelModule.PanelRows"/>) and run the module's
@@ -57,8 +58,6 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     // product (331,776 weights, 352 KB) took 21 µs alone and 24 µs split over two threads (SmolLM-135M
     // profile). Counted in weights, not bytes: the 4-bit products cost about as much time per weight as Q8_0's.
     private const long ParallelMinMacs = 512 * 1024;
-    // Query rows from which a batch's attention splits its heads across the threads (a prompt, not a decode step).
-    private const int ParallelAttentionTokens = 8;
     private int _threads = 1;       // kernel threads sharing the mirrored weights (1: no shared memory)
     private nint[] _mirrorStarts = [];   // the .NET address of each run of bytes in the threads' mirror, ascending
     private long[] _mirrorLengths = [], _mirrorOffsets = [];   // each run's length, and where it sits in the mirror
@@ -459,15 +458,8 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
         fixed (float* po = output)
         fixed (float* ps = scores)
         {
-            // A prompt's batch: its heads split across the threads (each head is the same code on any
-            // thread). Decode steps stay here: copying the KV cache would cost what the split saves.
-            if (_threads > 1 && shape.Tokens >= ParallelAttentionTokens && headStart == 0 && headEnd == shape.Heads && shape.Heads is >= 2 and <= 255
-                && _recording is null)
-            {
-                ParallelAttention(_attention, (int)pq, (int)pk, (int)pv, (int)po, (int)ps, shape.Tokens, shape.Start, shape.Heads, shape.KVHeads,
-                    shape.HeadDim, shape.Scale, shape.ContextLength);
-                return;
-            }
+            // With threads, tinylm-worker.js splits the heads of a call with enough work across them, on
+            // its mirrors of the KV caches in the shared memory (decided per call, so also in a replayed graph).
             _recording?.Add(CallKind.Attention, _attention, 1 << 10, [(int)pq, (int)pk, (int)pv, (int)po, (int)ps, shape.Tokens, shape.Start, shape.Heads,
                 shape.KVHeads, shape.HeadDim, BitConverter.SingleToInt32Bits(shape.Scale), shape.ContextLength, headStart, headEnd]);
             CallAttention(_attention, (int)pq, (int)pk, (int)pv, (int)po, (int)ps, shape.Tokens, shape.Start, shape.Heads, shape.KVHeads,
@@ -596,13 +588,4 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     [JSImport("attention", JSModule)]
     private static partial void CallAttention(int fn, int q, int keys, int values, int output, int scores, int tokens, int start,
         int heads, int kvHeads, int headDim, float scale, int context, int headStart, int headEnd);
-
-    /// <summary>
-    /// The attention <c>fn</c> of a batch on the shared memory, its heads split across the threads: the
-    /// queries, the first <c>start + tokens</c> rows of the key and value caches and the output are copied
-    /// there and back (.NET addresses).
-    /// </summary>
-    [JSImport("parallelAttention", JSModule)]
-    private static partial void ParallelAttention(int fn, int q, int keys, int values, int output, int scores, int tokens, int start,
-        int heads, int kvHeads, int headDim, float scale, int context);
 }

@@ -195,7 +195,9 @@ public sealed class ApiTests(BrowserFixture fx)
     /// page, so the threads' mirror holds runs of the model buffer and the widened copy) and a Q4_K one of dim 256
     /// (its blocks in the kernel layout of the relaxed-SIMD panel product); with 2 threads the helper worker
     /// must have run part of the matrix products, and each layer's attention over a prompt is split across the
-    /// threads by heads. The emitted kernels run with decode steps replayed from the
+    /// threads by heads; a third run splits every attention call, the decode steps' too, so that every
+    /// step reads the KV caches' mirrors in the threads' memory (kept by write-through of the copy kernel,
+    /// also across the second prompt, which reuses the first one's cached rows). The emitted kernels run with decode steps replayed from the
     /// kernel graph (60 of 64: one from the prompt's step, three recorded) and without. A second, longer prompt
     /// then grows the Q4_0 products' scratch on one thread, so the graph goes stale and is recorded again (60
     /// replayed steps, not 63); elsewhere the graph stays valid and replays all 63 decode steps.
@@ -228,13 +230,13 @@ public sealed class ApiTests(BrowserFixture fx)
         JsonElement r = await page.EvaluateAsync<JsonElement>(@"async ([url, prompts]) => {
             const { TinyLM } = await import('/tinylm.js');
             const runs = [];
-            for (const [kernels, threads, decodeGraph] of [['wasm', 1, true], ['wasm', 2, true], ['wasm', 1, false], ['managed', 1, true]]) {
-                const lm = await TinyLM.load(url, { cache: 'none', kernels, threads, decodeGraph });
+            for (const [kernels, threads, decodeGraph, splitAttentionMacs] of [['wasm', 1, true], ['wasm', 2, true], ['wasm', 2, true, 0], ['wasm', 1, false], ['managed', 1, true]]) {
+                const lm = await TinyLM.load(url, { cache: 'none', kernels, threads, decodeGraph, splitAttentionMacs });
                 for (const [i, prompt] of prompts.entries()) {
                     const it = lm.generate(prompt, { maxTokens: 64, temperature: 0, ignoreEos: true });
                     let text = '', step;
                     while (!(step = await it.next()).done) text += step.value;
-                    runs.push({ kernels, threads, decodeGraph, prompt: i, text, info: { ...lm.info }, result: step.value });
+                    runs.push({ kernels, threads, decodeGraph, splitAll: splitAttentionMacs === 0, prompt: i, text, info: { ...lm.info }, result: step.value });
                 }
                 await lm.unload();
             }
@@ -243,12 +245,13 @@ public sealed class ApiTests(BrowserFixture fx)
         Assert.True(r.GetProperty("isolated").GetBoolean());
         string[] native = [NativeGreedy(bytes, Prompt, 64), NativeGreedy(bytes, Prompt2, 64)];
         Assert.All(native, Assert.NotEmpty);
-        Assert.Equal(8, r.GetProperty("runs").GetArrayLength());
+        Assert.Equal(10, r.GetProperty("runs").GetArrayLength());
         foreach (JsonElement run in r.GetProperty("runs").EnumerateArray())
         {
             int threads = run.GetProperty("threads").GetInt32(), prompt = run.GetProperty("prompt").GetInt32();
             bool graph = run.GetProperty("kernels").GetString() == "wasm" && run.GetProperty("decodeGraph").GetBoolean();
-            string what = $"{run.GetProperty("kernels").GetString()} × {threads}, graph {graph}, prompt {prompt}";
+            bool splitAll = run.GetProperty("splitAll").GetBoolean();
+            string what = $"{run.GetProperty("kernels").GetString()} × {threads}, graph {graph}, split all {splitAll}, prompt {prompt}";
             Assert.True(native[prompt] == run.GetProperty("text").GetString(), $"{what}: {run.GetProperty("text").GetString()} ≠ native {native[prompt]}");
             // the second prompt's new tokens (more than the whole first prompt) outgrow its scratch only where a product runs on this thread
             // (all of them with one thread; none with two, as each is worth a hand-off) and uses one (not F32)
@@ -260,9 +263,19 @@ public sealed class ApiTests(BrowserFixture fx)
                 run.GetProperty("info").GetProperty("widenedMatrices").GetInt32());
             JsonElement stats = run.GetProperty("result").GetProperty("kernelThreads");
             Assert.Equal(threads, stats.GetProperty("threads").GetInt32());
-            // every layer's attention over the prompt splits its heads across the threads (the decode steps' do not), except
-            // the last layer's, which runs for the last prompt token only
-            Assert.Equal(threads > 1 ? (model == "stories260K" ? 5 : 6) - 1 : 0, stats.GetProperty("attentionJobs").GetInt32());
+            // Every layer's attention over the first prompt splits its heads across the threads, except the last layer's, which
+            // runs for the last prompt token only; the first prompt's decode steps stay below the split's size (at most 104 rows
+            // of 288 or fewer channels), the second's need not. With splitAttentionMacs 0 every call splits: each layer's over the
+            // prompt and each of the 63 decode steps', all reading the KV-cache mirrors that the copy kernel writes through to.
+            int layers = model == "stories260K" ? 5 : 6, jobs = stats.GetProperty("attentionJobs").GetInt32();
+            if (threads == 1)
+                Assert.Equal(0, jobs);
+            else if (splitAll)
+                Assert.Equal(layers * 64, jobs);
+            else if (prompt == 0)
+                Assert.Equal(layers - 1, jobs);
+            else
+                Assert.True(jobs >= layers - 1, $"{what}: {jobs} attention jobs");
             if (threads > 1)
                 Assert.True(stats.GetProperty("helperChunks").GetInt32() > 0, $"{what}: the helper ran no chunk of {stats.GetProperty("chunks").GetInt32()}");
             else

@@ -15,6 +15,7 @@ const controllers = new Map();
 let dotnetMemory = null;
 let kernelFns = [];
 let kernelNames = [];
+let copyExport = -1;   // the index of the 'copy' kernel (KV-cache writes, mirrored with threads)
 
 // Kernel threads (tinylm-threads.js): helper workers, and the shared memory the matrix products run on
 // when the model was loaded with threads > 1.
@@ -89,10 +90,16 @@ export const relaxedSimdSupported = (() => {
     return dot32 === -14840 && dot16 === -15875;
   } catch { return false; }
 })();
+// Query-key multiply-adds (context rows × heads × head size × query rows) from which an attention call
+// splits its heads across the threads: a hand-off costs some microseconds, and one head's scores and
+// values at this size about as much (a 12-head, 64-channel layer at a 43-token context).
+const SPLIT_ATTENTION_MACS = 32 * 1024;
+
 let relaxedSimd = relaxedSimdSupported;   // per load: the 'relaxedSimd' option can turn it off
 let rowPanels = true;                     // per load: the 'rowPanels' option
 let decodeGraph = true;                   // per load: the 'decodeGraph' option
 let widenQ5_0 = true;                     // per load: the 'widenQ5_0' option
+let splitAttentionMacs = SPLIT_ATTENTION_MACS;   // per load: the 'splitAttentionMacs' option
 // Kernel graphs (WasmKernels, IKernelGraphHost): a decode step's kernel calls, recorded in C# and replayed
 // here in one call from C#; per call the helper that runs it, its export, and its arguments as
 // base + positionOffset × delta.
@@ -138,6 +145,7 @@ const kernelImports = {
       const module = new WebAssembly.Module(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
       const instance = new WebAssembly.Instance(module, { env: { memory: dotnetMemory } });
       kernelNames = names.split(',');
+      copyExport = kernelNames.indexOf('copy');
       kernelFns = kernelNames.map(n => instance.exports[n]);
       graphs.clear();   // their export indices were the previous module's
       return '';
@@ -167,7 +175,7 @@ const kernelImports = {
       const exports = names.split(',');
       const instance = new WebAssembly.Instance(module, { env: { memory } });
       shared = { memory, ctl: new Int32Array(memory.buffer, 0, T.CONTROL_WORDS), fns: exports.map(n => instance.exports[n]),
-        threads, work, gen: 0, chunks: 0, helperChunks: 0, attentionJobs: 0 };
+        threads, work, gen: 0, chunks: 0, helperChunks: 0, attentionJobs: 0, kv: [], attentionCalls: 0 };
       for (let i = 0; i < threads - 1; i++) helpers[i].postMessage({ module, memory, exports, slot: i + 1 });
       return '';
     } catch (e) {
@@ -180,11 +188,10 @@ const kernelImports = {
       ` rows=${rows} k=${blocks} tokens=${tokens} threads=${shared.threads}`);
     else parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratchBytes);
   },
-  parallelAttention(f, q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context) {
-    const run = () => parallelAttention(f, q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context);
-    if (profile) timed(f, run, ` threads=${shared.threads}`); else run();
+  call3: (f, a, b, c) => {
+    if (profile) timed(f, () => kernelFns[f](a, b, c)); else kernelFns[f](a, b, c);
+    if (f === copyExport && shared && shared.kv.length) writeThrough(a, c * 4);   // copy(destination, source, floats)
   },
-  call3: (f, a, b, c) => { if (profile) timed(f, () => kernelFns[f](a, b, c)); else kernelFns[f](a, b, c); },
   call8: (f, a, b, c, d, e, g, h, i) => { if (profile) timed(f, () => kernelFns[f](a, b, c, d, e, g, h, i)); else kernelFns[f](a, b, c, d, e, g, h, i); },
   call10: (f, a, b, c, d, e, g, h, i, j, k) => {
     if (profile) timed(f, () => kernelFns[f](a, b, c, d, e, g, h, i, j, k), ` rows=${c} k=${j} tokens=${g}`); else kernelFns[f](a, b, c, d, e, g, h, i, j, k);
@@ -197,8 +204,13 @@ const kernelImports = {
   },
   rmsNorm: (f, x, w, eps, y, n, rows) => { if (profile) timed(f, () => kernelFns[f](x, w, eps, y, n, rows)); else kernelFns[f](x, w, eps, y, n, rows); },
   attention: (f, q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context, h0, h1) => {
-    const run = () => kernelFns[f](q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context, h0, h1);
-    if (profile) timed(f, run); else run();
+    // With threads, all the heads of a call with enough work split across them (see parallelAttention):
+    // decided here, per call, so that a replayed decode graph splits once its context has grown.
+    const split = shared !== null && h0 === 0 && h1 === heads && heads >= 2 && heads <= T.MAX_CHUNKS
+      && (start + tokens) * heads * headDim * tokens >= splitAttentionMacs;
+    const run = split ? () => parallelAttention(f, q, k, v, o, tokens, start, heads, kvHeads, headDim, scale, context)
+      : () => kernelFns[f](q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context, h0, h1);
+    if (profile) timed(f, run, split ? ` threads=${shared.threads}` : ''); else run();
   },
 };
 
@@ -216,10 +228,14 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
   const buffer = memory.buffer, heap = dotnetMemory.buffer;
   new Uint8Array(buffer, actAt, actBytes).set(new Uint8Array(heap, act, actBytes));
 
-  // Chunks of a multiple of 8 rows (a matrix in row panels is addressed by whole panels, WasmWeightPanels),
-  // about four per thread, so that a thread the OS preempts costs little (sixteen per thread measured no
-  // better on SmolLM-135M); at most MAX_CHUNKS.
-  const chunkRows = Math.max(8, Math.ceil(rows / (4 * threads) / 8) * 8, Math.ceil(rows / T.MAX_CHUNKS / 8) * 8);
+  // Chunks of a multiple of 8 rows (a matrix in row panels is addressed by whole panels, WasmWeightPanels);
+  // at most MAX_CHUNKS. A decode step's product (one token, tens of microseconds): one chunk per thread,
+  // since every further chunk costs both threads more than it balances (stories110M Q4_K_M, 2 threads: a
+  // 768 × 768 Q4_K product's own share 26.5–30 µs in four chunks per thread, 18.5 µs in one; decode 132–143
+  // → 152–158 tokens/s). A prompt's product (milliseconds): about four per thread, so that a thread the OS
+  // preempts costs little (the same prompt speed as one per thread; sixteen measured no better on SmolLM-135M).
+  const perThread = tokens === 1 ? 1 : 4;
+  const chunkRows = Math.max(8, Math.ceil(rows / (perThread * threads) / 8) * 8, Math.ceil(rows / T.MAX_CHUNKS / 8) * 8);
   const chunks = Math.ceil(rows / chunkRows);
   Atomics.store(ctl, T.KIND, T.MATMUL);
   Atomics.store(ctl, T.FN, f);
@@ -261,20 +277,22 @@ function runShared(chunks, chunkRows) {
 }
 
 /**
- * Attention of a batch with its heads split across the threads (WasmKernels.Attention): the queries, the
- * first `start + tokens` rows of the layer's key and value caches and the scores rows go to the shared
- * memory, one chunk per head, and the output comes back. Each head runs the same code on any thread.
+ * Attention with its heads split across the threads (kernelImports.attention): the queries go to the
+ * shared memory, the keys and values are read from the layer's KV-cache mirrors there (kvMirror), and
+ * the output comes back. The heads form one chunk per thread for a decode step (one query row: more
+ * chunks cost more than they balance, as for the matrix products) and one per head for a prompt. Each
+ * head runs the same code on any thread, so the results do not depend on the split.
  */
-function parallelAttention(f, q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context) {
-  const { memory, ctl } = shared;
-  const qBytes = tokens * heads * headDim * 4, kvBytes = (start + tokens) * kvHeads * headDim * 4, sBytes = heads * context * 4;
-  const qAt = shared.work, kAt = align64(qAt + qBytes), vAt = align64(kAt + kvBytes), oAt = align64(vAt + kvBytes), sAt = align64(oAt + qBytes);
+function parallelAttention(f, q, k, v, o, tokens, start, heads, kvHeads, headDim, scale, context) {
+  const { memory, ctl, threads } = shared;
+  const rows = start + tokens, cacheBytes = context * kvHeads * headDim * 4;
+  const kAt = kvMirror(k, cacheBytes, rows * kvHeads * headDim * 4), vAt = kvMirror(v, cacheBytes, rows * kvHeads * headDim * 4);
+  const qBytes = tokens * heads * headDim * 4, sBytes = heads * context * 4;
+  const qAt = shared.work, oAt = align64(qAt + qBytes), sAt = align64(oAt + qBytes);
   const end = sAt + sBytes;
   if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
   const buffer = memory.buffer, heap = dotnetMemory.buffer;
   new Uint8Array(buffer, qAt, qBytes).set(new Uint8Array(heap, q, qBytes));
-  new Uint8Array(buffer, kAt, kvBytes).set(new Uint8Array(heap, k, kvBytes));
-  new Uint8Array(buffer, vAt, kvBytes).set(new Uint8Array(heap, v, kvBytes));
   Atomics.store(ctl, T.KIND, T.ATTENTION);
   Atomics.store(ctl, T.FN, f);
   Atomics.store(ctl, T.W, qAt);
@@ -289,9 +307,48 @@ function parallelAttention(f, q, k, v, o, s, tokens, start, heads, kvHeads, head
   Atomics.store(ctl, T.SCRATCH_STRIDE, headDim);
   Atomics.store(ctl, T.CONTEXT, context);
   Atomics.store(ctl, T.SCALE, new Int32Array(new Float32Array([scale]).buffer)[0]);
-  runShared(heads, 1);
+  const headsPerChunk = tokens === 1 ? Math.ceil(heads / threads) : 1;
+  runShared(Math.ceil(heads / headsPerChunk), headsPerChunk);
   shared.attentionJobs++;
   new Uint8Array(heap, o, qBytes).set(new Uint8Array(buffer, oAt, qBytes));
+}
+
+// KV-cache mirrors. With threads, a layer's key cache and value cache each get a region of the shared
+// memory the first time an attention over them splits: the rows written so far are copied then, and from
+// then on every write of the copy kernel into the cache (the engine writes its KV caches with that kernel
+// only: Kcur and Vcur of each step, Llama.Forward) is made in the region too (writeThrough). Attention
+// reads only rows the session has written, so a region stays exact even when a new session's cache takes
+// the same .NET addresses. A region no split attention has read in the last 4 × (regions) calls (four
+// steps of a session that reads them all) goes to the next new cache of the same size (a session that
+// ended, or one that is not running: it copies its rows again when it runs). shared.work, the jobs'
+// operands, follows the regions.
+
+/** The shared-memory address of the mirror of the cache of `bytes` bytes at .NET address `at`; `written`: its bytes in use. */
+function kvMirror(at, bytes, written) {
+  const kv = shared.kv, round = ++shared.attentionCalls;
+  let r = kv.find(x => x.from === at && x.bytes === bytes);
+  if (!r) {
+    r = kv.find(x => x.bytes === bytes && round - x.used > 4 * kv.length);
+    if (!r) {
+      const to = align64(shared.work);
+      shared.work = align64(to + bytes);
+      if (shared.work > shared.memory.buffer.byteLength) shared.memory.grow(Math.ceil((shared.work - shared.memory.buffer.byteLength) / 65536));
+      r = { to, bytes };
+      kv.push(r);
+    }
+    r.from = at;
+    new Uint8Array(shared.memory.buffer, r.to, written).set(new Uint8Array(dotnetMemory.buffer, at, written));
+  }
+  r.used = round;
+  return r.to;
+}
+
+/** Repeats in the KV-cache mirrors a write of `bytes` bytes at .NET address `at` (the copy kernel's destination). */
+function writeThrough(at, bytes) {
+  for (const r of shared.kv) {
+    const lo = Math.max(at, r.from), hi = Math.min(at + bytes, r.from + r.bytes);
+    if (lo < hi) new Uint8Array(shared.memory.buffer, r.to + (lo - r.from), hi - lo).set(new Uint8Array(dotnetMemory.buffer, lo, hi - lo));
+  }
 }
 
 /** Chunks run so far (matrix products and attention), how many of them the helper workers ran, and the attention jobs. */
@@ -367,6 +424,7 @@ async function load(id, { source, options }) {
       rowPanels = options.rowPanels !== false;
       decodeGraph = options.decodeGraph !== false;
       widenQ5_0 = options.widenQ5_0 !== false;
+      splitAttentionMacs = options.splitAttentionMacs ?? SPLIT_ATTENTION_MACS;
       if (options.relaxedSimd === true && !relaxedSimdSupported)
         warnings.push('relaxedSimd: requested, but this browser lacks WebAssembly relaxed SIMD (or its integer dot product differs); the SIMD128 kernels run.');
       info = JSON.parse(engine.Load(model.bytes, model.name, options.contextLength || 0, options.budgetBytes || 0, kernels, threads));

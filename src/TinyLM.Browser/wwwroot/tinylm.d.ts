@@ -83,6 +83,13 @@ export interface LoadOptions {
    * Q5_0. Default true; `ModelInfo.widenedMatrices` counts them.
    */
   widenQ5_0?: boolean;
+  /**
+   * With threads: the query-key multiply-adds (context rows × heads × head size × query rows) from which an
+   * attention call splits its heads across the threads, reading mirrors of the KV caches in the threads'
+   * shared memory; default 32768 (a 12-head, 64-channel layer from a 43-token context). 0 splits every call
+   * (tests). Tokens are identical either way; `GenerationResult.kernelThreads.attentionJobs` counts the splits.
+   */
+  splitAttentionMacs?: number;
   /** KV cache length in tokens; 0 or absent: the model's, at most 4096. */
   contextLength?: number;
   /**
