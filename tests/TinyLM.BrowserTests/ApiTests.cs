@@ -404,6 +404,7 @@ public sealed class ApiTests(BrowserFixture fx)
             await attempt('missing', () => TinyLM.load('/models/none.gguf', { cache: 'none' }));
             await attempt('budget', () => TinyLM.load('/models/stories260K.gguf', { cache: 'none', budgetBytes: 1000 }));
             await attempt('badOption', () => TinyLM.load('/models/stories260K.gguf', { cahce: 'none' }));
+            await attempt('badSplit', () => TinyLM.load('/models/stories260K.gguf', { cache: 'none', splitAttentionMacs: -1 }));
             const lm = await TinyLM.load(bytes.buffer, { cache: 'none' });
             await attempt('badGenerateOption', async () => { for await (const _ of lm.generate('x', { temprature: 0 })) {} });
             await attempt('badValue', async () => { for await (const _ of lm.generate('x', { topP: 3 })) {} });
@@ -423,6 +424,8 @@ public sealed class ApiTests(BrowserFixture fx)
         Assert.Equal("budget", c.GetProperty("budget").GetProperty("code").GetString());
         Assert.Contains("1000", c.GetProperty("budget").GetProperty("message").GetString());
         Assert.Equal("argument", c.GetProperty("badOption").GetProperty("code").GetString());
+        Assert.Equal("argument", c.GetProperty("badSplit").GetProperty("code").GetString());
+        Assert.Contains("splitAttentionMacs", c.GetProperty("badSplit").GetProperty("message").GetString());
         Assert.Equal("argument", c.GetProperty("badGenerateOption").GetProperty("code").GetString());
         Assert.Equal("argument", c.GetProperty("badValue").GetProperty("code").GetString());
         Assert.Equal("state", c.GetProperty("concurrent").GetProperty("code").GetString());

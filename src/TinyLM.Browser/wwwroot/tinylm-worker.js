@@ -208,8 +208,10 @@ const kernelImports = {
     // decided here, per call, so that a replayed decode graph splits once its context has grown.
     const split = shared !== null && h0 === 0 && h1 === heads && heads >= 2 && heads <= T.MAX_CHUNKS
       && (start + tokens) * heads * headDim * tokens >= splitAttentionMacs;
-    const run = split ? () => parallelAttention(f, q, k, v, o, tokens, start, heads, kvHeads, headDim, scale, context)
-      : () => kernelFns[f](q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context, h0, h1);
+    const run = () => {
+      if (!split || !parallelAttention(f, q, k, v, o, tokens, start, heads, kvHeads, headDim, scale, context))
+        kernelFns[f](q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context, h0, h1);
+    };
     if (profile) timed(f, run, split ? ` threads=${shared.threads}` : ''); else run();
   },
 };
@@ -281,16 +283,17 @@ function runShared(chunks, chunkRows) {
  * shared memory, the keys and values are read from the layer's KV-cache mirrors there (kvMirror), and
  * the output comes back. The heads form one chunk per thread for a decode step (one query row: more
  * chunks cost more than they balance, as for the matrix products) and one per head for a prompt. Each
- * head runs the same code on any thread, so the results do not depend on the split.
+ * head runs the same code on any thread, so the results do not depend on the split. False (nothing run)
+ * when the shared memory cannot grow to hold the mirrors: the call then runs on this thread.
  */
 function parallelAttention(f, q, k, v, o, tokens, start, heads, kvHeads, headDim, scale, context) {
   const { memory, ctl, threads } = shared;
   const rows = start + tokens, cacheBytes = context * kvHeads * headDim * 4;
-  const kAt = kvMirror(k, cacheBytes, rows * kvHeads * headDim * 4), vAt = kvMirror(v, cacheBytes, rows * kvHeads * headDim * 4);
+  const kAt = kvMirror(k, cacheBytes, rows * kvHeads * headDim * 4), vAt = kAt < 0 ? -1 : kvMirror(v, cacheBytes, rows * kvHeads * headDim * 4);
+  if (vAt < 0) return false;
   const qBytes = tokens * heads * headDim * 4, sBytes = heads * context * 4;
   const qAt = shared.work, oAt = align64(qAt + qBytes), sAt = align64(oAt + qBytes);
-  const end = sAt + sBytes;
-  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  if (!ensureBytes(sAt + sBytes)) return false;
   const buffer = memory.buffer, heap = dotnetMemory.buffer;
   new Uint8Array(buffer, qAt, qBytes).set(new Uint8Array(heap, q, qBytes));
   Atomics.store(ctl, T.KIND, T.ATTENTION);
@@ -311,6 +314,19 @@ function parallelAttention(f, q, k, v, o, tokens, start, heads, kvHeads, headDim
   runShared(Math.ceil(heads / headsPerChunk), headsPerChunk);
   shared.attentionJobs++;
   new Uint8Array(heap, o, qBytes).set(new Uint8Array(buffer, oAt, qBytes));
+  return true;
+}
+
+/** Grows the shared memory to at least `end` bytes; false when it cannot (its 4 GiB maximum, or the system's memory). */
+function ensureBytes(end) {
+  const memory = shared.memory;
+  if (end <= memory.buffer.byteLength) return true;
+  try {
+    memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // KV-cache mirrors. With threads, a layer's key cache and value cache each get a region of the shared
@@ -323,7 +339,10 @@ function parallelAttention(f, q, k, v, o, tokens, start, heads, kvHeads, headDim
 // ended, or one that is not running: it copies its rows again when it runs). shared.work, the jobs'
 // operands, follows the regions.
 
-/** The shared-memory address of the mirror of the cache of `bytes` bytes at .NET address `at`; `written`: its bytes in use. */
+/**
+ * The shared-memory address of the mirror of the cache of `bytes` bytes at .NET address `at` (`written`: its
+ * bytes in use), or −1 when the shared memory cannot grow to hold a new one.
+ */
 function kvMirror(at, bytes, written) {
   const kv = shared.kv, round = ++shared.attentionCalls;
   let r = kv.find(x => x.from === at && x.bytes === bytes);
@@ -331,8 +350,8 @@ function kvMirror(at, bytes, written) {
     r = kv.find(x => x.bytes === bytes && round - x.used > 4 * kv.length);
     if (!r) {
       const to = align64(shared.work);
+      if (!ensureBytes(to + bytes)) return -1;
       shared.work = align64(to + bytes);
-      if (shared.work > shared.memory.buffer.byteLength) shared.memory.grow(Math.ceil((shared.work - shared.memory.buffer.byteLength) / 65536));
       r = { to, bytes };
       kv.push(r);
     }

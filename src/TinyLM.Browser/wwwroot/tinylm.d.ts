@@ -187,9 +187,9 @@ export interface GenerationResult {
   promptTokensPerSecond: number;
   tokensPerSecond: number;
   /**
-   * Diagnostics of the kernel threads during this generation: chunks run (of matrix products and of
-   * attention, one head each), how many of them the helper workers ran (0 with one thread), and the
-   * attention calls whose heads were split across the threads (a prompt's batches).
+   * Diagnostics of the kernel threads during this generation: chunks run (of matrix products' rows and of
+   * attention calls' heads), how many of them the helper workers ran (0 with one thread), and the
+   * attention calls whose heads were split across the threads (LoadOptions.splitAttentionMacs).
    */
   kernelThreads: { threads: number; chunks: number; helperChunks: number; attentionJobs: number };
   /** Decode steps of this generation replayed from the kernel graph (LoadOptions.decodeGraph); 0 with the 'managed' kernels. */

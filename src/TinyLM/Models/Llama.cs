@@ -255,6 +255,7 @@ public sealed class Llama : Model
             s.Observe("Qcur", l, s.Q.AsSpan(0, n * qDim));
             s.Observe("Kcur", l, s.K.AsSpan(0, n * kvDim));
             s.Observe("Vcur", l, s.V.AsSpan(0, n * kvDim));
+            // The KV caches are written only here, with the kernels' Copy: the page's threads mirror them by repeating its writes.
             k.Copy(s.K.AsSpan(0, n * kvDim), keyCache.AsSpan(start * kvDim));
             k.Copy(s.V.AsSpan(0, n * kvDim), valueCache.AsSpan(start * kvDim));
             if (lastRowOnly && l == _layers.Length - 1)
