@@ -226,7 +226,7 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
   const actBytes = tokens * actRowBytes, scratchStride = align64(scratchBytes + 16);
   const actAt = shared.work, outAt = align64(actAt + actBytes), scratchAt = align64(outAt + tokens * rows * 4);
   const end = scratchAt + threads * scratchStride;
-  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  if (!ensureBytes(end)) throw new RangeError(`The kernel threads' shared memory cannot grow to ${end} bytes.`);
   const buffer = memory.buffer, heap = dotnetMemory.buffer;
   new Uint8Array(buffer, actAt, actBytes).set(new Uint8Array(heap, act, actBytes));
 
