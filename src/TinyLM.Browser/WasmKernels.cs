@@ -457,12 +457,14 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
         fixed (float* pv = values)
         fixed (float* po = output)
         fixed (float* ps = scores)
+        fixed (double* pa = accumulators)
         {
             // With threads, tinylm-worker.js splits the heads of a call with enough work across them, on
             // its mirrors of the KV caches in the shared memory (decided per call, so also in a replayed graph).
-            _recording?.Add(CallKind.Attention, _attention, 1 << 10, [(int)pq, (int)pk, (int)pv, (int)po, (int)ps, shape.Tokens, shape.Start, shape.Heads,
-                shape.KVHeads, shape.HeadDim, BitConverter.SingleToInt32Bits(shape.Scale), shape.ContextLength, headStart, headEnd]);
-            CallAttention(_attention, (int)pq, (int)pk, (int)pv, (int)po, (int)ps, shape.Tokens, shape.Start, shape.Heads, shape.KVHeads,
+            // The accumulators array is pinned (Blocks.AttentionAccumulators), so a recorded graph may keep its address.
+            _recording?.Add(CallKind.Attention, _attention, 1 << 11, [(int)pq, (int)pk, (int)pv, (int)po, (int)ps, (int)pa, shape.Tokens, shape.Start,
+                shape.Heads, shape.KVHeads, shape.HeadDim, BitConverter.SingleToInt32Bits(shape.Scale), shape.ContextLength, headStart, headEnd]);
+            CallAttention(_attention, (int)pq, (int)pk, (int)pv, (int)po, (int)ps, (int)pa, shape.Tokens, shape.Start, shape.Heads, shape.KVHeads,
                 shape.HeadDim, shape.Scale, shape.ContextLength, headStart, headEnd);
         }
     }
@@ -586,6 +588,6 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     private static partial void CallRmsNorm(int fn, int x, int weight, float epsilon, int y, int n, int rows);
 
     [JSImport("attention", JSModule)]
-    private static partial void CallAttention(int fn, int q, int keys, int values, int output, int scores, int tokens, int start,
-        int heads, int kvHeads, int headDim, float scale, int context, int headStart, int headEnd);
+    private static partial void CallAttention(int fn, int q, int keys, int values, int output, int scores, int accumulators, int tokens,
+        int start, int heads, int kvHeads, int headDim, float scale, int context, int headStart, int headEnd);
 }

@@ -16,7 +16,7 @@
 
 export const GEN = 0, CLAIM = 1, DONE = 2, SLEEPERS = 3, READY = 4, SHUTDOWN = 5, CHUNKS = 6, CHUNK_ROWS = 7,
   FN = 8, W = 9, ROW_BYTES = 10, ROWS = 11, ACT = 12, ACT_ROW_BYTES = 13, TOKENS = 14, OUT = 15, BLOCKS = 16,
-  SCRATCH = 17, SCRATCH_STRIDE = 18, HELPER_CHUNKS = 19, KIND = 20, SCALE = 21, CONTEXT = 22, CONTROL_WORDS = 32;
+  SCRATCH = 17, SCRATCH_STRIDE = 18, HELPER_CHUNKS = 19, KIND = 20, SCALE = 21, CONTEXT = 22, ACCUMULATORS = 23, CONTROL_WORDS = 32;
 
 /** KIND values: a matrix product (its arguments in W … SCRATCH_STRIDE) or an attention call. */
 export const MATMUL = 0, ATTENTION = 1;
@@ -51,23 +51,25 @@ export function runJob(ctl, fns, gen, slot) {
 }
 
 /**
- * The attention job: the emitted attention(q, keys, values, out, scores, tokens, start, heads, kvHeads,
- * headDim, scale, context, headStart, headEnd) over chunks of CHUNK_ROWS heads; the operands' addresses
- * in W, ROW_BYTES, ROWS, ACT, ACT_ROW_BYTES, the shape in TOKENS, OUT (start), BLOCKS (heads), SCRATCH
- * (kvHeads), SCRATCH_STRIDE (headDim), CONTEXT, and the scale's float bits in SCALE.
+ * The attention job: the emitted attention(q, keys, values, out, scores, accumulators, tokens, start, heads,
+ * kvHeads, headDim, scale, context, headStart, headEnd) over chunks of CHUNK_ROWS heads; the operands'
+ * addresses in W, ROW_BYTES, ROWS, ACT, ACT_ROW_BYTES, ACCUMULATORS, the shape in TOKENS, OUT (start), BLOCKS
+ * (heads), SCRATCH (kvHeads), SCRATCH_STRIDE (headDim), CONTEXT, and the scale's float bits in SCALE. Every
+ * head has its own scores row and sums, so chunks of different heads never write the same bytes.
  */
 function runAttention(ctl, fns, gen) {
   const tag = gen << 8;
   const fn = fns[Atomics.load(ctl, FN)];
   const chunks = Atomics.load(ctl, CHUNKS), headsPerChunk = Atomics.load(ctl, CHUNK_ROWS);
   const q = Atomics.load(ctl, W), k = Atomics.load(ctl, ROW_BYTES), v = Atomics.load(ctl, ROWS), o = Atomics.load(ctl, ACT), s = Atomics.load(ctl, ACT_ROW_BYTES);
+  const acc = Atomics.load(ctl, ACCUMULATORS);
   const tokens = Atomics.load(ctl, TOKENS), start = Atomics.load(ctl, OUT), heads = Atomics.load(ctl, BLOCKS);
   const kvHeads = Atomics.load(ctl, SCRATCH), headDim = Atomics.load(ctl, SCRATCH_STRIDE), context = Atomics.load(ctl, CONTEXT);
   const scale = new Float32Array(new Int32Array([Atomics.load(ctl, SCALE)]).buffer)[0];
   let ran = 0;
   for (let chunk; (chunk = claim(ctl, tag, chunks)) >= 0; ran++) {
     const h0 = chunk * headsPerChunk;
-    fn(q, k, v, o, s, tokens, start, heads, kvHeads, headDim, scale, context, h0, Math.min(heads, h0 + headsPerChunk));
+    fn(q, k, v, o, s, acc, tokens, start, heads, kvHeads, headDim, scale, context, h0, Math.min(heads, h0 + headsPerChunk));
     Atomics.add(ctl, DONE, 1);
   }
   return ran;

@@ -33,8 +33,9 @@ namespace TinyLM.Kernels.Wasm;
 /// <item><c>quantize_f16(src, dst, n)</c>, <c>quantize_bf16(src, dst, n)</c>: <see cref="F16"/>'s and <see cref="BF16"/>'s
 /// <c>QuantizeReference</c> of <c>n</c> floats.</item>
 /// <item><c>rms_norm(x, weight, epsilon: f32, y, n, rows)</c>: <see cref="RmsNorm.Apply"/> per row.</item>
-/// <item><c>attention(q, keys, values, out, scores, tokens, start, heads, kvHeads, headDim, scale: f32, context, headStart, headEnd)</c>:
-/// <see cref="ComputeKernels.Attention"/>; <c>headDim</c> must be a multiple of 4.</item>
+/// <item><c>attention(q, keys, values, out, scores, accumulators, tokens, start, heads, kvHeads, headDim, scale: f32, context, headStart,
+/// headEnd)</c>: <see cref="ComputeKernels.Attention"/> (scratch: <c>scores</c> [heads, context] floats, <c>accumulators</c>
+/// [heads, headDim] doubles); <c>headDim</c> must be a multiple of 4.</item>
 /// <item><c>swiglu(gate, up, n)</c>: the grouped part of <see cref="ComputeKernels.SwiGlu"/>, <c>n</c> a multiple of 4.</item>
 /// <item><c>rope(x, table, rows, heads, headDim, start, rotaryDims, neox)</c>: <see cref="Rope.Apply"/> per token row.</item>
 /// <item><c>add(x, y, n)</c>: <c>x[i] += y[i]</c>.</item>

@@ -154,7 +154,7 @@ public class WasmKernelTests
             or WasmKernelModule.CopyExport => new([I32, I32, I32], []),
         WasmKernelModule.RmsNormExport => new([I32, I32, WasmValueType.F32, I32, I32, I32], []),
         WasmKernelModule.RopeExport => new(WasmEmitI32s(8), []),
-        WasmKernelModule.AttentionExport => new([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, WasmValueType.F32, I32, I32, I32], []),
+        WasmKernelModule.AttentionExport => new([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, WasmValueType.F32, I32, I32, I32], []),
         _ when export.StartsWith("kernel_blocks_", StringComparison.Ordinal) => new([I32, I32, I32], []),
         _ => new(WasmEmitI32s(10), []),
     };
@@ -611,10 +611,13 @@ public class WasmKernelTests
 
         // Attention: 3 tokens at positions 5..7 (scores rows of 6, 7, 8: partial softmax groups), GQA 4/2, headDim 8
         // and wider heads: 16 value channels per pass plus a remainder of 4 (headDim 20), one 64-channel pass over 31 keys (groups of 8 and a
-        // tail of 7), 64 + 16 + 4 channels (headDim 84), two 64-channel passes (headDim 128)
+        // tail of 7), 64 + 16 + 4 channels (headDim 84), two 64-channel passes (headDim 128). Decode steps without GQA take the
+        // forward-reading path (key blocks of 8, row-by-row value sums): one key (position 0, headDim 12 = 4 + 4 + 4), 31 keys
+        // (three whole blocks and a tail of 7, headDim 64), 17 keys with headDim 84 (16-channel passes and a remainder of 4); a GQA
+        // decode step (4 query heads on 1 KV head, 7 keys) keeps the head-by-head path
         var shapes = new[] { new AttentionShape(3, 5, 4, 2, 8, 1f / MathF.Sqrt(8), 16), new AttentionShape(1, 0, 2, 2, 12, 0.3f, 4), new AttentionShape(2, 9, 6, 1, 4, 0.5f, 12),
             new AttentionShape(2, 17, 4, 2, 20, 0.2f, 24), new AttentionShape(1, 30, 3, 3, 64, 0.125f, 32), new AttentionShape(1, 12, 2, 1, 84, 0.1f, 16),
-            new AttentionShape(2, 3, 2, 2, 128, 0.09f, 8) };
+            new AttentionShape(2, 3, 2, 2, 128, 0.09f, 8), new AttentionShape(1, 16, 5, 5, 84, 0.1f, 20), new AttentionShape(1, 6, 4, 1, 64, 0.125f, 8) };
         var attentionChecks = new List<(float[] Expected, NodeRead Read)>();
         foreach (AttentionShape s in shapes)
         {
@@ -623,13 +626,14 @@ public class WasmKernelTests
             var outExpected = new float[s.Tokens * qDim];
             managed.Attention(q, keys, values, outExpected, new float[s.Heads * s.ContextLength], new double[qDim], s, 0, s.Heads);
             int pq = heap.Alloc(q.Length * 4), pk = heap.Alloc(keys.Length * 4), pv = heap.Alloc(values.Length * 4), po = heap.Alloc(outExpected.Length * 4), ps = heap.Alloc(s.Heads * s.ContextLength * 4);
+            int pacc = heap.Alloc(qDim * 8);
             c.Write<float>(pq, q);
             c.Write<float>(pk, keys);
             c.Write<float>(pv, values);
             // two calls over disjoint head ranges, as the engine's thread split does
             int split = s.Heads / 2;
-            c.Call(WasmKernelModule.AttentionExport, Signature(WasmKernelModule.AttentionExport), pq, pk, pv, po, ps, s.Tokens, s.Start, s.Heads, s.KVHeads, s.HeadDim, s.Scale, s.ContextLength, 0, split);
-            c.Call(WasmKernelModule.AttentionExport, Signature(WasmKernelModule.AttentionExport), pq, pk, pv, po, ps, s.Tokens, s.Start, s.Heads, s.KVHeads, s.HeadDim, s.Scale, s.ContextLength, split, s.Heads);
+            c.Call(WasmKernelModule.AttentionExport, Signature(WasmKernelModule.AttentionExport), pq, pk, pv, po, ps, pacc, s.Tokens, s.Start, s.Heads, s.KVHeads, s.HeadDim, s.Scale, s.ContextLength, 0, split);
+            c.Call(WasmKernelModule.AttentionExport, Signature(WasmKernelModule.AttentionExport), pq, pk, pv, po, ps, pacc, s.Tokens, s.Start, s.Heads, s.KVHeads, s.HeadDim, s.Scale, s.ContextLength, split, s.Heads);
             attentionChecks.Add((outExpected, c.Read(po, outExpected.Length * 4)));
         }
         job.Run();
