@@ -17,6 +17,8 @@ internal sealed class Options
     public int Gen { get; private set; } = 128;
     public int? PagePrompt { get; private set; }
     public int? PageGen { get; private set; }
+    /// <summary>Milliseconds to wait after the page warm-ups, before the timed runs (--settle-ms).</summary>
+    public int SettleMs { get; private set; } = 3000;
     public bool Native { get; private set; } = true;
     public bool Browser { get; private set; } = true;
     public bool Quick { get; private set; }
@@ -62,6 +64,7 @@ internal sealed class Options
                 case "--gen": o.Gen = Int(); break;
                 case "--page-prompt": o.PagePrompt = Int(); break;
                 case "--page-gen": o.PageGen = Int(); break;
+                case "--settle-ms": o.SettleMs = Int(); break;
                 case "--no-native": o.Native = false; break;
                 case "--no-browser": o.Browser = false; break;
                 case "--vocab": o.Vocab = Next(); break;

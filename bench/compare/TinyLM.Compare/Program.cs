@@ -94,6 +94,11 @@ if (o.Browser)
             // BOS), so it gets one token more to evaluate the same count as wllama (cache_prompt off).
             await ours.Generate(Prompt(tokenizer, Math.Min(pp, 16) + 1, 99), Math.Min(gen, 4));
             await peer.Generate(Prompt(tokenizer, Math.Min(pp, 16), 99), Math.Min(gen, 4));
+            // Then let work the warm-ups started in the background (the browsers compile hot WebAssembly again, at
+            // low priority) finish before anything is timed: without this pause the first timed run of the
+            // engine that runs first took 3–4 times as long (stories110M Q4_K_M, two threads: TinyLM prompt 130–133
+            // tokens/s in its first run against 317–369 after 3 s, 430–550 in later runs).
+            await Task.Delay(o.SettleMs);
             var a = new List<PageSample>();
             var b = new List<PageSample>();
             for (int run = 0; run < o.Runs; run++)
