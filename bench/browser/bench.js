@@ -127,6 +127,35 @@ async function profile() {
   return results;
 }
 
+// The first prompts after load (bench/browser --only first): BENCH_RUNS (default 4) runs of the 128-token prompt
+// on a freshly loaded model, each profiled, with every call's milliseconds of the costliest kernels; a first run
+// slower than the later ones shows where (BENCHMARKS.md, "The harness's first timed run").
+async function first() {
+  const results = [];
+  const count = Number(params.get('runs') || 4);
+  for (const model of models) {
+    const worker = new Worker('/tinylm-worker.js', { type: 'module' });
+    await workerCall(worker, 'load', { source: new URL('/' + model, location.href).href, options: { cache: 'none', kernels: 'wasm', budgetBytes: 1 << 30, threads, relaxedSimd, rowPanels, decodeGraph, widenQ5_0 } });
+    const runs = [];
+    for (let i = 0; i < count; i++) {
+      await workerCall(worker, 'profile', { enable: true, perCall: true });
+      const t0 = performance.now();
+      await workerCall(worker, 'generate', { prompt: variant(i), options: { maxTokens: 1, temperature: 0 } });
+      const wallMs = performance.now() - t0;
+      const { profile: p } = await workerCall(worker, 'profile', { enable: false });
+      const ops = Object.entries(p).filter(([k]) => k !== 'steps').map(([op, v]) => ({ op, calls: v.calls, ms: v.ms, gapMs: v.gapMs, each: v.each }))
+        .sort((a, b) => b.ms - a.ms);
+      const kernelMs = ops.reduce((a, o) => a + o.ms, 0);
+      log(`${model} run ${i}: ${wallMs.toFixed(1)} ms, step ${p.steps.first.toFixed(1)} ms, kernels ${kernelMs.toFixed(1)} ms: ` +
+        ops.slice(0, 6).map(o => `${o.op} ${o.ms.toFixed(1)}`).join('; '));
+      runs.push({ wallMs, stepMs: p.steps.first, kernelMs, ops: ops.slice(0, 8) });
+    }
+    worker.terminate();
+    results.push({ model, threads, runs });
+  }
+  return results;
+}
+
 async function decode() {
   const results = [];
   for (const model of models) {
@@ -151,7 +180,8 @@ try {
   const p = !only || only.includes('profile') ? await profile() : null;
   const pp = !only || only.includes('prefill') ? await prefill() : null;
   const d = !only || only.includes('decode') ? await decode() : null;
-  window.benchResult = { kernels: k, profile: p, prefill: pp, decode: d, userAgent: navigator.userAgent };
+  const f = only && only.includes('first') ? await first() : null;   // not in the default set
+  window.benchResult = { kernels: k, profile: p, prefill: pp, decode: d, first: f, userAgent: navigator.userAgent };
 } catch (e) {
   log('error: ' + (e && e.stack || e));
   window.benchResult = { error: String(e && e.message || e) };

@@ -5,6 +5,7 @@
 //     [--widen 0] (Q5_0 matrices run the Q5_0 kernels instead of being widened to Q8_0 at load)
 //     [--kernels wasm] (decode: skip the C# fallback); BENCH_SHAPES='q8_0,4096,4096;...' sets the kernel bench's shapes;
 //     BENCH_LONG=1 profiles decoding after the 128-token prompt; BENCH_ITERATIONS=N times each kernel N times (default 20)
+//     --only first: the first BENCH_RUNS (default 4) 128-token prompts after load, each profiled with every call's time
 // Needs the built CLI (dotnet build -c Release publishes the browser app) and /usr/bin/chromium
 // (or CHROMIUM=path). The app, this page and the models are copied into a temporary folder that
 // `tinylm serve` serves; Chromium is driven over the DevTools protocol.
@@ -65,7 +66,7 @@ try {
   const pending = new Map();
   ws.onmessage = e => { const m = JSON.parse(e.data); if (pending.has(m.id)) { pending.get(m.id)(m); pending.delete(m.id); } };
   const send = (method, params = {}) => new Promise(res => { const id = next++; pending.set(id, res); ws.send(JSON.stringify({ id, method, params })); });
-  const query = `models=${models.map(m => basename(m)).join(',')}&tokens=${tokens}&threads=${threads}${only ? `&only=${only}` : ''}${relaxed ? `&relaxed=${relaxed}` : ''}${panels ? `&panels=${panels}` : ''}${graph ? `&graph=${graph}` : ''}${widen ? `&widen=${widen}` : ''}${decodeKernels ? `&kernels=${decodeKernels}` : ''}${process.env.BENCH_SHAPES ? `&shapes=${process.env.BENCH_SHAPES}` : ''}${process.env.BENCH_LONG ? '&long=1' : ''}${process.env.BENCH_ITERATIONS ? `&iterations=${process.env.BENCH_ITERATIONS}` : ''}`;
+  const query = `models=${models.map(m => basename(m)).join(',')}&tokens=${tokens}&threads=${threads}${only ? `&only=${only}` : ''}${relaxed ? `&relaxed=${relaxed}` : ''}${panels ? `&panels=${panels}` : ''}${graph ? `&graph=${graph}` : ''}${widen ? `&widen=${widen}` : ''}${decodeKernels ? `&kernels=${decodeKernels}` : ''}${process.env.BENCH_SHAPES ? `&shapes=${process.env.BENCH_SHAPES}` : ''}${process.env.BENCH_LONG ? '&long=1' : ''}${process.env.BENCH_ITERATIONS ? `&iterations=${process.env.BENCH_ITERATIONS}` : ''}${process.env.BENCH_RUNS ? `&runs=${process.env.BENCH_RUNS}` : ''}`;
   await send('Page.navigate', { url: `http://127.0.0.1:${port}/bench/index.html?${query}` });
   for (let i = 0; i < 3000; i++) {
     await sleep(500);

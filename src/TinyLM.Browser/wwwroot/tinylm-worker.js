@@ -48,8 +48,9 @@ function stopThreads() {
 
 const align64 = n => (n + 63) & ~63;
 
-// bench/browser profile: milliseconds and calls per kernel export while `profile` is set.
-let profile = null;
+// bench/browser profile: milliseconds and calls per kernel export while `profile` is set (with perCall, also
+// each call's milliseconds, the first 64 per export and shape).
+let profile = null, profilePerCall = false;
 // gapMs: time since the previous kernel of the same step returned (the interpreted C# before this kernel).
 let lastKernelEnd = 0;
 function timed(f, run, shape = '') {
@@ -61,6 +62,7 @@ function timed(f, run, shape = '') {
   if (lastKernelEnd > 0) entry.gapMs += t0 - lastKernelEnd;
   lastKernelEnd = t1;
   entry.calls++;
+  if (profilePerCall && entry.calls <= 64) (entry.each ??= []).push(Math.round((t1 - t0) * 100) / 100);
 }
 
 // True when this engine validates a module using SIMD128 (v128 i8x16.splat).
@@ -538,9 +540,10 @@ const handlers = {
     postMessage({ id, type: 'done', result: JSON.parse(engine.BenchMatMul(type, rows, cols, iterations, !!panels)) });
   },
   // bench/browser: start (reset) or read the per-kernel profile (not part of tinylm.js).
-  async profile(id, { enable }) {
+  async profile(id, { enable, perCall }) {
     const result = profile;
     profile = enable ? { steps: { first: 0, decode: 0, count: 0 } } : null;
+    profilePerCall = !!perCall;
     postMessage({ id, type: 'done', result: { profile: result, crossOriginIsolated: self.crossOriginIsolated, kernelThreads: threadStats() } });
   },
   // bench/browser: milliseconds of the C# steps of a token outside the kernels.
