@@ -452,6 +452,9 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
             base.Attention(q, keys, values, output, scores, accumulators, shape, headStart, headEnd);
             return;
         }
+        // the kernel writes scores [heads, context] and, for a decode step, sums [heads, headDim] at these addresses
+        if (scores.Length < (long)shape.Heads * shape.ContextLength || accumulators.Length < (long)shape.Heads * shape.HeadDim)
+            throw new ArgumentException($"The attention scratch is too short for {shape}.");
         fixed (float* pq = q)
         fixed (float* pk = keys)
         fixed (float* pv = values)
