@@ -293,8 +293,8 @@ function runShared(chunks, chunkRows) {
  */
 function parallelAttention(f, q, k, v, o, tokens, start, heads, kvHeads, headDim, scale, context) {
   const { memory, ctl, threads } = shared;
-  const rows = start + tokens, cacheBytes = context * kvHeads * headDim * 4;
-  const kAt = kvMirror(k, cacheBytes, rows * kvHeads * headDim * 4), vAt = kAt < 0 ? -1 : kvMirror(v, cacheBytes, rows * kvHeads * headDim * 4);
+  const rowBytes = kvHeads * headDim * 4, cacheBytes = context * rowBytes, written = (start + tokens) * rowBytes;
+  const kAt = kvMirror(k, cacheBytes, written), vAt = kAt < 0 ? -1 : kvMirror(v, cacheBytes, written);
   if (vAt < 0) return false;
   const qBytes = tokens * heads * headDim * 4, sBytes = heads * context * 4, accBytes = heads * headDim * 8;
   const qAt = shared.work, oAt = align64(qAt + qBytes), sAt = align64(oAt + qBytes), accAt = align64(sAt + sBytes);

@@ -300,6 +300,7 @@ internal static class FloatOpsEmitter
     {
         WasmLocal h = f.DeclareLocal(I32), jb = f.DeclareLocal(I32), j = f.DeclareLocal(I32), count = f.DeclareLocal(I32), n = f.DeclareLocal(I32);
         WasmLocal acc = f.DeclareLocal(I32), d = f.DeclareLocal(I32), pv = f.DeclareLocal(I32), wide = f.DeclareLocal(I32), rowBytes = f.DeclareLocal(I32);
+        WasmLocal pa = f.DeclareLocal(I32);   // acc + 2·d: the sums of the channels at byte d of the head
         WasmLocal prod = f.DeclareLocal(V128), pj = f.DeclareLocal(V128);
         WasmLocal[] sums = WasmEmit.Locals(f, V128, 8);
         f.LocalGet(start).I32Const(1).I32Add().LocalSet(n);
@@ -348,16 +349,17 @@ internal static class FloatOpsEmitter
                     f.LocalGet(headBytes).I32Const(-4 * channels).I32And().LocalSet(wide);
                     using (f.For(d, wide, 4 * channels))
                     {
+                        f.LocalGet(d).I32Const(1).I32Shl().LocalGet(acc).I32Add().LocalSet(pa);
                         for (int c = 0; c < channels / 4; c++)
                         {
                             f.LocalGet(pv).LocalGet(d).I32Add().V128Load(offset: (uint)(16 * c), alignment: 4).LocalGet(pj).F32x4Mul().LocalSet(prod);
-                            f.LocalGet(acc).LocalGet(d).I32Const(1).I32Shl().I32Add().V128Load(offset: (uint)(32 * c), alignment: 8)
+                            f.LocalGet(pa).V128Load(offset: (uint)(32 * c), alignment: 8)
                                 .LocalGet(prod).F64x2PromoteLowF32x4().F64x2Add().LocalSet(sums[2 * c]);
-                            f.LocalGet(acc).LocalGet(d).I32Const(1).I32Shl().I32Add().V128Load(offset: (uint)(32 * c + 16), alignment: 8)
+                            f.LocalGet(pa).V128Load(offset: (uint)(32 * c + 16), alignment: 8)
                                 .LocalGet(prod).LocalGet(prod).I8x16Shuffle(WasmEmit.Lanes32(2, 3, 2, 3)).F64x2PromoteLowF32x4().F64x2Add().LocalSet(sums[2 * c + 1]);
                         }
                         for (int a = 0; a < channels / 2; a++)
-                            f.LocalGet(acc).LocalGet(d).I32Const(1).I32Shl().I32Add().LocalGet(sums[a]).V128Store(offset: (uint)(16 * a), alignment: 8);
+                            f.LocalGet(pa).LocalGet(sums[a]).V128Store(offset: (uint)(16 * a), alignment: 8);
                     }
                 }
                 f.LocalGet(pv).LocalGet(headBytes).I32Add().LocalSet(pv);
@@ -371,10 +373,13 @@ internal static class FloatOpsEmitter
             f.LocalGet(h).LocalGet(headBytes).I32Mul().LocalGet(output).I32Add().LocalSet(pv);
             f.I32Const(0).LocalSet(d);
             using (f.For(d, headBytes, 16))
+            {
+                f.LocalGet(d).I32Const(1).I32Shl().LocalGet(acc).I32Add().LocalSet(pa);
                 f.LocalGet(pv).LocalGet(d).I32Add()
-                    .LocalGet(acc).LocalGet(d).I32Const(1).I32Shl().I32Add().V128Load(alignment: 8).F32x4DemoteF64x2Zero()
-                    .LocalGet(acc).LocalGet(d).I32Const(1).I32Shl().I32Add().V128Load(offset: 16, alignment: 8).F32x4DemoteF64x2Zero()
+                    .LocalGet(pa).V128Load(alignment: 8).F32x4DemoteF64x2Zero()
+                    .LocalGet(pa).V128Load(offset: 16, alignment: 8).F32x4DemoteF64x2Zero()
                     .I8x16Shuffle(WasmEmit.Lanes32(0, 1, 4, 5)).V128Store(alignment: 4);
+            }
         }
     }
 
