@@ -612,17 +612,30 @@ public class WasmKernelTests
         // Attention: 3 tokens at positions 5..7 (scores rows of 6, 7, 8: partial softmax groups), GQA 4/2, headDim 8
         // and wider heads: 16 value channels per pass plus a remainder of 4 (headDim 20), one 64-channel pass over 31 keys (groups of 8 and a
         // tail of 7), 64 + 16 + 4 channels (headDim 84), two 64-channel passes (headDim 128). Decode steps without GQA take the
-        // forward-reading path (key blocks of 8, row-by-row value sums): one key (position 0, headDim 12 = 4 + 4 + 4), 31 keys
-        // (three whole blocks and a tail of 7, headDim 64), 17 keys with headDim 84 (16-channel passes and a remainder of 4); a GQA
-        // decode step (4 query heads on 1 KV head, 7 keys) keeps the head-by-head path
+        // forward-reading path (key blocks of 8, value rows eight per pass and then one by one): one key (position 0, headDim
+        // 12 = 4 + 4 + 4), 31 keys (three whole blocks and a tail of 7, headDim 64), 17 keys with headDim 84 (16-channel passes and
+        // a remainder of 4), 16 keys (whole blocks only, headDim 20); a GQA decode step (4 query heads on 1 KV head, 7 keys) keeps
+        // the head-by-head path
         var shapes = new[] { new AttentionShape(3, 5, 4, 2, 8, 1f / MathF.Sqrt(8), 16), new AttentionShape(1, 0, 2, 2, 12, 0.3f, 4), new AttentionShape(2, 9, 6, 1, 4, 0.5f, 12),
             new AttentionShape(2, 17, 4, 2, 20, 0.2f, 24), new AttentionShape(1, 30, 3, 3, 64, 0.125f, 32), new AttentionShape(1, 12, 2, 1, 84, 0.1f, 16),
-            new AttentionShape(2, 3, 2, 2, 128, 0.09f, 8), new AttentionShape(1, 16, 5, 5, 84, 0.1f, 20), new AttentionShape(1, 6, 4, 1, 64, 0.125f, 8) };
+            new AttentionShape(2, 3, 2, 2, 128, 0.09f, 8), new AttentionShape(1, 16, 5, 5, 84, 0.1f, 20), new AttentionShape(1, 6, 4, 1, 64, 0.125f, 8),
+            new AttentionShape(1, 15, 3, 3, 20, 0.2f, 16) };
         var attentionChecks = new List<(float[] Expected, NodeRead Read)>();
         foreach (AttentionShape s in shapes)
         {
             int qDim = s.Heads * s.HeadDim, kvDim = s.KVHeads * s.HeadDim;
             float[] q = RandomFloats(random, s.Tokens * qDim, 4f), keys = RandomFloats(random, s.ContextLength * kvDim, 4f), values = RandomFloats(random, s.ContextLength * kvDim, 2f);
+            if (s.Tokens == 1)
+            {
+                // KV head 0: every key the same (equal scores, so equal weights p) and value channel 0 at rows 8b, 8b + 1, 8b + 2
+                // of 1, 2⁶⁰, −2⁶⁰: p·2⁶⁰ swallows the sum so far and p·(−2⁶⁰) cancels it, so the channel's double sum depends on
+                // the order of the rows, and only the reference's (j ascending) gives the reference's bits
+                for (int j = 1; j < s.ContextLength; j++)
+                    keys.AsSpan(0, s.HeadDim).CopyTo(keys.AsSpan(j * kvDim));
+                for (int j = 0; j < s.ContextLength; j++)
+                    if (j % 8 < 3)
+                        values[j * kvDim] = (j % 8) switch { 0 => 1f, 1 => MathF.ScaleB(1f, 60), _ => -MathF.ScaleB(1f, 60) };
+            }
             var outExpected = new float[s.Tokens * qDim];
             managed.Attention(q, keys, values, outExpected, new float[s.Heads * s.ContextLength], new double[qDim], s, 0, s.Heads);
             int pq = heap.Alloc(q.Length * 4), pk = heap.Alloc(keys.Length * 4), pv = heap.Alloc(values.Length * 4), po = heap.Alloc(outExpected.Length * 4), ps = heap.Alloc(s.Heads * s.ContextLength * 4);
