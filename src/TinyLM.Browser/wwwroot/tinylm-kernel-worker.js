@@ -4,7 +4,7 @@
 // Messages in: {module: WebAssembly.Module, memory: shared WebAssembly.Memory, exports: string[], slot}.
 // It then serves jobs until the control block's SHUTDOWN is set (a new model), and waits for the next
 // message. Message out: 'started' once, when the worker runs.
-import { GEN, READY, SHUTDOWN, SLEEPERS, HELPER_CHUNKS, runJob } from './tinylm-threads.js';
+import { GEN, READY, SHUTDOWN, SLEEPERS, HELPER_CHUNKS, CONTROL_WORDS, runJob } from './tinylm-threads.js';
 
 /** Milliseconds a thread spins on the control block after a job before it sleeps in Atomics.wait. */
 const SPIN_MS = 4;
@@ -12,7 +12,7 @@ const SPIN_MS = 4;
 function serve({ module, memory, exports, slot }) {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const fns = exports.map(name => instance.exports[name]);
-  const ctl = new Int32Array(memory.buffer, 0, 32);
+  const ctl = new Int32Array(memory.buffer, 0, CONTROL_WORDS);
   let seen = Atomics.load(ctl, GEN);
   Atomics.add(ctl, READY, 1);
   for (;;) {

@@ -5,18 +5,26 @@
 // the model's tensor bytes follow at MIRROR_BASE, then the operands of the running job.
 // A job is one matrix product split into CHUNKS chunks of CHUNK_ROWS rows, or (KIND = ATTENTION) one
 // attention call split into chunks of CHUNK_ROWS heads (every head has its own scores row and output
-// channels, so the chunks never touch the same bytes). The engine's worker writes
-// the arguments, resets DONE, sets CLAIM to (generation << 8 | 0) and then GEN to the generation;
-// every thread claims chunks by compare-and-swap on CLAIM, and only while CLAIM still carries the
-// generation it woke for, so a thread that wakes late can never run a chunk of a newer job with
-// arguments of an older one (the arguments of job g + 1 are written only after every chunk of job g
-// is done). Each finished chunk adds 1 to DONE; the engine's worker returns when DONE = CHUNKS.
+// channels, so the chunks never touch the same bytes). The engine's worker writes the arguments with
+// plain stores, resets DONE, sets CLAIM to (generation << 8 | 0) and then GEN to the generation with
+// Atomics.store, which publishes the arguments to a thread that reads the new GEN with Atomics.load
+// (the JavaScript memory model's synchronizes-with); every thread claims chunks by compare-and-swap on
+// CLAIM, and only while CLAIM still carries the generation it woke for. When every chunk is done the
+// engine's worker closes the job (CLAIM = generation << 8 | MAX_CHUNKS) before it writes the next
+// job's arguments, so a thread that wakes late, and may read arguments half of the next job's, finds
+// no chunk to claim. Each finished chunk adds 1 to DONE; the engine's worker returns when DONE = CHUNKS.
 // Every row is computed by the same code whichever thread claims it: results do not depend on the
 // number of threads.
-
-export const GEN = 0, CLAIM = 1, DONE = 2, SLEEPERS = 3, READY = 4, SHUTDOWN = 5, CHUNKS = 6, CHUNK_ROWS = 7,
-  FN = 8, W = 9, ROW_BYTES = 10, ROWS = 11, ACT = 12, ACT_ROW_BYTES = 13, TOKENS = 14, OUT = 15, BLOCKS = 16,
-  SCRATCH = 17, SCRATCH_STRIDE = 18, HELPER_CHUNKS = 19, KIND = 20, SCALE = 21, CONTEXT = 22, ACCUMULATORS = 23, CONTROL_WORDS = 32;
+//
+// The words sit on separate 128-byte groups of cache lines: GEN (with SLEEPERS, READY, SHUTDOWN), which
+// idle helpers spin on; CLAIM and DONE, which every thread of a job updates; the job's arguments, which
+// only the engine's worker writes; HELPER_CHUNKS, which helpers add to. Writing the arguments then never
+// takes a line from a spinning helper.
+export const GEN = 0, SLEEPERS = 1, READY = 2, SHUTDOWN = 3,
+  CLAIM = 32, DONE = 33,
+  CHUNKS = 64, CHUNK_ROWS = 65, FN = 66, W = 67, ROW_BYTES = 68, ROWS = 69, ACT = 70, ACT_ROW_BYTES = 71, TOKENS = 72,
+  OUT = 73, BLOCKS = 74, SCRATCH = 75, SCRATCH_STRIDE = 76, KIND = 77, SCALE = 78, CONTEXT = 79, ACCUMULATORS = 80,
+  HELPER_CHUNKS = 96, CONTROL_WORDS = 128;
 
 /** KIND values: a matrix product (its arguments in W … SCRATCH_STRIDE) or an attention call. */
 export const MATMUL = 0, ATTENTION = 1;
@@ -33,14 +41,14 @@ export const MAX_CHUNKS = 255;
  * area. Returns the number of chunks this thread ran.
  */
 export function runJob(ctl, fns, gen, slot) {
-  if (Atomics.load(ctl, KIND) === ATTENTION) return runAttention(ctl, fns, gen);
+  if (ctl[KIND] === ATTENTION) return runAttention(ctl, fns, gen);
   const tag = gen << 8;
-  const fn = fns[Atomics.load(ctl, FN)];
-  const chunks = Atomics.load(ctl, CHUNKS), chunkRows = Atomics.load(ctl, CHUNK_ROWS);
-  const w = Atomics.load(ctl, W), rowBytes = Atomics.load(ctl, ROW_BYTES), rows = Atomics.load(ctl, ROWS);
-  const act = Atomics.load(ctl, ACT), actRowBytes = Atomics.load(ctl, ACT_ROW_BYTES), tokens = Atomics.load(ctl, TOKENS);
-  const out = Atomics.load(ctl, OUT), blocks = Atomics.load(ctl, BLOCKS);
-  const scratch = Atomics.load(ctl, SCRATCH) + slot * Atomics.load(ctl, SCRATCH_STRIDE);
+  const fn = fns[ctl[FN]];
+  const chunks = ctl[CHUNKS], chunkRows = ctl[CHUNK_ROWS];
+  const w = ctl[W], rowBytes = ctl[ROW_BYTES], rows = ctl[ROWS];
+  const act = ctl[ACT], actRowBytes = ctl[ACT_ROW_BYTES], tokens = ctl[TOKENS];
+  const out = ctl[OUT], blocks = ctl[BLOCKS];
+  const scratch = ctl[SCRATCH] + slot * ctl[SCRATCH_STRIDE];
   let ran = 0;
   for (let chunk; (chunk = claim(ctl, tag, chunks)) >= 0; ran++) {
     const r0 = chunk * chunkRows;
@@ -59,13 +67,13 @@ export function runJob(ctl, fns, gen, slot) {
  */
 function runAttention(ctl, fns, gen) {
   const tag = gen << 8;
-  const fn = fns[Atomics.load(ctl, FN)];
-  const chunks = Atomics.load(ctl, CHUNKS), headsPerChunk = Atomics.load(ctl, CHUNK_ROWS);
-  const q = Atomics.load(ctl, W), k = Atomics.load(ctl, ROW_BYTES), v = Atomics.load(ctl, ROWS), o = Atomics.load(ctl, ACT), s = Atomics.load(ctl, ACT_ROW_BYTES);
-  const acc = Atomics.load(ctl, ACCUMULATORS);
-  const tokens = Atomics.load(ctl, TOKENS), start = Atomics.load(ctl, OUT), heads = Atomics.load(ctl, BLOCKS);
-  const kvHeads = Atomics.load(ctl, SCRATCH), headDim = Atomics.load(ctl, SCRATCH_STRIDE), context = Atomics.load(ctl, CONTEXT);
-  const scale = new Float32Array(new Int32Array([Atomics.load(ctl, SCALE)]).buffer)[0];
+  const fn = fns[ctl[FN]];
+  const chunks = ctl[CHUNKS], headsPerChunk = ctl[CHUNK_ROWS];
+  const q = ctl[W], k = ctl[ROW_BYTES], v = ctl[ROWS], o = ctl[ACT], s = ctl[ACT_ROW_BYTES];
+  const acc = ctl[ACCUMULATORS];
+  const tokens = ctl[TOKENS], start = ctl[OUT], heads = ctl[BLOCKS];
+  const kvHeads = ctl[SCRATCH], headDim = ctl[SCRATCH_STRIDE], context = ctl[CONTEXT];
+  const scale = new Float32Array(new Int32Array([ctl[SCALE]]).buffer)[0];
   let ran = 0;
   for (let chunk; (chunk = claim(ctl, tag, chunks)) >= 0; ran++) {
     const h0 = chunk * headsPerChunk;

@@ -244,18 +244,18 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
   const perThread = tokens === 1 ? 1 : 4;
   const chunkRows = Math.max(8, Math.ceil(rows / (perThread * threads) / 8) * 8, Math.ceil(rows / T.MAX_CHUNKS / 8) * 8);
   const chunks = Math.ceil(rows / chunkRows);
-  Atomics.store(ctl, T.KIND, T.MATMUL);
-  Atomics.store(ctl, T.FN, f);
-  Atomics.store(ctl, T.W, T.MIRROR_BASE + weightOffset);
-  Atomics.store(ctl, T.ROW_BYTES, rowBytes);
-  Atomics.store(ctl, T.ROWS, rows);
-  Atomics.store(ctl, T.ACT, actAt);
-  Atomics.store(ctl, T.ACT_ROW_BYTES, actRowBytes);
-  Atomics.store(ctl, T.TOKENS, tokens);
-  Atomics.store(ctl, T.OUT, outAt);
-  Atomics.store(ctl, T.BLOCKS, blocks);
-  Atomics.store(ctl, T.SCRATCH, (scratchAt + 15) & ~15);
-  Atomics.store(ctl, T.SCRATCH_STRIDE, scratchStride);
+  ctl[T.KIND] = T.MATMUL;
+  ctl[T.FN] = f;
+  ctl[T.W] = T.MIRROR_BASE + weightOffset;
+  ctl[T.ROW_BYTES] = rowBytes;
+  ctl[T.ROWS] = rows;
+  ctl[T.ACT] = actAt;
+  ctl[T.ACT_ROW_BYTES] = actRowBytes;
+  ctl[T.TOKENS] = tokens;
+  ctl[T.OUT] = outAt;
+  ctl[T.BLOCKS] = blocks;
+  ctl[T.SCRATCH] = (scratchAt + 15) & ~15;
+  ctl[T.SCRATCH_STRIDE] = scratchStride;
   runShared(chunks, chunkRows);
 
   const from = new Float32Array(buffer, outAt, tokens * rows), to = new Float32Array(heap);
@@ -269,8 +269,8 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
 function runShared(chunks, chunkRows) {
   const { ctl } = shared;
   const gen = shared.gen = (shared.gen + 1) & 0xFFFFFF;
-  Atomics.store(ctl, T.CHUNKS, chunks);
-  Atomics.store(ctl, T.CHUNK_ROWS, chunkRows);
+  ctl[T.CHUNKS] = chunks;
+  ctl[T.CHUNK_ROWS] = chunkRows;
   Atomics.store(ctl, T.DONE, 0);
   Atomics.store(ctl, T.CLAIM, gen << 8);
   Atomics.store(ctl, T.GEN, gen);
@@ -280,6 +280,8 @@ function runShared(chunks, chunkRows) {
   for (let spins = 1, t0 = performance.now(); Atomics.load(ctl, T.DONE) < chunks; spins++) {
     if ((spins & 0xFFFF) === 0 && performance.now() - t0 > 60000) throw new Error('A kernel thread stopped responding.');
   }
+  // Closed: a helper that woke for this job only now finds no chunk left (see tinylm-threads.js).
+  Atomics.store(ctl, T.CLAIM, gen << 8 | T.MAX_CHUNKS);
   shared.chunks += chunks;
 }
 
@@ -301,21 +303,21 @@ function parallelAttention(f, q, k, v, o, tokens, start, heads, kvHeads, headDim
   if (!ensureBytes(accAt + accBytes)) return false;
   const buffer = memory.buffer, heap = dotnetMemory.buffer;
   new Uint8Array(buffer, qAt, qBytes).set(new Uint8Array(heap, q, qBytes));
-  Atomics.store(ctl, T.KIND, T.ATTENTION);
-  Atomics.store(ctl, T.FN, f);
-  Atomics.store(ctl, T.W, qAt);
-  Atomics.store(ctl, T.ROW_BYTES, kAt);
-  Atomics.store(ctl, T.ROWS, vAt);
-  Atomics.store(ctl, T.ACT, oAt);
-  Atomics.store(ctl, T.ACT_ROW_BYTES, sAt);
-  Atomics.store(ctl, T.TOKENS, tokens);
-  Atomics.store(ctl, T.OUT, start);
-  Atomics.store(ctl, T.BLOCKS, heads);
-  Atomics.store(ctl, T.SCRATCH, kvHeads);
-  Atomics.store(ctl, T.SCRATCH_STRIDE, headDim);
-  Atomics.store(ctl, T.CONTEXT, context);
-  Atomics.store(ctl, T.SCALE, new Int32Array(new Float32Array([scale]).buffer)[0]);
-  Atomics.store(ctl, T.ACCUMULATORS, accAt);
+  ctl[T.KIND] = T.ATTENTION;
+  ctl[T.FN] = f;
+  ctl[T.W] = qAt;
+  ctl[T.ROW_BYTES] = kAt;
+  ctl[T.ROWS] = vAt;
+  ctl[T.ACT] = oAt;
+  ctl[T.ACT_ROW_BYTES] = sAt;
+  ctl[T.TOKENS] = tokens;
+  ctl[T.OUT] = start;
+  ctl[T.BLOCKS] = heads;
+  ctl[T.SCRATCH] = kvHeads;
+  ctl[T.SCRATCH_STRIDE] = headDim;
+  ctl[T.CONTEXT] = context;
+  ctl[T.SCALE] = new Int32Array(new Float32Array([scale]).buffer)[0];
+  ctl[T.ACCUMULATORS] = accAt;
   const headsPerChunk = tokens === 1 ? Math.ceil(heads / threads) : 1;
   runShared(Math.ceil(heads / headsPerChunk), headsPerChunk);
   shared.attentionJobs++;
