@@ -266,15 +266,14 @@ public sealed class ApiTests(BrowserFixture fx)
             Assert.Equal(threads, stats.GetProperty("threads").GetInt32());
             // Every layer's attention over the first prompt splits its heads across the threads, except the last layer's, which
             // runs for the last prompt token only; the first prompt's decode steps stay below the split's size (at most 104 rows
-            // of 288 or fewer channels), the second's need not. With splitAttentionMacs 0 every call that may split does: each
-            // layer's over the prompt and, for stories260K (grouped-query heads), the last layer's and each of the 63 decode
-            // steps', all reading the KV-cache mirrors that the copy kernel writes through to (the other models' one-row calls
-            // never split: one thread reads their cache rows whole).
+            // of 288 or fewer channels), the second's need not. With splitAttentionMacs 0 every call splits: each layer's over
+            // the prompt, the last layer's and each of the 63 decode steps', all reading the KV-cache mirrors that the copy
+            // kernel writes through to.
             int layers = model == "stories260K" ? 5 : 6, jobs = stats.GetProperty("attentionJobs").GetInt32();
             if (threads == 1)
                 Assert.Equal(0, jobs);
             else if (splitAll)
-                Assert.Equal(model == "stories260K" ? layers * 64 : layers - 1, jobs);
+                Assert.Equal(layers * 64, jobs);
             else if (prompt == 0)
                 Assert.Equal(layers - 1, jobs);
             else

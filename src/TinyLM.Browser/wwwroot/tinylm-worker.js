@@ -13,6 +13,14 @@ const controllers = new Map();
 // keep the runtime's WebAssembly.Memory by wrapping WebAssembly.instantiate/instantiateStreaming while
 // dotnet.create() runs (the memory its instance exports), and instantiate the kernels against it.
 let dotnetMemory = null;
+// A byte view of the .NET runtime's memory, made again only after the memory grew (which detaches the
+// buffer the view was on, leaving it 0 bytes long): the copies between it and the kernel threads'
+// shared memory run per product and per KV-cache write, and a view per copy cost more than the copy.
+let heapView = new Uint8Array(0);
+function heapBytes() {
+  if (heapView.byteLength === 0) heapView = new Uint8Array(dotnetMemory.buffer);
+  return heapView;
+}
 let kernelFns = [];
 let kernelNames = [];
 let copyExport = -1;   // the index of the 'copy' kernel (KV-cache writes, mirrored with threads)
@@ -20,7 +28,7 @@ let copyExport = -1;   // the index of the 'copy' kernel (KV-cache writes, mirro
 // Kernel threads (tinylm-threads.js): helper workers, and the shared memory the matrix products run on
 // when the model was loaded with threads > 1.
 const helpers = [];
-let shared = null;     // { memory, ctl, fns, threads, work, gen, chunks, helperChunks }
+let shared = null;     // { memory, bytes, ctl, fns, threads, work, gen, chunks, helperChunks, attentionJobs, kv, attentionCalls }
 
 /** Threads when the caller does not say: the cores, at most 4 (more rarely pays on small models). */
 const defaultThreads = () => Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 4));
@@ -176,7 +184,8 @@ const kernelImports = {
       const module = new WebAssembly.Module(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
       const exports = names.split(',');
       const instance = new WebAssembly.Instance(module, { env: { memory } });
-      shared = { memory, ctl: new Int32Array(memory.buffer, 0, T.CONTROL_WORDS), fns: exports.map(n => instance.exports[n]),
+      // bytes: a view of the whole shared memory, made again when ensureBytes grows it
+      shared = { memory, bytes: new Uint8Array(memory.buffer), ctl: new Int32Array(memory.buffer, 0, T.CONTROL_WORDS), fns: exports.map(n => instance.exports[n]),
         threads, work, gen: 0, chunks: 0, helperChunks: 0, attentionJobs: 0, kv: [], attentionCalls: 0 };
       for (let i = 0; i < threads - 1; i++) helpers[i].postMessage({ module, memory, exports, slot: i + 1 });
       return '';
@@ -207,12 +216,13 @@ const kernelImports = {
   rmsNorm: (f, x, w, eps, y, n, rows) => { if (profile) timed(f, () => kernelFns[f](x, w, eps, y, n, rows)); else kernelFns[f](x, w, eps, y, n, rows); },
   attention: (f, q, k, v, o, s, acc, tokens, start, heads, kvHeads, headDim, scale, context, h0, h1) => {
     // With threads, all the heads of a call with enough work split across them (see parallelAttention):
-    // decided here, per call, so that a replayed decode graph splits once its context has grown. Except a
-    // decode step without grouped-query heads: the kernel reads its cache rows whole and forward, and a thread
-    // with half of each row's heads waits on memory as long as one with all (Node 26, 12 heads of 64 channels
-    // after the cache was evicted: 192 positions 90–107 µs against 83–99, 1000 positions 530–595 against 595–625).
+    // decided here, per call, so that a replayed decode graph splits once its context has grown. A decode
+    // step without grouped-query heads splits too now that its value pass takes eight rows at a time: two
+    // Node 26 workers with 6 heads each take 43–45 µs where one with 12 takes 75 (64 channels, 192
+    // positions, a layer's weights streamed between calls); the page's profile (stories110M Q4_K_M after a
+    // 128-token prompt) 0.87 ms of attention per decode step against 1.07–1.22.
     const split = shared !== null && h0 === 0 && h1 === heads && heads >= 2 && heads <= T.MAX_CHUNKS
-      && (start + tokens) * heads * headDim * tokens >= splitAttentionMacs && (tokens > 1 || kvHeads !== heads);
+      && (start + tokens) * heads * headDim * tokens >= splitAttentionMacs;
     const run = () => {
       if (!split || !parallelAttention(f, q, k, v, o, tokens, start, heads, kvHeads, headDim, scale, context))
         kernelFns[f](q, k, v, o, s, acc, tokens, start, heads, kvHeads, headDim, scale, context, h0, h1);
@@ -226,14 +236,14 @@ const graphHelpers = [kernelImports.call3, kernelImports.call8, kernelImports.ca
   kernelImports.parallelMatMul];
 
 function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratchBytes) {
-  const { memory, ctl, threads } = shared;
+  const { ctl, threads } = shared;
   // Operands after the mirror: activations, outputs [tokens, rows], one scratch area per thread.
   const actBytes = tokens * actRowBytes, scratchStride = align64(scratchBytes + 16);
   const actAt = shared.work, outAt = align64(actAt + actBytes), scratchAt = align64(outAt + tokens * rows * 4);
   const end = scratchAt + threads * scratchStride;
   if (!ensureBytes(end)) throw new RangeError(`The kernel threads' shared memory cannot grow to ${end} bytes.`);
-  const buffer = memory.buffer, heap = dotnetMemory.buffer;
-  new Uint8Array(buffer, actAt, actBytes).set(new Uint8Array(heap, act, actBytes));
+  const heap = heapBytes();
+  shared.bytes.set(heap.subarray(act, act + actBytes), actAt);
 
   // Chunks of a multiple of 8 rows (a matrix in row panels is addressed by whole panels, WasmWeightPanels);
   // at most MAX_CHUNKS. A decode step's product (one token, tens of microseconds): one chunk per thread,
@@ -258,8 +268,8 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
   ctl[T.SCRATCH_STRIDE] = scratchStride;
   runShared(chunks, chunkRows);
 
-  const from = new Float32Array(buffer, outAt, tokens * rows), to = new Float32Array(heap);
-  for (let t = 0; t < tokens; t++) to.set(from.subarray(t * rows, (t + 1) * rows), (out >> 2) + t * outStride);
+  const rowsBytes = rows * 4;
+  for (let t = 0; t < tokens; t++) heap.set(shared.bytes.subarray(outAt + t * rowsBytes, outAt + (t + 1) * rowsBytes), out + t * outStride * 4);
 }
 
 /**
@@ -294,15 +304,15 @@ function runShared(chunks, chunkRows) {
  * when the shared memory cannot grow to hold the mirrors: the call then runs on this thread.
  */
 function parallelAttention(f, q, k, v, o, tokens, start, heads, kvHeads, headDim, scale, context) {
-  const { memory, ctl, threads } = shared;
+  const { ctl, threads } = shared;
   const rowBytes = kvHeads * headDim * 4, cacheBytes = context * rowBytes, written = (start + tokens) * rowBytes;
   const kAt = kvMirror(k, cacheBytes, written), vAt = kAt < 0 ? -1 : kvMirror(v, cacheBytes, written);
   if (vAt < 0) return false;
   const qBytes = tokens * heads * headDim * 4, sBytes = heads * context * 4, accBytes = heads * headDim * 8;
   const qAt = shared.work, oAt = align64(qAt + qBytes), sAt = align64(oAt + qBytes), accAt = align64(sAt + sBytes);
   if (!ensureBytes(accAt + accBytes)) return false;
-  const buffer = memory.buffer, heap = dotnetMemory.buffer;
-  new Uint8Array(buffer, qAt, qBytes).set(new Uint8Array(heap, q, qBytes));
+  const heap = heapBytes();
+  shared.bytes.set(heap.subarray(q, q + qBytes), qAt);
   ctl[T.KIND] = T.ATTENTION;
   ctl[T.FN] = f;
   ctl[T.W] = qAt;
@@ -316,21 +326,24 @@ function parallelAttention(f, q, k, v, o, tokens, start, heads, kvHeads, headDim
   ctl[T.SCRATCH] = kvHeads;
   ctl[T.SCRATCH_STRIDE] = headDim;
   ctl[T.CONTEXT] = context;
-  ctl[T.SCALE] = new Int32Array(new Float32Array([scale]).buffer)[0];
+  scaleFloat[0] = scale;
+  ctl[T.SCALE] = scaleBits[0];
   ctl[T.ACCUMULATORS] = accAt;
   const headsPerChunk = tokens === 1 ? Math.ceil(heads / threads) : 1;
   runShared(Math.ceil(heads / headsPerChunk), headsPerChunk);
   shared.attentionJobs++;
-  new Uint8Array(heap, o, qBytes).set(new Uint8Array(buffer, oAt, qBytes));
+  heap.set(shared.bytes.subarray(oAt, oAt + qBytes), o);
   return true;
 }
+const scaleFloat = new Float32Array(1), scaleBits = new Int32Array(scaleFloat.buffer);
 
 /** Grows the shared memory to at least `end` bytes; false when it cannot (its 4 GiB maximum, or the system's memory). */
 function ensureBytes(end) {
   const memory = shared.memory;
-  if (end <= memory.buffer.byteLength) return true;
+  if (end <= shared.bytes.byteLength) return true;
   try {
-    memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+    memory.grow(Math.ceil((end - shared.bytes.byteLength) / 65536));
+    shared.bytes = new Uint8Array(memory.buffer);
     return true;
   } catch {
     return false;
@@ -364,7 +377,7 @@ function kvMirror(at, bytes, written) {
       kv.push(r);
     }
     r.from = at;
-    new Uint8Array(shared.memory.buffer, r.to, written).set(new Uint8Array(dotnetMemory.buffer, at, written));
+    shared.bytes.set(heapBytes().subarray(at, at + written), r.to);
   }
   r.used = round;
   return r.to;
@@ -374,7 +387,7 @@ function kvMirror(at, bytes, written) {
 function writeThrough(at, bytes) {
   for (const r of shared.kv) {
     const lo = Math.max(at, r.from), hi = Math.min(at + bytes, r.from + r.bytes);
-    if (lo < hi) new Uint8Array(shared.memory.buffer, r.to + (lo - r.from), hi - lo).set(new Uint8Array(dotnetMemory.buffer, lo, hi - lo));
+    if (lo < hi) shared.bytes.set(heapBytes().subarray(lo, hi), r.to + (lo - r.from));
   }
 }
 
