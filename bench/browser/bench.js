@@ -156,14 +156,28 @@ async function first() {
   return results;
 }
 
+// Asks run.mjs to start or stop its CPU profiles (it polls window.benchProfile) and waits until it has.
+async function handOff(what) {
+  window.benchProfile = what;
+  while (window.benchProfile === what) await new Promise(r => setTimeout(r, 20));
+}
+
 async function decode() {
   const results = [];
   for (const model of models) {
     for (const kernels of decodeKernels) {
       const lm = await TinyLM.load('/' + model, { cache: 'none', kernels, budgetBytes: 1 << 30, threads: kernels === 'wasm' ? threads : 1, relaxedSimd, rowPanels, decodeGraph, widenQ5_0 });
       let step, text = '';
-      const it = lm.generate('Once upon a time', { maxTokens: tokens, temperature: 0, ignoreEos: true });
+      const prompt = params.get('long') === '1' ? longPrompt : 'Once upon a time';
+      // cpuprofile=1 (run.mjs BENCH_CPUPROFILE): a warm-up generation, then run.mjs samples the workers over the timed one
+      if (params.get('cpuprofile') === '1') {
+        const warm = lm.generate(prompt, { maxTokens: tokens, temperature: 0, ignoreEos: true });
+        while (!(await warm.next()).done) { }
+        await handOff('start');
+      }
+      const it = lm.generate(prompt, { maxTokens: tokens, temperature: 0, ignoreEos: true });
       while (!(step = await it.next()).done) text += step.value;
+      if (params.get('cpuprofile') === '1') await handOff('stop');
       const r = { model, kernels: lm.info.kernels, promptTokensPerSecond: step.value.promptTokensPerSecond, tokensPerSecond: step.value.tokensPerSecond, completionTokens: step.value.completionTokens, graphSteps: step.value.graphSteps, text };
       r.relaxedSimd = lm.info.relaxedSimd;
       log(`${model} ${r.kernels}${r.relaxedSimd ? ' relaxed' : ''}: decode ${r.tokensPerSecond.toFixed(1)} tok/s (${r.completionTokens} tokens, ${r.graphSteps} from the kernel graph), prompt ${r.promptTokensPerSecond.toFixed(1)} tok/s`);
