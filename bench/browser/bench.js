@@ -169,9 +169,10 @@ async function decode() {
       const lm = await TinyLM.load('/' + model, { cache: 'none', kernels, budgetBytes: 1 << 30, threads: kernels === 'wasm' ? threads : 1, relaxedSimd, rowPanels, decodeGraph, widenQ5_0 });
       let step, text = '';
       const prompt = params.get('long') === '1' ? longPrompt : 'Once upon a time';
-      // cpuprofile=1 (run.mjs BENCH_CPUPROFILE): a warm-up generation, then run.mjs samples the workers over the timed one
+      // cpuprofile=1 (run.mjs BENCH_CPUPROFILE): a warm-up generation (its prompt's first word differs, so that the
+      // timed one's prompt is computed again), then run.mjs samples the workers over the timed one
       if (params.get('cpuprofile') === '1') {
-        const warm = lm.generate(prompt, { maxTokens: tokens, temperature: 0, ignoreEos: true });
+        const warm = lm.generate(params.get('long') === '1' ? variant(1) : 'The end', { maxTokens: tokens, temperature: 0, ignoreEos: true });
         while (!(await warm.next()).done) { }
         await handOff('start');
       }
