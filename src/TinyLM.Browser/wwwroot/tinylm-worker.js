@@ -423,8 +423,8 @@ const runtime = (async () => {
 })();
 
 // A macrotask boundary, so that an 'abort' message is handled between two tokens: a message to ourselves on one
-// MessageChannel made once (a channel per token took about a tenth of a millisecond of each decode step in the
-// worker's CPU profile, bench/browser BENCH_CPUPROFILE).
+// MessageChannel made once (making a channel per token took 15–17 ms of 128 tokens in the worker's CPU profile,
+// bench/browser BENCH_CPUPROFILE).
 const taskChannel = new MessageChannel();
 let taskResolve = null;
 taskChannel.port1.onmessage = () => { const resolve = taskResolve; taskResolve = null; resolve(); };
@@ -525,7 +525,8 @@ async function generate(id, { prompt, options }) {
     if (piece === null || piece === undefined) break;
     if (piece.length > 0) postMessage({ id, type: 'token', text: piece });
     // a macrotask boundary (for 'abort') every TASK_TOKENS tokens or TASK_MS milliseconds, not every token: each
-    // one left the worker idle for about 0.4 ms (BENCH_CPUPROFILE, stories110M Q4_K_M, two threads)
+    // one left the worker idle for some 0.2–0.4 ms (BENCH_CPUPROFILE, stories110M Q4_K_M, two threads: 66 ms idle
+    // in 128 tokens with a boundary per token, 33 with one per 8, each including about 20 of the profiler's hand-off)
     if (++sinceTask >= TASK_TOKENS || performance.now() - lastTask >= TASK_MS) {
       await nextTask();
       lastTask = performance.now();
