@@ -14,8 +14,8 @@ const controllers = new Map();
 // dotnet.create() runs (the memory its instance exports), and instantiate the kernels against it.
 let dotnetMemory = null;
 // A byte view of the .NET runtime's memory, made again only after the memory grew (which detaches the
-// buffer the view was on, leaving it 0 bytes long): the copies between it and the kernel threads'
-// shared memory run per product and per KV-cache write, and a view per copy cost more than the copy.
+// buffer the view was on, leaving it 0 bytes long), for the copies between it and the kernel threads'
+// shared memory (per product and per KV-cache write) instead of two new views per copy.
 let heapView = new Uint8Array(0);
 function heapBytes() {
   if (heapView.byteLength === 0) heapView = new Uint8Array(dotnetMemory.buffer);
@@ -425,14 +425,14 @@ const runtime = (async () => {
 // A macrotask boundary, so that an 'abort' message is handled between two tokens: a message to ourselves on one
 // MessageChannel made once (making a channel per token took 15–17 ms of 128 tokens in the worker's CPU profile,
 // bench/browser BENCH_CPUPROFILE).
-const taskChannel = new MessageChannel();
-let taskResolve = null;
-taskChannel.port1.onmessage = () => { const resolve = taskResolve; taskResolve = null; resolve(); };
+// Each message wakes the oldest waiter (messages arrive in order), so overlapping generations each get theirs.
+const taskChannel = new MessageChannel(), taskWaiters = [];
+taskChannel.port1.onmessage = () => taskWaiters.shift()();
 /** Tokens and milliseconds of generation after which the worker passes a macrotask boundary (an abort waits about this long at most). */
 const TASK_TOKENS = 8, TASK_MS = 25;
 function nextTask() {
   return new Promise(resolve => {
-    taskResolve = resolve;
+    taskWaiters.push(resolve);
     taskChannel.port2.postMessage(0);
   });
 }
