@@ -25,8 +25,8 @@ namespace TinyLM.Browser;
 /// (tinylm-kernel-worker.js). A matrix product copies its activations into that memory, splits the
 /// rows into chunks that the threads claim with <c>Atomics.compareExchange</c>, and copies the rows
 /// back; every row is computed by the same code whichever thread takes it, so the results are
-/// bit-identical for any number of threads. An attention call with enough work (a prompt's, or, with
-/// grouped-query heads, a decode step's once the context has grown) splits its heads across the threads the same way, on mirrors of the
+/// bit-identical for any number of threads. An attention call with enough work (a prompt's, or a decode
+/// step's once the context has grown) splits its heads across the threads the same way, on mirrors of the
 /// layers' KV caches in that memory: each is copied once, then every write of the <c>copy</c> kernel into the
 /// cache is repeated there (tinylm-worker.js, <c>kvMirror</c>). Other operations (norms, RoPE, SwiGLU) stay
 /// on this worker. The copy doubles the memory the weights take in the page.</para>

@@ -195,10 +195,9 @@ public sealed class ApiTests(BrowserFixture fx)
     /// page, so the threads' mirror holds runs of the model buffer and the widened copy) and a Q4_K one of dim 256
     /// (its blocks in the kernel layout of the relaxed-SIMD panel product); with 2 threads the helper worker
     /// must have run part of the matrix products, and each layer's attention over a prompt is split across the
-    /// threads by heads; a third run splits every attention call that may split, on stories260K (grouped-query
-    /// heads) the decode steps' too, so that every step reads the KV caches' mirrors in the threads' memory (kept
-    /// by write-through of the copy kernel, also across the second prompt, which reuses the first one's cached
-    /// rows); the other models' one-row calls never split. The emitted kernels run with decode steps replayed from the
+    /// threads by heads; a third run splits every attention call, the decode steps' too, so that every step
+    /// reads the KV caches' mirrors in the threads' memory (kept by write-through of the copy kernel, also
+    /// across the second prompt, which reuses the first one's cached rows). The emitted kernels run with decode steps replayed from the
     /// kernel graph (60 of 64: one from the prompt's step, three recorded) and without. A second, longer prompt
     /// then grows the Q4_0 products' scratch on one thread, so the graph goes stale and is recorded again (60
     /// replayed steps, not 63); elsewhere the graph stays valid and replays all 63 decode steps.

@@ -26,6 +26,13 @@ export const GEN = 0, SLEEPERS = 1, READY = 2, SHUTDOWN = 3,
   OUT = 73, BLOCKS = 74, SCRATCH = 75, SCRATCH_STRIDE = 76, KIND = 77, SCALE = 78, CONTEXT = 79, ACCUMULATORS = 80,
   HELPER_CHUNKS = 96, CONTROL_WORDS = 128;
 
+// SCALE holds a float's bits: these convert without allocating (an attention job per layer and decode step).
+const bitsFloat = new Float32Array(1), bitsInt = new Int32Array(bitsFloat.buffer);
+/** The bits of the float `x` as an int32 (for SCALE). */
+export function floatBits(x) { bitsFloat[0] = x; return bitsInt[0]; }
+/** The float whose bits are the int32 `bits`. */
+export function bitsToFloat(bits) { bitsInt[0] = bits; return bitsFloat[0]; }
+
 /** KIND values: a matrix product (its arguments in W … SCRATCH_STRIDE) or an attention call. */
 export const MATMUL = 0, ATTENTION = 1;
 
@@ -73,7 +80,7 @@ function runAttention(ctl, fns, gen) {
   const acc = ctl[ACCUMULATORS];
   const tokens = ctl[TOKENS], start = ctl[OUT], heads = ctl[BLOCKS];
   const kvHeads = ctl[SCRATCH], headDim = ctl[SCRATCH_STRIDE], context = ctl[CONTEXT];
-  const scale = new Float32Array(new Int32Array([ctl[SCALE]]).buffer)[0];
+  const scale = bitsToFloat(ctl[SCALE]);
   let ran = 0;
   for (let chunk; (chunk = claim(ctl, tag, chunks)) >= 0; ran++) {
     const h0 = chunk * headsPerChunk;

@@ -326,8 +326,7 @@ function parallelAttention(f, q, k, v, o, tokens, start, heads, kvHeads, headDim
   ctl[T.SCRATCH] = kvHeads;
   ctl[T.SCRATCH_STRIDE] = headDim;
   ctl[T.CONTEXT] = context;
-  scaleFloat[0] = scale;
-  ctl[T.SCALE] = scaleBits[0];
+  ctl[T.SCALE] = T.floatBits(scale);
   ctl[T.ACCUMULATORS] = accAt;
   const headsPerChunk = tokens === 1 ? Math.ceil(heads / threads) : 1;
   runShared(Math.ceil(heads / headsPerChunk), headsPerChunk);
@@ -335,7 +334,6 @@ function parallelAttention(f, q, k, v, o, tokens, start, heads, kvHeads, headDim
   heap.set(shared.bytes.subarray(oAt, oAt + qBytes), o);
   return true;
 }
-const scaleFloat = new Float32Array(1), scaleBits = new Int32Array(scaleFloat.buffer);
 
 /** Grows the shared memory to at least `end` bytes; false when it cannot (its 4 GiB maximum, or the system's memory). */
 function ensureBytes(end) {

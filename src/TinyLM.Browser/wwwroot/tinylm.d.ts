@@ -87,10 +87,7 @@ export interface LoadOptions {
    * With threads: the query-key multiply-adds (context rows × heads × head size × query rows) from which an
    * attention call splits its heads across the threads, reading mirrors of the KV caches in the threads'
    * shared memory; default 32768 (a 12-head, 64-channel layer from a 43-token context). 0 splits every call
-   * that may split (tests). A one-row call (a decode step, a prompt's last layer) of a model without
-   * grouped-query heads never splits: one thread reads its cache rows whole and forward, and a thread with
-   * half of each row waits on memory as long. Tokens are identical either way;
-   * `GenerationResult.kernelThreads.attentionJobs` counts the splits.
+   * (tests). Tokens are identical either way; `GenerationResult.kernelThreads.attentionJobs` counts the splits.
    */
   splitAttentionMacs?: number;
   /** KV cache length in tokens; 0 or absent: the model's, at most 4096. */

@@ -300,8 +300,9 @@ internal static class FloatOpsEmitter
     /// value pass takes the value rows <see cref="DecodeValueRows"/> at a time (the last ones one by one),
     /// every head's channels of each, into the double sums kept in <c>accumulators</c> (sixteen channels,
     /// eight f64x2, loaded and stored around each pass over a head's channels). Each score is the same dot
-    /// and each channel's sum runs j ascending as in the head-by-head path: the same bits. Once the weights streamed between layers have evicted the cache, this takes
-    /// 85 µs where head by head took 140 µs (Node 26, 12 heads of 64 channels, 192 positions).
+    /// and each channel's sum runs j ascending as in the head-by-head path: the same bits. Once the weights
+    /// streamed between layers have evicted the cache, this took 85 µs where head by head took 140 µs (Node 26,
+    /// 12 heads of 64 channels, 192 positions; rows one by one in the value pass).
     /// </summary>
     private static void EmitDecodeAttention(WasmFunctionBuilder f, WasmLocal q, WasmLocal keys, WasmLocal values, WasmLocal output, WasmLocal scores,
         WasmLocal accumulators, WasmLocal start, WasmLocal heads, WasmLocal headDim, WasmLocal scale, WasmLocal context, WasmLocal headStart,
