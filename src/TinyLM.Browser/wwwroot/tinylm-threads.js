@@ -59,7 +59,9 @@ export function runJob(ctl, fns, gen, slot) {
   let ran = 0;
   for (let chunk; (chunk = claim(ctl, tag, chunks)) >= 0; ran++) {
     const r0 = chunk * chunkRows;
-    fn(w + r0 * rowBytes, rowBytes, Math.min(chunkRows, rows - r0), act, actRowBytes, tokens, out + r0 * 4, rows, blocks, scratch);
+    // scratch | 1 after this thread's first chunk: the K-quant kernels find the activations they prepared then
+    // (WasmKernelModule, matmul_{type}) instead of preparing them again for every chunk
+    fn(w + r0 * rowBytes, rowBytes, Math.min(chunkRows, rows - r0), act, actRowBytes, tokens, out + r0 * 4, rows, blocks, ran > 0 ? scratch | 1 : scratch);
     Atomics.add(ctl, DONE, 1);
   }
   return ran;

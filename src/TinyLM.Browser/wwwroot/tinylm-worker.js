@@ -251,6 +251,9 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
   // 768 × 768 Q4_K product's own share 26.5–30 µs in four chunks per thread, 18.5 µs in one; decode 132–143
   // → 152–158 tokens/s). A prompt's product (milliseconds): about four per thread, so that a thread the OS
   // preempts costs little (the same prompt speed as one per thread; sixteen measured no better on SmolLM-135M).
+  // A thread's later chunks of a K-quant product reuse the activations its first chunk prepared (runJob passes
+  // scratch | 1): stories110M Q4_K_M, two threads, 128-token prompt, alternated runs: 455–497 → 471–528 tokens/s;
+  // twelve chunks per thread with it, 469–500.
   const perThread = tokens === 1 ? 1 : 4;
   const chunkRows = Math.max(8, Math.ceil(rows / (perThread * threads) / 8) * 8, Math.ceil(rows / T.MAX_CHUNKS / 8) * 8);
   const chunks = Math.ceil(rows / chunkRows);

@@ -21,7 +21,10 @@ namespace TinyLM.Kernels.Wasm;
 /// <item><c>matmul_{type}(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, k, scratch)</c>:
 /// <c>out[t·outStride + r] = Dot(w row r, act row t)</c>; <c>outStride</c> in floats; <c>k</c> is the
 /// number of blocks per row (columns for F32, F16, BF16; super-blocks of 256 for the K-quants and ternary types); <c>scratch</c> points to
-/// <see cref="MatMulScratchBytes"/> bytes the kernel may overwrite. See <see cref="MatMulExport"/>.</item>
+/// <see cref="MatMulScratchBytes"/> bytes the kernel may overwrite. With bit 0 of <c>scratch</c> set, the scratch already
+/// holds this product's prepared activations from an earlier call over other rows on the same thread: the K-quant products
+/// of <see cref="Emitters.KQuantMatMul"/> (Q3_K … Q6_K) then skip their prologue and do not read <c>act</c>; the others clear the bit and prepare them again.
+/// See <see cref="MatMulExport"/>.</item>
 /// <item><c>matmul_{type}_panels(...)</c> (every quantized type): the same over a matrix in the row-panel
 /// layout of <see cref="WasmWeightPanels"/>; see <see cref="MatMulPanelsExport"/>.</item>
 /// <item><c>quantize_q8_0(src, dst, blocks)</c>: <see cref="Q8_0.QuantizeReference"/> of

@@ -319,15 +319,22 @@ public class WasmKernelTests
     /// <summary>
     /// The page's kernel threads: the shared-memory build of the module, run the way tinylm-threads.js
     /// splits a product (chunks of a multiple of 4 rows at <c>w + r0·rowBytes</c>, outputs at
-    /// <c>out + r0·4</c> with the whole product's stride, each chunk with its own scratch), returns the
+    /// <c>out + r0·4</c> with the whole product's stride, one thread's scratch: <c>scratch | 1</c> after the first
+    /// chunk, when the K-quant kernels reuse the activations they prepared and must not read <c>act</c>), returns the
     /// same bits as the whole product and the C# reference.
     /// </summary>
     [NodeFact]
-    public void SharedMemoryBuild_ProductSplitIntoRowChunks_EqualsWholeProductAndReference()
+    public void SharedMemoryBuild_ProductSplitIntoRowChunks_EqualsWholeProductAndReference() => SharedMemoryChunks(relaxedSimd: false);
+
+    /// <summary>The same with the relaxed-SIMD build, whose Q4_K and Q6_K panel products read kernel-layout blocks (the page's kernels).</summary>
+    [NodeFact]
+    public void SharedMemoryRelaxedBuild_ProductSplitIntoRowChunks_EqualsWholeProductAndReference() => SharedMemoryChunks(relaxedSimd: true);
+
+    private static void SharedMemoryChunks(bool relaxedSimd)
     {
         var shared = new WasmMemoryType(64, WasmMemoryType.MaxPages, true);
         GgmlType[] types = EmittedTypes;
-        WasmKernelModule module = WasmKernelModule.Build(types.Select(TensorTypes.Get), sharedMemory: true);
+        WasmKernelModule module = WasmKernelModule.Build(types.Select(TensorTypes.Get), sharedMemory: true, relaxedSimd: relaxedSimd);
         var random = new Random(31);
         var job = new NodeJob();
         var checks = new List<(string What, float[] Expected, NodeRead Whole, NodeRead Chunked)>();
@@ -350,20 +357,26 @@ public class WasmKernelTests
                 c.Write<byte>(pw, w);
                 c.Write<byte>(pa, a);
                 c.Call(WasmKernelModule.MatMulExport(type), Signature(""), pw, wRowBytes, rows, pa, aRowBytes, tokens, whole, rows, k, heap.Alloc(scratch));
+                // one thread's chunks: after the first, scratch | 1 (the activations it prepared are still there). The
+                // K-quant kernels then must not read act: they get activations of zeros, which would change every result.
+                int oneScratch = heap.Alloc(scratch), zeros = heap.Alloc(a.Length);
+                bool skipsPrologue = g is GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
                 for (int r0 = 0; r0 < rows; r0 += chunkRows)
-                    c.Call(WasmKernelModule.MatMulExport(type), Signature(""), pw + r0 * wRowBytes, wRowBytes, Math.Min(chunkRows, rows - r0), pa, aRowBytes, tokens,
-                        chunked + r0 * 4, rows, k, heap.Alloc(scratch));
+                    c.Call(WasmKernelModule.MatMulExport(type), Signature(""), pw + r0 * wRowBytes, wRowBytes, Math.Min(chunkRows, rows - r0),
+                        r0 > 0 && skipsPrologue ? zeros : pa, aRowBytes, tokens, chunked + r0 * 4, rows, k, r0 > 0 ? oneScratch | 1 : oneScratch);
                 NodeRead? panelsChunked = null;
                 if (WasmKernelModule.SupportsPanels(type))
                 {
                     // row panels split the same way: chunks start at multiples of 8 rows of the interleaved matrix
                     byte[] panels = (byte[])w.Clone();
                     WasmWeightPanels.Interleave(panels, rows, wRowBytes, type.BlockBytes, WasmKernelModule.PanelRows(type));
+                    if (WasmWeightPanels.HasKernelBlocks(type, relaxedSimd))
+                        WasmWeightPanels.ToKernelBlocks(type, panels);
                     int pp = heap.Alloc(panels.Length), po = heap.Alloc(tokens * rows * 4);
                     c.Write<byte>(pp, panels);
                     for (int r0 = 0; r0 < rows; r0 += chunkRows)
-                        c.Call(WasmKernelModule.MatMulPanelsExport(type), Signature(""), pp + r0 * wRowBytes, wRowBytes, Math.Min(chunkRows, rows - r0), pa, aRowBytes, tokens,
-                            po + r0 * 4, rows, k, heap.Alloc(scratch));
+                        c.Call(WasmKernelModule.MatMulPanelsExport(type), Signature(""), pp + r0 * wRowBytes, wRowBytes, Math.Min(chunkRows, rows - r0),
+                            r0 > 0 && skipsPrologue ? zeros : pa, aRowBytes, tokens, po + r0 * 4, rows, k, r0 > 0 ? oneScratch | 1 : oneScratch);
                     panelsChunked = c.Read(po, tokens * rows * 4);
                 }
                 var expected = new float[tokens * rows];

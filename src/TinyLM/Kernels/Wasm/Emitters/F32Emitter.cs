@@ -157,6 +157,7 @@ internal static class F32Emitter
             tokens = f.Param(5), output = f.Param(6), outStride = f.Param(7), cols = f.Param(8), scratch = f.Param(9);
         WasmLocal t = f.DeclareLocal(I32), c = f.DeclareLocal(I32), pa = f.DeclareLocal(I32), full = f.DeclareLocal(I32);
         WasmLocal h0 = f.DeclareLocal(V128), h1 = f.DeclareLocal(V128);
+        f.LocalGet(scratch).I32Const(~1).I32And().LocalSet(scratch);   // bit 0 (prepared, KQuantMatMul) is ignored here
         f.LocalGet(cols).I32Const(~3).I32And().LocalSet(full);
         using (f.For(t, tokens, 1))
         {

@@ -14,7 +14,9 @@ namespace TinyLM.Kernels.Wasm.Emitters;
 /// <remarks>
 /// <para>Exported signature (all i32): <c>(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c>
 /// as <see cref="Q8ActivationMatMul"/>, with <c>blocks</c> super-blocks of 256 per row and
-/// <see cref="ScratchBytesPerBlock"/> bytes of scratch per activation block.</para>
+/// <see cref="ScratchBytesPerBlock"/> bytes of scratch per activation block. A <c>scratch</c> address with bit 0 set
+/// says that the scratch already holds these activations, prepared by a call of the same product over other rows
+/// (a kernel thread's next chunk, tinylm-threads.js): the prologue is skipped and <c>act</c> is not read.</para>
 /// <para>Lane classes with <c>i32x4.dot_i16x8_s</c>: the dot adds adjacent int16 lanes, so both operands
 /// hold each group of 16 elements as two i16x8 whose adjacent lanes are of one class:
 /// <c>E = [e0, e8, e2, e10, e4, e12, e6, e14]</c> and <c>O = [e1, e9, e3, e11, e5, e13, e7, e15]</c>;
@@ -159,7 +161,11 @@ internal static class KQuantMatMul
         WasmLocal s = f.DeclareLocal(F32);
         WasmLocal step = f.DeclareLocal(I32);
 
-        EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, t, ib, pa, ps[0], tmp[0], tmp[1], tmp[2], tmp[3], layout);
+        // scratch | 1: this thread's earlier call of the same product already prepared the activations there
+        f.LocalGet(scratchBase).I32Const(1).I32And().I32Eqz();
+        using (f.If())
+            EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, t, ib, pa, ps[0], tmp[0], tmp[1], tmp[2], tmp[3], layout);
+        f.LocalGet(scratchBase).I32Const(~1).I32And().LocalSet(scratchBase);
         f.LocalGet(blocks).I32Const(ScratchBytesPerBlock).I32Mul().LocalSet(tokenBytes);
         if (T > 1)
         {

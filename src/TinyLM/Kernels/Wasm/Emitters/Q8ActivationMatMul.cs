@@ -14,7 +14,8 @@ namespace TinyLM.Kernels.Wasm.Emitters;
 /// <para>Exported signature (all i32): <c>(w, wRowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratch)</c>:
 /// <c>out[t·outStride + r] = Dot(w row r, act row t)</c> for r &lt; rows, t &lt; tokens; <c>outStride</c>
 /// in floats, <c>blocks</c> per row; <c>scratch</c> holds <see cref="ScratchBytesPerBlock"/> bytes per
-/// activation block (<c>tokens·blocks</c> of them), best 16-byte aligned.</para>
+/// activation block (<c>tokens·blocks</c> of them), best 16-byte aligned; bit 0 of <c>scratch</c> is ignored (the
+/// prologue always runs: see <see cref="KQuantMatMul"/> for the types that skip it).</para>
 /// <para>A prologue converts each activation block once per call, not once per row group: its 32
 /// int8 widened to int16 in the order the type's block dot wants, its float16 scale converted to
 /// float, and (for Q4_0, Q5_0) <c>8·Σy</c> or <c>16·Σy</c>. A last group of fewer than eight rows repeats the last row and
@@ -151,6 +152,7 @@ internal static class Q8ActivationMatMul
         WasmLocal step = f.DeclareLocal(I32), scaleBase = f.DeclareLocal(I32), scaleCursor = f.DeclareLocal(I32);
 
         WasmLocal negative128 = f.DeclareLocal(V128);
+        f.LocalGet(scratchBase).I32Const(~1).I32And().LocalSet(scratchBase);   // bit 0 (prepared, KQuantMatMul) is ignored here
         EmitPrologue(f, act, actRowBytes, tokens, blocks, scratchBase, layout, order == ScaleOrder.WithMin, t, ib, pa, ps, y, h0, h1, scratch, negative128);
         if (fallback is not null)
         {
