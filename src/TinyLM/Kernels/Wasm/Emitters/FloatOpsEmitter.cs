@@ -135,7 +135,18 @@ internal static class FloatOpsEmitter
         Exp4Locals exp = Exp4Locals.Declare(f);
         f.LocalGet(n).I32Const(2).I32Shl().LocalSet(bytes);
         f.LocalGet(bytes).I32Const(~15).I32And().LocalSet(full);
-        f.F32Const(float.NegativeInfinity).LocalSet(max);
+        // p ·= scale and the max, four at a time, then the rest: each element's product is the same, and f32.max (IEEE
+        // maxNum without the NaN exception: any NaN gives NaN, +0 above −0) gives the same maximum in any order
+        f.V128Const(Vector128.Create(float.NegativeInfinity)).LocalSet(x);
+        f.I32Const(0).LocalSet(i);
+        using (f.For(i, full, 16))
+        {
+            f.LocalGet(p).LocalGet(i).I32Add().LocalTee(a)
+                .LocalGet(a).V128Load(alignment: 4).LocalGet(scale).F32x4Splat().F32x4Mul().LocalTee(e).V128Store(alignment: 4);
+            f.LocalGet(x).LocalGet(e).F32x4Max().LocalSet(x);
+        }
+        f.LocalGet(x).F32x4ExtractLane(0).LocalGet(x).F32x4ExtractLane(1).F32Max()
+            .LocalGet(x).F32x4ExtractLane(2).LocalGet(x).F32x4ExtractLane(3).F32Max().F32Max().LocalSet(max);
         using (f.For(i, bytes, 4))
         {
             f.LocalGet(p).LocalGet(i).I32Add().LocalTee(a).LocalGet(a).F32Load(alignment: 4).LocalGet(scale).F32Mul().LocalTee(v).F32Store(alignment: 4);
@@ -182,6 +193,8 @@ internal static class FloatOpsEmitter
         }
         f.F64Const(1.0).LocalGet(sum).F64Div().F32DemoteF64().LocalSet(inv);
         f.I32Const(0).LocalSet(i);
+        using (f.For(i, full, 16))
+            f.LocalGet(p).LocalGet(i).I32Add().LocalTee(a).LocalGet(a).V128Load(alignment: 4).LocalGet(inv).F32x4Splat().F32x4Mul().V128Store(alignment: 4);
         using (f.For(i, bytes, 4))
             f.LocalGet(p).LocalGet(i).I32Add().LocalTee(a).LocalGet(a).F32Load(alignment: 4).LocalGet(inv).F32Mul().F32Store(alignment: 4);
         return f.Function;

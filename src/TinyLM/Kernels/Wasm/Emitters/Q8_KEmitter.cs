@@ -50,8 +50,13 @@ internal static class Q8_KEmitter
                 for (int k = 0; k < 18; k++)
                     f.LocalGet(dst).V128Const(Vector128<int>.Zero).V128Store(offset: (uint)(4 + 16 * k), alignment: 1);
                 f.Else();
-                // the first element of magnitude amax
+                // the first element of magnitude amax: the first group of four holding one, then the element in it
                 f.I32Const(0).LocalSet(j);
+                using (WasmLabel group = f.Block())
+                {
+                    using (f.For(j, 1024, 16))
+                        f.LocalGet(src).LocalGet(j).I32Add().V128Load(alignment: 4).F32x4Abs().LocalGet(amax).F32x4Splat().F32x4Eq().V128AnyTrue().BrIf(group);
+                }
                 using (WasmLabel found = f.Block())
                 {
                     using (f.For(j, 1024, 4))
