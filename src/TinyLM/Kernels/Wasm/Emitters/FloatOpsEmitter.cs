@@ -90,34 +90,65 @@ internal static class FloatOpsEmitter
     {
         WasmFunctionBuilder f = module.AddFunction(name, [I32, I32, F32, I32, I32, I32], []);
         WasmLocal x = f.Param(0), weight = f.Param(1), eps = f.Param(2), y = f.Param(3), n = f.Param(4), rows = f.Param(5);
-        WasmLocal r = f.DeclareLocal(I32), i = f.DeclareLocal(I32), full = f.DeclareLocal(I32), bytes = f.DeclareLocal(I32);
-        WasmLocal sum = f.DeclareLocal(F64), v = f.DeclareLocal(F32), scale = f.DeclareLocal(F32);
+        WasmLocal r = f.DeclareLocal(I32), i = f.DeclareLocal(I32), full = f.DeclareLocal(I32), bytes = f.DeclareLocal(I32), four = f.DeclareLocal(I32);
+        WasmLocal v = f.DeclareLocal(F32), scale = f.DeclareLocal(F32), yr = f.DeclareLocal(I32);
+        WasmLocal[] xr = WasmEmit.Locals(f, I32, 4);
+        WasmLocal[] sum = WasmEmit.Locals(f, F64, 4);
         f.LocalGet(n).I32Const(2).I32Shl().LocalSet(bytes);
         f.LocalGet(bytes).I32Const(~15).I32And().LocalSet(full);
+        // Rows four at a time while four are left: each row's sum is its own sequential double chain, so the four
+        // chains overlap their latency (one row at a time waits on each add); then the rows one by one.
+        f.LocalGet(rows).I32Const(~3).I32And().LocalSet(four);
+        using (f.For(r, four, 4))
+        {
+            for (int k = 0; k < 4; k++)
+            {
+                f.F64Const(0).LocalSet(sum[k]);
+                f.LocalGet(x).LocalGet(bytes).I32Const(k).I32Mul().I32Add().LocalSet(xr[k]);
+            }
+            f.I32Const(0).LocalSet(i);
+            using (f.For(i, bytes, 4))
+                for (int k = 0; k < 4; k++)
+                    f.LocalGet(sum[k]).LocalGet(xr[k]).LocalGet(i).I32Add().F32Load(alignment: 4).LocalTee(v).LocalGet(v).F32Mul().F64PromoteF32().F64Add().LocalSet(sum[k]);
+            for (int k = 0; k < 4; k++)
+            {
+                f.LocalGet(y).LocalGet(bytes).I32Const(k).I32Mul().I32Add().LocalSet(yr);
+                EmitRmsScaleRow(f, sum[k], n, eps, scale, xr[k], yr, weight, i, full, bytes);
+            }
+            f.LocalGet(x).LocalGet(bytes).I32Const(2).I32Shl().I32Add().LocalSet(x);
+            f.LocalGet(y).LocalGet(bytes).I32Const(2).I32Shl().I32Add().LocalSet(y);
+        }
         using (f.For(r, rows, 1))
         {
-            f.F64Const(0).LocalSet(sum);
+            f.F64Const(0).LocalSet(sum[0]);
             f.I32Const(0).LocalSet(i);
             using (f.For(i, bytes, 4))
-                f.LocalGet(sum).LocalGet(x).LocalGet(i).I32Add().F32Load(alignment: 4).LocalTee(v).LocalGet(v).F32Mul().F64PromoteF32().F64Add().LocalSet(sum);
-            f.F32Const(1f).LocalGet(sum).LocalGet(n).F64ConvertI32S().F64Div().F32DemoteF64().LocalGet(eps).F32Add().F32Sqrt().F32Div().LocalSet(scale);
-            f.I32Const(0).LocalSet(i);
-            using (f.For(i, full, 16))
-            {
-                f.LocalGet(y).LocalGet(i).I32Add()
-                    .LocalGet(x).LocalGet(i).I32Add().V128Load(alignment: 4).LocalGet(scale).F32x4Splat().F32x4Mul()
-                    .LocalGet(weight).LocalGet(i).I32Add().V128Load(alignment: 4).F32x4Mul().V128Store(alignment: 4);
-            }
-            using (f.For(i, bytes, 4))
-            {
-                f.LocalGet(y).LocalGet(i).I32Add()
-                    .LocalGet(x).LocalGet(i).I32Add().F32Load(alignment: 4).LocalGet(scale).F32Mul()
-                    .LocalGet(weight).LocalGet(i).I32Add().F32Load(alignment: 4).F32Mul().F32Store(alignment: 4);
-            }
+                f.LocalGet(sum[0]).LocalGet(x).LocalGet(i).I32Add().F32Load(alignment: 4).LocalTee(v).LocalGet(v).F32Mul().F64PromoteF32().F64Add().LocalSet(sum[0]);
+            EmitRmsScaleRow(f, sum[0], n, eps, scale, x, y, weight, i, full, bytes);
             f.LocalGet(x).LocalGet(bytes).I32Add().LocalSet(x);
             f.LocalGet(y).LocalGet(bytes).I32Add().LocalSet(y);
         }
         return f.Function;
+    }
+
+    // scale = 1 / sqrtf((float)(sum / n) + ε); y = x·scale·w over one row (four floats at a time, then the rest)
+    private static void EmitRmsScaleRow(WasmFunctionBuilder f, WasmLocal sum, WasmLocal n, WasmLocal eps, WasmLocal scale, WasmLocal x, WasmLocal y,
+        WasmLocal weight, WasmLocal i, WasmLocal full, WasmLocal bytes)
+    {
+        f.F32Const(1f).LocalGet(sum).LocalGet(n).F64ConvertI32S().F64Div().F32DemoteF64().LocalGet(eps).F32Add().F32Sqrt().F32Div().LocalSet(scale);
+        f.I32Const(0).LocalSet(i);
+        using (f.For(i, full, 16))
+        {
+            f.LocalGet(y).LocalGet(i).I32Add()
+                .LocalGet(x).LocalGet(i).I32Add().V128Load(alignment: 4).LocalGet(scale).F32x4Splat().F32x4Mul()
+                .LocalGet(weight).LocalGet(i).I32Add().V128Load(alignment: 4).F32x4Mul().V128Store(alignment: 4);
+        }
+        using (f.For(i, bytes, 4))
+        {
+            f.LocalGet(y).LocalGet(i).I32Add()
+                .LocalGet(x).LocalGet(i).I32Add().F32Load(alignment: 4).LocalGet(scale).F32Mul()
+                .LocalGet(weight).LocalGet(i).I32Add().F32Load(alignment: 4).F32Mul().F32Store(alignment: 4);
+        }
     }
 
     /// <summary>
