@@ -322,6 +322,68 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
         }
     }
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// With kernel threads, the matrices' emitted products run as one job (tinylm-worker.js <c>parallelMatMulGroup</c>):
+    /// the activations go to the shared memory once, the threads claim every matrix's chunks from one counter and the
+    /// engine's worker waits once at the end, where one job per matrix waited for the slower thread each time. False
+    /// without threads, or when a matrix has no emitted product, is not in the mirror, or has fewer than 16 rows per
+    /// thread, or the group has less work than <see cref="ParallelMinMacs"/>.
+    /// </remarks>
+    public override bool TryMatMulGroup(ReadOnlySpan<WeightMatrix> weights, ReadOnlySpan<byte> activations, int tokens, float[][] outputs)
+    {
+        const int Count = 3, Words = 8;
+        if (_threads <= 1 || weights.Length is < 2 or > Count || tokens <= 0)
+            return false;
+        Span<int> args = stackalloc int[3 + Count * Words];
+        args.Clear();
+        long macs = 0;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            WeightMatrix w = weights[i];
+            int fn = w.IsRowPanels ? _matMulPanels[(int)w.Type.Type] : _matMul[(int)w.Type.Type];
+            long offset;
+            if (fn < 0 || w.Rows < 16 * _threads || outputs[i].Length < (long)tokens * w.Rows || (offset = MirrorOffset(w.Data, (long)w.Rows * w.RowBytes)) < 0)
+                return false;
+            macs += (long)w.Rows * w.Columns * tokens;
+            Span<int> m = args.Slice(3 + Words * i, Words);
+            m[0] = fn;
+            m[1] = (int)offset;
+            m[2] = w.RowBytes;
+            m[3] = w.Rows;
+            m[5] = w.Rows;   // the output stride; m[4], the output's address, once pinned below
+            m[6] = w.Columns / w.Type.BlockSize;
+            m[7] = checked((int)WasmKernelModule.MatMulScratchBytes(w.Type, w.Columns, tokens));
+        }
+        if (macs < ParallelMinMacs)
+            return false;
+        args[1] = (int)TensorTypes.Get(weights[0].Type.VecDotType).RowBytes(weights[0].Columns);
+        args[2] = tokens;
+        fixed (byte* a = activations)
+        fixed (float* o0 = outputs[0])
+        fixed (float* o1 = outputs[1])
+        fixed (float* o2 = weights.Length > 2 ? outputs[2] : null)
+        {
+            args[0] = (int)a;
+            args[3 + 4] = (int)o0;
+            args[3 + Words + 4] = (int)o1;
+            args[3 + 2 * Words + 4] = (int)o2;
+            _recording?.Add(CallKind.ParallelMatMulGroup, weights.Length, 0, args);
+            ParallelMatMulGroup(weights.Length, args[0], args[1], args[2],
+                args[3], args[4], args[5], args[6], args[7], args[8], args[9], args[10],
+                args[11], args[12], args[13], args[14], args[15], args[16], args[17], args[18],
+                args[19], args[20], args[21], args[22], args[23], args[24], args[25], args[26]);
+        }
+        return true;
+    }
+
+    /// <summary>Where the <paramref name="bytes"/> bytes of <paramref name="data"/> sit in the threads' mirror, or −1.</summary>
+    private long MirrorOffset(ReadOnlySpan<byte> data, long bytes)
+    {
+        fixed (byte* p = data)
+            return MirrorOffset((nint)p, bytes);
+    }
+
     /// <summary>Where <paramref name="bytes"/> bytes at .NET address <paramref name="p"/> sit in the threads' mirror, or −1.</summary>
     private long MirrorOffset(nint p, long bytes)
     {
@@ -477,7 +539,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     // The tinylm-worker.js helper that runs a recorded call (its order in runGraph's table).
     private static class CallKind
     {
-        public const int Call3 = 0, Call8 = 1, Call10 = 2, RmsNorm = 3, Attention = 4, ParallelMatMul = 5;
+        public const int Call3 = 0, Call8 = 1, Call10 = 2, RmsNorm = 3, Attention = 4, ParallelMatMul = 5, ParallelMatMulGroup = 6;
     }
 
     private KernelRecording? _recording;
@@ -574,6 +636,16 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     [JSImport("parallelMatMul", JSModule)]
     private static partial void ParallelMatMul(int fn, int weightOffset, int rowBytes, int rows, int act, int actRowBytes, int tokens,
         int output, int outputStride, int blocks, int scratchBytes);
+
+    /// <summary>
+    /// <paramref name="count"/> products with the same activations as one job on the shared memory (<see cref="TryMatMulGroup"/>);
+    /// per matrix: export, mirror offset, row bytes, rows, output (.NET address), output stride, blocks, scratch bytes (zeros past the count).
+    /// </summary>
+    [JSImport("parallelMatMulGroup", JSModule)]
+    private static partial void ParallelMatMulGroup(int count, int act, int actRowBytes, int tokens,
+        int fn0, int offset0, int rowBytes0, int rows0, int output0, int stride0, int blocks0, int scratch0,
+        int fn1, int offset1, int rowBytes1, int rows1, int output1, int stride1, int blocks1, int scratch1,
+        int fn2, int offset2, int rowBytes2, int rows2, int output2, int stride2, int blocks2, int scratch2);
 
     [JSImport("call3", JSModule)]
     private static partial void Call3(int fn, int a, int b, int c);

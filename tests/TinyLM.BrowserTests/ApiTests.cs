@@ -277,10 +277,19 @@ public sealed class ApiTests(BrowserFixture fx)
                 Assert.Equal(layers - 1, jobs);
             else
                 Assert.True(jobs >= layers - 1, $"{what}: {jobs} attention jobs");
+            // with two threads a prompt's FFN gate and up (and, past about 512K multiply-adds, its query, key and value
+            // projections) run as one job per layer
+            int groups = stats.GetProperty("groupJobs").GetInt32();
             if (threads > 1)
+            {
                 Assert.True(stats.GetProperty("helperChunks").GetInt32() > 0, $"{what}: the helper ran no chunk of {stats.GetProperty("chunks").GetInt32()}");
+                Assert.True(groups > 0, $"{what}: no group jobs");
+            }
             else
+            {
                 Assert.Equal(0, stats.GetProperty("chunks").GetInt32());
+                Assert.Equal(0, groups);
+            }
         }
     }
 

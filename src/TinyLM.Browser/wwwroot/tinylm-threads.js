@@ -16,15 +16,26 @@
 // Every row is computed by the same code whichever thread claims it: results do not depend on the
 // number of threads.
 //
+// A group job (KIND = GROUP) is the products of up to MAX_GROUP matrices with the same activations (a layer's
+// query, key and value projections; its FFN gate and up): per matrix m, GROUP_WORDS words from GROUP + m·GROUP_WORDS
+// (G_FN … G_FIRST_CHUNK) and its chunks numbered after the previous matrix's, so one hand-off and one wait at the
+// end serve them all.
+//
 // The words sit on separate 128-byte groups of cache lines: GEN (with SLEEPERS, READY, SHUTDOWN), which
-// idle helpers spin on; CLAIM and DONE, which every thread of a job updates; the job's arguments, which
-// only the engine's worker writes; HELPER_CHUNKS, which helpers add to. Writing the arguments then never
-// takes a line from a spinning helper.
+// idle helpers spin on; CLAIM and DONE, which every thread of a job updates; the job's arguments (and the
+// group's table), which only the engine's worker writes; HELPER_CHUNKS, which helpers add to. Writing the
+// arguments then never takes a line from a spinning helper.
 export const GEN = 0, SLEEPERS = 1, READY = 2, SHUTDOWN = 3,
   CLAIM = 32, DONE = 33,
   CHUNKS = 64, CHUNK_ROWS = 65, FN = 66, W = 67, ROW_BYTES = 68, ROWS = 69, ACT = 70, ACT_ROW_BYTES = 71, TOKENS = 72,
-  OUT = 73, BLOCKS = 74, SCRATCH = 75, SCRATCH_STRIDE = 76, KIND = 77, SCALE = 78, CONTEXT = 79, ACCUMULATORS = 80,
-  HELPER_CHUNKS = 96, CONTROL_WORDS = 128;
+  OUT = 73, BLOCKS = 74, SCRATCH = 75, SCRATCH_STRIDE = 76, KIND = 77, SCALE = 78, CONTEXT = 79, ACCUMULATORS = 80, GROUP_COUNT = 81,
+  HELPER_CHUNKS = 96, GROUP = 128, CONTROL_WORDS = 160;
+
+/** A group job's words per matrix (from GROUP + m·GROUP_WORDS): its export, weights, row bytes, rows, outputs, blocks, rows per chunk, first chunk. */
+export const G_FN = 0, G_W = 1, G_ROW_BYTES = 2, G_ROWS = 3, G_OUT = 4, G_BLOCKS = 5, G_CHUNK_ROWS = 6, G_FIRST_CHUNK = 7, GROUP_WORDS = 8;
+
+/** Most matrices in a group job. */
+export const MAX_GROUP = 3;
 
 // SCALE holds a float's bits: these convert without allocating (an attention job per layer and decode step).
 const bitsFloat = new Float32Array(1), bitsInt = new Int32Array(bitsFloat.buffer);
@@ -33,8 +44,8 @@ export function floatBits(x) { bitsFloat[0] = x; return bitsInt[0]; }
 /** The float whose bits are the int32 `bits`. */
 export function bitsToFloat(bits) { bitsInt[0] = bits; return bitsFloat[0]; }
 
-/** KIND values: a matrix product (its arguments in W … SCRATCH_STRIDE) or an attention call. */
-export const MATMUL = 0, ATTENTION = 1;
+/** KIND values: a matrix product (its arguments in W … SCRATCH_STRIDE), an attention call, or a group of products. */
+export const MATMUL = 0, ATTENTION = 1, GROUP_MATMUL = 2;
 
 /** Bytes reserved for the control block (one page, so the mirror starts page-aligned). */
 export const CONTROL_BYTES = 65536;
@@ -49,6 +60,7 @@ export const MAX_CHUNKS = 255;
  */
 export function runJob(ctl, fns, gen, slot) {
   if (ctl[KIND] === ATTENTION) return runAttention(ctl, fns, gen);
+  if (ctl[KIND] === GROUP_MATMUL) return runGroup(ctl, fns, gen, slot);
   const tag = gen << 8;
   const fn = fns[ctl[FN]];
   const chunks = ctl[CHUNKS], chunkRows = ctl[CHUNK_ROWS];
@@ -62,6 +74,29 @@ export function runJob(ctl, fns, gen, slot) {
     // scratch | 1 after this thread's first chunk: the K-quant kernels find the activations they prepared then
     // (WasmKernelModule, matmul_{type}) instead of preparing them again for every chunk
     fn(w + r0 * rowBytes, rowBytes, Math.min(chunkRows, rows - r0), act, actRowBytes, tokens, out + r0 * 4, rows, blocks, ran > 0 ? scratch | 1 : scratch);
+    Atomics.add(ctl, DONE, 1);
+  }
+  return ran;
+}
+
+/**
+ * The group job: chunk c belongs to the last matrix whose G_FIRST_CHUNK ≤ c. A thread's chunk reuses the activations
+ * its previous chunk of this job prepared when both run the same export (the same preparation), as runJob's do.
+ */
+function runGroup(ctl, fns, gen, slot) {
+  const tag = gen << 8;
+  const chunks = ctl[CHUNKS], count = ctl[GROUP_COUNT];
+  const act = ctl[ACT], actRowBytes = ctl[ACT_ROW_BYTES], tokens = ctl[TOKENS];
+  const scratch = ctl[SCRATCH] + slot * ctl[SCRATCH_STRIDE];
+  let ran = 0, prepared = -1;
+  for (let chunk; (chunk = claim(ctl, tag, chunks)) >= 0; ran++) {
+    let at = GROUP;
+    for (let m = 1; m < count && chunk >= ctl[GROUP + m * GROUP_WORDS + G_FIRST_CHUNK]; m++) at = GROUP + m * GROUP_WORDS;
+    const f = ctl[at + G_FN], rows = ctl[at + G_ROWS], rowBytes = ctl[at + G_ROW_BYTES], chunkRows = ctl[at + G_CHUNK_ROWS];
+    const r0 = (chunk - ctl[at + G_FIRST_CHUNK]) * chunkRows;
+    fns[f](ctl[at + G_W] + r0 * rowBytes, rowBytes, Math.min(chunkRows, rows - r0), act, actRowBytes, tokens, ctl[at + G_OUT] + r0 * 4, rows,
+      ctl[at + G_BLOCKS], prepared === f ? scratch | 1 : scratch);
+    prepared = f;
     Atomics.add(ctl, DONE, 1);
   }
   return ran;

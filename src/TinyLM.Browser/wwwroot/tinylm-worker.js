@@ -28,7 +28,7 @@ let copyExport = -1;   // the index of the 'copy' kernel (KV-cache writes, mirro
 // Kernel threads (tinylm-threads.js): helper workers, and the shared memory the matrix products run on
 // when the model was loaded with threads > 1.
 const helpers = [];
-let shared = null;     // { memory, bytes, ctl, fns, threads, work, gen, chunks, helperChunks, attentionJobs, kv, attentionCalls }
+let shared = null;     // { memory, bytes, ctl, fns, threads, work, gen, chunks, helperChunks, attentionJobs, groupJobs, kv, attentionCalls }
 
 /** Threads when the caller does not say: the cores, at most 4 (more rarely pays on small models). */
 const defaultThreads = () => Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 4));
@@ -186,7 +186,7 @@ const kernelImports = {
       const instance = new WebAssembly.Instance(module, { env: { memory } });
       // bytes: a view of the whole shared memory, made again when ensureBytes grows it
       shared = { memory, bytes: new Uint8Array(memory.buffer), ctl: new Int32Array(memory.buffer, 0, T.CONTROL_WORDS), fns: exports.map(n => instance.exports[n]),
-        threads, work, gen: 0, chunks: 0, helperChunks: 0, attentionJobs: 0, kv: [], attentionCalls: 0 };
+        threads, work, gen: 0, chunks: 0, helperChunks: 0, attentionJobs: 0, groupJobs: 0, kv: [], attentionCalls: 0 };
       for (let i = 0; i < threads - 1; i++) helpers[i].postMessage({ module, memory, exports, slot: i + 1 });
       return '';
     } catch (e) {
@@ -198,6 +198,13 @@ const kernelImports = {
     if (profile) timed(f, () => parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratchBytes),
       ` rows=${rows} k=${blocks} tokens=${tokens} threads=${shared.threads}`);
     else parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratchBytes);
+  },
+  // count (≤ T.MAX_GROUP) products with the same activations, then per matrix its export, mirror offset, row bytes,
+  // rows, output (.NET address), output stride, blocks and scratch bytes; unused matrices' words are 0
+  parallelMatMulGroup(count, act, actRowBytes, tokens, ...matrices) {
+    if (profile) timed(matrices[0], () => parallelMatMulGroup(count, act, actRowBytes, tokens, matrices),
+      ` group of ${count} rows=${matrices.filter((_, i) => i % 8 === 3).slice(0, count).join('+')} k=${matrices[6]} tokens=${tokens} threads=${shared.threads}`);
+    else parallelMatMulGroup(count, act, actRowBytes, tokens, matrices);
   },
   call3: (f, a, b, c) => {
     if (profile) timed(f, () => kernelFns[f](a, b, c)); else kernelFns[f](a, b, c);
@@ -231,9 +238,10 @@ const kernelImports = {
   },
 };
 
-// WasmKernels.CallKind: the helper that runs each kind of recorded call.
+// WasmKernels.CallKind: the helper that runs each kind of recorded call (a group's first word is its count, recorded
+// as the call's function).
 const graphHelpers = [kernelImports.call3, kernelImports.call8, kernelImports.call10, kernelImports.rmsNorm, kernelImports.attention,
-  kernelImports.parallelMatMul];
+  kernelImports.parallelMatMul, kernelImports.parallelMatMulGroup];
 
 function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, tokens, out, outStride, blocks, scratchBytes) {
   const { ctl, threads } = shared;
@@ -273,6 +281,58 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
 
   const rowsBytes = rows * 4;
   for (let t = 0; t < tokens; t++) heap.set(shared.bytes.subarray(outAt + t * rowsBytes, outAt + (t + 1) * rowsBytes), out + t * outStride * 4);
+}
+
+/**
+ * Several products with the same activations as one job (T.GROUP_MATMUL): the activations copied once, every
+ * matrix's chunks claimed from one counter, one wait at the end (a layer's Q, K and V; its FFN gate and up).
+ * `m` holds eight words per matrix: export, mirror offset, row bytes, rows, output, output stride, blocks, scratch bytes.
+ */
+function parallelMatMulGroup(count, act, actRowBytes, tokens, m) {
+  const { ctl, threads } = shared;
+  const actBytes = tokens * actRowBytes;
+  let at = align64(shared.work + actBytes), scratchBytes = 0;
+  const outAt = [];
+  for (let i = 0; i < count; i++) {
+    outAt.push(at);
+    at = align64(at + tokens * m[8 * i + 3] * 4);
+    scratchBytes = Math.max(scratchBytes, m[8 * i + 7]);
+  }
+  const scratchStride = align64(scratchBytes + 16), scratchAt = at, end = scratchAt + threads * scratchStride;
+  if (!ensureBytes(end)) throw new RangeError(`The kernel threads' shared memory cannot grow to ${end} bytes.`);
+  const heap = heapBytes();
+  shared.bytes.set(heap.subarray(act, act + actBytes), shared.work);
+  // per matrix, chunks as parallelMatMul makes them for one product
+  const perThread = tokens === 1 ? 1 : 4;
+  let chunks = 0;
+  for (let i = 0; i < count; i++) {
+    const rows = m[8 * i + 3];
+    const chunkRows = Math.max(8, Math.ceil(rows / (perThread * threads) / 8) * 8, Math.ceil(rows / T.MAX_CHUNKS / 8) * 8);
+    const g = T.GROUP + i * T.GROUP_WORDS;
+    ctl[g + T.G_FN] = m[8 * i];
+    ctl[g + T.G_W] = T.MIRROR_BASE + m[8 * i + 1];
+    ctl[g + T.G_ROW_BYTES] = m[8 * i + 2];
+    ctl[g + T.G_ROWS] = rows;
+    ctl[g + T.G_OUT] = outAt[i];
+    ctl[g + T.G_BLOCKS] = m[8 * i + 6];
+    ctl[g + T.G_CHUNK_ROWS] = chunkRows;
+    ctl[g + T.G_FIRST_CHUNK] = chunks;
+    chunks += Math.ceil(rows / chunkRows);
+  }
+  if (chunks > T.MAX_CHUNKS) throw new RangeError(`A group of products needs ${chunks} chunks, more than ${T.MAX_CHUNKS}.`);
+  ctl[T.KIND] = T.GROUP_MATMUL;
+  ctl[T.GROUP_COUNT] = count;
+  ctl[T.ACT] = shared.work;
+  ctl[T.ACT_ROW_BYTES] = actRowBytes;
+  ctl[T.TOKENS] = tokens;
+  ctl[T.SCRATCH] = (scratchAt + 15) & ~15;
+  ctl[T.SCRATCH_STRIDE] = scratchStride;
+  runShared(chunks, 0);
+  shared.groupJobs++;
+  for (let i = 0; i < count; i++) {
+    const rowsBytes = m[8 * i + 3] * 4, out = m[8 * i + 4], stride = m[8 * i + 5] * 4;
+    for (let t = 0; t < tokens; t++) heap.set(shared.bytes.subarray(outAt[i] + t * rowsBytes, outAt[i] + (t + 1) * rowsBytes), out + t * stride);
+  }
 }
 
 /**
@@ -392,10 +452,11 @@ function writeThrough(at, bytes) {
   }
 }
 
-/** Chunks run so far (matrix products and attention), how many of them the helper workers ran, and the attention jobs. */
+/** Chunks run so far (matrix products and attention), how many of them the helper workers ran, the attention jobs and the group jobs. */
 function threadStats() {
-  return shared ? { threads: shared.threads, chunks: shared.chunks, helperChunks: Atomics.load(shared.ctl, T.HELPER_CHUNKS), attentionJobs: shared.attentionJobs }
-    : { threads: 1, chunks: 0, helperChunks: 0, attentionJobs: 0 };
+  return shared ? { threads: shared.threads, chunks: shared.chunks, helperChunks: Atomics.load(shared.ctl, T.HELPER_CHUNKS), attentionJobs: shared.attentionJobs,
+    groupJobs: shared.groupJobs }
+    : { threads: 1, chunks: 0, helperChunks: 0, attentionJobs: 0, groupJobs: 0 };
 }
 
 function captureMemory(result) {
@@ -537,7 +598,7 @@ async function generate(id, { prompt, options }) {
   const result = JSON.parse(engine.Result());
   const after = threadStats();
   result.kernelThreads = { threads: after.threads, chunks: after.chunks - before.chunks, helperChunks: after.helperChunks - before.helperChunks,
-    attentionJobs: after.attentionJobs - before.attentionJobs };
+    attentionJobs: after.attentionJobs - before.attentionJobs, groupJobs: after.groupJobs - before.groupJobs };
   result.graphSteps = graphSteps - graphStepsBefore;
   postMessage({ id, type: 'done', result });
 }

@@ -42,6 +42,19 @@ public class ComputeKernels
     }
 
     /// <summary>
+    /// The whole products of two or three matrices with the same activations (a layer's query, key and value
+    /// projections; its FFN gate and up) in one go: <c>outputs[i][t·weights[i].Rows + r]</c> as <see cref="MatMul"/>
+    /// over all the rows of <c>weights[i]</c> would write them, the same bits. Implementations that gain nothing
+    /// from the grouping return false without computing anything, and the caller runs the products one by one
+    /// (this base class always does; the page's threads split a group as one job, <c>WasmKernels</c>).
+    /// </summary>
+    /// <param name="weights">2 or 3 matrices whose activations are of one type (<see cref="TensorType.VecDotType"/>).</param>
+    /// <param name="activations">[tokens] rows of that type.</param>
+    /// <param name="tokens">Activation rows.</param>
+    /// <param name="outputs">Per matrix, [tokens, rows] floats (at least <see cref="ReadOnlySpan{T}.Length"/> of <paramref name="weights"/> entries).</param>
+    public virtual bool TryMatMulGroup(ReadOnlySpan<WeightMatrix> weights, ReadOnlySpan<byte> activations, int tokens, float[][] outputs) => false;
+
+    /// <summary>
     /// Rows <c>[rowStart, rowStart + rowCount)</c> of <c>weights × activations</c>: see
     /// <see cref="TensorType.MatMul"/>.
     /// </summary>

@@ -43,6 +43,47 @@ internal static class Blocks
     }
 
     /// <summary>
+    /// <see cref="Linear"/> of two or three matrices over the same activations (<paramref name="w2"/> null: two), as one
+    /// group when the kernels can (<see cref="ComputeKernels.TryMatMulGroup"/>: the page's threads then hand off once),
+    /// else one after another. Same results either way.
+    /// </summary>
+    public static void LinearGroup(ForwardScratch s, ActivationRows x, WeightMatrix w0, float[] y0, float[]? b0,
+        WeightMatrix w1, float[] y1, float[]? b1, WeightMatrix? w2 = null, float[]? y2 = null, float[]? b2 = null)
+    {
+        GgmlType actType = w0.Type.VecDotType;
+        if (w1.Type.VecDotType == actType && (w2 is null || w2.Type.VecDotType == actType))
+        {
+            int count = w2 is null ? 2 : 3;
+            WeightMatrix[] weights = s.GroupWeights;
+            float[][] outputs = s.GroupOutputs;
+            (weights[0], weights[1], weights[2]) = (w0, w1, w2!);
+            (outputs[0], outputs[1], outputs[2]) = (y0, y1, y2!);
+            bool done = s.Kernels.TryMatMulGroup(weights.AsSpan(0, count), x.Get(actType), x.Tokens, outputs);
+            Array.Clear(weights);
+            Array.Clear(outputs);
+            if (done)
+            {
+                AddBias(s, y0, b0, w0.Rows, x.Tokens);
+                AddBias(s, y1, b1, w1.Rows, x.Tokens);
+                if (w2 is not null)
+                    AddBias(s, y2!, b2, w2.Rows, x.Tokens);
+                return;
+            }
+        }
+        Linear(s, w0, x, y0, b0);
+        Linear(s, w1, x, y1, b1);
+        if (w2 is not null)
+            Linear(s, w2, x, y2!, b2);
+    }
+
+    private static void AddBias(ForwardScratch s, float[] y, float[]? bias, int rows, int tokens)
+    {
+        if (bias is not null)
+            for (int t = 0; t < tokens; t++)
+                s.Kernels.Add(y.AsSpan(t * rows, rows), bias);
+    }
+
+    /// <summary>
     /// Causal attention over the KV cache for a batch of <paramref name="tokens"/> query rows at
     /// positions <c>start ..</c>, split over heads across the session's threads
     /// (<see cref="ComputeKernels.Attention"/>).
@@ -274,6 +315,12 @@ internal sealed class ForwardScratch
         _accumulators.Length >= length ? _accumulators : _accumulators = GC.AllocateArray<double>(length, pinned: true);
 
     public Blocks.MatMulJob MatMul { get; } = new();
+
+    /// <summary>The matrices of a <see cref="Blocks.LinearGroup"/> call (cleared after it).</summary>
+    public WeightMatrix[] GroupWeights { get; } = new WeightMatrix[3];
+
+    /// <summary>Their outputs.</summary>
+    public float[][] GroupOutputs { get; } = new float[3][];
 
     public Blocks.AttentionJob Attention { get; } = new();
 

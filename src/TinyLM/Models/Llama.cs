@@ -245,9 +245,7 @@ public sealed class Llama : Model
             // attn_norm, Qcur/Kcur/Vcur
             Blocks.RmsNorm(s.Scratch, x, 0, layer.AttentionNorm, c.LayerNormRmsEpsilon, xb, n);
             ActivationRows act = s.Activations.Set(xb, n, dim);
-            Blocks.Linear(s.Scratch, layer.Wq, act, s.Q, layer.Bq);
-            Blocks.Linear(s.Scratch, layer.Wk, act, s.K, layer.Bk);
-            Blocks.Linear(s.Scratch, layer.Wv, act, s.V, layer.Bv);
+            Blocks.LinearGroup(s.Scratch, act, layer.Wq, s.Q, layer.Bq, layer.Wk, s.K, layer.Bk, layer.Wv, s.V, layer.Bv);
             s.Observe("attn_norm", l, xb.AsSpan(0, n * dim));
             float[] keyCache = s.KeyCache[l], valueCache = s.ValueCache[l];
             k.Rope(s.Rope, s.Q.AsSpan(0, n * qDim), n, c.HeadCount, hd, start);
@@ -276,8 +274,7 @@ public sealed class Llama : Model
             // ffn_norm, ffn_out, l_out
             Blocks.RmsNorm(s.Scratch, x, 0, layer.FfnNorm, c.LayerNormRmsEpsilon, xb, m);
             act = s.Activations.Set(xb, m, dim);
-            Blocks.Linear(s.Scratch, layer.Gate, act, s.Hb, layer.BGate);
-            Blocks.Linear(s.Scratch, layer.Up, act, s.Hb2, layer.BUp);
+            Blocks.LinearGroup(s.Scratch, act, layer.Gate, s.Hb, layer.BGate, layer.Up, s.Hb2, layer.BUp);
             s.Observe("ffn_norm", l, xb.AsSpan(0, m * dim));
             s.Observe("ffn_gate", l, s.Hb.AsSpan(0, m * ff));
             s.Observe("ffn_up", l, s.Hb2.AsSpan(0, m * ff));
