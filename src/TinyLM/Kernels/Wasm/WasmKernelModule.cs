@@ -185,7 +185,8 @@ public sealed class WasmKernelModule
     /// Bytes of scratch memory that <c>matmul_{type}</c> needs for <paramref name="tokens"/> activation
     /// rows of <paramref name="columns"/> (the prepared activation blocks; 0 for F32): per activation
     /// block 80 bytes for Q8_0 and Q8_1 activations (plus 32 per block of a row), 560 for Q8_K (none for Q2_K, TQ1_0,
-    /// TQ2_0, which read the activation blocks as they are); F16 and BF16 take one row of floats (<c>4·columns</c>).
+    /// TQ2_0, which read the activation blocks as they are), and for Q4_K and Q6_K from four rows on the unpacked blocks of
+    /// a group of four weight rows; F16 and BF16 take one row of floats (<c>4·columns</c>).
     /// </summary>
     public static long MatMulScratchBytes(TensorType type, int columns, int tokens)
     {
@@ -197,7 +198,9 @@ public sealed class WasmKernelModule
         return type.VecDotType switch
         {
             GgmlType.Q8_0 or GgmlType.Q8_1 => ((long)tokens * Q8ActivationMatMul.ScratchBytesPerBlock + Q8ActivationMatMul.ScaleBytesPerBlock) * (columns / 32),
-            GgmlType.Q8_K => (long)tokens * (columns / 256) * KQuantMatMul.ScratchBytesPerBlock,
+            // Q4_K and Q6_K: then a prompt's unpacked row group (KQuantMatMul.UnpackScratchBytes)
+            GgmlType.Q8_K => (long)tokens * (columns / 256) * KQuantMatMul.ScratchBytesPerBlock
+                + (type.Type is GgmlType.Q4_K or GgmlType.Q6_K ? KQuantMatMul.UnpackScratchBytes(columns / 256, tokens) : 0),
             GgmlType.F16 or GgmlType.BF16 => 4L * columns,
             _ => 0,
         };

@@ -129,6 +129,27 @@ internal static class KQuantMatMul
     /// <summary>Number of v128 temporaries passed to <see cref="BlockLanes"/> (the step may use all but the first).</summary>
     public const int Temporaries = 10;
 
+    /// <summary>
+    /// Stores the unpacked form of the weight block at <c>pw</c> at <c>dst + offset</c> (at most
+    /// <see cref="UnpackedBlockBytes"/> bytes, 16-byte aligned), for <see cref="BlockLanesUnpacked"/>.
+    /// </summary>
+    public delegate void BlockUnpack(WasmFunctionBuilder f, WasmLocal pw, WasmLocal dst, uint offset, WasmLocal[] tmp);
+
+    /// <summary><see cref="BlockLanesTokens"/> from a block that a <see cref="BlockUnpack"/> stored at <c>src + offset</c>.</summary>
+    public delegate void BlockLanesUnpacked(WasmFunctionBuilder f, WasmLocal src, uint offset, WasmLocal[] ps, WasmLocal[] auxE, WasmLocal[] auxO, WasmLocal[]? sumi, WasmLocal[] tmp);
+
+    /// <summary>
+    /// Scratch bytes of one unpacked weight block (<see cref="BlockUnpack"/>): a Q4_K block's nibbles as bytes (256), its
+    /// sub-block scales as int16 splats (128) and paired mins (32); a Q6_K block's quants (256) and scales (128).
+    /// </summary>
+    public const int UnpackedBlockBytes = 416;
+
+    /// <summary>
+    /// Scratch bytes after the prepared activations that a product of <paramref name="tokens"/> rows over
+    /// <paramref name="blocks"/> super-blocks needs for its unpacked row group (the types emitted with an unpack step).
+    /// </summary>
+    public static long UnpackScratchBytes(int blocks, int tokens) => tokens >= KernelLayoutTokensPerPass ? (long)RowsPerGroup * blocks * UnpackedBlockBytes : 0;
+
     /// <summary>Emits the function described in the remarks.</summary>
     /// <param name="module">The module.</param>
     /// <param name="name">Export name.</param>
@@ -142,9 +163,18 @@ internal static class KQuantMatMul
     /// Token rows that one pass over a row group's weights serves (a prompt's product): each weight block is
     /// unpacked once for that many tokens; the tokens left over run one at a time. 1: always one at a time.
     /// </param>
+    /// <param name="unpack">
+    /// With <paramref name="lanesUnpacked"/>, when <c>tokens ≥ tokensPerPass</c>: each row group's blocks are unpacked
+    /// once into the scratch after the prepared activations (<see cref="UnpackScratchBytes"/>), and every pass reads them
+    /// there instead of unpacking them again per pass (Node 26, 768 × 768 by 128 tokens, Q6_K: its unpacking was
+    /// 15 % of the product, Q4_K's 5 %).
+    /// </param>
+    /// <param name="lanesUnpacked">The integer step over an unpacked block.</param>
     public static WasmFunction Emit(WasmModuleBuilder module, string name, int blockBytes, uint dOffset, uint? dminOffset, BlockLanesTokens lanes, bool panels = false,
-        ActivationLayout layout = ActivationLayout.PairsI16, int tokensPerPass = 1)
+        ActivationLayout layout = ActivationLayout.PairsI16, int tokensPerPass = 1, BlockUnpack? unpack = null, BlockLanesUnpacked? lanesUnpacked = null)
     {
+        if ((unpack is null) != (lanesUnpacked is null) || (unpack is not null && tokensPerPass < 2))
+            throw new ArgumentException("An unpack step goes with an unpacked integer step, and only with passes of several tokens.", nameof(unpack));
         const int R = RowsPerGroup;
         ArgumentOutOfRangeException.ThrowIfLessThan(tokensPerPass, 1);
         int T = tokensPerPass;
@@ -159,7 +189,7 @@ internal static class KQuantMatMul
         WasmLocal[] tmp = WasmEmit.Locals(f, V128, Temporaries);
         WasmLocal dW = f.DeclareLocal(V128), dminW = f.DeclareLocal(V128), d = f.DeclareLocal(V128), h0 = f.DeclareLocal(V128), h1 = f.DeclareLocal(V128);
         WasmLocal s = f.DeclareLocal(F32);
-        WasmLocal step = f.DeclareLocal(I32);
+        WasmLocal step = f.DeclareLocal(I32), unpacked = f.DeclareLocal(I32), pu = f.DeclareLocal(I32);
 
         // scratch | 1: this thread's earlier call of the same product already prepared the activations there
         f.LocalGet(scratchBase).I32Const(1).I32And().I32Eqz();
@@ -173,22 +203,57 @@ internal static class KQuantMatMul
             f.LocalGet(tokens).I32Const(T - 1).I32Sub().I32Const(0).LocalGet(tokens).I32Const(T).I32GeU().Select().LocalSet(tLimit);
         }
 
-        f.I32Const(0).LocalSet(r);
-        using (f.For(r, rows, R))
+        if (unpack is null)
+            EmitRowGroups(fromUnpacked: false);
+        else
         {
-            WasmEmit.GroupRowStarts(f, r, rows, wRowBytes, w, rowStart, blockBytes, step, panels);
-            f.I32Const(0).LocalSet(t);
-            f.LocalGet(scratchBase).LocalSet(tokenScratch);
-            if (T > 1)
-                using (f.For(t, tLimit, T))
-                    EmitPass(T);
-            using (f.For(t, tokens, 1))
-                EmitPass(1);
+            // the unpacked row group after the prepared activations
+            f.LocalGet(tokens).LocalGet(tokenBytes).I32Mul().LocalGet(scratchBase).I32Add().LocalSet(unpacked);
+            f.LocalGet(tokens).I32Const(T).I32GeU();
+            using (f.If())
+            {
+                EmitRowGroups(fromUnpacked: true);
+                f.Else();
+                EmitRowGroups(fromUnpacked: false);
+            }
         }
         return f.Function;
 
+        void EmitRowGroups(bool fromUnpacked)
+        {
+            f.I32Const(0).LocalSet(r);
+            using (f.For(r, rows, R))
+            {
+                WasmEmit.GroupRowStarts(f, r, rows, wRowBytes, w, rowStart, blockBytes, step, panels);
+                if (fromUnpacked)
+                {
+                    // every block of the group's rows, unpacked once: block ib of row k at unpacked + (R·ib + k)·UnpackedBlockBytes
+                    for (int k = 0; k < R; k++)
+                        f.LocalGet(rowStart[k]).LocalSet(pw[k]);
+                    f.LocalGet(unpacked).LocalSet(pu);
+                    f.I32Const(0).LocalSet(ib);
+                    using (f.For(ib, blocks, 1))
+                    {
+                        for (int k = 0; k < R; k++)
+                        {
+                            unpack!(f, pw[k], pu, (uint)(k * UnpackedBlockBytes), tmp);
+                            f.LocalGet(pw[k]).LocalGet(step).I32Add().LocalSet(pw[k]);
+                        }
+                        f.LocalGet(pu).I32Const(R * UnpackedBlockBytes).I32Add().LocalSet(pu);
+                    }
+                }
+                f.I32Const(0).LocalSet(t);
+                f.LocalGet(scratchBase).LocalSet(tokenScratch);
+                if (T > 1)
+                    using (f.For(t, tLimit, T))
+                        EmitPass(T, fromUnpacked);
+                using (f.For(t, tokens, 1))
+                    EmitPass(1, fromUnpacked);
+            }
+        }
+
         // One pass over the row group's weights for n tokens from t (their prepared activations from tokenScratch).
-        void EmitPass(int n)
+        void EmitPass(int n, bool fromUnpacked)
         {
             WasmLocal[] psN = ps[..n], sumfN = sumf[..n];
             for (int k = 0; k < R; k++)
@@ -206,10 +271,19 @@ internal static class KQuantMatMul
                 f.LocalSet(ps[j]);
             }
             f.I32Const(0).LocalSet(ib);
+            if (fromUnpacked)
+                f.LocalGet(unpacked).LocalSet(pu);
             using (f.For(ib, blocks, 1))
             {
                 for (int k = 0; k < R; k++)
-                    lanes(f, pw[k], psN, auxE[k][..n], auxO[k][..n], dminOffset is null ? null : sumi[k][..n], tmp);
+                {
+                    if (fromUnpacked)
+                        lanesUnpacked!(f, pu, (uint)(k * UnpackedBlockBytes), psN, auxE[k][..n], auxO[k][..n], dminOffset is null ? null : sumi[k][..n], tmp);
+                    else
+                        lanes(f, pw[k], psN, auxE[k][..n], auxO[k][..n], dminOffset is null ? null : sumi[k][..n], tmp);
+                }
+                if (fromUnpacked)
+                    f.LocalGet(pu).I32Const(R * UnpackedBlockBytes).I32Add().LocalSet(pu);
                 // fp16(x.d) (and dmin) of the R rows at once, row k in lane k
                 WeightScales(f, pw, dOffset, dW, tmp[0], h0, h1);
                 if (dminOffset is uint mo)

@@ -23,7 +23,8 @@ internal static class Q4_KEmitter
     /// </remarks>
     public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false, bool relaxed = false) => relaxed
         ? panels
-            ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanesKernelLayout, panels, KQuantMatMul.ActivationLayout.GroupsI8, KQuantMatMul.KernelLayoutTokensPerPass)
+            ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanesKernelLayout, panels, KQuantMatMul.ActivationLayout.GroupsI8, KQuantMatMul.KernelLayoutTokensPerPass,
+                UnpackKernelLayout, BlockLanesUnpacked)
             : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, KQuantMatMul.OneToken(BlockLanesRelaxed), panels, KQuantMatMul.ActivationLayout.GroupsI8)
         : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, KQuantMatMul.OneToken(BlockLanes), panels);
 
@@ -95,6 +96,62 @@ internal static class Q4_KEmitter
         PairedMins(f, sc, vE, vO);
         for (int t = 0; t < ps.Length; t++)
             MinsTerm(f, ps[t], vE, vO, sumi![t]);
+    }
+
+    /// <summary>
+    /// <see cref="BlockLanesKernelLayout"/>'s unpacking of one block, stored at <c>dst + offset</c> for a prompt's later
+    /// passes (<see cref="KQuantMatMul.UnpackedBlockBytes"/> bytes): per sub-block s the E and O nibbles as bytes at 32s,
+    /// the scale splat as int16 at 256 + 16s, the paired mins at 384 and 400.
+    /// </summary>
+    private static void UnpackKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal dst, uint offset, WasmLocal[] tmp)
+    {
+        WasmLocal sc = tmp[1], vE = tmp[2], vO = tmp[3], v = tmp[5];
+        Vector128<byte> low4 = Vector128.Create((byte)0x0F);
+        ScalesAndMins(f, pw, sc, v);
+        f.LocalGet(sc).I16x8ExtendLowI8x16U().LocalSet(v);
+        for (int j = 0; j < 4; j++)
+        {
+            f.LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j), alignment: 1).LocalSet(vE);
+            f.LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j + 16), alignment: 1).LocalSet(vO);
+            for (int h = 0; h < 2; h++)
+            {
+                uint at = offset + (uint)(32 * (2 * j + h));
+                f.LocalGet(dst).LocalGet(vE);
+                NibblesI16(f, h, low4);
+                f.V128Store(offset: at, alignment: 16);
+                f.LocalGet(dst).LocalGet(vO);
+                NibblesI16(f, h, low4);
+                f.V128Store(offset: at + 16, alignment: 16);
+                f.LocalGet(dst).LocalGet(v).LocalGet(v).I8x16Shuffle(WasmEmit.SplatShort(2 * j + h)).V128Store(offset: offset + 256 + (uint)(16 * (2 * j + h)), alignment: 16);
+            }
+        }
+        PairedMins(f, sc, vE, vO);
+        f.LocalGet(dst).LocalGet(vE).V128Store(offset: offset + 384, alignment: 16);
+        f.LocalGet(dst).LocalGet(vO).V128Store(offset: offset + 400, alignment: 16);
+    }
+
+    /// <summary><see cref="BlockLanesKernelLayout"/> from a block that <see cref="UnpackKernelLayout"/> stored at <c>src + offset</c>.</summary>
+    private static void BlockLanesUnpacked(WasmFunctionBuilder f, WasmLocal src, uint offset, WasmLocal[] ps, WasmLocal[] auxE, WasmLocal[] auxO, WasmLocal[]? sumi, WasmLocal[] tmp)
+    {
+        WasmLocal s = tmp[4], nE = tmp[6], nO = tmp[7], minsLo = tmp[2], minsHi = tmp[3];
+        for (int sub = 0; sub < 8; sub++)
+        {
+            uint y = (uint)(32 * sub), at = offset + (uint)(32 * sub);
+            f.LocalGet(src).V128Load(offset: at, alignment: 16).LocalSet(nE);
+            f.LocalGet(src).V128Load(offset: at + 16, alignment: 16).LocalSet(nO);
+            f.LocalGet(src).V128Load(offset: offset + 256 + (uint)(16 * sub), alignment: 16).LocalSet(s);
+            for (int t = 0; t < ps.Length; t++)
+            {
+                f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(nE).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
+                Accumulate(f, auxE[t], sub == 0);
+                f.LocalGet(ps[t]).V128Load(offset: y + 16, alignment: 16).LocalGet(nO).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
+                Accumulate(f, auxO[t], sub == 0);
+            }
+        }
+        f.LocalGet(src).V128Load(offset: offset + 384, alignment: 16).LocalSet(minsLo);
+        f.LocalGet(src).V128Load(offset: offset + 400, alignment: 16).LocalSet(minsHi);
+        for (int t = 0; t < ps.Length; t++)
+            MinsTerm(f, ps[t], minsLo, minsHi, sumi![t]);
     }
 
     /// <summary>Pops a v128 of packed bytes and pushes their low (<paramref name="high"/> = 0) or high nibbles as bytes (a 16-bit shift, then the mask).</summary>

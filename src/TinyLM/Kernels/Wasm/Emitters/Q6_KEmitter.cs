@@ -20,7 +20,7 @@ internal static class Q6_KEmitter
     /// integer sums with relaxed SIMD (<see cref="BlockLanesKernelLayout"/>). Row by row the SIMD128 kernel runs either way.</param>
     public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false, bool relaxed = false) => relaxed && panels
         ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 208, dminOffset: null, BlockLanesKernelLayout, panels, KQuantMatMul.ActivationLayout.GroupsI8PairSums,
-            KQuantMatMul.KernelLayoutTokensPerPass)
+            KQuantMatMul.KernelLayoutTokensPerPass, UnpackKernelLayout, BlockLanesUnpacked)
         : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 208, dminOffset: null, KQuantMatMul.OneToken(BlockLanes), panels);
 
     /// <summary>
@@ -178,18 +178,73 @@ internal static class Q6_KEmitter
             for (int k = 0; k < 2; k++)
             {
                 uint y = (uint)(32 * c + 16 * k);
-                // u = nibble | high bits at 4–5 (bit pair 2(2(c mod 2) + k) of the qh byte; 16-bit shifts, then the byte masks)
-                f.LocalGet(l);
-                if (k == 1)
-                    f.I32Const(4).I16x8ShrU();
-                f.V128Const(low4).V128And();
-                int pair = 2 * (c % 2) + k;
-                f.LocalGet(h);
-                if (pair < 2)
-                    f.I32Const(4 - 2 * pair).I16x8Shl();
-                else if (pair == 3)
-                    f.I32Const(2).I16x8ShrU();
-                f.V128Const(bits45).V128And().V128Or().LocalSet(u);
+                Quants(f, l, h, c, k, low4, bits45);
+                f.LocalSet(u);
+                for (int t = 0; t < ps.Length; t++)
+                {
+                    f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(u).I16x8RelaxedDotI8x16I7x16S()
+                        .LocalGet(ps[t]).V128Load(offset: KQuantMatMul.PairSumsOffset + y, alignment: 16).I16x8Sub()
+                        .LocalGet(s).I32x4DotI16x8S();
+                    Q4_KEmitter.Accumulate(f, k == 0 ? auxE[t] : auxO[t], c == 0);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="BlockLanesKernelLayout"/>'s unpacking of one block, stored at <c>dst + offset</c> for a prompt's later
+    /// passes: per chunk c and class k the unsigned quants u at 32c + 16k, the chunk's alternating scales as int16 at 256 + 16c.
+    /// </summary>
+    private static void UnpackKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal dst, uint offset, WasmLocal[] tmp)
+    {
+        WasmLocal scLo = tmp[1], scHi = tmp[2], l = tmp[3], h = tmp[4];
+        Vector128<byte> low4 = Vector128.Create((byte)0x0F), bits45 = Vector128.Create((byte)0x30);
+        f.LocalGet(pw).V128Load(offset: 192, alignment: 1).LocalTee(scLo).I16x8ExtendHighI8x16S().LocalSet(scHi);
+        f.LocalGet(scLo).I16x8ExtendLowI8x16S().LocalSet(scLo);
+        for (int c = 0; c < 8; c++)
+        {
+            if (c % 2 == 0)
+                f.LocalGet(pw).V128Load(offset: (uint)(128 + 8 * c), alignment: 1).LocalSet(h);
+            f.LocalGet(pw).V128Load(offset: (uint)(16 * c), alignment: 1).LocalSet(l);
+            f.LocalGet(dst).LocalGet(c < 4 ? scLo : scHi).LocalGet(c < 4 ? scLo : scHi)
+                .I8x16Shuffle(WasmEmit.AlternatingShorts(2 * c % 8)).V128Store(offset: offset + 256 + (uint)(16 * c), alignment: 16);
+            for (int k = 0; k < 2; k++)
+            {
+                f.LocalGet(dst);
+                Quants(f, l, h, c, k, low4, bits45);
+                f.V128Store(offset: offset + (uint)(32 * c + 16 * k), alignment: 16);
+            }
+        }
+    }
+
+    /// <summary>Pushes the unsigned quants u of chunk <paramref name="c"/>, class <paramref name="k"/>: the nibble of <paramref name="l"/> | the high bits of <paramref name="h"/> at 4–5.</summary>
+    private static void Quants(WasmFunctionBuilder f, WasmLocal l, WasmLocal h, int c, int k, Vector128<byte> low4, Vector128<byte> bits45)
+    {
+        // (bit pair 2(2(c mod 2) + k) of the qh byte; 16-bit shifts, then the byte masks)
+        f.LocalGet(l);
+        if (k == 1)
+            f.I32Const(4).I16x8ShrU();
+        f.V128Const(low4).V128And();
+        int pair = 2 * (c % 2) + k;
+        f.LocalGet(h);
+        if (pair < 2)
+            f.I32Const(4 - 2 * pair).I16x8Shl();
+        else if (pair == 3)
+            f.I32Const(2).I16x8ShrU();
+        f.V128Const(bits45).V128And().V128Or();
+    }
+
+    /// <summary><see cref="BlockLanesKernelLayout"/> from a block that <see cref="UnpackKernelLayout"/> stored at <c>src + offset</c>.</summary>
+    private static void BlockLanesUnpacked(WasmFunctionBuilder f, WasmLocal src, uint offset, WasmLocal[] ps, WasmLocal[] auxE, WasmLocal[] auxO, WasmLocal[]? sumi, WasmLocal[] tmp)
+    {
+        WasmLocal s = tmp[5], u = tmp[6];
+        for (int c = 0; c < 8; c++)
+        {
+            f.LocalGet(src).V128Load(offset: offset + 256 + (uint)(16 * c), alignment: 16).LocalSet(s);
+            for (int k = 0; k < 2; k++)
+            {
+                uint y = (uint)(32 * c + 16 * k);
+                f.LocalGet(src).V128Load(offset: offset + y, alignment: 16).LocalSet(u);
                 for (int t = 0; t < ps.Length; t++)
                 {
                     f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(u).I16x8RelaxedDotI8x16I7x16S()
