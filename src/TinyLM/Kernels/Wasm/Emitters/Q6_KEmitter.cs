@@ -164,17 +164,12 @@ internal static class Q6_KEmitter
     {
         WasmLocal scLo = tmp[1], scHi = tmp[2], l = tmp[3], h = tmp[4], s = tmp[5], u = tmp[6];
         Vector128<byte> low4 = Vector128.Create((byte)0x0F), bits45 = Vector128.Create((byte)0x30);
-        f.LocalGet(pw).V128Load(offset: 192, alignment: 1).LocalTee(scLo).I16x8ExtendHighI8x16S().LocalSet(scHi);
-        f.LocalGet(scLo).I16x8ExtendLowI8x16S().LocalSet(scLo);
+        Scales(f, pw, scLo, scHi);
         for (int c = 0; c < 8; c++)
         {
-            if (c % 2 == 0)
-                f.LocalGet(pw).V128Load(offset: (uint)(128 + 8 * c), alignment: 1).LocalSet(h);
-            f.LocalGet(pw).V128Load(offset: (uint)(16 * c), alignment: 1).LocalSet(l);
-            // int16 lanes alternate the scales of groups 2c and 2c + 1
-            int g = 2 * c % 8;
-            f.LocalGet(c < 4 ? scLo : scHi).LocalGet(c < 4 ? scLo : scHi)
-                .I8x16Shuffle(WasmEmit.AlternatingShorts(g)).LocalSet(s);
+            ChunkBytes(f, pw, c, l, h);
+            ChunkScales(f, scLo, scHi, c);
+            f.LocalSet(s);
             for (int k = 0; k < 2; k++)
             {
                 uint y = (uint)(32 * c + 16 * k);
@@ -199,15 +194,13 @@ internal static class Q6_KEmitter
     {
         WasmLocal scLo = tmp[1], scHi = tmp[2], l = tmp[3], h = tmp[4];
         Vector128<byte> low4 = Vector128.Create((byte)0x0F), bits45 = Vector128.Create((byte)0x30);
-        f.LocalGet(pw).V128Load(offset: 192, alignment: 1).LocalTee(scLo).I16x8ExtendHighI8x16S().LocalSet(scHi);
-        f.LocalGet(scLo).I16x8ExtendLowI8x16S().LocalSet(scLo);
+        Scales(f, pw, scLo, scHi);
         for (int c = 0; c < 8; c++)
         {
-            if (c % 2 == 0)
-                f.LocalGet(pw).V128Load(offset: (uint)(128 + 8 * c), alignment: 1).LocalSet(h);
-            f.LocalGet(pw).V128Load(offset: (uint)(16 * c), alignment: 1).LocalSet(l);
-            f.LocalGet(dst).LocalGet(c < 4 ? scLo : scHi).LocalGet(c < 4 ? scLo : scHi)
-                .I8x16Shuffle(WasmEmit.AlternatingShorts(2 * c % 8)).V128Store(offset: offset + 256 + (uint)(16 * c), alignment: 16);
+            ChunkBytes(f, pw, c, l, h);
+            f.LocalGet(dst);
+            ChunkScales(f, scLo, scHi, c);
+            f.V128Store(offset: offset + 256 + (uint)(16 * c), alignment: 16);
             for (int k = 0; k < 2; k++)
             {
                 f.LocalGet(dst);
@@ -216,6 +209,25 @@ internal static class Q6_KEmitter
             }
         }
     }
+
+    /// <summary>Sets <paramref name="scLo"/>, <paramref name="scHi"/> to the block's sixteen int8 scales as int16 (groups 0–7, 8–15).</summary>
+    private static void Scales(WasmFunctionBuilder f, WasmLocal pw, WasmLocal scLo, WasmLocal scHi)
+    {
+        f.LocalGet(pw).V128Load(offset: 192, alignment: 1).LocalTee(scLo).I16x8ExtendHighI8x16S().LocalSet(scHi);
+        f.LocalGet(scLo).I16x8ExtendLowI8x16S().LocalSet(scLo);
+    }
+
+    /// <summary>Loads chunk <paramref name="c"/>'s 16 bytes of low bits into <paramref name="l"/> and, for an even chunk, the 16 bytes of high-bit pairs it shares with the next into <paramref name="h"/>.</summary>
+    private static void ChunkBytes(WasmFunctionBuilder f, WasmLocal pw, int c, WasmLocal l, WasmLocal h)
+    {
+        if (c % 2 == 0)
+            f.LocalGet(pw).V128Load(offset: (uint)(128 + 8 * c), alignment: 1).LocalSet(h);
+        f.LocalGet(pw).V128Load(offset: (uint)(16 * c), alignment: 1).LocalSet(l);
+    }
+
+    /// <summary>Pushes chunk <paramref name="c"/>'s scales: int16 lanes alternate the scales of groups 2c and 2c + 1.</summary>
+    private static void ChunkScales(WasmFunctionBuilder f, WasmLocal scLo, WasmLocal scHi, int c) =>
+        f.LocalGet(c < 4 ? scLo : scHi).LocalGet(c < 4 ? scLo : scHi).I8x16Shuffle(WasmEmit.AlternatingShorts(2 * c % 8));
 
     /// <summary>Pushes the unsigned quants u of chunk <paramref name="c"/>, class <paramref name="k"/>: the nibble of <paramref name="l"/> | the high bits of <paramref name="h"/> at 4–5.</summary>
     private static void Quants(WasmFunctionBuilder f, WasmLocal l, WasmLocal h, int c, int k, Vector128<byte> low4, Vector128<byte> bits45)
