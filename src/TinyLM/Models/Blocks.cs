@@ -37,9 +37,7 @@ internal static class Blocks
         else
             s.Pool.Run(job, w.Rows, granularity: 8); // whole eight-row panels per chunk
         job.Weights = null;
-        if (bias is not null)
-            for (int t = 0; t < x.Tokens; t++)
-                s.Kernels.Add(y.AsSpan(t * w.Rows, w.Rows), bias);
+        AddBias(s, y, bias, w.Rows, x.Tokens);
     }
 
     /// <summary>
@@ -76,6 +74,7 @@ internal static class Blocks
             Linear(s, w2, x, y2!, b2);
     }
 
+    /// <summary>Adds <paramref name="bias"/> [rows] to each of the <paramref name="tokens"/> rows of <paramref name="y"/> (nothing when null).</summary>
     private static void AddBias(ForwardScratch s, float[] y, float[]? bias, int rows, int tokens)
     {
         if (bias is not null)
