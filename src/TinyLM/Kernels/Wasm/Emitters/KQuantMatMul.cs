@@ -28,7 +28,8 @@ namespace TinyLM.Kernels.Wasm.Emitters;
 /// <para>Rows run in groups of <see cref="RowsPerGroup"/> (the last group repeats its last row and stores
 /// only the valid ones), tokens inside the group, so a group's weights stay in cache while every token
 /// row passes over them; a type may take several tokens per pass (<c>tokensPerPass</c> of <see cref="Emit"/>:
-/// the Q4_K and Q6_K kernel-layout products unpack each weight block once for four prompt tokens).</para>
+/// the Q4_K and Q6_K kernel-layout products take four prompt tokens per pass, and unpack each row group's blocks
+/// once into the scratch for all the passes: <c>unpack</c> of <see cref="Emit"/>).</para>
 /// </remarks>
 internal static class KQuantMatMul
 {
@@ -121,8 +122,10 @@ internal static class KQuantMatMul
 
     /// <summary>
     /// Token rows per pass of the Q4_K and Q6_K kernel-layout products (<see cref="Emit"/>'s <c>tokensPerPass</c>):
-    /// a prompt's weight blocks are unpacked once per four tokens (bench/browser, stories110M Q4_K_M 128-token
-    /// prefill: 438–440 ms, against 460–477 with two and 554–695 with eight, whose vectors no longer fit x64's registers).
+    /// four tokens share each weight vector (bench/browser, stories110M Q4_K_M 128-token prefill, when every pass
+    /// unpacked its blocks: 438–440 ms, against 460–477 with two and 554–695 with eight, whose vectors no longer fit
+    /// x64's registers; with the row group unpacked once, Node 26, 768 × 768 by 128 tokens: two 4–8 % slower, three 2 %,
+    /// six 47 %).
     /// </summary>
     public const int KernelLayoutTokensPerPass = 4;
 
