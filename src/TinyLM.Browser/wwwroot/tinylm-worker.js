@@ -262,8 +262,7 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
   // A thread's later chunks of a K-quant product reuse the activations its first chunk prepared (runJob passes
   // scratch | 1): stories110M Q4_K_M, two threads, 128-token prompt, alternated runs: 455–497 → 471–528 tokens/s;
   // twelve chunks per thread with it, 469–500.
-  const perThread = tokens === 1 ? 1 : 4;
-  const chunkRows = Math.max(8, Math.ceil(rows / (perThread * threads) / 8) * 8, Math.ceil(rows / T.MAX_CHUNKS / 8) * 8);
+  const chunkRows = productChunkRows(rows, tokens, threads);
   const chunks = Math.ceil(rows / chunkRows);
   ctl[T.KIND] = T.MATMUL;
   ctl[T.FN] = f;
@@ -278,9 +277,19 @@ function parallelMatMul(f, weightOffset, rowBytes, rows, act, actRowBytes, token
   ctl[T.SCRATCH] = (scratchAt + 15) & ~15;
   ctl[T.SCRATCH_STRIDE] = scratchStride;
   runShared(chunks, chunkRows);
+  copyOutputs(heap, outAt, rows, tokens, out, outStride);
+}
 
+/** Rows per chunk of a product (parallelMatMul's rule above): a multiple of 8, at most MAX_CHUNKS chunks. */
+function productChunkRows(rows, tokens, threads) {
+  const perThread = tokens === 1 ? 1 : 4;
+  return Math.max(8, Math.ceil(rows / (perThread * threads) / 8) * 8, Math.ceil(rows / T.MAX_CHUNKS / 8) * 8);
+}
+
+/** Copies a product's outputs [tokens, rows] from the shared memory at `from` to the .NET address `out`, `outStride` floats a row. */
+function copyOutputs(heap, from, rows, tokens, out, outStride) {
   const rowsBytes = rows * 4;
-  for (let t = 0; t < tokens; t++) heap.set(shared.bytes.subarray(outAt + t * rowsBytes, outAt + (t + 1) * rowsBytes), out + t * outStride * 4);
+  for (let t = 0; t < tokens; t++) heap.set(shared.bytes.subarray(from + t * rowsBytes, from + (t + 1) * rowsBytes), out + t * outStride * 4);
 }
 
 /**
@@ -303,11 +312,10 @@ function parallelMatMulGroup(count, act, actRowBytes, tokens, m) {
   const heap = heapBytes();
   shared.bytes.set(heap.subarray(act, act + actBytes), shared.work);
   // per matrix, chunks as parallelMatMul makes them for one product
-  const perThread = tokens === 1 ? 1 : 4;
   let chunks = 0;
   for (let i = 0; i < count; i++) {
     const rows = m[8 * i + 3];
-    const chunkRows = Math.max(8, Math.ceil(rows / (perThread * threads) / 8) * 8, Math.ceil(rows / T.MAX_CHUNKS / 8) * 8);
+    const chunkRows = productChunkRows(rows, tokens, threads);
     const g = T.GROUP + i * T.GROUP_WORDS;
     ctl[g + T.G_FN] = m[8 * i];
     ctl[g + T.G_W] = T.MIRROR_BASE + m[8 * i + 1];
@@ -329,10 +337,7 @@ function parallelMatMulGroup(count, act, actRowBytes, tokens, m) {
   ctl[T.SCRATCH_STRIDE] = scratchStride;
   runShared(chunks, 0);
   shared.groupJobs++;
-  for (let i = 0; i < count; i++) {
-    const rowsBytes = m[8 * i + 3] * 4, out = m[8 * i + 4], stride = m[8 * i + 5] * 4;
-    for (let t = 0; t < tokens; t++) heap.set(shared.bytes.subarray(outAt[i] + t * rowsBytes, outAt[i] + (t + 1) * rowsBytes), out + t * stride);
-  }
+  for (let i = 0; i < count; i++) copyOutputs(heap, outAt[i], m[8 * i + 3], tokens, m[8 * i + 4], m[8 * i + 5]);
 }
 
 /**

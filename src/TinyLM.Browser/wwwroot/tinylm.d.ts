@@ -189,9 +189,10 @@ export interface GenerationResult {
   /**
    * Diagnostics of the kernel threads during this generation: chunks run (of matrix products' rows and of
    * attention calls' heads), how many of them the helper workers ran (0 with one thread), and the
-   * attention calls whose heads were split across the threads (LoadOptions.splitAttentionMacs).
+   * attention calls whose heads were split across the threads (LoadOptions.splitAttentionMacs), and the jobs that
+   * ran several matrix products with the same activations at once (a layer's query, key and value; its FFN gate and up).
    */
-  kernelThreads: { threads: number; chunks: number; helperChunks: number; attentionJobs: number };
+  kernelThreads: { threads: number; chunks: number; helperChunks: number; attentionJobs: number; groupJobs: number };
   /** Decode steps of this generation replayed from the kernel graph (LoadOptions.decodeGraph); 0 with the 'managed' kernels. */
   graphSteps: number;
 }

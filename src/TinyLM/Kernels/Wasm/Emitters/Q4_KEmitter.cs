@@ -84,13 +84,7 @@ internal static class Q4_KEmitter
                 f.LocalSet(nE).LocalGet(vO);
                 NibblesI16(f, h, low4);
                 f.LocalSet(nO);
-                for (int t = 0; t < ps.Length; t++)
-                {
-                    f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(nE).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
-                    Accumulate(f, auxE[t], first);
-                    f.LocalGet(ps[t]).V128Load(offset: y + 16, alignment: 16).LocalGet(nO).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
-                    Accumulate(f, auxO[t], first);
-                }
+                SubBlockDots(f, ps, y, nE, nO, s, auxE, auxO, first);
             }
         }
         PairedMins(f, sc, vE, vO);
@@ -140,18 +134,28 @@ internal static class Q4_KEmitter
             f.LocalGet(src).V128Load(offset: at, alignment: 16).LocalSet(nE);
             f.LocalGet(src).V128Load(offset: at + 16, alignment: 16).LocalSet(nO);
             f.LocalGet(src).V128Load(offset: offset + 256 + (uint)(16 * sub), alignment: 16).LocalSet(s);
-            for (int t = 0; t < ps.Length; t++)
-            {
-                f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(nE).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
-                Accumulate(f, auxE[t], sub == 0);
-                f.LocalGet(ps[t]).V128Load(offset: y + 16, alignment: 16).LocalGet(nO).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
-                Accumulate(f, auxO[t], sub == 0);
-            }
+            SubBlockDots(f, ps, y, nE, nO, s, auxE, auxO, sub == 0);
         }
         f.LocalGet(src).V128Load(offset: offset + 384, alignment: 16).LocalSet(minsLo);
         f.LocalGet(src).V128Load(offset: offset + 400, alignment: 16).LocalSet(minsHi);
         for (int t = 0; t < ps.Length; t++)
             MinsTerm(f, ps[t], minsLo, minsHi, sumi![t]);
+    }
+
+    /// <summary>
+    /// One sub-block's dots for every token row: the prepared activations at <c>ps[t] + y</c> (E) and <c>+ y + 16</c> (O)
+    /// against the nibbles <paramref name="nE"/>, <paramref name="nO"/> (<c>i16x8.relaxed_dot_i8x16_i7x16_s</c>), times the
+    /// scale splat <paramref name="s"/> (<c>i32x4.dot_i16x8_s</c>), into <c>auxE[t]</c>, <c>auxO[t]</c>.
+    /// </summary>
+    private static void SubBlockDots(WasmFunctionBuilder f, WasmLocal[] ps, uint y, WasmLocal nE, WasmLocal nO, WasmLocal s, WasmLocal[] auxE, WasmLocal[] auxO, bool first)
+    {
+        for (int t = 0; t < ps.Length; t++)
+        {
+            f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(nE).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
+            Accumulate(f, auxE[t], first);
+            f.LocalGet(ps[t]).V128Load(offset: y + 16, alignment: 16).LocalGet(nO).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
+            Accumulate(f, auxO[t], first);
+        }
     }
 
     /// <summary>Pops a v128 of packed bytes and pushes their low (<paramref name="high"/> = 0) or high nibbles as bytes (a 16-bit shift, then the mask).</summary>

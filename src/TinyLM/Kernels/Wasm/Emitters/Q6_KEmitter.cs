@@ -175,13 +175,7 @@ internal static class Q6_KEmitter
                 uint y = (uint)(32 * c + 16 * k);
                 Quants(f, l, h, c, k, low4, bits45);
                 f.LocalSet(u);
-                for (int t = 0; t < ps.Length; t++)
-                {
-                    f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(u).I16x8RelaxedDotI8x16I7x16S()
-                        .LocalGet(ps[t]).V128Load(offset: KQuantMatMul.PairSumsOffset + y, alignment: 16).I16x8Sub()
-                        .LocalGet(s).I32x4DotI16x8S();
-                    Q4_KEmitter.Accumulate(f, k == 0 ? auxE[t] : auxO[t], c == 0);
-                }
+                ClassDots(f, ps, y, u, s, k == 0 ? auxE : auxO, c == 0);
             }
         }
     }
@@ -207,6 +201,21 @@ internal static class Q6_KEmitter
                 Quants(f, l, h, c, k, low4, bits45);
                 f.V128Store(offset: offset + (uint)(32 * c + 16 * k), alignment: 16);
             }
+        }
+    }
+
+    /// <summary>
+    /// One chunk's lane class for every token row: the relaxed dot of the prepared activations at <c>ps[t] + y</c> with the
+    /// quants <paramref name="u"/>, less the prepared <c>32·(a₀ + a₁)</c>, times the scales <paramref name="s"/>, into <c>aux[t]</c>.
+    /// </summary>
+    private static void ClassDots(WasmFunctionBuilder f, WasmLocal[] ps, uint y, WasmLocal u, WasmLocal s, WasmLocal[] aux, bool first)
+    {
+        for (int t = 0; t < ps.Length; t++)
+        {
+            f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(u).I16x8RelaxedDotI8x16I7x16S()
+                .LocalGet(ps[t]).V128Load(offset: KQuantMatMul.PairSumsOffset + y, alignment: 16).I16x8Sub()
+                .LocalGet(s).I32x4DotI16x8S();
+            Q4_KEmitter.Accumulate(f, aux[t], first);
         }
     }
 
@@ -257,13 +266,7 @@ internal static class Q6_KEmitter
             {
                 uint y = (uint)(32 * c + 16 * k);
                 f.LocalGet(src).V128Load(offset: offset + y, alignment: 16).LocalSet(u);
-                for (int t = 0; t < ps.Length; t++)
-                {
-                    f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(u).I16x8RelaxedDotI8x16I7x16S()
-                        .LocalGet(ps[t]).V128Load(offset: KQuantMatMul.PairSumsOffset + y, alignment: 16).I16x8Sub()
-                        .LocalGet(s).I32x4DotI16x8S();
-                    Q4_KEmitter.Accumulate(f, k == 0 ? auxE[t] : auxO[t], c == 0);
-                }
+                ClassDots(f, ps, y, u, s, k == 0 ? auxE : auxO, c == 0);
             }
         }
     }
