@@ -85,7 +85,8 @@ public class WasmWeightPanelsTests
     /// <summary>
     /// The kernel block layouts of the relaxed-SIMD Q4_K, Q5_K and Q6_K panel products: with unit scales (d = 1,
     /// dmin = 0) the reference dequantizer gives each element's quant, which must sit in the kernel layout where
-    /// the emitted kernels read it (lane class E/O order of <see cref="KQuantMatMul.GroupsE"/>); the inverse
+    /// the emitted kernels read it (lane class E/O order of <see cref="KQuantMatMul.GroupsE"/>; Q4_K two sub-blocks'
+    /// nibbles per class group, <see cref="Q4_KEmitter.ToKernelLayout"/>); the inverse
     /// restores the block exactly.
     /// </summary>
     [Theory]
@@ -126,11 +127,17 @@ public class WasmWeightPanelsTests
                     int e = 32 * c + KQuantMatMul.GroupsE[i], o = 32 * c + KQuantMatMul.GroupsO[i];
                     if (g == GgmlType.Q4_K)
                     {
-                        // 32 bytes per two sub-blocks: E then O, low nibbles the even sub-block, high the odd one
-                        byte b = kernel[16 + 32 * (c / 2) + i], bo = kernel[16 + 32 * (c / 2) + 16 + i];
-                        int shift = 4 * (c % 2);
-                        Assert.Equal(q[e], (b >> shift) & 0xF);
-                        Assert.Equal(q[o], (bo >> shift) & 0xF);
+                        // 32 bytes per two sub-blocks a = c, b = c + 1 (c even): E then O; byte 4m + i of E holds in its low
+                        // nibble element 2m + 8(i mod 2) of a (i < 2) or b (i ≥ 2), in its high nibble the element 16 further
+                        if (c % 2 == 1)
+                            continue;
+                        for (int h = 0; h < 2; h++)
+                        {
+                            int m = i / 4, sub = c + (i % 4 >= 2 ? 1 : 0), element = 32 * sub + 2 * m + h + 8 * (i % 2);
+                            byte b = kernel[16 + 16 * c + 16 * h + i];
+                            Assert.Equal(q[element], b & 0xF);
+                            Assert.Equal(q[element + 16], b >> 4);
+                        }
                     }
                     else if (g == GgmlType.Q5_K)
                     {

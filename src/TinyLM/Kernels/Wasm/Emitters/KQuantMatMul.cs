@@ -84,6 +84,14 @@ internal static class KQuantMatMul
         GroupsI8,
 
         /// <summary>
+        /// Per two sub-blocks j (a = 2j, b = 2j + 1), at bytes 64j: four 16-byte vectors, the int8 of elements 0–15 of a and
+        /// b in <see cref="Q4_KEmitter.PairGroups"/> order E, then of elements 16–31 in that order, then both in O order
+        /// (bytes 0–255): for Q4_K's kernel layout (<see cref="Q4_KEmitter.ToKernelLayout"/>), whose relaxed dots give
+        /// int16 pairs of one class, a's in the even lane and b's in the odd one.
+        /// </summary>
+        PairedGroupsI8,
+
+        /// <summary>
         /// <see cref="GroupsI8"/>, and at <see cref="PairSumsOffset"/> + the same offset, per 16 of those bytes
         /// the i16x8 of <c>32·(b[2k] + b[2k+1])</c>: the term that turns a relaxed dot with unsigned 6-bit
         /// quants u into the dot with u − 32 (Q6_K).
@@ -143,7 +151,7 @@ internal static class KQuantMatMul
 
     /// <summary>
     /// Scratch bytes of one unpacked weight block (<see cref="BlockUnpack"/>): a Q4_K block's nibbles as bytes (256), its
-    /// sub-block scales as int16 splats (128) and paired mins (32); a Q6_K block's quants (256) and scales (128).
+    /// sub-block scale pairs as int16 splats (64, from 256) and paired mins (32, from 384); a Q6_K block's quants (256) and scales (128).
     /// </summary>
     public const int UnpackedBlockBytes = 416;
 
@@ -456,6 +464,22 @@ internal static class KQuantMatMul
                         f.LocalGet(pa).V128Load(offset: (uint)(4 + 16 * g), alignment: 1).LocalTee(v).LocalGet(v).I8x16Shuffle(ActivationPairs).LocalSet(v);
                         f.LocalGet(ps).LocalGet(v).I16x8ExtendLowI8x16S().V128Store(offset: (uint)(32 * g), alignment: 16);
                         f.LocalGet(ps).LocalGet(v).I16x8ExtendHighI8x16S().V128Store(offset: (uint)(32 * g + 16), alignment: 16);
+                    }
+                }
+                else if (layout == ActivationLayout.PairedGroupsI8)
+                {
+                    for (int j = 0; j < 4; j++)
+                    {
+                        f.LocalGet(pa).V128Load(offset: (uint)(4 + 64 * j), alignment: 1).LocalSet(v);
+                        f.LocalGet(pa).V128Load(offset: (uint)(4 + 64 * j + 16), alignment: 1).LocalSet(v1);
+                        f.LocalGet(pa).V128Load(offset: (uint)(4 + 64 * j + 32), alignment: 1).LocalSet(v2);
+                        f.LocalGet(pa).V128Load(offset: (uint)(4 + 64 * j + 48), alignment: 1).LocalSet(v3);
+                        for (int h = 0; h < 2; h++)
+                        {
+                            uint at = (uint)(64 * j + 32 * h);
+                            f.LocalGet(ps).LocalGet(v).LocalGet(v2).I8x16Shuffle(Q4_KEmitter.PairGroups[h]).V128Store(offset: at, alignment: 16);
+                            f.LocalGet(ps).LocalGet(v1).LocalGet(v3).I8x16Shuffle(Q4_KEmitter.PairGroups[h]).V128Store(offset: at + 16, alignment: 16);
+                        }
                     }
                 }
                 else

@@ -23,68 +23,148 @@ internal static class Q4_KEmitter
     /// </remarks>
     public static WasmFunction EmitMatMul(WasmModuleBuilder module, string name, bool panels = false, bool relaxed = false) => relaxed
         ? panels
-            ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanesKernelLayout, panels, KQuantMatMul.ActivationLayout.GroupsI8, KQuantMatMul.KernelLayoutTokensPerPass,
+            ? KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, BlockLanesKernelLayout, panels, KQuantMatMul.ActivationLayout.PairedGroupsI8, KQuantMatMul.KernelLayoutTokensPerPass,
                 UnpackKernelLayout, BlockLanesUnpacked)
             : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, KQuantMatMul.OneToken(BlockLanesRelaxed), panels, KQuantMatMul.ActivationLayout.GroupsI8)
         : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, KQuantMatMul.OneToken(BlockLanes), panels);
 
     /// <summary>
     /// Rearranges one <c>block_q4_K</c> in place into the kernel layout that the relaxed-SIMD panel product
-    /// reads: <c>d</c>, <c>dmin</c> and the packed scales stay, and each 32 bytes of <c>qs</c> (low nibbles
-    /// sub-block 2j, high nibbles 2j + 1) become their <see cref="KQuantMatMul.GroupsE"/> bytes followed by
-    /// their <see cref="KQuantMatMul.GroupsO"/> bytes, so the kernel loads each lane class whole instead of
-    /// gathering it with two two-source byte shuffles per 64 weights. Same bytes, other order;
-    /// <see cref="FromKernelLayout"/> undoes it.
+    /// reads: <c>d</c>, <c>dmin</c> and the packed scales stay; the 32 bytes of <c>qs</c> for sub-blocks a = 2j (low
+    /// nibbles) and b = 2j + 1 (high nibbles) become two 16-byte vectors E (h = 0) and O (h = 1) whose byte 4m + i
+    /// (class c = 2m + h of <c>aux32</c>) holds in its low nibble element <c>c + 8(i mod 2)</c> of a (i &lt; 2) or of b
+    /// (i ≥ 2), and in its high nibble the element 16 further of the same sub-block
+    /// (<see cref="KQuantMatMul.ActivationLayout.PairedGroupsI8"/>). A nibble order, not a byte order:
+    /// <see cref="BlockLanesKernelLayout"/> then adds the two sub-blocks' int16 pair sums before it scales them, one
+    /// <c>i32x4.dot_i16x8_s</c> per class set and two sub-blocks. <see cref="FromKernelLayout"/> undoes it.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
-    public static void ToKernelLayout(Span<byte> block) => KQuantMatMul.PermuteRuns(block, BlockBytes, "Q4_K", Runs, toKernel: true);
+    public static void ToKernelLayout(Span<byte> block) => PermuteNibbles(block, toKernel: true);
 
     /// <summary>Undoes <see cref="ToKernelLayout"/>: one block back to ggml's <c>block_q4_K</c>.</summary>
     /// <exception cref="ArgumentException"><paramref name="block"/> is not <see cref="BlockBytes"/> long.</exception>
-    public static void FromKernelLayout(Span<byte> block) => KQuantMatMul.PermuteRuns(block, BlockBytes, "Q4_K", Runs, toKernel: false);
+    public static void FromKernelLayout(Span<byte> block) => PermuteNibbles(block, toKernel: false);
+
+    /// <summary>
+    /// The nibble of a 32-byte <c>qs</c> run (n &lt; 32: low nibble of byte n, element n of sub-block a; n ≥ 32: high
+    /// nibble of byte n − 32, element n − 32 of b) that kernel byte <paramref name="k"/> (0–31) of the run holds in its
+    /// low nibble; its high nibble holds n + 16 (see <see cref="ToKernelLayout"/>).
+    /// </summary>
+    internal static int KernelLowNibble(int k)
+    {
+        int h = k / 16, m = k % 16 / 4, i = k % 4;
+        return (i >= 2 ? 32 : 0) + 2 * m + h + 8 * (i % 2);
+    }
+
+    private static void PermuteNibbles(Span<byte> block, bool toKernel)
+    {
+        if (block.Length != BlockBytes)
+            throw new ArgumentException($"A Q4_K block is {BlockBytes} bytes, not {block.Length}.", nameof(block));
+        Span<byte> run = stackalloc byte[32];
+        for (int j = 0; j < 4; j++)
+        {
+            Span<byte> qs = block.Slice(16 + 32 * j, 32);
+            qs.CopyTo(run);
+            if (!toKernel)
+                qs.Clear();
+            for (int k = 0; k < 32; k++)
+            {
+                int lo = KernelLowNibble(k), hi = lo + 16;
+                if (toKernel)
+                    qs[k] = (byte)(Nibble(run, lo) | Nibble(run, hi) << 4);
+                else
+                {
+                    qs[lo % 32] |= (byte)((run[k] & 0xF) << (lo / 32 * 4));
+                    qs[hi % 32] |= (byte)((run[k] >> 4) << (hi / 32 * 4));
+                }
+            }
+        }
+
+        static int Nibble(ReadOnlySpan<byte> run, int n) => (run[n % 32] >> (n / 32 * 4)) & 0xF;
+    }
 
     /// <summary>
     /// Emits <c>name(src, dst, blocks)</c>: <see cref="ToKernelLayout"/> of <c>blocks</c> blocks from <c>src</c> to
-    /// <c>dst</c> (the same address: in place), two byte shuffles per 32 bytes of <c>qs</c> — the page converts a
-    /// model's matrices at load with it (the C# loop runs interpreted there).
+    /// <c>dst</c> (the same address: in place) — the page converts a model's matrices at load with it (the C# loop runs
+    /// interpreted there). Per 32 bytes of <c>qs</c>: the four nibble planes (a and b, elements 0–15 and 16–31), then
+    /// per vector one two-source byte shuffle of the low planes and one of the high planes, shifted into place.
     /// </summary>
-    public static WasmFunction EmitToKernelLayout(WasmModuleBuilder module, string name) =>
-        KQuantMatMul.EmitRunsToKernelLayout(module, name, BlockBytes, Runs, [(0, 16)]);
+    public static WasmFunction EmitToKernelLayout(WasmModuleBuilder module, string name)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(3), []);
+        WasmLocal src = f.Param(0), dst = f.Param(1), blocks = f.Param(2);
+        WasmLocal i = f.DeclareLocal(WasmValueType.I32);
+        WasmLocal a0 = f.DeclareLocal(WasmValueType.V128), a1 = f.DeclareLocal(WasmValueType.V128),
+            b0 = f.DeclareLocal(WasmValueType.V128), b1 = f.DeclareLocal(WasmValueType.V128);
+        Vector128<byte> low4 = Vector128.Create((byte)0x0F);
+        using (f.For(i, blocks, 1))
+        {
+            f.LocalGet(dst).LocalGet(src).V128Load(offset: 0, alignment: 1).V128Store(offset: 0, alignment: 1);
+            for (int j = 0; j < 4; j++)
+            {
+                uint at = (uint)(16 + 32 * j);
+                // a: elements 0–15, 16–31 (low nibbles); b: the same from the high nibbles
+                f.LocalGet(src).V128Load(offset: at, alignment: 1).LocalTee(b0).V128Const(low4).V128And().LocalSet(a0);
+                f.LocalGet(b0).I32Const(4).I16x8ShrU().V128Const(low4).V128And().LocalSet(b0);
+                f.LocalGet(src).V128Load(offset: at + 16, alignment: 1).LocalTee(b1).V128Const(low4).V128And().LocalSet(a1);
+                f.LocalGet(b1).I32Const(4).I16x8ShrU().V128Const(low4).V128And().LocalSet(b1);
+                for (int h = 0; h < 2; h++)
+                {
+                    // low nibbles from the planes of elements 0–15, high nibbles (values ≤ 15: no carry between bytes) from 16–31
+                    f.LocalGet(dst).LocalGet(a0).LocalGet(b0).I8x16Shuffle(PairGroups[h])
+                        .LocalGet(a1).LocalGet(b1).I8x16Shuffle(PairGroups[h]).I32Const(4).I16x8Shl().V128Or()
+                        .V128Store(offset: at + 16u * (uint)h, alignment: 1);
+                }
+            }
+            f.LocalGet(src).I32Const(BlockBytes).I32Add().LocalSet(src);
+            f.LocalGet(dst).I32Const(BlockBytes).I32Add().LocalSet(dst);
+        }
+        return f.Function;
+    }
 
-    /// <summary>The 32-byte runs of <c>qs</c> that <see cref="ToKernelLayout"/> permutes.</summary>
-    private static readonly int[] Runs = [16, 48, 80, 112];
+    /// <summary>
+    /// Two-source byte shuffles (first operand: 16 elements of sub-block a, second: the same 16 of b) into the four-byte
+    /// groups of <see cref="ToKernelLayout"/>: index h = 0 gives E (group m: a[2m], a[2m+8], b[2m], b[2m+8]), h = 1 gives O
+    /// (2m + 1, 2m + 9). The prologue orders the activations with the same shuffles
+    /// (<see cref="KQuantMatMul.ActivationLayout.PairedGroupsI8"/>).
+    /// </summary>
+    internal static readonly byte[][] PairGroups = [PairGroup(0), PairGroup(1)];
+
+    private static byte[] PairGroup(int h)
+    {
+        var mask = new byte[16];
+        for (int k = 0; k < 16; k++)
+        {
+            int n = KernelLowNibble(16 * h + k);   // a's element n (first operand), or b's element n − 32 (second)
+            mask[k] = (byte)(n < 32 ? n : n - 16);
+        }
+        return mask;
+    }
 
     /// <summary>
     /// One super-block in the kernel layout (<see cref="ToKernelLayout"/>) with relaxed SIMD, for one or more token
-    /// rows: per 64 elements two 16-byte loads hold the lane classes (E: lanes 0, 2, 4, 6; O: 1, 3, 5, 7) of
-    /// sub-blocks 2j (low nibbles) and 2j + 1 (high nibbles); per class and sub-block one exact
-    /// <c>i16x8.relaxed_dot_i8x16_i7x16_s</c> (nibbles in [0, 15], |pair sum| ≤ 3840) against each token's
-    /// activations prepared in the same order, then <c>i32x4.dot_i16x8_s</c> with the sub-block scale splat as
-    /// int16 (one x86 <c>pmaddubsw</c> and one <c>pmaddwd</c> in place of the relaxed add-dot and an i32
-    /// multiply). The nibbles, scales and mins are unpacked once for all the tokens.
+    /// rows: per two sub-blocks (a = 2j, b = 2j + 1) two 16-byte loads, E (classes 0, 2, 4, 6) and O (1, 3, 5, 7); each
+    /// gives its low nibbles L and high nibbles H as bytes (int16 lane 2m of a relaxed dot sums a's elements of class
+    /// c, lane 2m + 1 b's). Per class set and token: <c>i16x8.relaxed_dot_i8x16_i7x16_s</c> of L and of H with the
+    /// activations prepared in the same order (exact: nibbles in [0, 15], |pair sum| ≤ 3840), one <c>i16x8.add</c>
+    /// (≤ 7680), then one <c>i32x4.dot_i16x8_s</c> with the scale pair <c>[s_a, s_b]</c> splat over the i32 lanes:
+    /// lane m gets <c>s_a·Σa + s_b·Σb</c> of class c — the reference's <c>aux32</c> terms, summed exactly in another
+    /// order. The nibbles, scales and mins are unpacked once for all the tokens.
     /// </summary>
     private static void BlockLanesKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] ps, WasmLocal[] auxE, WasmLocal[] auxO, WasmLocal[]? sumi, WasmLocal[] tmp)
     {
-        WasmLocal sc = tmp[1], vE = tmp[2], vO = tmp[3], s = tmp[4], v = tmp[5], nE = tmp[6], nO = tmp[7];
+        WasmLocal sc = tmp[1], vE = tmp[2], vO = tmp[3], s = tmp[4], v = tmp[5], nL = tmp[6], nH = tmp[7];
         Vector128<byte> low4 = Vector128.Create((byte)0x0F);
         ScalesAndMins(f, pw, sc, v);
         f.LocalGet(sc).I16x8ExtendLowI8x16U().LocalSet(v);   // the eight scales as int16
         for (int j = 0; j < 4; j++)
         {
-            f.LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j), alignment: 1).LocalSet(vE);
-            f.LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j + 16), alignment: 1).LocalSet(vO);
+            f.LocalGet(v).LocalGet(v).I8x16Shuffle(WasmEmit.Lanes32(j, j, j, j)).LocalSet(s);
             for (int h = 0; h < 2; h++)
             {
-                int sub = 2 * j + h;
-                uint y = (uint)(32 * sub);
-                bool first = sub == 0;
-                f.LocalGet(v).LocalGet(v).I8x16Shuffle(WasmEmit.SplatShort(sub)).LocalSet(s);
-                f.LocalGet(vE);
-                NibblesI16(f, h, low4);
-                f.LocalSet(nE).LocalGet(vO);
-                NibblesI16(f, h, low4);
-                f.LocalSet(nO);
-                SubBlockDots(f, ps, y, nE, nO, s, auxE, auxO, first);
+                f.LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j + 16 * h), alignment: 1).LocalTee(nH).V128Const(low4).V128And().LocalSet(nL);
+                f.LocalGet(nH).I32Const(4).I16x8ShrU().V128Const(low4).V128And().LocalSet(nH);
+                PairDots(f, ps, (uint)(64 * j + 32 * h), nL, nH, s, h == 0 ? auxE : auxO, j == 0);
             }
         }
         PairedMins(f, sc, vE, vO);
@@ -94,30 +174,25 @@ internal static class Q4_KEmitter
 
     /// <summary>
     /// <see cref="BlockLanesKernelLayout"/>'s unpacking of one block, stored at <c>dst + offset</c> for a prompt's later
-    /// passes (<see cref="KQuantMatMul.UnpackedBlockBytes"/> bytes): per sub-block s the E and O nibbles as bytes at 32s,
-    /// the scale splat as int16 at 256 + 16s, the paired mins at 384 and 400.
+    /// passes (<see cref="KQuantMatMul.UnpackedBlockBytes"/> bytes): per two sub-blocks j the L and H bytes of E and of O
+    /// at 64j (L, H of E, then of O), the scale pair splat at 256 + 16j, the paired mins at 384 and 400.
     /// </summary>
     private static void UnpackKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal dst, uint offset, WasmLocal[] tmp)
     {
-        WasmLocal sc = tmp[1], vE = tmp[2], vO = tmp[3], v = tmp[5];
+        WasmLocal sc = tmp[1], vE = tmp[2], vO = tmp[3], v = tmp[5], n = tmp[6];
         Vector128<byte> low4 = Vector128.Create((byte)0x0F);
         ScalesAndMins(f, pw, sc, v);
         f.LocalGet(sc).I16x8ExtendLowI8x16U().LocalSet(v);
         for (int j = 0; j < 4; j++)
         {
-            f.LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j), alignment: 1).LocalSet(vE);
-            f.LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j + 16), alignment: 1).LocalSet(vO);
             for (int h = 0; h < 2; h++)
             {
-                uint at = offset + (uint)(32 * (2 * j + h));
-                f.LocalGet(dst).LocalGet(vE);
-                NibblesI16(f, h, low4);
-                f.V128Store(offset: at, alignment: 16);
-                f.LocalGet(dst).LocalGet(vO);
-                NibblesI16(f, h, low4);
-                f.V128Store(offset: at + 16, alignment: 16);
-                f.LocalGet(dst).LocalGet(v).LocalGet(v).I8x16Shuffle(WasmEmit.SplatShort(2 * j + h)).V128Store(offset: offset + 256 + (uint)(16 * (2 * j + h)), alignment: 16);
+                uint at = offset + (uint)(64 * j + 32 * h);
+                f.LocalGet(dst).LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j + 16 * h), alignment: 1).LocalTee(n).V128Const(low4).V128And()
+                    .V128Store(offset: at, alignment: 16);
+                f.LocalGet(dst).LocalGet(n).I32Const(4).I16x8ShrU().V128Const(low4).V128And().V128Store(offset: at + 16, alignment: 16);
             }
+            f.LocalGet(dst).LocalGet(v).LocalGet(v).I8x16Shuffle(WasmEmit.Lanes32(j, j, j, j)).V128Store(offset: offset + 256 + (uint)(16 * j), alignment: 16);
         }
         PairedMins(f, sc, vE, vO);
         f.LocalGet(dst).LocalGet(vE).V128Store(offset: offset + 384, alignment: 16);
@@ -127,14 +202,17 @@ internal static class Q4_KEmitter
     /// <summary><see cref="BlockLanesKernelLayout"/> from a block that <see cref="UnpackKernelLayout"/> stored at <c>src + offset</c>.</summary>
     private static void BlockLanesUnpacked(WasmFunctionBuilder f, WasmLocal src, uint offset, WasmLocal[] ps, WasmLocal[] auxE, WasmLocal[] auxO, WasmLocal[]? sumi, WasmLocal[] tmp)
     {
-        WasmLocal s = tmp[4], nE = tmp[6], nO = tmp[7], minsLo = tmp[2], minsHi = tmp[3];
-        for (int sub = 0; sub < 8; sub++)
+        WasmLocal s = tmp[4], nL = tmp[6], nH = tmp[7], minsLo = tmp[2], minsHi = tmp[3];
+        for (int j = 0; j < 4; j++)
         {
-            uint y = (uint)(32 * sub), at = offset + (uint)(32 * sub);
-            f.LocalGet(src).V128Load(offset: at, alignment: 16).LocalSet(nE);
-            f.LocalGet(src).V128Load(offset: at + 16, alignment: 16).LocalSet(nO);
-            f.LocalGet(src).V128Load(offset: offset + 256 + (uint)(16 * sub), alignment: 16).LocalSet(s);
-            SubBlockDots(f, ps, y, nE, nO, s, auxE, auxO, sub == 0);
+            f.LocalGet(src).V128Load(offset: offset + 256 + (uint)(16 * j), alignment: 16).LocalSet(s);
+            for (int h = 0; h < 2; h++)
+            {
+                uint at = offset + (uint)(64 * j + 32 * h);
+                f.LocalGet(src).V128Load(offset: at, alignment: 16).LocalSet(nL);
+                f.LocalGet(src).V128Load(offset: at + 16, alignment: 16).LocalSet(nH);
+                PairDots(f, ps, (uint)(64 * j + 32 * h), nL, nH, s, h == 0 ? auxE : auxO, j == 0);
+            }
         }
         f.LocalGet(src).V128Load(offset: offset + 384, alignment: 16).LocalSet(minsLo);
         f.LocalGet(src).V128Load(offset: offset + 400, alignment: 16).LocalSet(minsHi);
@@ -143,27 +221,20 @@ internal static class Q4_KEmitter
     }
 
     /// <summary>
-    /// One sub-block's dots for every token row: the prepared activations at <c>ps[t] + y</c> (E) and <c>+ y + 16</c> (O)
-    /// against the nibbles <paramref name="nE"/>, <paramref name="nO"/> (<c>i16x8.relaxed_dot_i8x16_i7x16_s</c>), times the
-    /// scale splat <paramref name="s"/> (<c>i32x4.dot_i16x8_s</c>), into <c>auxE[t]</c>, <c>auxO[t]</c>.
+    /// One class set (E or O) of two sub-blocks for every token row: the prepared activations at <c>ps[t] + y</c> (L) and
+    /// <c>+ y + 16</c> (H) against the nibbles <paramref name="nL"/>, <paramref name="nH"/>
+    /// (<c>i16x8.relaxed_dot_i8x16_i7x16_s</c> each, then <c>i16x8.add</c>), times the scale pair splat <paramref name="s"/>
+    /// (<c>i32x4.dot_i16x8_s</c>), into <c>aux[t]</c>.
     /// </summary>
-    private static void SubBlockDots(WasmFunctionBuilder f, WasmLocal[] ps, uint y, WasmLocal nE, WasmLocal nO, WasmLocal s, WasmLocal[] auxE, WasmLocal[] auxO, bool first)
+    private static void PairDots(WasmFunctionBuilder f, WasmLocal[] ps, uint y, WasmLocal nL, WasmLocal nH, WasmLocal s, WasmLocal[] aux, bool first)
     {
         for (int t = 0; t < ps.Length; t++)
         {
-            f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(nE).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
-            Accumulate(f, auxE[t], first);
-            f.LocalGet(ps[t]).V128Load(offset: y + 16, alignment: 16).LocalGet(nO).I16x8RelaxedDotI8x16I7x16S().LocalGet(s).I32x4DotI16x8S();
-            Accumulate(f, auxO[t], first);
+            f.LocalGet(ps[t]).V128Load(offset: y, alignment: 16).LocalGet(nL).I16x8RelaxedDotI8x16I7x16S()
+                .LocalGet(ps[t]).V128Load(offset: y + 16, alignment: 16).LocalGet(nH).I16x8RelaxedDotI8x16I7x16S()
+                .I16x8Add().LocalGet(s).I32x4DotI16x8S();
+            Accumulate(f, aux[t], first);
         }
-    }
-
-    /// <summary>Pops a v128 of packed bytes and pushes their low (<paramref name="high"/> = 0) or high nibbles as bytes (a 16-bit shift, then the mask).</summary>
-    private static void NibblesI16(WasmFunctionBuilder f, int high, Vector128<byte> low4)
-    {
-        if (high != 0)
-            f.I32Const(4).I16x8ShrU();
-        f.V128Const(low4).V128And();
     }
 
     /// <summary>
