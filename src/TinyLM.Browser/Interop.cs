@@ -43,7 +43,7 @@ public static partial class Interop
         ComputeKernels compute = kernels == "wasm" ? WasmKernels.Create(s_model, threads) : ComputeKernels.Managed;
         s_session = s_model.CreateSession(new SessionOptions { ContextLength = contextLength, Threads = 1, Kernels = compute });
         return JsonSerializer.Serialize(ModelInfo.From(s_model, s_session, (compute as WasmKernels)?.Threads ?? 1, (compute as WasmKernels)?.RelaxedSimd ?? false,
-            (compute as WasmKernels)?.WidenedMatrices ?? 0), BrowserJson.Default.ModelInfo);
+            (compute as WasmKernels)?.WidenedMatrices ?? 0, (compute as WasmKernels)?.WideQ6_KMatrices ?? 0), BrowserJson.Default.ModelInfo);
     });
 
     /// <summary>
@@ -156,14 +156,20 @@ public static partial class Interop
         panels &= Kernels.Wasm.WasmKernelModule.SupportsPanels(type);
         WasmKernels kernels = WasmKernels.Create([type]);
         byte[] wKernel = PinnedCopy(w, type, rows, panels, kernels.RelaxedSimd), actKernel = PinnedCopy(act, actType, tokens, panels: false, false);
-        float[] output = GC.AllocateArray<float>(rows * tokens, pinned: true);
+        float[] output = GC.AllocateArray<float>(rows * tokens, pinned: true), wideOutput = GC.AllocateArray<float>(rows * tokens, pinned: true);
+        bool wide = false;
         unsafe
         {
             fixed (byte* pw = wKernel)
             fixed (byte* pa = actKernel)
             fixed (float* po = output)
+            fixed (float* pwo = wideOutput)
+            {
                 if (!kernels.TryMatMul(type, pw, cols, rows, pa, tokens, po, rows, panels))
                     throw new NotSupportedException($"No emitted kernel for {type.Name}.");
+                // Q6_K in kernel-layout panels: also through the wide blocks the page runs its Q6_K matrices from
+                wide = panels && type.Type == Quantization.GgmlType.Q6_K && kernels.TryMatMulQ6_KWide(pw, cols, rows, pa, tokens, pwo, rows);
+            }
         }
         int mismatches = 0;
         string first = "";
@@ -173,8 +179,10 @@ public static partial class Interop
                 float expected = type.DotReference(w.AsSpan(r * rowBytes, rowBytes), act.AsSpan(t * actRowBytes, actRowBytes), cols);
                 if (BitConverter.SingleToInt32Bits(expected) != BitConverter.SingleToInt32Bits(output[t * rows + r]) && mismatches++ == 0)
                     first = $"token {t} row {r}: expected {expected:R}, got {output[t * rows + r]:R}";
+                if (wide && BitConverter.SingleToInt32Bits(expected) != BitConverter.SingleToInt32Bits(wideOutput[t * rows + r]) && mismatches++ == 0)
+                    first = $"wide: token {t} row {r}: expected {expected:R}, got {wideOutput[t * rows + r]:R}";
             }
-        return $"{{\"relaxedSimd\":{(kernels.RelaxedSimd ? "true" : "false")},\"panels\":{(panels ? "true" : "false")},\"mismatches\":{mismatches},\"first\":\"{first}\"}}";
+        return $"{{\"relaxedSimd\":{(kernels.RelaxedSimd ? "true" : "false")},\"panels\":{(panels ? "true" : "false")},\"wide\":{(wide ? "true" : "false")},\"mismatches\":{mismatches},\"first\":\"{first}\"}}";
     });
 
     /// <summary>

@@ -61,15 +61,15 @@ internal sealed record GenerateOptions
 /// <summary>What <c>lm.info</c> reports from the engine's side.</summary>
 internal sealed record ModelInfo(string Architecture, string Name, long Parameters, string Quantization, long WeightBytes,
     int TrainedContextLength, int ContextLength, int VocabularySize, long KVCacheBytes, string? ChatTemplate, string Kernels, int Threads, bool RelaxedSimd,
-    int WidenedMatrices)
+    int WidenedMatrices, int WideQ6_KMatrices)
 {
-    public static ModelInfo From(Model m, InferenceSession s, int threads, bool relaxedSimd, int widenedMatrices)
+    public static ModelInfo From(Model m, InferenceSession s, int threads, bool relaxedSimd, int widenedMatrices, int wideQ6_KMatrices)
     {
         // The quantization is the type holding most of the weight bytes (as llama.cpp's file type names it).
         string quantization = m.File.Tensors.GroupBy(t => t.Type).OrderByDescending(g => g.Sum(t => t.ByteSize)).First().Key is GgmlType type
             && TensorTypes.TryGet(type, out TensorType? tt) ? tt.Name.ToUpperInvariant() : "unknown";
         return new ModelInfo(m.Architecture, m.Name, m.ParameterCount, quantization, m.WeightBytes, m.ContextLength,
-            s.ContextLength, m.VocabularySize, s.KVCacheBytes, m.Vocabulary.ChatTemplate, s.Kernels.Name, threads, relaxedSimd, widenedMatrices);
+            s.ContextLength, m.VocabularySize, s.KVCacheBytes, m.Vocabulary.ChatTemplate, s.Kernels.Name, threads, relaxedSimd, widenedMatrices, wideQ6_KMatrices);
     }
 }
 

@@ -44,6 +44,11 @@ namespace TinyLM.Browser;
 /// (<see cref="WeightMatrix.WidenToQ8_0"/>; load option <c>widenQ5_0</c>): the same numbers, so the same results,
 /// and the Q8_0 products run about 1.8 times as fast, at 34/22 of those matrices' bytes. With threads the mirror
 /// copies that buffer and the rest of the model buffer, without the file's Q5_0 bytes.</para>
+/// <para><b>Q6_K wide.</b> After the row panels, the Q6_K product matrices in kernel-layout panels get a wide copy in
+/// another pinned buffer (<see cref="WidenQ6_K"/>, <c>widen_q6_K</c>; load option <c>widenQ6_K</c>): every quant in a
+/// byte, so <see cref="WasmKernelModule.MatMulQ6_KWidePanels"/> loads what the kernel-layout product assembles from a
+/// nibble and a bit pair — a decode step's Q6_K products about 1.3 to 1.4 times as fast, at 274/210 of those matrices'
+/// bytes. The mirror copies the wide buffer instead of the file's Q6_K bytes.</para>
 /// </remarks>
 [SupportedOSPlatform("browser")]
 internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphHost
@@ -63,6 +68,10 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     private long[] _mirrorLengths = [], _mirrorOffsets = [];   // each run's length, and where it sits in the mirror
     private byte[]? _widened;            // the Q5_0 product matrices as Q8_0 (WidenQ5_0), pinned
     private long[] _widenedFrom = [];    // the model-buffer addresses of the widened matrices' Q5_0 bytes (not mirrored)
+    private readonly int _matMulQ6_KWide, _widenQ6_K;   // the wide Q6_K product and widening (−1 without relaxed SIMD or Q6_K)
+    private byte[]? _wideQ6_K;           // the Q6_K product matrices' wide blocks (WidenQ6_K), pinned
+    private nint[] _wideQ6_KFrom = [];   // the model-buffer addresses of those matrices' Q6_K bytes (not mirrored), ascending
+    private nint[] _wideQ6_KTo = [];     // and where each one's wide blocks start
 
     private WasmKernels(WasmKernelModule module, bool relaxedSimd, bool graphs)
     {
@@ -94,6 +103,8 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
         _add = module.IndexOf(WasmKernelModule.AddExport);
         _copy = module.IndexOf(WasmKernelModule.CopyExport);
         _argMax = module.IndexOf(WasmKernelModule.ArgMaxExport);
+        _matMulQ6_KWide = module.IndexOf(WasmKernelModule.MatMulQ6_KWidePanels);
+        _widenQ6_K = module.IndexOf(WasmKernelModule.WidenQ6_K);
     }
 
     /// <inheritdoc/>
@@ -128,6 +139,8 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
                     m.InterleaveRowPanels(WasmKernelModule.PanelRows(m.Type), WasmWeightPanels.HasKernelBlocks(m.Type, kernels.RelaxedSimd), kernels.ToKernelBlocks);
                     kernels.PanelMatrices++;
                 }
+        if (WidenQ6_KEnabled())
+            kernels.WidenQ6_K(model);
         if (threads > 1)
             kernels.StartThreads(model, types, threads);
         // Scratch for any one-token product up front: a decode step never replaces it, so a kernel graph
@@ -188,6 +201,74 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     }
 
     /// <summary>
+    /// Writes the wide form of the model's Q6_K product matrices that sit in kernel-layout row panels (the relaxed-SIMD
+    /// build) into one pinned buffer, each matrix on a 64-byte boundary, with the module's <c>widen_q6_K</c>
+    /// (<see cref="WasmKernelModule.MatMulQ6_KWidePanels"/>: every quant in a byte, the same numbers, so the same results):
+    /// the decode step's Q6_K products then load their quants instead of assembling each from a nibble and a bit pair
+    /// (Node 26, one token, 32000 × 768: 1.45 → 1.01 ms), at 274/210 of those matrices' bytes; the file's bytes stay in
+    /// the model buffer (the C# fallback and a tied embedding's lookups read them). Nothing when the buffer would pass 2 GiB.
+    /// </summary>
+    private void WidenQ6_K(Model model)
+    {
+        if (_matMulQ6_KWide < 0 || _widenQ6_K < 0)
+            return;
+        WeightMatrix[] matrices = [.. model.ProductMatrices.Distinct().Where(m => m.Type.Type == GgmlType.Q6_K && m.IsRowPanels && m.IsKernelBlocks)];
+        long total = 64;
+        foreach (WeightMatrix m in matrices)
+            total += ((long)m.Rows * WideRowBytes(m) + 63) & ~63L;
+        if (matrices.Length == 0 || total > Array.MaxLength)
+            return;
+        byte[] buffer = GC.AllocateUninitializedArray<byte>((int)total, pinned: true);
+        var from = new nint[matrices.Length];
+        var to = new nint[matrices.Length];
+        fixed (byte* p = buffer)
+        {
+            nint at = ((nint)p + 63) & ~(nint)63;
+            for (int i = 0; i < matrices.Length; i++)
+            {
+                fixed (byte* q6 = matrices[i].Data)
+                {
+                    from[i] = (nint)q6;
+                    to[i] = at;
+                    Call3(_widenQ6_K, (int)q6, (int)at, matrices[i].Rows * (matrices[i].Columns / matrices[i].Type.BlockSize));
+                }
+                at += (nint)(((long)matrices[i].Rows * WideRowBytes(matrices[i]) + 63) & ~63L);
+            }
+        }
+        Array.Sort(from, to);
+        _wideQ6_K = buffer;
+        _wideQ6_KFrom = from;
+        _wideQ6_KTo = to;
+    }
+
+    private static int WideRowBytes(WeightMatrix m) => m.Columns / m.Type.BlockSize * WasmKernelModule.Q6_KWideBlockBytes;
+
+    /// <summary>Q6_K product matrices that run from their wide blocks (<see cref="WidenQ6_K"/>; load option <c>widenQ6_K</c>).</summary>
+    public int WideQ6_KMatrices => _wideQ6_KFrom.Length;
+
+    /// <summary>
+    /// The emitted product that runs <paramref name="w"/>: its export (−1: none), the address of the matrix's first row, its
+    /// bytes per row and the scratch bytes it needs for <paramref name="tokens"/> rows of activations (a widened Q6_K matrix
+    /// runs the wide product on its wide blocks).
+    /// </summary>
+    private int Product(WeightMatrix w, int tokens, out nint data, out int rowBytes, out long scratchBytes)
+    {
+        fixed (byte* p = w.Data)
+            data = (nint)p;
+        int i;
+        if (_wideQ6_KFrom.Length > 0 && w.IsRowPanels && w.Type.Type == GgmlType.Q6_K && (i = Array.BinarySearch(_wideQ6_KFrom, data)) >= 0)
+        {
+            data = _wideQ6_KTo[i];
+            rowBytes = WideRowBytes(w);
+            scratchBytes = WasmKernelModule.WideQ6_KScratchBytes(w.Columns, tokens);
+            return _matMulQ6_KWide;
+        }
+        rowBytes = w.RowBytes;
+        scratchBytes = WasmKernelModule.MatMulScratchBytes(w.Type, w.Columns, tokens);
+        return w.IsRowPanels ? _matMulPanels[(int)w.Type.Type] : _matMul[(int)w.Type.Type];
+    }
+
+    /// <summary>
     /// True when the Q8_0/Q4_0/Q5_0/Q4_K products use relaxed SIMD's integer dot product (the browser
     /// supports it and the load did not turn it off; tinylm-worker.js decides). Same results either way.
     /// </summary>
@@ -207,7 +288,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
         // The mirror holds the tensors' bytes that the kernels read: runs of the model buffer (without
         // the Q5_0 bytes that WidenQ5_0 replaced) and the widened buffer, each run starting on a 64-byte
         // boundary so that rows keep their alignment in the shared memory.
-        var widenedFrom = new HashSet<long>(_widenedFrom);
+        var widenedFrom = new HashSet<long>(_widenedFrom.Concat(_wideQ6_KFrom.Select(p => (long)p)));
         var ranges = new List<(long Start, long End)>();
         foreach (var tensor in model.File.Tensors.OrderBy(t => (long)model.File.GetTensorPointer(t)))
         {
@@ -222,6 +303,9 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
         if (_widened is not null)
             fixed (byte* w = _widened)
                 ranges.Add(((long)w, (long)w + _widened.Length));
+        if (_wideQ6_K is not null)
+            fixed (byte* w = _wideQ6_K)
+                ranges.Add(((long)w, (long)w + _wideQ6_K.Length));
         if (ranges.Count == 0)
             return;
         int[] segments = new int[2 * ranges.Count];
@@ -289,7 +373,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
         Span<float> output, int outputStride)
     {
         TensorType type = weights.Type;
-        int fn = weights.IsRowPanels ? _matMulPanels[(int)type.Type] : _matMul[(int)type.Type];
+        int fn = Product(weights, tokens, out nint data, out int rowBytes, out long scratchBytes);
         // a range of a panel matrix must cover whole panels, except for the matrix's own last rows
         if (weights.IsRowPanels && (fn < 0 || rowStart % weights.PanelRows != 0
             || (rowStart + rowCount != weights.Rows && rowCount % weights.PanelRows != 0)))
@@ -300,25 +384,23 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
             base.MatMul(weights, rowStart, rowCount, activations, tokens, output, outputStride);
             return;
         }
-        fixed (byte* w = weights.Data)
         fixed (byte* a = activations)
         fixed (float* o = output)
         {
-            byte* rows = w + (long)rowStart * weights.RowBytes;
+            byte* rows = (byte*)data + (long)rowStart * rowBytes;
             // Threads pay a copy of the activations and outputs and a hand-off (a few µs): only for
             // products of some size (the split does not change any result).
-            long bytes = (long)rowCount * weights.RowBytes;
+            long bytes = (long)rowCount * rowBytes;
             long offset;
+            int k = weights.Columns / type.BlockSize;
+            int actRowBytes = (int)TensorTypes.Get(type.VecDotType).RowBytes(weights.Columns);
             if (_threads > 1 && rowCount >= 16 * _threads && (long)rowCount * weights.Columns * tokens >= ParallelMinMacs && (offset = MirrorOffset((nint)rows, bytes)) >= 0)
             {
-                int k = weights.Columns / type.BlockSize;
-                int actRowBytes = (int)TensorTypes.Get(type.VecDotType).RowBytes(weights.Columns);
-                int scratchBytes = checked((int)WasmKernelModule.MatMulScratchBytes(type, weights.Columns, tokens));
-                _recording?.Add(CallKind.ParallelMatMul, fn, 0, [(int)offset, weights.RowBytes, rowCount, (int)a, actRowBytes, tokens, (int)(o + rowStart), outputStride, k, scratchBytes]);
-                ParallelMatMul(fn, (int)offset, weights.RowBytes, rowCount, (int)a, actRowBytes, tokens, (int)(o + rowStart), outputStride, k, scratchBytes);
+                _recording?.Add(CallKind.ParallelMatMul, fn, 0, [(int)offset, rowBytes, rowCount, (int)a, actRowBytes, tokens, (int)(o + rowStart), outputStride, k, checked((int)scratchBytes)]);
+                ParallelMatMul(fn, (int)offset, rowBytes, rowCount, (int)a, actRowBytes, tokens, (int)(o + rowStart), outputStride, k, checked((int)scratchBytes));
             }
             else
-                MatMul(fn, type, rows, weights.Columns, rowCount, a, tokens, o + rowStart, outputStride);
+                MatMul(fn, rows, rowBytes, k, actRowBytes, scratchBytes, rowCount, a, tokens, o + rowStart, outputStride);
         }
     }
 
@@ -341,19 +423,19 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
         for (int i = 0; i < weights.Length; i++)
         {
             WeightMatrix w = weights[i];
-            int fn = w.IsRowPanels ? _matMulPanels[(int)w.Type.Type] : _matMul[(int)w.Type.Type];
+            int fn = Product(w, tokens, out nint data, out int rowBytes, out long scratchBytes);
             long offset;
-            if (fn < 0 || w.Rows < 16 * _threads || outputs[i].Length < (long)tokens * w.Rows || (offset = MirrorOffset(w.Data, (long)w.Rows * w.RowBytes)) < 0)
+            if (fn < 0 || w.Rows < 16 * _threads || outputs[i].Length < (long)tokens * w.Rows || (offset = MirrorOffset(data, (long)w.Rows * rowBytes)) < 0)
                 return false;
             macs += (long)w.Rows * w.Columns * tokens;
             Span<int> m = args.Slice(3 + Words * i, Words);
             m[0] = fn;
             m[1] = (int)offset;
-            m[2] = w.RowBytes;
+            m[2] = rowBytes;
             m[3] = w.Rows;
             m[5] = w.Rows;   // the output stride; m[4], the output's address, once pinned below
             m[6] = w.Columns / w.Type.BlockSize;
-            m[7] = checked((int)WasmKernelModule.MatMulScratchBytes(w.Type, w.Columns, tokens));
+            m[7] = checked((int)scratchBytes);
         }
         if (macs < ParallelMinMacs)
             return false;
@@ -403,16 +485,35 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
         int fn = panels ? _matMulPanels[(int)type.Type] : _matMul[(int)type.Type];
         if (fn < 0)
             return false;
-        MatMul(fn, type, w, columns, rows, act, tokens, output, outputStride);
+        MatMul(fn, w, (int)type.RowBytes(columns), columns / type.BlockSize, (int)TensorTypes.Get(type.VecDotType).RowBytes(columns),
+            WasmKernelModule.MatMulScratchBytes(type, columns, tokens), rows, act, tokens, output, outputStride);
         return true;
     }
 
-    private void MatMul(int fn, TensorType type, byte* w, int columns, int rows, byte* act, int tokens, float* output, int outputStride)
+    /// <summary>
+    /// <see cref="TryMatMul"/> of Q6_K weights in kernel-layout row panels through their wide form (self-check): widens them
+    /// into a pinned buffer with the module's <c>widen_q6_K</c> and runs <see cref="WasmKernelModule.MatMulQ6_KWidePanels"/>;
+    /// false when the module has neither (no relaxed SIMD).
+    /// </summary>
+    public bool TryMatMulQ6_KWide(byte* kernelPanels, int columns, int rows, byte* act, int tokens, float* output, int outputStride)
     {
-        int k = columns / type.BlockSize;
-        int rowBytes = (int)type.RowBytes(columns);
-        int actRowBytes = (int)TensorTypes.Get(type.VecDotType).RowBytes(columns);
-        long scratchBytes = WasmKernelModule.MatMulScratchBytes(type, columns, tokens) + 16;
+        if (_matMulQ6_KWide < 0 || _widenQ6_K < 0)
+            return false;
+        int blocks = columns / 256;
+        byte[] wide = GC.AllocateUninitializedArray<byte>(rows * blocks * WasmKernelModule.Q6_KWideBlockBytes + 1, pinned: true);
+        fixed (byte* p = wide)
+        {
+            byte* at = p + 1;   // misaligned, as a matrix's rows may be
+            Call3(_widenQ6_K, (int)kernelPanels, (int)at, rows * blocks);
+            MatMul(_matMulQ6_KWide, at, blocks * WasmKernelModule.Q6_KWideBlockBytes, blocks, (int)TensorTypes.Get(GgmlType.Q8_K).RowBytes(columns),
+                WasmKernelModule.WideQ6_KScratchBytes(columns, tokens), rows, act, tokens, output, outputStride);
+        }
+        return true;
+    }
+
+    private void MatMul(int fn, byte* w, int rowBytes, int k, int actRowBytes, long scratchBytes, int rows, byte* act, int tokens, float* output, int outputStride)
+    {
+        scratchBytes += 16;
         if (_scratch.Length < scratchBytes)
         {
             _scratch = GC.AllocateUninitializedArray<byte>(checked((int)scratchBytes), pinned: true);
@@ -617,6 +718,9 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
 
     [JSImport("widenQ5_0", JSModule)]
     private static partial bool WidenQ5_0Enabled();
+
+    [JSImport("widenQ6_K", JSModule)]
+    private static partial bool WidenQ6_KEnabled();
 
     [JSImport("compile", JSModule)]
     private static partial string Compile(byte[] module, string exports);

@@ -126,12 +126,15 @@ public sealed class ApiTests(BrowserFixture fx)
             Assert.True(c.GetProperty("mismatches").GetInt32() == 0, $"{what}: {c.GetProperty("mismatches")} mismatches, first {c.GetProperty("first")}");
             Assert.Equal(c.GetProperty("relaxedAsked").GetBoolean(), c.GetProperty("relaxedSimd").GetBoolean());   // the K-quants build the same either way
             Assert.Equal(c.GetProperty("panelsAsked").GetBoolean() && TinyLM.Kernels.Wasm.WasmKernelModule.SupportsPanels(t!), c.GetProperty("panels").GetBoolean());   // F16, BF16: no panels
+            // Q6_K in kernel-layout panels also checks the wide blocks the page runs its Q6_K matrices from
+            Assert.Equal(type == "q6_K" && c.GetProperty("relaxedAsked").GetBoolean() && c.GetProperty("panelsAsked").GetBoolean(), c.GetProperty("wide").GetBoolean());
         }
     }
 
     /// <summary>
     /// Greedy tokens of quantized models with emitted and managed kernels equal the native engine's; with the
-    /// emitted kernels both with Q5_0 matrices widened to Q8_0 at load (the default) and without.
+    /// emitted kernels both with Q5_0 matrices widened to Q8_0 at load (the default) and without, and with Q6_K matrices run
+    /// from their wide copies (the default) and without.
     /// </summary>
     [BrowserTheory]
     [InlineData("q8_0")]
@@ -153,24 +156,25 @@ public sealed class ApiTests(BrowserFixture fx)
         IPage page = await OpenAsync();
         var logs = new List<string>();
         page.Console += (_, m) => { lock (logs) logs.Add(m.Text); };
-        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async ([base64, q5_0]) => {
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async ([base64, q5_0, q6_k]) => {
             const { TinyLM } = await import('/tinylm.js');
             const bytes = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
             const out = {};
-            const runs = [['wasm', 'wasm', true], ['managed', 'managed', true]].concat(q5_0 ? [['wasm-q5_0', 'wasm', false]] : []);
-            for (const [run, kernels, widenQ5_0] of runs) {
-                const lm = await TinyLM.load(bytes, { cache: 'none', kernels, widenQ5_0 });
+            const runs = [['wasm', 'wasm', true, true], ['managed', 'managed', true, true]]
+                .concat(q5_0 ? [['wasm-q5_0', 'wasm', false, true]] : []).concat(q6_k ? [['wasm-q6_k', 'wasm', true, false]] : []);
+            for (const [run, kernels, widenQ5_0, widenQ6_K] of runs) {
+                const lm = await TinyLM.load(bytes, { cache: 'none', kernels, widenQ5_0, widenQ6_K });
                 const it = lm.generate('Once upon a time', { maxTokens: 64, temperature: 0, ignoreEos: true });
                 let text = '', step;
                 while (!(step = await it.next()).done) text += step.value;
-                out[run] = { text, kernels: lm.info.kernels, quantization: lm.info.quantization, graphSteps: step.value.graphSteps, widened: lm.info.widenedMatrices };
+                out[run] = { text, kernels: lm.info.kernels, quantization: lm.info.quantization, graphSteps: step.value.graphSteps, widened: lm.info.widenedMatrices, wideQ6_K: lm.info.wideQ6_KMatrices };
                 await lm.unload();
             }
             return out;
-        }", new object[] { Convert.ToBase64String(model), type == "q5_0" });
+        }", new object[] { Convert.ToBase64String(model), type == "q5_0", type == "q6_k" });
         string native = NativeGreedy(model, "Once upon a time", 64);
         Assert.NotEmpty(native);
-        foreach (string run in type == "q5_0" ? new[] { "wasm", "managed", "wasm-q5_0" } : ["wasm", "managed"])
+        foreach (string run in type switch { "q5_0" => new[] { "wasm", "managed", "wasm-q5_0" }, "q6_k" => ["wasm", "managed", "wasm-q6_k"], _ => ["wasm", "managed"] })
         {
             JsonElement k = r.GetProperty(run);
             string kernels = run.StartsWith("wasm", StringComparison.Ordinal) ? "wasm" : "managed";
@@ -182,6 +186,8 @@ public sealed class ApiTests(BrowserFixture fx)
             Assert.Equal(kernels == "wasm" && type != "q8_0-hd6" ? 60 : 0, k.GetProperty("graphSteps").GetInt32());
             // the Q5_0 model's seven matrices per layer and its output run as Q8_0 unless widenQ5_0 is false
             Assert.Equal(run == "wasm" && type == "q5_0" ? 7 * 2 + 1 : 0, k.GetProperty("widened").GetInt32());
+            // the Q6_K model's matrices run from their wide copies (relaxed SIMD, row panels)
+            Assert.Equal(run == "wasm" && type == "q6_k" ? 7 * 2 + 1 : 0, k.GetProperty("wideQ6_K").GetInt32());
         }
         lock (logs)
             Assert.Equal(type == "q8_0-hd6", logs.Any(l => l.Contains(
@@ -193,7 +199,8 @@ public sealed class ApiTests(BrowserFixture fx)
     /// C# fallback, and natively are identical, on stories260K and on a Q4_0 and a Q5_0 stories15M-shape model
     /// (dim 288, 6 layers, 6 heads, FFN 768, the Llama 2 vocabulary; the Q5_0 matrices widened to Q8_0 in the
     /// page, so the threads' mirror holds runs of the model buffer and the widened copy) and a Q4_K one of dim 256
-    /// (its blocks in the kernel layout of the relaxed-SIMD panel product); with 2 threads the helper worker
+    /// (its blocks in the kernel layout of the relaxed-SIMD panel product) and a Q6_K one (run from wide copies, which the
+    /// threads' mirror holds instead of the file's Q6_K bytes); with 2 threads the helper worker
     /// must have run part of the matrix products, and each layer's attention over a prompt is split across the
     /// threads by heads; a third run splits every attention call, the decode steps' too, so that every step
     /// reads the KV caches' mirrors in the threads' memory (kept by write-through of the copy kernel, also
@@ -207,6 +214,7 @@ public sealed class ApiTests(BrowserFixture fx)
     [InlineData("stories15M-q4_0")]
     [InlineData("stories15M-q5_0")]   // widened to Q8_0: the threads' mirror holds the widened copy, not the file's Q5_0 bytes
     [InlineData("stories15M-256-q4_k")]   // Q4_K in the kernel layout of its relaxed-SIMD panel product, four prompt tokens per pass
+    [InlineData("stories15M-256-q6_k")]   // Q6_K run from wide copies: the threads' mirror holds those, not the file's Q6_K bytes
     public async Task Greedy64_OneAndTwoThreads_WasmAndManaged_EqualNativeEngine(string model)
     {
         byte[] bytes;
@@ -216,8 +224,9 @@ public sealed class ApiTests(BrowserFixture fx)
         {
             Vocabulary vocabulary = SentencePieceModel.Read(Path.Combine(BrowserFixture.Root, "tests", "TinyLM.Tests", "TestData", "vocab", "llama2", "tokenizer.model"));
             using var stream = new MemoryStream();
-            GgmlType type = model.EndsWith("q5_0", StringComparison.Ordinal) ? GgmlType.Q5_0 : model.EndsWith("q4_k", StringComparison.Ordinal) ? GgmlType.Q4_K : GgmlType.Q4_0;
-            RandomLlama.Create(type == GgmlType.Q4_K ? RandomLlama.Stories15M256 : new RandomLlama.Shape("stories15M", 288, 6, 6, 6, 768, 256), vocabulary,
+            GgmlType type = model.EndsWith("q5_0", StringComparison.Ordinal) ? GgmlType.Q5_0 : model.EndsWith("q4_k", StringComparison.Ordinal) ? GgmlType.Q4_K
+                : model.EndsWith("q6_k", StringComparison.Ordinal) ? GgmlType.Q6_K : GgmlType.Q4_0;
+            RandomLlama.Create(type is GgmlType.Q4_K or GgmlType.Q6_K ? RandomLlama.Stories15M256 : new RandomLlama.Shape("stories15M", 288, 6, 6, 6, 768, 256), vocabulary,
                 TensorTypes.Get(type), 11).WriteTo(stream);
             bytes = stream.ToArray();
         }
@@ -261,6 +270,9 @@ public sealed class ApiTests(BrowserFixture fx)
             // the Q5_0 model's seven matrices per layer and its output run as Q8_0 with the emitted kernels
             Assert.Equal(model.EndsWith("q5_0", StringComparison.Ordinal) && run.GetProperty("kernels").GetString() == "wasm" ? 6 * 7 + 1 : 0,
                 run.GetProperty("info").GetProperty("widenedMatrices").GetInt32());
+            // and the Q6_K model's from their wide copies
+            Assert.Equal(model.EndsWith("q6_k", StringComparison.Ordinal) && run.GetProperty("kernels").GetString() == "wasm" ? 6 * 7 + 1 : 0,
+                run.GetProperty("info").GetProperty("wideQ6_KMatrices").GetInt32());
             JsonElement stats = run.GetProperty("result").GetProperty("kernelThreads");
             Assert.Equal(threads, stats.GetProperty("threads").GetInt32());
             // Every layer's attention over the first prompt splits its heads across the threads, except the last layer's, which

@@ -27,6 +27,8 @@ namespace TinyLM.Kernels.Wasm;
 /// See <see cref="MatMulExport"/>.</item>
 /// <item><c>matmul_{type}_panels(...)</c> (every quantized type): the same over a matrix in the row-panel
 /// layout of <see cref="WasmWeightPanels"/>; see <see cref="MatMulPanelsExport"/>.</item>
+/// <item><c>matmul_q6_K_wide_panels(...)</c> and <c>widen_q6_K(src, dst, blocks)</c> (relaxed-SIMD builds with Q6_K weights): the Q6_K
+/// panel product over wide blocks (every quant in a byte, <see cref="Q6_KEmitter.ToWide"/>) and the widening that writes them.</item>
 /// <item><c>quantize_q8_0(src, dst, blocks)</c>: <see cref="Q8_0.QuantizeReference"/> of
 /// <c>32·blocks</c> floats.</item>
 /// <item><c>quantize_q8_1(src, dst, blocks)</c>: <see cref="Q8_1.QuantizeReference"/> of
@@ -72,6 +74,15 @@ public sealed class WasmKernelModule
     public const string CopyExport = "copy";
     /// <summary>Export name of the greedy sampler's argmax.</summary>
     public const string ArgMaxExport = "argmax";
+    /// <summary>
+    /// Export name of the Q6_K product over wide blocks in row panels (<see cref="Q6_KEmitter.ToWide"/>; relaxed-SIMD builds
+    /// with Q6_K weights): the signature of <see cref="MatMulExport"/> with <c>wRowBytes</c> = 274 per super-block.
+    /// </summary>
+    public const string MatMulQ6_KWidePanels = "matmul_q6_K_wide_panels";
+    /// <summary>Export name of <c>widen_q6_K(src, dst, blocks)</c>: kernel-layout Q6_K blocks to wide blocks (<see cref="Q6_KEmitter.ToWide"/>; with <see cref="MatMulQ6_KWidePanels"/>).</summary>
+    public const string WidenQ6_K = "widen_q6_K";
+    /// <summary>Bytes of a wide Q6_K block (<see cref="MatMulQ6_KWidePanels"/>): 256 quants as bytes, 16 int8 scales, float16 <c>d</c>.</summary>
+    public const int Q6_KWideBlockBytes = Q6_KEmitter.WideBlockBytes;
 
     // One line per weight type with an emitted matrix product: (module, export name, dot_f32_rows, relaxed SIMD allowed).
     private static readonly Dictionary<GgmlType, Func<WasmModuleBuilder, string, Func<WasmFunction>, bool, bool, WasmFunction>> s_matMul = new()
@@ -206,6 +217,14 @@ public sealed class WasmKernelModule
         };
     }
 
+    /// <summary>Bytes of scratch memory that <see cref="MatMulQ6_KWidePanels"/> needs: the prepared activations only (no unpack step).</summary>
+    public static long WideQ6_KScratchBytes(int columns, int tokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        return (long)tokens * (columns / 256) * KQuantMatMul.ScratchBytesPerBlock;
+    }
+
     /// <summary>Index of <paramref name="export"/> in <see cref="Exports"/>, or −1 when the module lacks it.</summary>
     public int IndexOf(string export) => _exportIndex.TryGetValue(export, out int i) ? i : -1;
 
@@ -264,6 +283,13 @@ public sealed class WasmKernelModule
                     _ => Q6_KEmitter.EmitToKernelLayout(module, KernelBlocksExport(type)),
                 };
                 exports.Add(KernelBlocksExport(type));
+            }
+            if (type.Type == GgmlType.Q6_K && relaxedSimd)
+            {
+                Q6_KEmitter.EmitMatMulWide(module, MatMulQ6_KWidePanels);
+                exports.Add(MatMulQ6_KWidePanels);
+                Q6_KEmitter.EmitToWide(module, WidenQ6_K);
+                exports.Add(WidenQ6_K);
             }
         }
         Q8_0Emitter.EmitQuantize(module, QuantizeQ8_0);

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using TinyLM.Kernels;
 using TinyLM.Kernels.Wasm;
+using TinyLM.Kernels.Wasm.Emitters;
 using TinyLM.Quantization;
 using static TinyLM.Kernels.Wasm.WasmValueType;
 
@@ -151,7 +152,7 @@ public class WasmKernelTests
     private static WasmFunctionType Signature(string export) => export switch
     {
         WasmKernelModule.QuantizeQ8_0 or WasmKernelModule.QuantizeQ8_1 or WasmKernelModule.QuantizeQ8_K or WasmKernelModule.QuantizeF16 or WasmKernelModule.QuantizeBF16 or WasmKernelModule.SwiGluExport or WasmKernelModule.AddExport
-            or WasmKernelModule.CopyExport => new([I32, I32, I32], []),
+            or WasmKernelModule.CopyExport or WasmKernelModule.WidenQ6_K => new([I32, I32, I32], []),
         WasmKernelModule.RmsNormExport => new([I32, I32, WasmValueType.F32, I32, I32, I32], []),
         WasmKernelModule.RopeExport => new(WasmEmitI32s(8), []),
         WasmKernelModule.AttentionExport => new([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, WasmValueType.F32, I32, I32, I32], []),
@@ -203,6 +204,36 @@ public class WasmKernelTests
         job.Run();
         foreach (var (what, expected, read) in checks)
             Assert.True(expected.AsSpan().SequenceEqual(read.As<byte>()), what);
+    }
+
+    /// <summary>
+    /// The emitted <c>widen_q6_K</c> (the page widens its Q6_K product matrices at load with it) writes the same bytes as
+    /// the C# <see cref="Q6_KEmitter.ToWide"/>, on random kernel-layout blocks (every bit pattern of the quants).
+    /// </summary>
+    [NodeRelaxedSimdFact]
+    public void WidenQ6_K_Emitted_EqualsCSharpWideBlocks()
+    {
+        var random = new Random(17);
+        TensorType type = TensorTypes.Get(GgmlType.Q6_K);
+        WasmKernelModule module = WasmKernelModule.Build([type], relaxedSimd: true);
+        var job = new NodeJob();
+        NodeCase c = job.Add("widen q6_K", module.Bytes, Memory);
+        var heap = new Heap();
+        var checks = new List<(int Blocks, byte[] Expected, NodeRead Read)>();
+        foreach (int blocks in new[] { 1, 5 })
+        {
+            var source = new byte[blocks * type.BlockBytes];
+            random.NextBytes(source);
+            var expected = new byte[blocks * WasmKernelModule.Q6_KWideBlockBytes];
+            Q6_KEmitter.ToWide(source, expected);
+            int from = heap.Alloc(source.Length, misalign: 1), to = heap.Alloc(expected.Length, misalign: 3);
+            c.Write<byte>(from, source);
+            c.Call(WasmKernelModule.WidenQ6_K, Signature(WasmKernelModule.WidenQ6_K), from, to, blocks);
+            checks.Add((blocks, expected, c.Read(to, expected.Length)));
+        }
+        job.Run();
+        foreach (var (blocks, expected, read) in checks)
+            Assert.True(expected.AsSpan().SequenceEqual(read.As<byte>()), $"{blocks} blocks");
     }
 
     [NodeFact]
@@ -295,6 +326,17 @@ public class WasmKernelTests
                     c.Write<byte>(pp, panels);
                     calls.Add(c.Call(WasmKernelModule.MatMulPanelsExport(type), Signature(""), pp, wRowBytes, rows, pa, aRowBytes, tokens, ppo, stride, blocks, ps));
                     checks.Add(($"{type.Name} panels rows {rows} cols {cols} tokens {tokens}", expected, c.Read(ppo, tokens * stride * 4), tokens, rows, stride));
+                    if (relaxedSimd && g == GgmlType.Q6_K)
+                    {
+                        // and over the wide blocks that the page runs its Q6_K matrices from
+                        byte[] wide = new byte[rows * blocks * WasmKernelModule.Q6_KWideBlockBytes];
+                        Q6_KEmitter.ToWide(panels, wide);
+                        int pwide = heap.Alloc(wide.Length, misalign: 1), pwo = heap.Alloc(tokens * stride * 4);
+                        int pws = heap.Alloc((int)WasmKernelModule.WideQ6_KScratchBytes(cols, tokens) + 1);
+                        c.Write<byte>(pwide, wide);
+                        calls.Add(c.Call(WasmKernelModule.MatMulQ6_KWidePanels, Signature(""), pwide, blocks * WasmKernelModule.Q6_KWideBlockBytes, rows, pa, aRowBytes, tokens, pwo, stride, blocks, pws));
+                        checks.Add(($"{type.Name} wide panels rows {rows} cols {cols} tokens {tokens}", expected, c.Read(pwo, tokens * stride * 4), tokens, rows, stride));
+                    }
                 }
             }
         }
@@ -364,7 +406,7 @@ public class WasmKernelTests
                 for (int r0 = 0; r0 < rows; r0 += chunkRows)
                     c.Call(WasmKernelModule.MatMulExport(type), Signature(""), pw + r0 * wRowBytes, wRowBytes, Math.Min(chunkRows, rows - r0),
                         r0 > 0 && skipsPrologue ? zeros : pa, aRowBytes, tokens, chunked + r0 * 4, rows, k, r0 > 0 ? oneScratch | 1 : oneScratch);
-                NodeRead? panelsChunked = null;
+                NodeRead? panelsChunked = null, wideChunked = null;
                 if (WasmKernelModule.SupportsPanels(type))
                 {
                     // row panels split the same way: chunks start at multiples of 8 rows of the interleaved matrix
@@ -378,6 +420,19 @@ public class WasmKernelTests
                         c.Call(WasmKernelModule.MatMulPanelsExport(type), Signature(""), pp + r0 * wRowBytes, wRowBytes, Math.Min(chunkRows, rows - r0),
                             r0 > 0 && skipsPrologue ? zeros : pa, aRowBytes, tokens, po + r0 * 4, rows, k, r0 > 0 ? oneScratch | 1 : oneScratch);
                     panelsChunked = c.Read(po, tokens * rows * 4);
+                    if (relaxedSimd && g == GgmlType.Q6_K)
+                    {
+                        // the wide blocks split the same way (their activations too reused after a thread's first chunk)
+                        int wideRowBytes = blocks * WasmKernelModule.Q6_KWideBlockBytes;
+                        byte[] wide = new byte[rows * wideRowBytes];
+                        Q6_KEmitter.ToWide(panels, wide);
+                        int pwide = heap.Alloc(wide.Length), pwo = heap.Alloc(tokens * rows * 4), wideScratch = heap.Alloc(scratch);
+                        c.Write<byte>(pwide, wide);
+                        for (int r0 = 0; r0 < rows; r0 += chunkRows)
+                            c.Call(WasmKernelModule.MatMulQ6_KWidePanels, Signature(""), pwide + r0 * wideRowBytes, wideRowBytes, Math.Min(chunkRows, rows - r0),
+                                r0 > 0 ? zeros : pa, aRowBytes, tokens, pwo + r0 * 4, rows, k, r0 > 0 ? wideScratch | 1 : wideScratch);
+                        wideChunked = c.Read(pwo, tokens * rows * 4);
+                    }
                 }
                 var expected = new float[tokens * rows];
                 for (int t = 0; t < tokens; t++)
@@ -386,6 +441,8 @@ public class WasmKernelTests
                 checks.Add(($"{type.Name} rows {rows} tokens {tokens} chunks of {chunkRows}", expected, c.Read(whole, tokens * rows * 4), c.Read(chunked, tokens * rows * 4)));
                 if (panelsChunked is not null)
                     checks.Add(($"{type.Name} panels rows {rows} tokens {tokens} chunks of {chunkRows}", expected, c.Read(whole, tokens * rows * 4), panelsChunked));
+                if (wideChunked is not null)
+                    checks.Add(($"{type.Name} wide panels rows {rows} tokens {tokens} chunks of {chunkRows}", expected, c.Read(whole, tokens * rows * 4), wideChunked));
             }
         }
         job.Run();

@@ -155,6 +155,20 @@ public class WasmWeightPanelsTests
                         Assert.Equal(q[o], ((l >> 4) | ((h >> (shift + 2)) & 3) << 4) - 32);
                     }
                 }
+            if (g == GgmlType.Q6_K)
+            {
+                // the page's wide blocks: every unsigned quant (q + 32) in a byte in the kernel layout's order, then the scales and d
+                var wide = new byte[WasmKernelModule.Q6_KWideBlockBytes];
+                Q6_KEmitter.ToWide(kernel, wide);
+                for (int c = 0; c < 8; c++)
+                    for (int i = 0; i < 16; i++)
+                    {
+                        Assert.Equal(q[32 * c + KQuantMatMul.GroupsE[i]], wide[32 * c + i] - 32);
+                        Assert.Equal(q[32 * c + KQuantMatMul.GroupsO[i]], wide[32 * c + 16 + i] - 32);
+                    }
+                Assert.True(wide.AsSpan(256).SequenceEqual(block.AsSpan(192)));
+                Assert.Throws<ArgumentException>(() => Q6_KEmitter.ToWide(kernel, new byte[wide.Length - 1]));
+            }
             WasmWeightPanels.FromKernelBlocks(type, kernel);
             Assert.True(kernel.AsSpan().SequenceEqual(block), $"trial {trial}");
         }

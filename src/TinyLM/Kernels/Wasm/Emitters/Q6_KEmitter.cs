@@ -49,6 +49,96 @@ internal static class Q6_KEmitter
     }
 
     /// <summary>
+    /// Bytes of a wide block (<see cref="ToWide"/>): the 256 unsigned quants u = q + 32 as bytes, in the kernel layout's
+    /// order (chunk c, class E then O: bytes 32c to 32c + 31), the 16 int8 scales (from 256) and <c>d</c> (float16, at 272).
+    /// </summary>
+    public const int WideBlockBytes = 274;
+
+    /// <summary>
+    /// Writes the wide form of kernel-layout blocks (<see cref="ToKernelLayout"/>) into <paramref name="wide"/>
+    /// (<see cref="WideBlockBytes"/> per block): the same numbers with every quant in its own byte, so that the wide product
+    /// (<see cref="EmitMatMulWide"/>) loads them instead of assembling them from a nibble and a bit pair — the page's decode
+    /// steps spend most of a Q6_K product's instructions on that (Node 26, 32000 × 768, one token: 1.45 ms, 1.01 ms with the
+    /// quants loaded whole), at 274/210 of the matrix's bytes.
+    /// </summary>
+    /// <exception cref="ArgumentException">The spans are not whole blocks of the same count.</exception>
+    public static void ToWide(ReadOnlySpan<byte> kernelBlocks, Span<byte> wide)
+    {
+        if (kernelBlocks.Length % BlockBytes != 0 || wide.Length != kernelBlocks.Length / BlockBytes * WideBlockBytes)
+            throw new ArgumentException($"{kernelBlocks.Length} bytes of Q6_K blocks do not widen into {wide.Length} bytes.", nameof(wide));
+        for (int b = 0; b < kernelBlocks.Length / BlockBytes; b++)
+        {
+            ReadOnlySpan<byte> block = kernelBlocks.Slice(b * BlockBytes, BlockBytes);
+            Span<byte> w = wide.Slice(b * WideBlockBytes, WideBlockBytes);
+            for (int c = 0; c < 8; c++)
+                for (int i = 0; i < 16; i++)
+                {
+                    int shift = 4 * (c % 2), h = block[128 + 16 * (c / 2) + i], l = block[16 * c + i];
+                    w[32 * c + i] = (byte)((l & 0xF) | ((h >> shift) & 3) << 4);
+                    w[32 * c + 16 + i] = (byte)((l >> 4) | ((h >> (shift + 2)) & 3) << 4);
+                }
+            block.Slice(192, 18).CopyTo(w[256..]);
+        }
+    }
+
+    /// <summary>
+    /// Emits <c>name(src, dst, blocks)</c>: <see cref="ToWide"/> of <c>blocks</c> kernel-layout blocks at <c>src</c> into
+    /// <c>dst</c> (the page widens a model's Q6_K matrices at load with it; the C# loop runs interpreted there).
+    /// </summary>
+    public static WasmFunction EmitToWide(WasmModuleBuilder module, string name)
+    {
+        WasmFunctionBuilder f = module.AddFunction(name, WasmEmit.I32s(3), []);
+        WasmLocal src = f.Param(0), dst = f.Param(1), blocks = f.Param(2);
+        WasmLocal i = f.DeclareLocal(WasmValueType.I32), l = f.DeclareLocal(WasmValueType.V128), h = f.DeclareLocal(WasmValueType.V128);
+        Vector128<byte> low4 = Vector128.Create((byte)0x0F), bits45 = Vector128.Create((byte)0x30);
+        using (f.For(i, blocks, 1))
+        {
+            for (int c = 0; c < 8; c++)
+            {
+                ChunkBytes(f, src, c, l, h);
+                for (int k = 0; k < 2; k++)
+                {
+                    f.LocalGet(dst);
+                    Quants(f, l, h, c, k, low4, bits45);
+                    f.V128Store(offset: (uint)(32 * c + 16 * k), alignment: 1);
+                }
+            }
+            f.LocalGet(dst).LocalGet(src).V128Load(offset: 192, alignment: 1).V128Store(offset: 256, alignment: 1);
+            f.LocalGet(dst).LocalGet(src).I32Load16U(offset: 208, alignment: 1).I32Store16(offset: 272, alignment: 1);
+            f.LocalGet(src).I32Const(BlockBytes).I32Add().LocalSet(src);
+            f.LocalGet(dst).I32Const(WideBlockBytes).I32Add().LocalSet(dst);
+        }
+        return f.Function;
+    }
+
+    /// <summary>
+    /// Emits the product over a matrix of wide blocks (<see cref="ToWide"/>) in four-row panels, with the signature of
+    /// <see cref="KQuantMatMul"/> (<c>wRowBytes</c> = <see cref="WideBlockBytes"/> per super-block): <see cref="BlockLanesKernelLayout"/>'s
+    /// integer steps on quants loaded whole, four prompt tokens per pass (no unpack step: the blocks are already unpacked).
+    /// </summary>
+    public static WasmFunction EmitMatMulWide(WasmModuleBuilder module, string name) =>
+        KQuantMatMul.Emit(module, name, WideBlockBytes, dOffset: 272, dminOffset: null, BlockLanesWide, panels: true, KQuantMatMul.ActivationLayout.GroupsI8PairSums,
+            KQuantMatMul.KernelLayoutTokensPerPass);
+
+    /// <summary><see cref="BlockLanesKernelLayout"/> over a wide block: per chunk and class one 16-byte load of the quants.</summary>
+    private static void BlockLanesWide(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] ps, WasmLocal[] auxE, WasmLocal[] auxO, WasmLocal[]? sumi, WasmLocal[] tmp)
+    {
+        WasmLocal scLo = tmp[1], scHi = tmp[2], s = tmp[5], u = tmp[6];
+        Scales(f, pw, scLo, scHi, offset: 256);
+        for (int c = 0; c < 8; c++)
+        {
+            ChunkScales(f, scLo, scHi, c);
+            f.LocalSet(s);
+            for (int k = 0; k < 2; k++)
+            {
+                uint y = (uint)(32 * c + 16 * k);
+                f.LocalGet(pw).V128Load(offset: y, alignment: 1).LocalSet(u);
+                ClassDots(f, ps, y, u, s, k == 0 ? auxE : auxO, c == 0);
+            }
+        }
+    }
+
+    /// <summary>
     /// Emits <c>name(src, dst, blocks)</c>: <see cref="ToKernelLayout"/> of <c>blocks</c> blocks from <c>src</c> to
     /// <c>dst</c> (the same address: in place; each block is read whole before it is written) — the page converts a
     /// model's matrices at load with it (the C# loop runs interpreted there). Chunk c (elements 32c … 32c + 31)
@@ -219,10 +309,10 @@ internal static class Q6_KEmitter
         }
     }
 
-    /// <summary>Sets <paramref name="scLo"/>, <paramref name="scHi"/> to the block's sixteen int8 scales as int16 (groups 0–7, 8–15).</summary>
-    private static void Scales(WasmFunctionBuilder f, WasmLocal pw, WasmLocal scLo, WasmLocal scHi)
+    /// <summary>Sets <paramref name="scLo"/>, <paramref name="scHi"/> to the block's sixteen int8 scales (at <paramref name="offset"/>) as int16 (groups 0–7, 8–15).</summary>
+    private static void Scales(WasmFunctionBuilder f, WasmLocal pw, WasmLocal scLo, WasmLocal scHi, uint offset = 192)
     {
-        f.LocalGet(pw).V128Load(offset: 192, alignment: 1).LocalTee(scLo).I16x8ExtendHighI8x16S().LocalSet(scHi);
+        f.LocalGet(pw).V128Load(offset: offset, alignment: 1).LocalTee(scLo).I16x8ExtendHighI8x16S().LocalSet(scHi);
         f.LocalGet(scLo).I16x8ExtendLowI8x16S().LocalSet(scLo);
     }
 
