@@ -4,7 +4,7 @@
 // Messages in: {module: WebAssembly.Module, memory: shared WebAssembly.Memory, exports: string[], slot}.
 // It then serves jobs until the control block's SHUTDOWN is set (a new model), and waits for the next
 // message. Message out: 'started' once, when the worker runs.
-import { GEN, READY, SHUTDOWN, SLEEPERS, HELPER_CHUNKS, CONTROL_WORDS, runJob } from './tinylm-threads.js';
+import { GEN, READY, SHUTDOWN, SLEEPERS, HELPER_CHUNKS, CONTROL_WORDS, runJob, spinPause } from './tinylm-threads.js';
 
 /** Milliseconds a thread spins on the control block after a job before it sleeps in Atomics.wait. */
 const SPIN_MS = 4;
@@ -21,6 +21,7 @@ function serve({ module, memory, exports, slot }) {
       // Spin while jobs come in quick succession (a token's products are microseconds apart), then sleep.
       let t0 = performance.now();
       for (let spins = 1; (gen = Atomics.load(ctl, GEN)) === seen; spins++) {
+        spinPause();
         if ((spins & 1023) === 0 && performance.now() - t0 > SPIN_MS) {
           Atomics.add(ctl, SLEEPERS, 1);
           Atomics.wait(ctl, GEN, seen);

@@ -358,6 +358,7 @@ function runShared(chunks, chunkRows) {
   T.runJob(ctl, shared.fns, gen, 0);
   // A helper is finishing its chunk; one that trapped would never finish, so give up after a minute.
   for (let spins = 1, t0 = performance.now(); Atomics.load(ctl, T.DONE) < chunks; spins++) {
+    T.spinPause();
     if ((spins & 0xFFFF) === 0 && performance.now() - t0 > 60000) throw new Error('A kernel thread stopped responding.');
   }
   // Closed: a helper that woke for this job only now finds no chunk left (see tinylm-threads.js).
