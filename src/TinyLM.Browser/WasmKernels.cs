@@ -205,7 +205,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     /// build) into one pinned buffer, each matrix on a 64-byte boundary, with the module's <c>widen_q6_K</c>
     /// (<see cref="WasmKernelModule.MatMulQ6_KWidePanels"/>: every quant in a byte, the same numbers, so the same results):
     /// the decode step's Q6_K products then load their quants instead of assembling each from a nibble and a bit pair
-    /// (Node 26, one token, 32000 × 768: 1.45 → 1.01 ms), at 274/210 of those matrices' bytes; the file's bytes stay in
+    /// (Node 26, one token, 32000 × 768: 1.52 → 1.16 ms), at 274/210 of those matrices' bytes; the file's bytes stay in
     /// the model buffer (the C# fallback and a tied embedding's lookups read them). Nothing when the buffer would pass 2 GiB.
     /// </summary>
     private void WidenQ6_K(Model model)
@@ -286,8 +286,8 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     private void StartThreads(Model model, TensorType[] types, int threads)
     {
         // The mirror holds the tensors' bytes that the kernels read: runs of the model buffer (without
-        // the Q5_0 bytes that WidenQ5_0 replaced) and the widened buffer, each run starting on a 64-byte
-        // boundary so that rows keep their alignment in the shared memory.
+        // the Q5_0 bytes that WidenQ5_0 replaced and the Q6_K bytes that WidenQ6_K did) and the widened and
+        // wide buffers, each run starting on a 64-byte boundary so that rows keep their alignment in the shared memory.
         var widenedFrom = new HashSet<long>(_widenedFrom.Concat(_wideQ6_KFrom.Select(p => (long)p)));
         var ranges = new List<(long Start, long End)>();
         foreach (var tensor in model.File.Tensors.OrderBy(t => (long)model.File.GetTensorPointer(t)))

@@ -58,8 +58,8 @@ internal static class Q6_KEmitter
     /// Writes the wide form of kernel-layout blocks (<see cref="ToKernelLayout"/>) into <paramref name="wide"/>
     /// (<see cref="WideBlockBytes"/> per block): the same numbers with every quant in its own byte, so that the wide product
     /// (<see cref="EmitMatMulWide"/>) loads them instead of assembling them from a nibble and a bit pair — the page's decode
-    /// steps spend most of a Q6_K product's instructions on that (Node 26, 32000 × 768, one token: 1.45 ms, 1.01 ms with the
-    /// quants loaded whole), at 274/210 of the matrix's bytes.
+    /// steps spend about half of a Q6_K product's instructions on that (Node 26, 32000 × 768, one token: 1.52 → 1.16 ms), at
+    /// 274/210 of the matrix's bytes.
     /// </summary>
     /// <exception cref="ArgumentException">The spans are not whole blocks of the same count.</exception>
     public static void ToWide(ReadOnlySpan<byte> kernelBlocks, Span<byte> wide)
@@ -72,11 +72,7 @@ internal static class Q6_KEmitter
             Span<byte> w = wide.Slice(b * WideBlockBytes, WideBlockBytes);
             for (int c = 0; c < 8; c++)
                 for (int i = 0; i < 16; i++)
-                {
-                    int shift = 4 * (c % 2), h = block[128 + 16 * (c / 2) + i], l = block[16 * c + i];
-                    w[32 * c + i] = (byte)((l & 0xF) | ((h >> shift) & 3) << 4);
-                    w[32 * c + 16 + i] = (byte)((l >> 4) | ((h >> (shift + 2)) & 3) << 4);
-                }
+                    (w[32 * c + i], w[32 * c + 16 + i]) = KernelQuants(block, c, i);
             block.Slice(192, 18).CopyTo(w[256..]);
         }
     }
@@ -206,11 +202,7 @@ internal static class Q6_KEmitter
         Span<byte> u = stackalloc byte[256];
         for (int c = 0; c < 8; c++)
             for (int i = 0; i < 16; i++)
-            {
-                int shift = 4 * (c % 2), h = block[128 + 16 * (c / 2) + i], l = block[16 * c + i];
-                u[32 * c + KQuantMatMul.GroupsE[i]] = (byte)((l & 0xF) | ((h >> shift) & 3) << 4);
-                u[32 * c + KQuantMatMul.GroupsO[i]] = (byte)((l >> 4) | ((h >> (shift + 2)) & 3) << 4);
-            }
+                (u[32 * c + KQuantMatMul.GroupsE[i]], u[32 * c + KQuantMatMul.GroupsO[i]]) = KernelQuants(block, c, i);
         block[..192].Clear();
         // ggml's layout (dequantize_row_q6_K): per 128 elements n, ql[64n + l] holds elements l (low nibble)
         // and l + 64 (high), ql[64n + 32 + l] elements l + 32 and l + 96, qh[32n + l] their high bit pairs
@@ -222,6 +214,13 @@ internal static class Q6_KEmitter
                 block[64 * n + 32 + l] = (byte)((u[e + 32] & 0xF) | (u[e + 96] & 0xF) << 4);
                 block[128 + 32 * n + l] = (byte)(u[e] >> 4 | (u[e + 32] >> 4) << 2 | (u[e + 64] >> 4) << 4 | (u[e + 96] >> 4) << 6);
             }
+    }
+
+    /// <summary>The unsigned quants (q + 32) at position <paramref name="i"/> of chunk <paramref name="c"/>'s E and O in a kernel-layout block.</summary>
+    private static (byte E, byte O) KernelQuants(ReadOnlySpan<byte> block, int c, int i)
+    {
+        int shift = 4 * (c % 2), h = block[128 + 16 * (c / 2) + i], l = block[16 * c + i];
+        return ((byte)((l & 0xF) | ((h >> shift) & 3) << 4), (byte)((l >> 4) | ((h >> (shift + 2)) & 3) << 4));
     }
 
     /// <summary>The 256 unsigned 6-bit quants (q + 32) of a block in ggml's layout, in element order.</summary>
