@@ -86,7 +86,7 @@ export interface LoadOptions {
   /**
    * Let the 'wasm' kernels (with relaxed SIMD and row panels) keep a wide copy of the model's Q6_K product matrices, every
    * 6-bit quant in its own byte: the same numbers, so tokens are identical, but a decode step's Q6_K products load their
-   * quants instead of assembling each from a nibble and a bit pair (about 1.4 times as fast), for 274/210 of those
+   * quants instead of assembling each from a nibble and a bit pair (1.3 to 1.4 times as fast), for 274/210 of those
    * matrices' bytes in memory (the file's Q6_K bytes stay loaded as well). Q4_K_M files hold their output matrix and half
    * their FFN down projections as Q6_K. Default true; `ModelInfo.wideQ6_KMatrices` counts them.
    */
