@@ -141,7 +141,8 @@ public class WasmWeightPanelsTests
                     }
                     else if (g == GgmlType.Q5_K)
                     {
-                        // Q4_K's nibbles after the 32 bytes of qh, whose E and O halves hold bit c of the same positions
+                        // nibbles in E and O byte order (low: the even sub-block, high: the odd one) after the 32 bytes of qh,
+                        // whose E and O halves hold bit c of the same positions
                         byte b = kernel[48 + 32 * (c / 2) + i], bo = kernel[48 + 32 * (c / 2) + 16 + i];
                         int shift = 4 * (c % 2);
                         Assert.Equal(q[e], ((b >> shift) & 0xF) | ((kernel[16 + i] >> c) & 1) << 4);

@@ -96,7 +96,6 @@ internal static class Q4_KEmitter
         WasmLocal i = f.DeclareLocal(WasmValueType.I32);
         WasmLocal a0 = f.DeclareLocal(WasmValueType.V128), a1 = f.DeclareLocal(WasmValueType.V128),
             b0 = f.DeclareLocal(WasmValueType.V128), b1 = f.DeclareLocal(WasmValueType.V128);
-        Vector128<byte> low4 = Vector128.Create((byte)0x0F);
         using (f.For(i, blocks, 1))
         {
             f.LocalGet(dst).LocalGet(src).V128Load(offset: 0, alignment: 1).V128Store(offset: 0, alignment: 1);
@@ -104,10 +103,8 @@ internal static class Q4_KEmitter
             {
                 uint at = (uint)(16 + 32 * j);
                 // a: elements 0–15, 16–31 (low nibbles); b: the same from the high nibbles
-                f.LocalGet(src).V128Load(offset: at, alignment: 1).LocalTee(b0).V128Const(low4).V128And().LocalSet(a0);
-                f.LocalGet(b0).I32Const(4).I16x8ShrU().V128Const(low4).V128And().LocalSet(b0);
-                f.LocalGet(src).V128Load(offset: at + 16, alignment: 1).LocalTee(b1).V128Const(low4).V128And().LocalSet(a1);
-                f.LocalGet(b1).I32Const(4).I16x8ShrU().V128Const(low4).V128And().LocalSet(b1);
+                SplitNibbles(f, src, at, a0, b0);
+                SplitNibbles(f, src, at + 16, a1, b1);
                 for (int h = 0; h < 2; h++)
                 {
                     // low nibbles from the planes of elements 0–15, high nibbles (values ≤ 15: no carry between bytes) from 16–31
@@ -154,7 +151,6 @@ internal static class Q4_KEmitter
     private static void BlockLanesKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal[] ps, WasmLocal[] auxE, WasmLocal[] auxO, WasmLocal[]? sumi, WasmLocal[] tmp)
     {
         WasmLocal sc = tmp[1], vE = tmp[2], vO = tmp[3], s = tmp[4], v = tmp[5], nL = tmp[6], nH = tmp[7];
-        Vector128<byte> low4 = Vector128.Create((byte)0x0F);
         ScalesAndMins(f, pw, sc, v);
         f.LocalGet(sc).I16x8ExtendLowI8x16U().LocalSet(v);   // the eight scales as int16
         for (int j = 0; j < 4; j++)
@@ -162,8 +158,7 @@ internal static class Q4_KEmitter
             f.LocalGet(v).LocalGet(v).I8x16Shuffle(WasmEmit.Lanes32(j, j, j, j)).LocalSet(s);
             for (int h = 0; h < 2; h++)
             {
-                f.LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j + 16 * h), alignment: 1).LocalTee(nH).V128Const(low4).V128And().LocalSet(nL);
-                f.LocalGet(nH).I32Const(4).I16x8ShrU().V128Const(low4).V128And().LocalSet(nH);
+                SplitNibbles(f, pw, (uint)(16 + 32 * j + 16 * h), nL, nH);
                 PairDots(f, ps, (uint)(64 * j + 32 * h), nL, nH, s, h == 0 ? auxE : auxO, j == 0);
             }
         }
@@ -179,8 +174,7 @@ internal static class Q4_KEmitter
     /// </summary>
     private static void UnpackKernelLayout(WasmFunctionBuilder f, WasmLocal pw, WasmLocal dst, uint offset, WasmLocal[] tmp)
     {
-        WasmLocal sc = tmp[1], vE = tmp[2], vO = tmp[3], v = tmp[5], n = tmp[6];
-        Vector128<byte> low4 = Vector128.Create((byte)0x0F);
+        WasmLocal sc = tmp[1], vE = tmp[2], vO = tmp[3], v = tmp[5], nL = tmp[6], nH = tmp[7];
         ScalesAndMins(f, pw, sc, v);
         f.LocalGet(sc).I16x8ExtendLowI8x16U().LocalSet(v);
         for (int j = 0; j < 4; j++)
@@ -188,9 +182,9 @@ internal static class Q4_KEmitter
             for (int h = 0; h < 2; h++)
             {
                 uint at = offset + (uint)(64 * j + 32 * h);
-                f.LocalGet(dst).LocalGet(pw).V128Load(offset: (uint)(16 + 32 * j + 16 * h), alignment: 1).LocalTee(n).V128Const(low4).V128And()
-                    .V128Store(offset: at, alignment: 16);
-                f.LocalGet(dst).LocalGet(n).I32Const(4).I16x8ShrU().V128Const(low4).V128And().V128Store(offset: at + 16, alignment: 16);
+                SplitNibbles(f, pw, (uint)(16 + 32 * j + 16 * h), nL, nH);
+                f.LocalGet(dst).LocalGet(nL).V128Store(offset: at, alignment: 16);
+                f.LocalGet(dst).LocalGet(nH).V128Store(offset: at + 16, alignment: 16);
             }
             f.LocalGet(dst).LocalGet(v).LocalGet(v).I8x16Shuffle(WasmEmit.Lanes32(j, j, j, j)).V128Store(offset: offset + 256 + (uint)(16 * j), alignment: 16);
         }
@@ -218,6 +212,14 @@ internal static class Q4_KEmitter
         f.LocalGet(src).V128Load(offset: offset + 400, alignment: 16).LocalSet(minsHi);
         for (int t = 0; t < ps.Length; t++)
             MinsTerm(f, ps[t], minsLo, minsHi, sumi![t]);
+    }
+
+    /// <summary>Loads 16 bytes at <c>p + offset</c> and sets <paramref name="low"/> to their low nibbles and <paramref name="high"/> to their high ones, as bytes.</summary>
+    private static void SplitNibbles(WasmFunctionBuilder f, WasmLocal p, uint offset, WasmLocal low, WasmLocal high)
+    {
+        Vector128<byte> low4 = Vector128.Create((byte)0x0F);
+        f.LocalGet(p).V128Load(offset: offset, alignment: 1).LocalTee(high).V128Const(low4).V128And().LocalSet(low);
+        f.LocalGet(high).I32Const(4).I16x8ShrU().V128Const(low4).V128And().LocalSet(high);
     }
 
     /// <summary>

@@ -30,8 +30,8 @@ internal static class Q5_KEmitter
         : KQuantMatMul.Emit(module, name, BlockBytes, dOffset: 0, dminOffset: 2, KQuantMatMul.OneToken(BlockLanes), panels);
 
     /// <summary>
-    /// Rearranges one <c>block_q5_K</c> in place into the kernel layout that the relaxed-SIMD panel product reads
-    /// (<see cref="Q4_KEmitter.ToKernelLayout"/>'s, plus the fifth bits): <c>d</c>, <c>dmin</c> and the packed scales stay;
+    /// Rearranges one <c>block_q5_K</c> in place into the kernel layout that the relaxed-SIMD panel product reads (a byte
+    /// order, unlike Q4_K's nibble order, <see cref="Q4_KEmitter.ToKernelLayout"/>): <c>d</c>, <c>dmin</c> and the packed scales stay;
     /// the 32 bytes of <c>qh</c> and each 32 bytes of <c>qs</c> become their <see cref="KQuantMatMul.GroupsE"/> bytes
     /// followed by their <see cref="KQuantMatMul.GroupsO"/> bytes, so byte i of a lane-class load of <c>qs</c> and byte i
     /// of the same class's load of <c>qh</c> belong to one element position. Same bytes, other order;
@@ -56,7 +56,7 @@ internal static class Q5_KEmitter
 
     /// <summary>
     /// One super-block in the kernel layout (<see cref="ToKernelLayout"/>) with relaxed SIMD, for one or more token rows —
-    /// <see cref="Q4_KEmitter"/>'s kernel-layout step with the fifth bits: per sub-block and lane class the quants
+    /// per sub-block and lane class (one scale dot per sub-block, not Q4_K's per two) the quants
     /// <c>nibble | fifth bit · 16</c> (in [0, 31]) from one load of <c>qs</c> and one of <c>qh</c>, one exact
     /// <c>i16x8.relaxed_dot_i8x16_i7x16_s</c> per token (|pair sum| ≤ 7936), then <c>i32x4.dot_i16x8_s</c> with the
     /// sub-block scale splat as int16. Quants, scales and mins are unpacked once for all the tokens.
