@@ -38,8 +38,8 @@ internal static class KQuantMatMul
 
     /// <summary>
     /// Scratch bytes per activation block: 16 groups × (E, O) as i16x8 (512 bytes, or the layouts of
-    /// <see cref="ActivationLayout"/>), the 16 int16 <c>bsums</c> (offset 512), <c>d</c> as f32 (offset 544),
-    /// padding to 560.
+    /// <see cref="ActivationLayout"/>), the 16 int16 <c>bsums</c> (offset 512), <c>d</c> as f32 (offset 544), three
+    /// zero int32 (offset 548, <see cref="ZeroOffset"/>).
     /// </summary>
     public const int ScratchBytesPerBlock = 560;
 
@@ -47,6 +47,12 @@ internal static class KQuantMatMul
     public const uint BSumsOffset = 512;
 
     private const uint ScaleOffset = 544;
+
+    /// <summary>
+    /// Offset of three zero int32 in a prepared activation block (548, 552, 556), written by the prologue: row k &gt; 0 of
+    /// a group adds word k − 1 to its activation addresses.
+    /// </summary>
+    private const uint ZeroOffset = 548;
 
     /// <summary>Weight rows per group.</summary>
     public const int RowsPerGroup = 4;
@@ -197,10 +203,12 @@ internal static class KQuantMatMul
         WasmLocal[] rowStart = WasmEmit.Locals(f, I32, R), pw = WasmEmit.Locals(f, I32, R), ps = WasmEmit.Locals(f, I32, T);
         WasmLocal[][] sumi = Grid(f, R, T), accE = Grid(f, R, T), accO = Grid(f, R, T), auxE = Grid(f, R, T), auxO = Grid(f, R, T);
         WasmLocal[] sumf = WasmEmit.Locals(f, V128, T);   // per token: row k's sumf in lane k
+        WasmLocal[] dT = WasmEmit.Locals(f, V128, T);     // per token: fp16(x.d)·y.d, row k in lane k
         WasmLocal[] tmp = WasmEmit.Locals(f, V128, Temporaries);
-        WasmLocal dW = f.DeclareLocal(V128), dminW = f.DeclareLocal(V128), d = f.DeclareLocal(V128), h0 = f.DeclareLocal(V128), h1 = f.DeclareLocal(V128);
+        WasmLocal dW = f.DeclareLocal(V128), dminW = f.DeclareLocal(V128), h0 = f.DeclareLocal(V128), h1 = f.DeclareLocal(V128);
         WasmLocal s = f.DeclareLocal(F32);
-        WasmLocal step = f.DeclareLocal(I32), unpacked = f.DeclareLocal(I32), pu = f.DeclareLocal(I32);
+        WasmLocal step = f.DeclareLocal(I32), unpacked = f.DeclareLocal(I32), pu = f.DeclareLocal(I32), zero = f.DeclareLocal(I32);
+        WasmLocal[] psRow = WasmEmit.Locals(f, I32, T);
 
         // scratch | 1: this thread's earlier call of the same product already prepared the activations there
         f.LocalGet(scratchBase).I32Const(1).I32And().I32Eqz();
@@ -284,26 +292,40 @@ internal static class KQuantMatMul
             f.I32Const(0).LocalSet(ib);
             if (fromUnpacked)
                 f.LocalGet(unpacked).LocalSet(pu);
+            // Several tokens: each row's float steps right after its integer step, so that its aux vectors die there and
+            // the rows after the first read the activations through addresses plus a zero that V8 cannot see (the
+            // prologue's ZeroOffset words). Otherwise V8 keeps the first row's activation vectors (and every row's aux) for
+            // later, more than x64's 16 vector registers, and spills them: Node 26, 128 tokens, Q4_K 2048 × 768 and the
+            // wide Q6_K 768 × 2048 about 17 % faster. One token: the float steps after all the rows (a decode step's
+            // Q6_K product is 4–5 % slower the other way).
+            bool perRow = n > 1;
             using (f.For(ib, blocks, 1))
             {
+                if (perRow)
+                    Scales();
                 for (int k = 0; k < R; k++)
                 {
+                    WasmLocal[] psK = psN;
+                    if (k > 0 && perRow)
+                    {
+                        psK = psRow[..n];
+                        f.LocalGet(psN[0]).I32Load(offset: ZeroOffset + 4u * (uint)(k - 1), alignment: 4).LocalSet(zero);
+                        for (int j = 0; j < n; j++)
+                            f.LocalGet(psN[j]).LocalGet(zero).I32Add().LocalSet(psK[j]);
+                    }
                     if (fromUnpacked)
-                        lanesUnpacked!(f, pu, (uint)(k * UnpackedBlockBytes), psN, auxE[k][..n], auxO[k][..n], dminOffset is null ? null : sumi[k][..n], tmp);
+                        lanesUnpacked!(f, pu, (uint)(k * UnpackedBlockBytes), psK, auxE[k][..n], auxO[k][..n], dminOffset is null ? null : sumi[k][..n], tmp);
                     else
-                        lanes(f, pw[k], psN, auxE[k][..n], auxO[k][..n], dminOffset is null ? null : sumi[k][..n], tmp);
+                        lanes(f, pw[k], psK, auxE[k][..n], auxO[k][..n], dminOffset is null ? null : sumi[k][..n], tmp);
+                    if (perRow)
+                        RowFloatSteps(k);
                 }
                 if (fromUnpacked)
                     f.LocalGet(pu).I32Const(R * UnpackedBlockBytes).I32Add().LocalSet(pu);
-                // fp16(x.d) (and dmin) of the R rows at once, row k in lane k
-                WeightScales(f, pw, dOffset, dW, tmp[0], h0, h1);
-                if (dminOffset is uint mo)
-                    WeightScales(f, pw, mo, dminW, tmp[0], h0, h1);
-                for (int j = 0; j < n; j++)
-                {
-                    // d = fp16(x.d)·y.d
-                    f.LocalGet(dW).LocalGet(psN[j]).V128Load32Splat(offset: ScaleOffset, alignment: 4).F32x4Mul().LocalSet(d);
-                    if (dminOffset is not null)
+                if (!perRow)
+                    Scales();
+                if (dminOffset is not null)
+                    for (int j = 0; j < n; j++)
                     {
                         // sumf −= (fp16(x.dmin)·y.d)·(float)sumi, the four rows at once (lane k: row k)
                         f.LocalGet(sumfN[j]);
@@ -311,14 +333,9 @@ internal static class KQuantMatMul
                         f.F32x4ConvertI32x4S().LocalGet(dminW).LocalGet(psN[j]).V128Load32Splat(offset: ScaleOffset, alignment: 4).F32x4Mul()
                             .F32x4Mul().F32x4Sub().LocalSet(sumfN[j]);
                     }
+                if (!perRow)
                     for (int k = 0; k < R; k++)
-                    {
-                        // sums[l] += d·(float)aux32[l]
-                        f.LocalGet(accE[k][j]).LocalGet(d).LocalGet(d).I8x16Shuffle(WasmEmit.Lanes32(k, k, k, k)).LocalTee(tmp[0])
-                            .LocalGet(auxE[k][j]).F32x4ConvertI32x4S().F32x4Mul().F32x4Add().LocalSet(accE[k][j]);
-                        f.LocalGet(accO[k][j]).LocalGet(tmp[0]).LocalGet(auxO[k][j]).F32x4ConvertI32x4S().F32x4Mul().F32x4Add().LocalSet(accO[k][j]);
-                    }
-                }
+                        RowFloatSteps(k);
                 for (int k = 0; k < R; k++)
                     f.LocalGet(pw[k]).LocalGet(step).I32Add().LocalSet(pw[k]);
                 for (int j = 0; j < n; j++)
@@ -347,6 +364,27 @@ internal static class KQuantMatMul
                 }
             }
             f.LocalGet(tokenScratch).LocalGet(tokenBytes).I32Const(n).I32Mul().I32Add().LocalSet(tokenScratch);
+
+            // fp16(x.d) (and dmin) of the R rows at once, row k in lane k; d = fp16(x.d)·y.d per token
+            void Scales()
+            {
+                WeightScales(f, pw, dOffset, dW, tmp[0], h0, h1);
+                if (dminOffset is uint mo)
+                    WeightScales(f, pw, mo, dminW, tmp[0], h0, h1);
+                for (int j = 0; j < n; j++)
+                    f.LocalGet(dW).LocalGet(psN[j]).V128Load32Splat(offset: ScaleOffset, alignment: 4).F32x4Mul().LocalSet(dT[j]);
+            }
+
+            // row k's sums[l] += d·(float)aux32[l] for every token
+            void RowFloatSteps(int k)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    f.LocalGet(accE[k][j]).LocalGet(dT[j]).LocalGet(dT[j]).I8x16Shuffle(WasmEmit.Lanes32(k, k, k, k)).LocalTee(tmp[0])
+                        .LocalGet(auxE[k][j]).F32x4ConvertI32x4S().F32x4Mul().F32x4Add().LocalSet(accE[k][j]);
+                    f.LocalGet(accO[k][j]).LocalGet(tmp[0]).LocalGet(auxO[k][j]).F32x4ConvertI32x4S().F32x4Mul().F32x4Add().LocalSet(accO[k][j]);
+                }
+            }
         }
     }
 
@@ -507,6 +545,8 @@ internal static class KQuantMatMul
                 f.LocalGet(ps).LocalGet(pa).V128Load(offset: 260, alignment: 1).V128Store(offset: BSumsOffset, alignment: 16);
                 f.LocalGet(ps).LocalGet(pa).V128Load(offset: 276, alignment: 1).V128Store(offset: BSumsOffset + 16, alignment: 16);
                 f.LocalGet(ps).LocalGet(pa).F32Load(alignment: 1).F32Store(offset: ScaleOffset, alignment: 4);
+                for (uint z = 0; z < 3; z++)
+                    f.LocalGet(ps).I32Const(0).I32Store(offset: ZeroOffset + 4 * z, alignment: 4);
                 f.LocalGet(pa).I32Const(Q8KBytes).I32Add().LocalSet(pa);
                 f.LocalGet(ps).I32Const(ScratchBytesPerBlock).I32Add().LocalSet(ps);
             }
