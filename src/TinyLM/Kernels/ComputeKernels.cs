@@ -71,12 +71,8 @@ public class ComputeKernels
     }
 
     /// <summary>RMSNorm (<see cref="Kernels.RmsNorm"/>) of each of <paramref name="rows"/> rows of width <c>weight.Length</c>.</summary>
-    public virtual void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float epsilon, Span<float> y, int rows)
-    {
-        int n = weight.Length;
-        for (int t = 0; t < rows; t++)
-            Kernels.RmsNorm.Apply(x.Slice(t * n, n), weight, epsilon, y.Slice(t * n, n));
-    }
+    public virtual void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float epsilon, Span<float> y, int rows) =>
+        Kernels.RmsNorm.ApplyRows(x, weight, epsilon, y, rows);
 
     /// <summary>
     /// SwiGLU (Shazeer, 2020, arXiv:2002.05202): <c>gate[i] = silu(gate[i]) · up[i]</c>, as ggml's

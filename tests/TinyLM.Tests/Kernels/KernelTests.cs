@@ -155,6 +155,28 @@ public class KernelTests
     }
 
     [Theory]
+    [InlineData(300, 13)]
+    [InlineData(7, 9)]
+    [InlineData(4, 4)]
+    [InlineData(576, 8)]
+    [InlineData(3, 5)]
+    public void RmsNormRows_EqualsEachRowAlone_AlsoInPlace(int n, int rows)
+    {
+        // elements from 2^-16 to 2^6 with rows of different scales: a row summed into another row's lane, or a lane
+        // left out, changes the output (the sum's order inside a row rarely shows after the float rounding of the mean)
+        var rng = new Random(20 + n);
+        float[] x = new float[n * rows], w = Random(n, 8), expected = new float[n * rows], y = new float[n * rows];
+        for (int i = 0; i < x.Length; i++)
+            x[i] = (float)((rng.NextDouble() + 0.5) * Math.ScaleB(rng.Next(2) == 0 ? 1 : -1, rng.Next(-16, 4) + i / n % 3));
+        for (int t = 0; t < rows; t++)
+            RmsNorm.Apply(x.AsSpan(t * n, n), w, 1e-5f, expected.AsSpan(t * n, n));
+        RmsNorm.ApplyRows(x, w, 1e-5f, y, rows);
+        Assert.Equal(expected, y);
+        RmsNorm.ApplyRows(x, w, 1e-5f, x, rows);
+        Assert.Equal(expected, x);
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void Rope_RotatesPairsByPositionAngle(bool neox)
