@@ -40,10 +40,11 @@ namespace TinyLM.Browser;
 /// their relaxed-SIMD panel products read (<see cref="WasmWeightPanels.ToKernelBlocks"/>: each lane class whole in
 /// one load), which about doubled those products (bench/browser: Q4_K 4.9–6.7 → 11.8–12.6 GB/s, Q6_K 5.1–7.0 → 11.5–15.2).
 /// Both are load options of tinylm.js (<c>rowPanels</c>, <c>relaxedSimd</c>).</para>
-/// <para><b>Q5_0 as Q8_0.</b> Before that, the Q5_0 product matrices are re-encoded as Q8_0 into one pinned buffer
-/// (<see cref="WeightMatrix.WidenToQ8_0"/>; load option <c>widenQ5_0</c>): the same numbers, so the same results,
-/// and the Q8_0 products run about 1.8 times as fast, at 34/22 of those matrices' bytes. With threads the mirror
-/// copies that buffer and the rest of the model buffer, without the file's Q5_0 bytes.</para>
+/// <para><b>Q5_0 as Q8_0, TQ1_0 as TQ2_0.</b> Before that, the Q5_0 product matrices are re-encoded as Q8_0 and the
+/// TQ1_0 ones as TQ2_0 into one pinned buffer (<see cref="WeightMatrix.Widen"/>; load options <c>widenQ5_0</c>,
+/// <c>widenTQ1_0</c>): the same numbers, so the same results; the Q8_0 products run about 1.8 times as fast, at 34/22 of
+/// those matrices' bytes, the TQ2_0 ones about twice as fast, at 66/54. With threads the mirror copies that buffer and
+/// the rest of the model buffer, without the file's Q5_0 and TQ1_0 bytes.</para>
 /// <para><b>Q6_K wide.</b> After the row panels, the Q6_K product matrices in kernel-layout panels get a wide copy in
 /// another pinned buffer (<see cref="WidenQ6_K"/>, <c>widen_q6_K</c>; load option <c>widenQ6_K</c>): every quant in a
 /// byte, so <see cref="WasmKernelModule.MatMulQ6_KWidePanels"/> loads what the kernel-layout product assembles from a
@@ -66,8 +67,8 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     private int _threads = 1;       // kernel threads sharing the mirrored weights (1: no shared memory)
     private nint[] _mirrorStarts = [];   // the .NET address of each run of bytes in the threads' mirror, ascending
     private long[] _mirrorLengths = [], _mirrorOffsets = [];   // each run's length, and where it sits in the mirror
-    private byte[]? _widened;            // the Q5_0 product matrices as Q8_0 (WidenQ5_0), pinned
-    private long[] _widenedFrom = [];    // the model-buffer addresses of the widened matrices' Q5_0 bytes (not mirrored)
+    private byte[]? _widened;            // the Q5_0 and TQ1_0 product matrices as Q8_0 and TQ2_0 (Widen), pinned
+    private long[] _widenedFrom = [];    // the model-buffer addresses of the widened matrices' file bytes (not mirrored)
     private readonly int _matMulQ6_KWide, _widenQ6_K;   // the wide Q6_K product and widening (−1 without relaxed SIMD or Q6_K)
     private byte[]? _wideQ6_K;           // the Q6_K product matrices' wide blocks (WidenQ6_K), pinned
     private nint[] _wideQ6_KFrom = [];   // the model-buffer addresses of those matrices' Q6_K bytes (not mirrored), ascending
@@ -124,9 +125,8 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
         ArgumentOutOfRangeException.ThrowIfGreaterThan(threads, 64);
         TensorType[] types = model.File.Tensors.Select(t => TensorTypes.TryGet(t.Type, out TensorType? tt) ? tt : null)
             .OfType<TensorType>().Distinct().ToArray();
-        (byte[]? widened, long[] widenedFrom) = WidenQ5_0Enabled() ? WidenQ5_0(model) : (null, []);
-        if (widened is not null)
-            types = [.. types.Append(TensorTypes.Get(GgmlType.Q8_0)).Distinct()];
+        (byte[]? widened, long[] widenedFrom, GgmlType[] wideTypes) = Widen(model, WidenQ5_0Enabled(), WidenTQ1_0Enabled());
+        types = [.. types.Concat(wideTypes.Select(TensorTypes.Get)).Distinct()];
         WasmKernels kernels = Create(types);
         kernels._widened = widened;
         kernels._widenedFrom = widenedFrom;
@@ -168,23 +168,26 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     }
 
     /// <summary>
-    /// Re-encodes the model's Q5_0 product matrices as Q8_0 (<see cref="WeightMatrix.WidenToQ8_0"/>: the
-    /// same numbers, so the same tokens) into one pinned buffer, each matrix on a 64-byte boundary; returns
-    /// the buffer (null when there is none to widen, or it would pass 2 GiB) and the model-buffer addresses
-    /// of the matrices' Q5_0 bytes.
+    /// Re-encodes the model's Q5_0 product matrices as Q8_0 and its TQ1_0 ones as TQ2_0 (<see cref="WeightMatrix.Widen"/>:
+    /// the same numbers, so the same tokens), as <paramref name="q5_0"/> and <paramref name="tq1_0"/> ask, into one pinned
+    /// buffer, each matrix on a 64-byte boundary; returns the buffer (null when there is none to widen, or it would pass
+    /// 2 GiB), the model-buffer addresses of the matrices' original bytes and the wide types used.
     /// The emitted Q5_0 product spends most of its instructions spreading the fifth bits (about 370
     /// blocks per µs against Q8_0's 690 in bench/browser), so the page trades 34/22 of those matrices'
-    /// bytes for about 1.8 times their speed; the file's Q5_0 bytes stay in the model buffer, unread.
+    /// bytes for about 1.8 times their speed; TQ1_0's base-3 trits take 16-bit multiplies to unpack (bench/browser,
+    /// relaxed SIMD in panels: 2.3 GB/s against TQ2_0's 6.2, about 2.2 times the weights per second), for 66/54 of the
+    /// bytes. The file's bytes stay in the model buffer, unread.
     /// </summary>
-    private static (byte[]? Buffer, long[] From) WidenQ5_0(Model model)
+    private static (byte[]? Buffer, long[] From, GgmlType[] WideTypes) Widen(Model model, bool q5_0, bool tq1_0)
     {
-        WeightMatrix[] matrices = [.. model.ProductMatrices.Distinct().Where(m => m.CanWidenToQ8_0)];
-        TensorType q8 = TensorTypes.Get(GgmlType.Q8_0);
+        WeightMatrix[] matrices = [.. model.ProductMatrices.Distinct().Where(m => m.CanWiden
+            && (m.Type.Type == GgmlType.Q5_0 ? q5_0 : m.Type.Type == GgmlType.TQ1_0 && tq1_0))];
         long total = 64;
         foreach (WeightMatrix m in matrices)
-            total += (q8.RowBytes(m.Columns) * m.Rows + 63) & ~63L;
+            total += (TensorTypes.Get(WeightMatrix.WideType(m.Type.Type)!.Value).RowBytes(m.Columns) * m.Rows + 63) & ~63L;
         if (matrices.Length == 0 || total > Array.MaxLength)
-            return (null, []);
+            return (null, [], []);
+        GgmlType[] wideTypes = [.. matrices.Select(m => WeightMatrix.WideType(m.Type.Type)!.Value).Distinct()];
         byte[] buffer = GC.AllocateUninitializedArray<byte>((int)total, pinned: true);
         int offset;
         fixed (byte* p = buffer)
@@ -192,12 +195,12 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
         long[] from = new long[matrices.Length];
         for (int i = 0; i < matrices.Length; i++)
         {
-            fixed (byte* q5 = matrices[i].Data)
-                from[i] = (long)q5;
-            matrices[i].WidenToQ8_0(buffer, offset);
+            fixed (byte* original = matrices[i].Data)
+                from[i] = (long)original;
+            matrices[i].Widen(buffer, offset);
             offset += (int)((matrices[i].ByteSize + 63) & ~63L);
         }
-        return (buffer, from);
+        return (buffer, from, wideTypes);
     }
 
     /// <summary>
@@ -277,7 +280,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     /// <summary>Product matrices interleaved into row panels at <see cref="Create(Model, int)"/> (<see cref="WeightMatrix.InterleaveRowPanels"/>).</summary>
     public int PanelMatrices { get; private set; }
 
-    /// <summary>Q5_0 product matrices re-encoded as Q8_0 at <see cref="Create(Model, int)"/> (<see cref="WeightMatrix.WidenToQ8_0"/>).</summary>
+    /// <summary>Q5_0 and TQ1_0 product matrices re-encoded as Q8_0 and TQ2_0 at <see cref="Create(Model, int)"/> (<see cref="WeightMatrix.Widen"/>).</summary>
     public int WidenedMatrices => _widenedFrom.Length;
 
     /// <summary>Kernel threads running the matrix products (1 when the page is single-threaded).</summary>
@@ -286,7 +289,7 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
     private void StartThreads(Model model, TensorType[] types, int threads)
     {
         // The mirror holds the tensors' bytes that the kernels read: runs of the model buffer (without
-        // the Q5_0 bytes that WidenQ5_0 replaced and the Q6_K bytes that WidenQ6_K did) and the widened and
+        // the Q5_0 and TQ1_0 bytes that Widen replaced and the Q6_K bytes that WidenQ6_K did) and the widened and
         // wide buffers, each run starting on a 64-byte boundary so that rows keep their alignment in the shared memory.
         var widenedFrom = new HashSet<long>(_widenedFrom.Concat(_wideQ6_KFrom.Select(p => (long)p)));
         var ranges = new List<(long Start, long End)>();
@@ -721,6 +724,9 @@ internal sealed unsafe partial class WasmKernels : ComputeKernels, IKernelGraphH
 
     [JSImport("widenQ6_K", JSModule)]
     private static partial bool WidenQ6_KEnabled();
+
+    [JSImport("widenTQ1_0", JSModule)]
+    private static partial bool WidenTQ1_0Enabled();
 
     [JSImport("compile", JSModule)]
     private static partial string Compile(byte[] module, string exports);

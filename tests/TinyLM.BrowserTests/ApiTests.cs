@@ -133,8 +133,8 @@ public sealed class ApiTests(BrowserFixture fx)
 
     /// <summary>
     /// Greedy tokens of quantized models with emitted and managed kernels equal the native engine's; with the
-    /// emitted kernels both with Q5_0 matrices widened to Q8_0 at load (the default) and without, and with Q6_K matrices run
-    /// from their wide copies (the default) and without.
+    /// emitted kernels both with Q5_0 matrices widened to Q8_0 at load (the default) and without, with TQ1_0 matrices
+    /// widened to TQ2_0 (the default) and without, and with Q6_K matrices run from their wide copies (the default) and without.
     /// </summary>
     [BrowserTheory]
     [InlineData("q8_0")]
@@ -146,6 +146,7 @@ public sealed class ApiTests(BrowserFixture fx)
     [InlineData("iq4_nl")]
     [InlineData("q3_k")]
     [InlineData("tq2_0")]
+    [InlineData("tq1_0")]
     [InlineData("q4_1")]
     [InlineData("f16")]
     [InlineData("q8_0-tied")]   // the output is the token embedding: in row panels, its lookups gather the blocks
@@ -156,14 +157,15 @@ public sealed class ApiTests(BrowserFixture fx)
         IPage page = await OpenAsync();
         var logs = new List<string>();
         page.Console += (_, m) => { lock (logs) logs.Add(m.Text); };
-        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async ([base64, q5_0, q6_k]) => {
+        JsonElement r = await page.EvaluateAsync<JsonElement>(@"async ([base64, q5_0, q6_k, tq1_0]) => {
             const { TinyLM } = await import('/tinylm.js');
             const bytes = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
             const out = {};
-            const runs = [['wasm', 'wasm', true, true], ['managed', 'managed', true, true]]
-                .concat(q5_0 ? [['wasm-q5_0', 'wasm', false, true]] : []).concat(q6_k ? [['wasm-q6_k', 'wasm', true, false]] : []);
-            for (const [run, kernels, widenQ5_0, widenQ6_K] of runs) {
-                const lm = await TinyLM.load(bytes, { cache: 'none', kernels, widenQ5_0, widenQ6_K });
+            const runs = [['wasm', 'wasm', true, true, true], ['managed', 'managed', true, true, true]]
+                .concat(q5_0 ? [['wasm-q5_0', 'wasm', false, true, true]] : []).concat(q6_k ? [['wasm-q6_k', 'wasm', true, false, true]] : [])
+                .concat(tq1_0 ? [['wasm-tq1_0', 'wasm', true, true, false]] : []);
+            for (const [run, kernels, widenQ5_0, widenQ6_K, widenTQ1_0] of runs) {
+                const lm = await TinyLM.load(bytes, { cache: 'none', kernels, widenQ5_0, widenQ6_K, widenTQ1_0 });
                 const it = lm.generate('Once upon a time', { maxTokens: 64, temperature: 0, ignoreEos: true });
                 let text = '', step;
                 while (!(step = await it.next()).done) text += step.value;
@@ -171,10 +173,10 @@ public sealed class ApiTests(BrowserFixture fx)
                 await lm.unload();
             }
             return out;
-        }", new object[] { Convert.ToBase64String(model), type == "q5_0", type == "q6_k" });
+        }", new object[] { Convert.ToBase64String(model), type == "q5_0", type == "q6_k", type == "tq1_0" });
         string native = NativeGreedy(model, "Once upon a time", 64);
         Assert.NotEmpty(native);
-        foreach (string run in type switch { "q5_0" => new[] { "wasm", "managed", "wasm-q5_0" }, "q6_k" => ["wasm", "managed", "wasm-q6_k"], _ => ["wasm", "managed"] })
+        foreach (string run in type switch { "q5_0" => new[] { "wasm", "managed", "wasm-q5_0" }, "q6_k" => ["wasm", "managed", "wasm-q6_k"], "tq1_0" => ["wasm", "managed", "wasm-tq1_0"], _ => ["wasm", "managed"] })
         {
             JsonElement k = r.GetProperty(run);
             string kernels = run.StartsWith("wasm", StringComparison.Ordinal) ? "wasm" : "managed";
@@ -184,8 +186,9 @@ public sealed class ApiTests(BrowserFixture fx)
             // 64 tokens: the first from the prompt's step, three steps recorded, 60 replayed from the kernel graph
             // (none when a step runs C# work)
             Assert.Equal(kernels == "wasm" && type != "q8_0-hd6" ? 60 : 0, k.GetProperty("graphSteps").GetInt32());
-            // the Q5_0 model's seven matrices per layer and its output run as Q8_0 unless widenQ5_0 is false
-            Assert.Equal(run == "wasm" && type == "q5_0" ? 7 * 2 + 1 : 0, k.GetProperty("widened").GetInt32());
+            // the Q5_0 model's seven matrices per layer and its output run as Q8_0 unless widenQ5_0 is false, the TQ1_0
+            // model's as TQ2_0 unless widenTQ1_0 is false
+            Assert.Equal(run == "wasm" && type is "q5_0" or "tq1_0" ? 7 * 2 + 1 : 0, k.GetProperty("widened").GetInt32());
             // the Q6_K model's matrices run from their wide copies (relaxed SIMD, row panels)
             Assert.Equal(run == "wasm" && type == "q6_k" ? 7 * 2 + 1 : 0, k.GetProperty("wideQ6_K").GetInt32());
         }

@@ -110,6 +110,7 @@ let rowPanels = true;                     // per load: the 'rowPanels' option
 let decodeGraph = true;                   // per load: the 'decodeGraph' option
 let widenQ5_0 = true;                     // per load: the 'widenQ5_0' option
 let widenQ6_K = true;                     // per load: the 'widenQ6_K' option
+let widenTQ1_0 = true;                    // per load: the 'widenTQ1_0' option
 let splitAttentionMacs = SPLIT_ATTENTION_MACS;   // per load: the 'splitAttentionMacs' option
 // Kernel graphs (WasmKernels, IKernelGraphHost): a decode step's kernel calls, recorded in C# and replayed
 // here in one call from C#; per call the helper that runs it, its export, and its arguments as
@@ -123,6 +124,7 @@ const kernelImports = {
   decodeGraph: () => decodeGraph,
   widenQ5_0: () => widenQ5_0,
   widenQ6_K: () => widenQ6_K,
+  widenTQ1_0: () => widenTQ1_0,
   installGraph(words, deltas) {
     const f32 = new Float32Array(1), i32 = new Int32Array(f32.buffer);
     const calls = [];
@@ -541,6 +543,7 @@ async function load(id, { source, options }) {
       decodeGraph = options.decodeGraph !== false;
       widenQ5_0 = options.widenQ5_0 !== false;
       widenQ6_K = options.widenQ6_K !== false;
+      widenTQ1_0 = options.widenTQ1_0 !== false;
       splitAttentionMacs = options.splitAttentionMacs ?? SPLIT_ATTENTION_MACS;
       if (options.relaxedSimd === true && !relaxedSimdSupported)
         warnings.push('relaxedSimd: requested, but this browser lacks WebAssembly relaxed SIMD (or its integer dot product differs); the SIMD128 kernels run.');

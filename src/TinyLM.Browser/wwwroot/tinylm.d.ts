@@ -92,6 +92,13 @@ export interface LoadOptions {
    */
   widenQ6_K?: boolean;
   /**
+   * Let the 'wasm' kernels re-encode the model's TQ1_0 product matrices as TQ2_0 at load: the same numbers (each trit as
+   * a two-bit field, the same scale), so tokens are identical, but the TQ2_0 products run about twice as fast in the page
+   * (TQ1_0's base-3 packing takes 16-bit multiplies to unpack), for 66/54 of those matrices' bytes in memory (the file's
+   * TQ1_0 bytes stay loaded as well). Default true; `ModelInfo.widenedMatrices` counts them with the Q5_0 ones.
+   */
+  widenTQ1_0?: boolean;
+  /**
    * With threads: the query-key multiply-adds (context rows × heads × head size × query rows) from which an
    * attention call splits its heads across the threads, reading mirrors of the KV caches in the threads'
    * shared memory; default 32768 (a 12-head, 64-channel layer from a 43-token context). 0 splits every call
@@ -140,7 +147,7 @@ export interface ModelInfo {
   threads: number;
   /** True when the emitted products use relaxed SIMD (see LoadOptions.relaxedSimd). */
   relaxedSimd: boolean;
-  /** Q5_0 product matrices that the 'wasm' kernels run as Q8_0 (see LoadOptions.widenQ5_0). */
+  /** Q5_0 and TQ1_0 product matrices that the 'wasm' kernels run as Q8_0 and TQ2_0 (see LoadOptions.widenQ5_0, widenTQ1_0). */
   widenedMatrices: number;
   /** Q6_K product matrices that the 'wasm' kernels run from a wide copy (see LoadOptions.widenQ6_K). */
   wideQ6_KMatrices: number;

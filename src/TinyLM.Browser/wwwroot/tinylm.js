@@ -70,7 +70,7 @@ function checkOptions(options, allowed, what) {
   }
 }
 
-const LOAD_OPTIONS = ['onProgress', 'cache', 'expectedSha256', 'budgetBytes', 'threads', 'signal', 'contextLength', 'kernels', 'relaxedSimd', 'rowPanels', 'decodeGraph', 'widenQ5_0', 'widenQ6_K', 'splitAttentionMacs'];
+const LOAD_OPTIONS = ['onProgress', 'cache', 'expectedSha256', 'budgetBytes', 'threads', 'signal', 'contextLength', 'kernels', 'relaxedSimd', 'rowPanels', 'decodeGraph', 'widenQ5_0', 'widenQ6_K', 'widenTQ1_0', 'splitAttentionMacs'];
 const GENERATE_OPTIONS = ['maxTokens', 'temperature', 'topK', 'topP', 'minP', 'repeatPenalty', 'repeatLastN',
   'frequencyPenalty', 'presencePenalty', 'seed', 'stop', 'ignoreEos', 'signal'];
 
@@ -101,6 +101,7 @@ export class TinyLM {
     if (rest.decodeGraph !== undefined && typeof rest.decodeGraph !== 'boolean') throw new TinyLMError('argument', 'decodeGraph must be true or false.');
     if (rest.widenQ5_0 !== undefined && typeof rest.widenQ5_0 !== 'boolean') throw new TinyLMError('argument', 'widenQ5_0 must be true or false.');
     if (rest.widenQ6_K !== undefined && typeof rest.widenQ6_K !== 'boolean') throw new TinyLMError('argument', 'widenQ6_K must be true or false.');
+    if (rest.widenTQ1_0 !== undefined && typeof rest.widenTQ1_0 !== 'boolean') throw new TinyLMError('argument', 'widenTQ1_0 must be true or false.');
     if (rest.splitAttentionMacs !== undefined && !(Number.isSafeInteger(rest.splitAttentionMacs) && rest.splitAttentionMacs >= 0)) throw new TinyLMError('argument', 'splitAttentionMacs must be a non-negative integer.');
     if (rest.threads !== undefined && !(Number.isInteger(rest.threads) && rest.threads >= 1 && rest.threads <= 64)) throw new TinyLMError('argument', 'threads must be an integer from 1 to 64.');
     if (!(typeof source === 'string' || source instanceof URL || source instanceof Blob || source instanceof ArrayBuffer || ArrayBuffer.isView(source))) {
@@ -113,7 +114,7 @@ export class TinyLM {
     try {
       const result = await channel.request('load', {
         source: payload,
-        options: { cache: rest.cache ?? 'indexeddb', expectedSha256: rest.expectedSha256, budgetBytes, threads: rest.threads, contextLength: rest.contextLength ?? 0, kernels: rest.kernels, relaxedSimd: rest.relaxedSimd, rowPanels: rest.rowPanels, decodeGraph: rest.decodeGraph, widenQ5_0: rest.widenQ5_0, widenQ6_K: rest.widenQ6_K, splitAttentionMacs: rest.splitAttentionMacs },
+        options: { cache: rest.cache ?? 'indexeddb', expectedSha256: rest.expectedSha256, budgetBytes, threads: rest.threads, contextLength: rest.contextLength ?? 0, kernels: rest.kernels, relaxedSimd: rest.relaxedSimd, rowPanels: rest.rowPanels, decodeGraph: rest.decodeGraph, widenQ5_0: rest.widenQ5_0, widenQ6_K: rest.widenQ6_K, widenTQ1_0: rest.widenTQ1_0, splitAttentionMacs: rest.splitAttentionMacs },
       }, { onEvent: m => m.type === 'progress' && onProgress?.({ stage: m.stage, loaded: m.loaded, total: m.total, message: m.message }), signal });
       for (const w of result.warnings || []) console.warn(`TinyLM: ${w}`);
       // Only a window can ask for persistent storage (the worker cannot); the answer does not matter.
