@@ -295,9 +295,9 @@ internal static class KQuantMatMul
             // Several tokens: each row's float steps right after its integer step, so that its aux vectors die there and
             // the rows after the first read the activations through addresses plus a zero that V8 cannot see (the
             // prologue's ZeroOffset words). Otherwise V8 keeps the first row's activation vectors (and every row's aux) for
-            // later, more than x64's 16 vector registers, and spills them: Node 26, 128 tokens, Q4_K 2048 × 768 and the
-            // wide Q6_K 768 × 2048 about 17 % faster. One token: the float steps after all the rows (a decode step's
-            // Q6_K product is 4–5 % slower the other way).
+            // later, more than x64's 16 vector registers, and spills them (Node 26, 128 tokens: Q4_K 2048 × 768 11–13 %
+            // faster this way, the wide Q6_K 768 × 2048 17 %). One token: the float steps after all the rows (a decode
+            // step's Q6_K product is 4–5 % slower the other way). RowsPerGroup − 1 zero words: see ZeroOffset.
             bool perRow = n > 1;
             using (f.For(ib, blocks, 1))
             {
