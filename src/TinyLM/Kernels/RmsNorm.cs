@@ -37,15 +37,13 @@ public static class RmsNorm
         if (Avx.IsSupported && n >= 4)
         {
             Span<double> sums = stackalloc double[8];
-            for (; t + 4 <= rows; t += 4)
+            while (t + 4 <= rows)
             {
-                bool eight = t + 8 <= rows;
-                SumsOfSquares(ref MemoryMarshal.GetReference(x.Slice(t * n, (eight ? 8 : 4) * n)), n, eight, sums);
-                int count = eight ? 8 : 4;
+                int count = t + 8 <= rows ? 8 : 4;
+                SumsOfSquares(ref MemoryMarshal.GetReference(x.Slice(t * n, count * n)), n, count == 8, sums);
                 for (int k = 0; k < count; k++)
                     Scale(x.Slice((t + k) * n, n), weight, Factor(sums[k], n, epsilon), y.Slice((t + k) * n, n));
-                if (eight)
-                    t += 4;
+                t += count;
             }
         }
         for (; t < rows; t++)
