@@ -242,7 +242,7 @@ internal static unsafe class PanelMatMul
     }
 
     /// <summary>Per token and block: the activation scale dy and offset·Σy (kept per thread; grows, never shrinks).</summary>
-    private static void Tables<T>(ReadOnlySpan<byte> activations, int n, out float[] dy, out int[] ys) where T : IPanelBlocks
+    internal static void Tables<T>(ReadOnlySpan<byte> activations, int n, out float[] dy, out int[] ys) where T : IPanelBlocks
     {
         dy = t_scales is { } s && s.Length >= n ? s : t_scales = new float[Math.Max(n, 4096)];
         ys = t_offsets is { } o && o.Length >= n ? o : t_offsets = new int[Math.Max(n, 4096)];
@@ -257,7 +257,7 @@ internal static unsafe class PanelMatMul
 
     /// <summary>One block of eight rows: the eight scales as floats, then <see cref="IPanelBlocks.PackQuants"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PackBlock<T>(ref byte b0, int rowBytes, byte* record) where T : IPanelBlocks
+    internal static void PackBlock<T>(ref byte b0, int rowBytes, byte* record) where T : IPanelBlocks
     {
         ref byte b1 = ref Unsafe.Add(ref b0, rowBytes), b2 = ref Unsafe.Add(ref b1, rowBytes), b3 = ref Unsafe.Add(ref b2, rowBytes);
         ref byte b4 = ref Unsafe.Add(ref b3, rowBytes), b5 = ref Unsafe.Add(ref b4, rowBytes), b6 = ref Unsafe.Add(ref b5, rowBytes), b7 = ref Unsafe.Add(ref b6, rowBytes);

@@ -222,8 +222,8 @@ public sealed unsafe class Q4_0 : TensorType
         ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) =>
         OffsetQuantMatMul.MatMulAvx2<OffsetBlocks>(weights, rowStart, rowCount, nb, activations, tokens, output, outputStride);
 
-    /// <summary>Q4_0 for <see cref="OffsetQuantMatMul"/>.</summary>
-    internal readonly struct OffsetBlocks : OffsetQuantMatMul.IOffsetBlocks
+    /// <summary>Q4_0 for <see cref="OffsetQuantMatMul"/>, <see cref="PanelMatMul"/> and (sixteen-row panels) <see cref="WidePanelMatMul"/>.</summary>
+    internal readonly struct OffsetBlocks : OffsetQuantMatMul.IOffsetBlocks, WidePanelMatMul.IWidePanelBlocks
     {
         public static int BlockBytes => Bytes;
 
@@ -238,6 +238,9 @@ public sealed unsafe class Q4_0 : TensorType
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Term(Vector256<float> sumi, Vector256<float> dx, Vector256<float> dy) => (sumi * dx) * dy;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Term(Vector512<float> sumi, Vector512<float> dx, Vector512<float> dy) => (sumi * dx) * dy;
+
         /// <summary>
         /// The raw <c>qs</c> of eight rows, dword-interleaved: 32-byte vector m, lane i = row i's bytes
         /// 4m … 4m + 3, whose low nibbles are elements 4m … 4m + 3 and high nibbles elements 16 + 4m ….
@@ -248,6 +251,9 @@ public sealed unsafe class Q4_0 : TensorType
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<byte> PanelQuants(byte* payload, int k) => PanelMatMul.NibbleQuants(payload, k);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<byte> WidePanelQuants(byte* payload, int k) => WidePanelMatMul.NibbleQuants(payload, k);
 
         public static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) => Q4_0.DotAvx2(weights, activations, nb);
     }

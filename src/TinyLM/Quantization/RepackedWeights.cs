@@ -11,7 +11,9 @@ namespace TinyLM.Quantization;
 /// <item>Q4_0, Q5_0, Q8_0 and IQ4_NL: the eight-row panels of <see cref="PanelMatMul"/> (Q4_0: raw
 /// nibbles dword-interleaved, 160 bytes per block of eight rows instead of 144; Q5_0: the same plus the
 /// eight rows' fifth bits, 192 instead of 176, expanded per chunk for a batch; Q8_0: quants + 128
-/// dword-interleaved, 288 instead of 272; IQ4_NL: Q4_0's nibbles looked up with <c>vpshufb</c>).</item>
+/// dword-interleaved, 288 instead of 272; IQ4_NL: Q4_0's nibbles looked up with <c>vpshufb</c>). With
+/// AVX-512BW, Q4_0 takes the sixteen-row panels of <see cref="WidePanelMatMul"/> instead (pairs of
+/// those eight-row panels interleaved by 32-byte vector, the same bytes per row).</item>
 /// <item>Q2_K … Q6_K: the eight-row panels of <see cref="KQuantPanels"/>, whose lanes keep the eight
 /// lane sums of ggml's generic K-quant dots apart (Q2_K, whose dot has no lanes: 704 bytes per block of
 /// eight rows instead of 672; Q3_K: 928 instead of 880; Q4_K: 1216 instead of 1152; Q5_K: 1472
@@ -51,6 +53,9 @@ internal sealed unsafe class RepackedWeights
     /// <summary>Rows held repacked (the leading ones, a multiple of eight).</summary>
     public int Rows { get; }
 
+    /// <summary>Rows per panel of the layout: 8, or 16 for <see cref="WidePanelMatMul"/>'s.</summary>
+    public int PanelRows => PanelMatMul.PanelRows * _layout.PanelGroup;
+
     /// <summary>Bytes of the repacked rows.</summary>
     public long ByteSize { get; }
 
@@ -60,12 +65,16 @@ internal sealed unsafe class RepackedWeights
     /// <summary>Rows <c>[rowStart, rowStart + rowCount)</c>, whole panels, of packed weights times <c>tokens</c> activation rows.</summary>
     private delegate void PanelProduct(byte* packed, int rowStart, int rowCount, int nb, ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride);
 
-    /// <summary>A repacked layout: bytes per block of eight rows, its packer, and its products for one token and for a batch.</summary>
-    private sealed record Layout(int BlockBytes, PanelPacker Pack, PanelProduct Decode, PanelProduct Batch);
+    /// <summary>
+    /// A repacked layout: bytes per block of eight rows, its packer, its products for one token and for a
+    /// batch, and how many eight-row panels it stores together (2: an odd last panel is padded to a pair).
+    /// </summary>
+    private sealed record Layout(int BlockBytes, PanelPacker Pack, PanelProduct Decode, PanelProduct Batch, int PanelGroup = 1);
 
-    /// <summary>The repacked layout of <paramref name="type"/> on this CPU, or null.</summary>
-    private static Layout? LayoutOf(GgmlType type) => type switch
+    /// <summary>The repacked layout of <paramref name="type"/> on this CPU (sixteen-row panels where supported, unless <paramref name="wide"/> is false), or null.</summary>
+    private static Layout? LayoutOf(GgmlType type, bool wide = true) => type switch
     {
+        GgmlType.Q4_0 when wide && WidePanelMatMul.IsSupported<Q4_0.OffsetBlocks>() => WidePanels<Q4_0.OffsetBlocks>(),
         GgmlType.Q4_0 when PanelMatMul.IsSupported<Q4_0.OffsetBlocks>() => Panels<Q4_0.OffsetBlocks>(),
         GgmlType.Q8_0 when PanelMatMul.IsSupported<Q8_0.PanelBlocks>() => Panels<Q8_0.PanelBlocks>(),
         GgmlType.IQ4_NL when PanelMatMul.IsSupported<IQ4_NL.PanelBlocks>() => Panels<IQ4_NL.PanelBlocks>(),
@@ -89,6 +98,9 @@ internal sealed unsafe class RepackedWeights
     private static Layout Panels<T>() where T : PanelMatMul.IPanelBlocks =>
         new(PanelMatMul.PanelBlockBytes<T>(), PanelMatMul.PackMatrix<T>, PanelMatMul.MatMulPacked<T>, PanelMatMul.MatMulPacked<T>);
 
+    private static Layout WidePanels<T>() where T : WidePanelMatMul.IWidePanelBlocks =>
+        new(PanelMatMul.PanelBlockBytes<T>(), WidePanelMatMul.PackMatrix<T>, WidePanelMatMul.MatMulPacked<T>, WidePanelMatMul.MatMulPacked<T>, PanelGroup: 2);
+
     private static Layout SuperBlockPanels<T>(int fileBlockBytes) where T : KQuantPanels.IPanelType =>
         new(T.BlockBytes, (data, rows, nb, destination) => KQuantPanels.PackMatrix<T>(data, rows, nb, fileBlockBytes, destination),
             KQuantPanels.MatMul<T>, KQuantPanels.MatMul<T>);
@@ -99,15 +111,17 @@ internal sealed unsafe class RepackedWeights
     /// <summary>
     /// Repacks a matrix of <paramref name="rows"/> × <paramref name="columns"/> (<paramref name="data"/>
     /// in the file's layout), or returns null when the type has no repacked layout on this CPU, there
-    /// are too few rows (panels: eight), or the result would exceed 2 GiB.
+    /// are too few rows (panels: eight), or the result would exceed 2 GiB. <paramref name="wide"/>
+    /// false keeps eight-row panels where sixteen-row ones are supported (tests of both).
     /// </summary>
-    public static RepackedWeights? TryCreate(TensorType type, ReadOnlySpan<byte> data, int rows, int columns)
+    public static RepackedWeights? TryCreate(TensorType type, ReadOnlySpan<byte> data, int rows, int columns, bool wide = true)
     {
-        if (LayoutOf(type.Type) is not { } layout || columns % type.BlockSize != 0 || data.Length < type.RowBytes(columns) * rows)
+        if (LayoutOf(type.Type, wide) is not { } layout || columns % type.BlockSize != 0 || data.Length < type.RowBytes(columns) * rows)
             return null;
         int nb = columns / type.BlockSize;
         int panelRows = rows & ~(PanelMatMul.PanelRows - 1);
-        long panelBytes = (long)panelRows / PanelMatMul.PanelRows * nb * layout.BlockBytes;
+        int panelCount = panelRows / PanelMatMul.PanelRows, stored = (panelCount + layout.PanelGroup - 1) / layout.PanelGroup * layout.PanelGroup;
+        long panelBytes = (long)stored * nb * layout.BlockBytes;
         if (panelRows == 0 || panelBytes > int.MaxValue - 64)
             return null;
         var panels = new RepackedWeights(layout, panelRows, nb, panelBytes);

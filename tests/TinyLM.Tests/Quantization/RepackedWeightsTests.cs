@@ -25,28 +25,82 @@ public sealed unsafe class RepackedWeightsTests
         TensorType at = TensorTypes.Get(t.VecDotType);
         var rng = new Random(7);
         int u = t.BlockSize;
-        foreach ((int rows, int cols) in new[] { (8, u), (21, 3 * u), (40, 70 * 32 / u * u) })
-        {
-            byte[] w = QuantTestData.QuantizeReference(t, QuantTestData.Uniform(rng, rows * cols, 1f));
-            fixed (byte* pw = w)
+        // Q4_0 takes sixteen-row panels where AVX-512BW runs them; both layouts are checked there.
+        bool wide = t.Type == GgmlType.Q4_0 && WidePanelMatMul.IsSupported<Q4_0.OffsetBlocks>();
+        foreach (bool allowWide in wide ? new[] { true, false } : [true])
+            foreach ((int rows, int cols) in new[] { (8, u), (21, 3 * u), (40, 70 * 32 / u * u), (56, 2 * u) })
             {
-                var matrix = new WeightMatrix("m", t, pw, rows, cols);
-                matrix.Repack();
-                Assert.NotNull(matrix.Repacked);
-                Assert.Equal(rows & ~7, matrix.Repacked!.Rows);
-                foreach (int tokens in new[] { 1, 3, 9, 70 })
+                byte[] w = QuantTestData.QuantizeReference(t, QuantTestData.Uniform(rng, rows * cols, 1f));
+                fixed (byte* pw = w)
                 {
-                    byte[] a = QuantTestData.QuantizeReference(at, QuantTestData.Uniform(rng, tokens * cols, 1f));
-                    foreach ((int start, int count) in new[] { (0, rows), (3, rows - 3), (0, Math.Min(rows, 12)), (5, Math.Min(rows, 16) - 5) })
+                    var matrix = new WeightMatrix("m", t, pw, rows, cols);
+                    matrix.Repack(allowWide);
+                    Assert.NotNull(matrix.Repacked);
+                    Assert.Equal(rows & ~7, matrix.Repacked!.Rows);
+                    Assert.Equal(wide && allowWide ? 16 : 8, matrix.Repacked.PanelRows);
+                    foreach (int tokens in new[] { 1, 3, 9, 70 })
                     {
-                        int stride = rows + 1;
-                        float[] output = new float[tokens * stride];
-                        Array.Fill(output, float.NaN);
-                        ComputeKernels.Managed.MatMul(matrix, start, count, a, tokens, output, stride);
-                        QuantTestData.AssertRowsEqualDotReference(t, w, a, cols, tokens, output, stride, start, count, $"{name}: {rows}x{cols}");
+                        byte[] a = QuantTestData.QuantizeReference(at, QuantTestData.Uniform(rng, tokens * cols, 1f));
+                        foreach ((int start, int count) in new[] { (0, rows), (3, rows - 3), (0, Math.Min(rows, 12)), (5, Math.Min(rows, 16) - 5), (Math.Min(rows, 8), rows - Math.Min(rows, 8)), (rows / 2, rows - rows / 2) })
+                        {
+                            int stride = rows + 1;
+                            float[] output = new float[tokens * stride];
+                            Array.Fill(output, float.NaN);
+                            ComputeKernels.Managed.MatMul(matrix, start, count, a, tokens, output, stride);
+                            QuantTestData.AssertRowsEqualDotReference(t, w, a, cols, tokens, output, stride, start, count, $"{name}{(allowWide ? "" : " (eight-row panels)")}: {rows}x{cols}");
+                        }
                     }
                 }
             }
+    }
+
+    /// <summary>
+    /// Q4_0's panels (<see cref="WidePanelMatMul"/>'s sixteen-row ones with AVX-512BW, whose int16 pair
+    /// sums reach ±30720 here, and the eight-row ones) at the ends of their range: every nibble 15 or 0,
+    /// random blocks, against activations of −128 and of alternating −128/127: every output equals
+    /// <c>DotReference</c>.
+    /// </summary>
+    [Fact]
+    public void Q4_0Panels_ExtremeQuantsAndActivations_EqualDotReference()
+    {
+        TensorType t = QuantTestData.Type("q4_0"), at = QuantTestData.Type("q8_0");
+        if (!RepackedWeights.Supports(t.Type))
+            return;
+        const int rows = 24, cols = 256, nb = cols / 32;
+        var rng = new Random(13);
+        byte[] w = new byte[rows * nb * 18];
+        for (int r = 0; r < rows; r++)
+            for (int b = 0; b < nb; b++)
+            {
+                Span<byte> block = w.AsSpan((r * nb + b) * 18, 18);
+                if (r % 3 == 2)
+                    QuantTestData.RandomBlocks(t, 32, rng).CopyTo(block);
+                else
+                {
+                    block[2..].Fill(r % 3 == 0 ? (byte)0xFF : (byte)0x00);
+                    BitConverter.TryWriteBytes(block[..2], BitConverter.HalfToUInt16Bits((Half)(0.5f + r)));
+                }
+            }
+        foreach (int tokens in new[] { 1, 6 })
+        {
+            byte[] a = new byte[tokens * nb * 34];
+            for (int k = 0; k < tokens * nb; k++)
+            {
+                Span<byte> block = a.AsSpan(k * 34, 34);
+                BitConverter.TryWriteBytes(block[..2], BitConverter.HalfToUInt16Bits((Half)(0.25f + k)));
+                for (int e = 0; e < 32; e++)
+                    block[2 + e] = (byte)(k % 2 == 0 || e % 2 == 0 ? 0x80 : 0x7F);
+            }
+            foreach (bool allowWide in new[] { true, false })
+                fixed (byte* pw = w)
+                {
+                    var matrix = new WeightMatrix("m", t, pw, rows, cols);
+                    matrix.Repack(allowWide);
+                    float[] output = new float[tokens * rows];
+                    Array.Fill(output, float.NaN);
+                    ComputeKernels.Managed.MatMul(matrix, 0, rows, a, tokens, output, rows);
+                    QuantTestData.AssertRowsEqualDotReference(t, w, a, cols, tokens, output, rows, 0, rows, $"q4_0 extremes (panels of {matrix.Repacked!.PanelRows})");
+                }
         }
     }
 
