@@ -358,9 +358,16 @@ internal static unsafe class KQuantPanels
                 lo |= (bits << 4).AsByte() & fifth;
                 hi |= (bits << 3).AsByte() & fifth;
             }
+            // The low and high nibbles' pair sums belong to the same two groups: added in int16
+            // (|two pairs| ≤ 2·2·31·128 = 15872), then one multiply by the scale pairs.
             int at = 8 * (8 * k + l);
-            Step<T>(lo, at, scales, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
-            Step<T>(hi, at + 4, scales, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+            acc0 = MultiplyAdd(acc0, Avx2.MultiplyAddAdjacent(lo, Group(a0, at)) + Avx2.MultiplyAddAdjacent(hi, Group(a0, at + 4)), scales);
+            if (T.Count > 1)
+            {
+                acc1 = MultiplyAdd(acc1, Avx2.MultiplyAddAdjacent(lo, Group(a1, at)) + Avx2.MultiplyAddAdjacent(hi, Group(a1, at + 4)), scales);
+                acc2 = MultiplyAdd(acc2, Avx2.MultiplyAddAdjacent(lo, Group(a2, at)) + Avx2.MultiplyAddAdjacent(hi, Group(a2, at + 4)), scales);
+                acc3 = MultiplyAdd(acc3, Avx2.MultiplyAddAdjacent(lo, Group(a3, at)) + Avx2.MultiplyAddAdjacent(hi, Group(a3, at + 4)), scales);
+            }
         }
 
         /// <summary>Per row: <c>Σ_k m·B</c> over the four group pairs against one token's pair sums (exact).</summary>
@@ -671,15 +678,18 @@ internal static unsafe class KQuantPanels
                         summs3 = MultiplyAdd(summs3, mins, Group(a3, bs).AsInt16());
                     }
                     Vector256<ushort> p0 = Vector256.Load((ushort*)(w + QuantsOffset + 64 * k)), p1 = Vector256.Load((ushort*)(w + QuantsOffset + 64 * k + 32));
+                    // The eight vectors share the scale pairs: their int16 pair sums added first
+                    // (|eight pairs| ≤ 8·2·3·128 = 6144), then one multiply by the scales.
+                    Vector256<byte> q0 = p0.AsByte() & three, q1 = (p0 >> 2).AsByte() & three, q2 = (p0 >> 4).AsByte() & three, q3 = (p0 >> 6).AsByte() & three;
+                    Vector256<byte> q4 = p1.AsByte() & three, q5 = (p1 >> 2).AsByte() & three, q6 = (p1 >> 4).AsByte() & three, q7 = (p1 >> 6).AsByte() & three;
                     int at = 32 * k;
-                    Step<T>(p0.AsByte() & three, at, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
-                    Step<T>((p0 >> 2).AsByte() & three, at + 4, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
-                    Step<T>((p0 >> 4).AsByte() & three, at + 8, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
-                    Step<T>((p0 >> 6).AsByte() & three, at + 12, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
-                    Step<T>(p1.AsByte() & three, at + 16, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
-                    Step<T>((p1 >> 2).AsByte() & three, at + 20, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
-                    Step<T>((p1 >> 4).AsByte() & three, at + 24, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
-                    Step<T>((p1 >> 6).AsByte() & three, at + 28, scales, a0, a1, a2, a3, ref isum0, ref isum1, ref isum2, ref isum3);
+                    isum0 = MultiplyAdd(isum0, PairSums8(q0, q1, q2, q3, q4, q5, q6, q7, a0 + at), scales);
+                    if (T.Count > 1)
+                    {
+                        isum1 = MultiplyAdd(isum1, PairSums8(q0, q1, q2, q3, q4, q5, q6, q7, a1 + at), scales);
+                        isum2 = MultiplyAdd(isum2, PairSums8(q0, q1, q2, q3, q4, q5, q6, q7, a2 + at), scales);
+                        isum3 = MultiplyAdd(isum3, PairSums8(q0, q1, q2, q3, q4, q5, q6, q7, a3 + at), scales);
+                    }
                 }
                 // sumf += dall·isum − dmin·summs, dall = dy·d, dmin = dy·dmin; kept in the sumf vector of each token.
                 Vector256<float> dx = Vector256.Load((float*)(w + DOffset)), dmx = Vector256.Load((float*)(w + DMinOffset));
@@ -792,22 +802,16 @@ internal static unsafe class KQuantPanels
     }
 
     /// <summary>
-    /// Low- or high-nibble quants <paramref name="q"/> of a Q4_K vector into the tokens' accumulators:
-    /// <c>vpmaddubsw</c> with each token's broadcast group of four at <paramref name="at"/>, then
-    /// <c>vpmaddwd</c> with the scale pairs.
+    /// <c>Σ_j vpmaddubsw(q_j, group of four at a + 4j)</c> in int16 for eight quant vectors that share
+    /// their scales (Q2_K's; the caller bounds the sum within int16).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step<T>(Vector256<byte> q, int at, Vector256<short> scales, byte* a0, byte* a1, byte* a2, byte* a3,
-        ref Vector256<int> acc0, ref Vector256<int> acc1, ref Vector256<int> acc2, ref Vector256<int> acc3) where T : ITokens
-    {
-        acc0 = MultiplyAdd(acc0, Avx2.MultiplyAddAdjacent(q, Group(a0, at)), scales);
-        if (T.Count > 1)
-        {
-            acc1 = MultiplyAdd(acc1, Avx2.MultiplyAddAdjacent(q, Group(a1, at)), scales);
-            acc2 = MultiplyAdd(acc2, Avx2.MultiplyAddAdjacent(q, Group(a2, at)), scales);
-            acc3 = MultiplyAdd(acc3, Avx2.MultiplyAddAdjacent(q, Group(a3, at)), scales);
-        }
-    }
+    private static Vector256<short> PairSums8(Vector256<byte> q0, Vector256<byte> q1, Vector256<byte> q2, Vector256<byte> q3,
+        Vector256<byte> q4, Vector256<byte> q5, Vector256<byte> q6, Vector256<byte> q7, byte* a) =>
+        Avx2.MultiplyAddAdjacent(q0, Group(a, 0)) + Avx2.MultiplyAddAdjacent(q1, Group(a, 4))
+        + (Avx2.MultiplyAddAdjacent(q2, Group(a, 8)) + Avx2.MultiplyAddAdjacent(q3, Group(a, 12)))
+        + (Avx2.MultiplyAddAdjacent(q4, Group(a, 16)) + Avx2.MultiplyAddAdjacent(q5, Group(a, 20))
+        + (Avx2.MultiplyAddAdjacent(q6, Group(a, 24)) + Avx2.MultiplyAddAdjacent(q7, Group(a, 28))));
 
     /// <summary>The reference's <c>sums[l] += d·aux32[l]</c> for the tokens of a pass, eight rows at once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
