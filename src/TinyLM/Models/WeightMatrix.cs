@@ -61,7 +61,7 @@ public sealed unsafe class WeightMatrix
     /// Repacks the rows into a faster layout when this CPU and the type have one
     /// (<see cref="RepackedWeights"/>: Q4_0, Q4_1, Q5_0, Q5_1, Q2_K … Q6_K, TQ1_0 and TQ2_0 with AVX2, Q8_0 and IQ4_NL with AVX-VNNI); otherwise does nothing. Costs the
     /// repacked bytes (about the matrix's own) in memory; results do not change. <paramref name="wide"/>
-    /// false keeps Q4_0 in eight-row panels on CPUs that run sixteen-row ones (tests of both layouts).
+    /// false keeps Q4_0 and Q5_0 in eight-row panels on CPUs that run sixteen-row ones (tests of both layouts).
     /// </summary>
     internal void Repack(bool wide = true) => Repacked ??= RepackedWeights.TryCreate(Type, Data, Rows, Columns, wide);
 

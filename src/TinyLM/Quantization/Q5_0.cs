@@ -270,8 +270,8 @@ public sealed unsafe class Q5_0 : TensorType
         ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) =>
         OffsetQuantMatMul.MatMulAvx2<OffsetBlocks>(weights, rowStart, rowCount, nb, activations, tokens, output, outputStride);
 
-    /// <summary>Q5_0 for <see cref="OffsetQuantMatMul"/>.</summary>
-    internal readonly struct OffsetBlocks : OffsetQuantMatMul.IOffsetBlocks
+    /// <summary>Q5_0 for <see cref="OffsetQuantMatMul"/>, and the expanded panels of <see cref="PanelMatMul"/> and <see cref="WidePanelMatMul"/>.</summary>
+    internal readonly struct OffsetBlocks : OffsetQuantMatMul.IOffsetBlocks, WidePanelMatMul.IWidePanelBlocks
     {
         public static int BlockBytes => Bytes;
 
@@ -286,12 +286,18 @@ public sealed unsafe class Q5_0 : TensorType
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Term(Vector256<float> sumi, Vector256<float> dx, Vector256<float> dy) => (dx * dy) * sumi;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Term(Vector512<float> sumi, Vector512<float> dx, Vector512<float> dy) => (dx * dy) * sumi;
+
         public static int PayloadBytes => 256;
 
         public static void PackQuants(ref byte b0, int rowBytes, byte* payload) => PanelMatMul.PackUnsigned<OffsetBlocks>(ref b0, rowBytes, payload);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<byte> PanelQuants(byte* payload, int k) => Vector256.Load(payload + 32 * k);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<byte> WidePanelQuants(byte* payload, int k) => Vector512.Load(payload + 64 * k);
 
         public static float DotAvx2(ReadOnlySpan<byte> weights, ReadOnlySpan<byte> activations, int nb) => Q5_0.DotAvx2(weights, activations, nb);
     }
@@ -305,7 +311,7 @@ public sealed unsafe class Q5_0 : TensorType
     /// 0x10 per byte (<c>(qh &gt;&gt; 4k &amp; 15) · 0x02040810 &amp; 0x10101010</c>: the four shifted copies
     /// cannot overlap); a batch expands the panels to <see cref="OffsetBlocks"/>' layout first.
     /// </summary>
-    internal readonly struct CompactPanelBlocks : PanelMatMul.IPanelBlocks
+    internal readonly struct CompactPanelBlocks : WidePanelMatMul.IWidePanelBlocks
     {
         public static int BlockBytes => Bytes;
 
@@ -316,6 +322,9 @@ public sealed unsafe class Q5_0 : TensorType
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Term(Vector256<float> sumi, Vector256<float> dx, Vector256<float> dy) => (dx * dy) * sumi;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Term(Vector512<float> sumi, Vector512<float> dx, Vector512<float> dy) => (dx * dy) * sumi;
 
         public static int PayloadBytes => 160;
 
@@ -334,6 +343,15 @@ public sealed unsafe class Q5_0 : TensorType
             Vector256<uint> bits = (Vector256.Load((uint*)(payload + 128)) >> (4 * k)) & Vector256.Create(15u);
             Vector256<uint> high = (bits * Vector256.Create(0x02040810u)) & Vector256.Create(0x10101010u);
             return PanelMatMul.NibbleQuants(payload, k) | high.AsByte();
+        }
+
+        /// <summary>The sixteen-row form of <see cref="PanelQuants"/>: the pair's nibble vectors, then its two <c>qh</c> vectors (rows 0–15) at 256.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<byte> WidePanelQuants(byte* payload, int k)
+        {
+            Vector512<uint> bits = (Vector512.Load((uint*)(payload + 256)) >> (4 * k)) & Vector512.Create(15u);
+            Vector512<uint> high = (bits * Vector512.Create(0x02040810u)) & Vector512.Create(0x10101010u);
+            return WidePanelMatMul.NibbleQuants(payload, k) | high.AsByte();
         }
     }
 

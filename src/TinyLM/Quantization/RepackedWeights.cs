@@ -12,8 +12,8 @@ namespace TinyLM.Quantization;
 /// nibbles dword-interleaved, 160 bytes per block of eight rows instead of 144; Q5_0: the same plus the
 /// eight rows' fifth bits, 192 instead of 176, expanded per chunk for a batch; Q8_0: quants + 128
 /// dword-interleaved, 288 instead of 272; IQ4_NL: Q4_0's nibbles looked up with <c>vpshufb</c>). With
-/// AVX-512BW, Q4_0 takes the sixteen-row panels of <see cref="WidePanelMatMul"/> instead (pairs of
-/// those eight-row panels interleaved by 32-byte vector, the same bytes per row).</item>
+/// AVX-512BW, Q4_0 and Q5_0 take the sixteen-row panels of <see cref="WidePanelMatMul"/> instead (pairs
+/// of those eight-row panels interleaved by 32-byte vector, the same bytes per row).</item>
 /// <item>Q2_K … Q6_K: the eight-row panels of <see cref="KQuantPanels"/>, whose lanes keep the eight
 /// lane sums of ggml's generic K-quant dots apart (Q2_K, whose dot has no lanes: 704 bytes per block of
 /// eight rows instead of 672; Q3_K: 928 instead of 880; Q4_K: 1216 instead of 1152; Q5_K: 1472
@@ -79,6 +79,10 @@ internal sealed unsafe class RepackedWeights
         GgmlType.Q8_0 when PanelMatMul.IsSupported<Q8_0.PanelBlocks>() => Panels<Q8_0.PanelBlocks>(),
         GgmlType.IQ4_NL when PanelMatMul.IsSupported<IQ4_NL.PanelBlocks>() => Panels<IQ4_NL.PanelBlocks>(),
         // Q5_0's compact panels are expanded chunk by chunk for a batch.
+        GgmlType.Q5_0 when wide && WidePanelMatMul.IsSupported<Q5_0.CompactPanelBlocks>() => WidePanels<Q5_0.CompactPanelBlocks>() with
+        {
+            Batch = WidePanelMatMul.MatMulPackedExpanded<Q5_0.CompactPanelBlocks, Q5_0.OffsetBlocks>,
+        },
         GgmlType.Q5_0 when PanelMatMul.IsSupported<Q5_0.CompactPanelBlocks>() => Panels<Q5_0.CompactPanelBlocks>() with
         {
             Batch = PanelMatMul.MatMulPackedExpanded<Q5_0.CompactPanelBlocks, Q5_0.OffsetBlocks>,

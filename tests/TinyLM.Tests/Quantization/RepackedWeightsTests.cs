@@ -25,8 +25,8 @@ public sealed unsafe class RepackedWeightsTests
         TensorType at = TensorTypes.Get(t.VecDotType);
         var rng = new Random(7);
         int u = t.BlockSize;
-        // Q4_0 takes sixteen-row panels where AVX-512BW runs them; both layouts are checked there.
-        bool wide = t.Type == GgmlType.Q4_0 && WidePanelMatMul.IsSupported<Q4_0.OffsetBlocks>();
+        // Q4_0 and Q5_0 take sixteen-row panels where AVX-512BW runs them; both layouts are checked there.
+        bool wide = t.Type is GgmlType.Q4_0 or GgmlType.Q5_0 && WidePanelMatMul.IsSupported<Q4_0.OffsetBlocks>();
         foreach (bool allowWide in wide ? new[] { true, false } : [true])
             foreach ((int rows, int cols) in new[] { (8, u), (21, 3 * u), (40, 70 * 32 / u * u), (56, 2 * u) })
             {
@@ -55,24 +55,28 @@ public sealed unsafe class RepackedWeightsTests
     }
 
     /// <summary>
-    /// Q4_0's panels (<see cref="WidePanelMatMul"/>'s sixteen-row ones with AVX-512BW, whose int16 pair
-    /// sums reach ±30720 here, and the eight-row ones) at the ends of their range: every nibble 15 or 0,
-    /// random blocks, against activations of −128 and of alternating −128/127: every output equals
-    /// <c>DotReference</c>.
+    /// Q4_0's and Q5_0's panels (<see cref="WidePanelMatMul"/>'s sixteen-row ones with AVX-512BW, whose
+    /// int16 pair sums reach −30720 (Q4_0) and −31744 (Q5_0) here, and the eight-row ones) at the ends of
+    /// their range: every quant at its maximum (15, 31) or 0, random blocks, against activations of −128
+    /// and of alternating −128/127, for one token, a batch, and (Q5_0) a batch expanded in more than one
+    /// chunk: every output equals <c>DotReference</c>.
     /// </summary>
-    [Fact]
-    public void Q4_0Panels_ExtremeQuantsAndActivations_EqualDotReference()
+    [Theory]
+    [InlineData("q4_0")]
+    [InlineData("q5_0")]
+    public void OffsetPanels_ExtremeQuantsAndActivations_EqualDotReference(string name)
     {
-        TensorType t = QuantTestData.Type("q4_0"), at = QuantTestData.Type("q8_0");
+        TensorType t = QuantTestData.Type(name);
         if (!RepackedWeights.Supports(t.Type))
             return;
-        const int rows = 24, cols = 256, nb = cols / 32;
+        const int rows = 24, cols = 40 * 32, nb = cols / 32;
         var rng = new Random(13);
-        byte[] w = new byte[rows * nb * 18];
+        int blockBytes = t.BlockBytes;
+        byte[] w = new byte[rows * nb * blockBytes];
         for (int r = 0; r < rows; r++)
             for (int b = 0; b < nb; b++)
             {
-                Span<byte> block = w.AsSpan((r * nb + b) * 18, 18);
+                Span<byte> block = w.AsSpan((r * nb + b) * blockBytes, blockBytes);
                 if (r % 3 == 2)
                     QuantTestData.RandomBlocks(t, 32, rng).CopyTo(block);
                 else
@@ -99,7 +103,7 @@ public sealed unsafe class RepackedWeightsTests
                     float[] output = new float[tokens * rows];
                     Array.Fill(output, float.NaN);
                     ComputeKernels.Managed.MatMul(matrix, 0, rows, a, tokens, output, rows);
-                    QuantTestData.AssertRowsEqualDotReference(t, w, a, cols, tokens, output, rows, 0, rows, $"q4_0 extremes (panels of {matrix.Repacked!.PanelRows})");
+                    QuantTestData.AssertRowsEqualDotReference(t, w, a, cols, tokens, output, rows, 0, rows, $"{name} extremes (panels of {matrix.Repacked!.PanelRows})");
                 }
         }
     }
