@@ -27,7 +27,8 @@ namespace TinyLM.Quantization;
 /// llama.cpp's repacking idea (<c>block_q4_Kx8</c>, ggml/src/ggml-cpu/repack.cpp) arranged so that
 /// the lanes of the generic dot stay apart (Q2_K's generic dot has no lanes, only one exact integer
 /// sum per block). Layouts: <see cref="Q2K"/>, <see cref="Q3K"/>, <see cref="Q4K"/>,
-/// <see cref="Q5K"/>, <see cref="Q6K"/>; <see cref="MatMul{TPanel}"/> also runs
+/// <see cref="Q5K"/>, <see cref="Q6K"/> (the last three also in pairs, sixteen rows per zmm register, by
+/// <see cref="WideKQuantPanels"/>); <see cref="MatMul{TPanel}"/> also runs
 /// <see cref="TernaryPanels"/>' layouts.</para>
 /// <para>Activations (Q8_K) are rearranged once per call into each layout's element order. Tokens
 /// pass over a panel four at a time: each unpacked weight vector feeds four tokens; a single decoded
@@ -62,14 +63,9 @@ internal static unsafe class KQuantPanels
     public static void MatMul<TPanel>(byte* packed, int rowStart, int rowCount, int nb,
         ReadOnlySpan<byte> activations, int tokens, Span<float> output, int outputStride) where TPanel : IPanelType
     {
-        int n = tokens * nb;
-        byte[] buffer = t_activations is { } b && b.Length >= n * TPanel.ActivationBytes + 32 ? b : t_activations = new byte[Math.Max(n, 256) * TPanel.ActivationBytes + 32];
-        fixed (byte* pinned = buffer)
+        fixed (byte* pinned = ActivationBuffer<TPanel>(tokens * nb))
         {
-            byte* a = (byte*)(((nint)pinned + 31) & ~(nint)31);
-            ref byte y = ref MemoryMarshal.GetReference(activations);
-            for (int i = 0; i < n; i++)
-                TPanel.Rearrange(ref Unsafe.Add(ref y, (nint)i * TPanel.SourceBytes), a + (nint)i * TPanel.ActivationBytes);
+            byte* a = Rearrange<TPanel>(activations, tokens * nb, pinned);
             Vector256<float>* sums = stackalloc Vector256<float>[4 * 9];
             ref float o = ref MemoryMarshal.GetReference(output);
             nint tokenBytes = (nint)nb * TPanel.ActivationBytes;
@@ -91,6 +87,21 @@ internal static unsafe class KQuantPanels
                 }
             }
         }
+    }
+
+    /// <summary>This thread's buffer for <paramref name="n"/> activation blocks rearranged for <typeparamref name="TPanel"/> (pin it for <see cref="Rearrange{TPanel}"/>).</summary>
+    internal static byte[] ActivationBuffer<TPanel>(int n) where TPanel : IPanelType =>
+        t_activations is { } b && b.Length >= n * TPanel.ActivationBytes + 32 ? b : t_activations = new byte[Math.Max(n, 256) * TPanel.ActivationBytes + 32];
+
+    /// <summary>Rearranges <paramref name="n"/> activation blocks into <paramref name="pinned"/> (an <see cref="ActivationBuffer{TPanel}"/>), 32-byte aligned; returns where they start.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static byte* Rearrange<TPanel>(ReadOnlySpan<byte> activations, int n, byte* pinned) where TPanel : IPanelType
+    {
+        byte* a = (byte*)(((nint)pinned + 31) & ~(nint)31);
+        ref byte y = ref MemoryMarshal.GetReference(activations);
+        for (int i = 0; i < n; i++)
+            TPanel.Rearrange(ref Unsafe.Add(ref y, (nint)i * TPanel.SourceBytes), a + (nint)i * TPanel.ActivationBytes);
+        return a;
     }
 
     /// <summary>A K-quant panel layout: its block, its activation layout and its pass over a panel.</summary>
@@ -195,12 +206,12 @@ internal static unsafe class KQuantPanels
     /// Activations: the 256 quants in the vectors' order (8 bytes per (k, l): the low-nibble group of
     /// four, then the high one), the pair sums <c>bsums[2j] + bsums[2j + 1]</c> as int16 (256), <c>d</c> (272).
     /// </summary>
-    public readonly struct Q4K : IPanelType
+    public readonly struct Q4K : WideKQuantPanels.IWidePanelType
     {
         /// <summary>Bytes of one Q4_K panel block (5.6 % more than eight file blocks).</summary>
         public const int Bytes = 1216;
-        private const int DOffset = 0, DMinOffset = 32, ScalesOffset = 64, MinsOffset = 128, QuantsOffset = 192;
-        private const int PairSumsOffset = 256, ActivationDOffset = 272;
+        internal const int DOffset = 0, DMinOffset = 32, ScalesOffset = 64, MinsOffset = 128, QuantsOffset = 192;
+        internal const int PairSumsOffset = 256, ActivationDOffset = 272;
 
         /// <inheritdoc/>
         public static int BlockBytes => Bytes;
@@ -208,6 +219,16 @@ internal static unsafe class KQuantPanels
         public static int ActivationBytes => 288;
         /// <inheritdoc/>
         public static int SourceBytes => 292;
+
+        /// <inheritdoc/>
+        public static int PairedStart => ScalesOffset;
+        /// <inheritdoc/>
+        public static int PairedEnd => QuantsOffset;
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void WidePass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector512<float>* sums) where T : ITokens =>
+            WideKQuantPanels.Q4KPass<T, Q4K>(panel, nb, a, tokenBytes, sums);
 
         /// <summary>
         /// The element (0–255) of a super-block held by vector (<paramref name="k"/>, <paramref name="l"/>)
@@ -390,7 +411,7 @@ internal static unsafe class KQuantPanels
     /// and the pass are Q4_K's, each nibble plus its fifth bit · 16 (quants 0–31), the reference being
     /// <c>ggml_vec_dot_q5_K_q8_K_generic</c> (the same lanes and float steps as Q4_K's).
     /// </summary>
-    public readonly struct Q5K : IPanelType
+    public readonly struct Q5K : WideKQuantPanels.IWidePanelType
     {
         /// <summary>Bytes of one Q5_K panel block.</summary>
         public const int Bytes = Q4K.Bytes + 256;
@@ -401,6 +422,16 @@ internal static unsafe class KQuantPanels
         public static int ActivationBytes => Q4K.ActivationBytes;
         /// <inheritdoc/>
         public static int SourceBytes => 292;
+
+        /// <inheritdoc/>
+        public static int PairedStart => Q4K.PairedStart;
+        /// <inheritdoc/>
+        public static int PairedEnd => Q4K.PairedEnd;
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void WidePass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector512<float>* sums) where T : ITokens =>
+            WideKQuantPanels.Q4KPass<T, Q5K>(panel, nb, a, tokenBytes, sums);
 
         /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>; <c>qh</c> at 16, <c>qs</c> at 48).</summary>
         public static void PackBlock(ref byte b0, int rowBytes, byte* record) => Q4K.PackBlock(ref b0, rowBytes, record, 48, 16);
@@ -424,12 +455,12 @@ internal static unsafe class KQuantPanels
     /// Activations: the 256 class-ordered quants, <c>vpmaddubsw(32, ·)</c> of each run (256: the offset
     /// pairs <c>32·(a + a')</c> taken off every product pair, as <c>q − 32</c> needs), <c>d</c> (512).
     /// </summary>
-    public readonly struct Q6K : IPanelType, ISixteenGroups
+    public readonly struct Q6K : WideKQuantPanels.IWidePanelType, ISixteenGroups
     {
         /// <summary>Bytes of one Q6_K panel block.</summary>
         public const int Bytes = 1696;
-        private const int DOffset = 0, ScalesOffset = 32, LowOffset = 160, HighOffset = 1184;
-        private const int OffsetsOffset = 256, ActivationDOffset = 512;
+        internal const int DOffset = 0, ScalesOffset = 32, LowOffset = 160, HighOffset = 1184;
+        internal const int OffsetsOffset = 256, ActivationDOffset = 512;
 
         /// <inheritdoc/>
         public static int BlockBytes => Bytes;
@@ -437,6 +468,16 @@ internal static unsafe class KQuantPanels
         public static int ActivationBytes => 544;
         /// <inheritdoc/>
         public static int SourceBytes => 292;
+
+        /// <inheritdoc/>
+        public static int PairedStart => ScalesOffset;
+        /// <inheritdoc/>
+        public static int PairedEnd => LowOffset;
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void WidePass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector512<float>* sums) where T : ITokens =>
+            WideKQuantPanels.Q6KPass<T>(panel, nb, a, tokenBytes, sums);
 
         /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

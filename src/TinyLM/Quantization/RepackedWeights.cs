@@ -17,7 +17,8 @@ namespace TinyLM.Quantization;
 /// <item>Q2_K … Q6_K: the eight-row panels of <see cref="KQuantPanels"/>, whose lanes keep the eight
 /// lane sums of ggml's generic K-quant dots apart (Q2_K, whose dot has no lanes: 704 bytes per block of
 /// eight rows instead of 672; Q3_K: 928 instead of 880; Q4_K: 1216 instead of 1152; Q5_K: 1472
-/// instead of 1408; Q6_K: 1696 instead of 1680).</item>
+/// instead of 1408; Q6_K: 1696 instead of 1680). With AVX-512BW, Q4_K, Q5_K and Q6_K take the sixteen-row
+/// panels of <see cref="WideKQuantPanels"/> instead (pairs of those blocks interleaved, the same bytes per row).</item>
 /// <item>Q4_1 and Q5_1: <see cref="Q4_1.PanelLayout"/> and <see cref="Q5_1.PanelLayout"/> (scales and
 /// mins as floats, Q4_0's nibble panels, Q5_1's fifth bits; 192 and 224 bytes instead of 160 and
 /// 192), run against Q8_1 by <see cref="KQuantPanels.MatMul{TPanel}"/>.</item>
@@ -91,6 +92,9 @@ internal sealed unsafe class RepackedWeights
         GgmlType.Q5_1 when KQuantPanels.IsSupported => SuperBlockPanels<Q5_1.PanelLayout>(24),
         GgmlType.Q2_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q2K>(84),
         GgmlType.Q3_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q3K>(110),
+        GgmlType.Q4_K when wide && WideKQuantPanels.IsSupported => WideSuperBlockPanels<KQuantPanels.Q4K>(144),
+        GgmlType.Q5_K when wide && WideKQuantPanels.IsSupported => WideSuperBlockPanels<KQuantPanels.Q5K>(176),
+        GgmlType.Q6_K when wide && WideKQuantPanels.IsSupported => WideSuperBlockPanels<KQuantPanels.Q6K>(210),
         GgmlType.Q4_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q4K>(144),
         GgmlType.Q5_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q5K>(176),
         GgmlType.Q6_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q6K>(210),
@@ -108,6 +112,10 @@ internal sealed unsafe class RepackedWeights
     private static Layout SuperBlockPanels<T>(int fileBlockBytes) where T : KQuantPanels.IPanelType =>
         new(T.BlockBytes, (data, rows, nb, destination) => KQuantPanels.PackMatrix<T>(data, rows, nb, fileBlockBytes, destination),
             KQuantPanels.MatMul<T>, KQuantPanels.MatMul<T>);
+
+    private static Layout WideSuperBlockPanels<T>(int fileBlockBytes) where T : WideKQuantPanels.IWidePanelType =>
+        new(T.BlockBytes, (data, rows, nb, destination) => WideKQuantPanels.PackMatrix<T>(data, rows, nb, fileBlockBytes, destination),
+            WideKQuantPanels.MatMul<T>, WideKQuantPanels.MatMul<T>, PanelGroup: 2);
 
     /// <summary>Whether <paramref name="type"/> has a repacked layout this CPU runs.</summary>
     public static bool Supports(GgmlType type) => LayoutOf(type) is not null;

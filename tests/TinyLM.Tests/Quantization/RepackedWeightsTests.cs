@@ -7,7 +7,7 @@ namespace TinyLM.Tests.Quantization;
 
 /// <summary>
 /// Weight matrices repacked at load (<see cref="RepackedWeights"/>: eight-row panels for Q4_0/Q5_0/Q8_0
-/// and, with their own layouts, Q2_K … Q6_K (<see cref="KQuantPanels"/>) and TQ1_0/TQ2_0 (<see cref="TernaryPanels"/>)): every output of <see cref="ComputeKernels.MatMul"/> equals the scalar
+/// and, with their own layouts, Q2_K … Q6_K (<see cref="KQuantPanels"/>; sixteen-row ones where AVX-512BW runs them) and TQ1_0/TQ2_0 (<see cref="TernaryPanels"/>)): every output of <see cref="ComputeKernels.MatMul"/> equals the scalar
 /// reference, for decode (one token) and prefill (tiles of four and up to 64 tokens), row ranges that
 /// start or end inside a panel, and matrices whose last rows are no panel.
 /// </summary>
@@ -25,8 +25,8 @@ public sealed unsafe class RepackedWeightsTests
         TensorType at = TensorTypes.Get(t.VecDotType);
         var rng = new Random(7);
         int u = t.BlockSize;
-        // Q4_0 and Q5_0 take sixteen-row panels where AVX-512BW runs them; both layouts are checked there.
-        bool wide = t.Type is GgmlType.Q4_0 or GgmlType.Q5_0 && WidePanelMatMul.IsSupported<Q4_0.OffsetBlocks>();
+        // Q4_0, Q5_0, Q4_K, Q5_K and Q6_K take sixteen-row panels where AVX-512BW runs them; both layouts are checked there.
+        bool wide = HasWidePanels(t.Type);
         foreach (bool allowWide in wide ? new[] { true, false } : [true])
             foreach ((int rows, int cols) in new[] { (8, u), (21, 3 * u), (40, 70 * 32 / u * u), (56, 2 * u) })
             {
@@ -53,6 +53,11 @@ public sealed unsafe class RepackedWeightsTests
                 }
             }
     }
+
+    /// <summary>Whether this CPU gives <paramref name="type"/> sixteen-row panels (<see cref="WidePanelMatMul"/>, <see cref="WideKQuantPanels"/>).</summary>
+    private static bool HasWidePanels(GgmlType type) =>
+        type is GgmlType.Q4_0 or GgmlType.Q5_0 && WidePanelMatMul.IsSupported<Q4_0.OffsetBlocks>()
+        || type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K && WideKQuantPanels.IsSupported;
 
     /// <summary>
     /// Q4_0's and Q5_0's panels (<see cref="WidePanelMatMul"/>'s sixteen-row ones with AVX-512BW, whose
@@ -112,7 +117,8 @@ public sealed unsafe class RepackedWeightsTests
     /// The K-quant and ternary panels at the ends of their ranges (<see cref="KQuantPanels"/>' and <see cref="TernaryPanels"/>' bounds): every quant
     /// at its maximum (Q2_K 3, Q3_K 3, Q4_K 15, Q5_K 31, Q6_K 63; TQ2_0's field 3, TQ1_0's 0xFF bytes), 6-bit scales and mins of 63, Q6_K int8 scales of −128 and 127, random
     /// blocks, against activations of −128 and of alternating −128/127 (bsums consistent, as
-    /// quantization writes them): every output equals <c>DotReference</c>.
+    /// quantization writes them), on eight-row panels and (Q4_K, Q5_K, Q6_K with AVX-512BW) sixteen-row
+    /// ones, three panels so that the last pair is padded: every output equals <c>DotReference</c>.
     /// </summary>
     [Theory]
     [MemberData(nameof(QuantTestData.SuperBlockTypes), MemberType = typeof(QuantTestData))]
@@ -121,7 +127,7 @@ public sealed unsafe class RepackedWeightsTests
         TensorType t = QuantTestData.Type(name);
         if (!RepackedWeights.Supports(t.Type))
             return;
-        const int rows = 16, cols = 512, nb = cols / 256;
+        const int rows = 24, cols = 512, nb = cols / 256;
         var rng = new Random(11);
         int blockBytes = t.BlockBytes, rowBytes = nb * blockBytes;
         byte[] w = new byte[rows * rowBytes];
@@ -156,16 +162,18 @@ public sealed unsafe class RepackedWeightsTests
                     BitConverter.TryWriteBytes(block.Slice(260 + 2 * g, 2), (short)sum);
                 }
             }
-            fixed (byte* pw = w)
-            {
-                var matrix = new WeightMatrix("m", t, pw, rows, cols);
-                matrix.Repack();
-                Assert.Equal(rows, matrix.Repacked!.Rows);
-                float[] output = new float[tokens * rows];
-                Array.Fill(output, float.NaN);
-                ComputeKernels.Managed.MatMul(matrix, 0, rows, a, tokens, output, rows);
-                QuantTestData.AssertRowsEqualDotReference(t, w, a, cols, tokens, output, rows, 0, rows, $"{name} extremes");
-            }
+            foreach (bool allowWide in HasWidePanels(t.Type) ? new[] { true, false } : [true])
+                fixed (byte* pw = w)
+                {
+                    var matrix = new WeightMatrix("m", t, pw, rows, cols);
+                    matrix.Repack(allowWide);
+                    Assert.Equal(rows, matrix.Repacked!.Rows);
+                    Assert.Equal(HasWidePanels(t.Type) && allowWide ? 16 : 8, matrix.Repacked.PanelRows);
+                    float[] output = new float[tokens * rows];
+                    Array.Fill(output, float.NaN);
+                    ComputeKernels.Managed.MatMul(matrix, 0, rows, a, tokens, output, rows);
+                    QuantTestData.AssertRowsEqualDotReference(t, w, a, cols, tokens, output, rows, 0, rows, $"{name} extremes (panels of {matrix.Repacked.PanelRows})");
+                }
         }
     }
 
