@@ -25,6 +25,9 @@ namespace TinyLM.Quantization;
 /// 2·o in the record and every load takes both halves at once. An odd last panel is paired with zeros
 /// (outputs never stored); a row range that starts or ends inside a pair computes the pair and stores
 /// its half.</para>
+/// <para>A decoding pass (one token) asks for the cache lines <see cref="KQuantPanels.PrefetchDistance"/>
+/// bytes ahead of the record in use: measured on a stories110M-shape Q4_K_M model, one thread, a
+/// decoded token took 3.3–3.8 ms without and 2.3–2.4 ms with it (16 KiB ahead: the same; 32 KiB: 2.7–3.0).</para>
 /// </remarks>
 internal static unsafe class WideKQuantPanels
 {
@@ -161,6 +164,8 @@ internal static unsafe class WideKQuantPanels
         for (int i = 0; i < nb; i++)
         {
             byte* w = panel + (nint)i * record;
+            if (T.Count == 1)
+                KQuantPanels.Prefetch(w + KQuantPanels.PrefetchDistance, record);
             byte* a0 = a + (nint)i * activationBytes, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
             Vector512<float> dx = Vector512.Load((float*)(w + DOffset)), dmx = Vector512.Load((float*)(w + DMinOffset));
             Vector512<float> dy0 = Vector512.Create(*(float*)(a0 + ActivationDOffset));
@@ -243,6 +248,8 @@ internal static unsafe class WideKQuantPanels
         for (int i = 0; i < nb; i++)
         {
             byte* w = panel + (nint)i * Record;
+            if (T.Count == 1)
+                KQuantPanels.Prefetch(w + KQuantPanels.PrefetchDistance, Record);
             byte* a0 = a + (nint)i * activationBytes, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
             Vector512<float> dx = Vector512.Load((float*)(w + DOffset));
             Vector512<float> d0 = dx * Vector512.Create(*(float*)(a0 + ActivationDOffset));
