@@ -26,6 +26,8 @@ namespace TinyLM.Quantization;
 /// at load), up to <see cref="ChunkBlocks"/> blocks at a time (18 KiB, in L1), the float sums carried
 /// in the output between chunks. Every token passes over a panel, four at a time (each weight load
 /// feeds four tokens).</para>
+/// <para>Decoding (one token) asks for the cache lines <see cref="KQuantPanels.PrefetchDistance"/> bytes
+/// ahead of the block in use: stories110M-shape Q8_0, one thread, 4.9 → 4.1 ms per decoded token.</para>
 /// </remarks>
 internal static unsafe class PanelMatMul
 {
@@ -326,6 +328,8 @@ internal static unsafe class PanelMatMul
             for (int ib = 0; ib < blocks; ib++)
             {
                 byte* p = panel + ib * record, q = p + ScaleBytes;
+                if (tokens == 1)
+                    KQuantPanels.Prefetch(p + KQuantPanels.PrefetchDistance, record);
                 s0 += T.Term(Sums(T.PanelQuants(q, 0), T.PanelQuants(q, 1), T.PanelQuants(q, 2), T.PanelQuants(q, 3),
                         T.PanelQuants(q, 4), T.PanelQuants(q, 5), T.PanelQuants(q, 6), T.PanelQuants(q, 7),
                         ref Unsafe.Add(ref y0, (nint)ib * Q8Bytes), Unsafe.Add(ref ys, k0 + ib)),

@@ -32,6 +32,8 @@ namespace TinyLM.Quantization;
 /// <para>Q5_0 keeps its compact panels (nibbles and fifth bits, <see cref="Q5_0.CompactPanelBlocks"/>) in
 /// pairs; a batch expands them chunk by chunk into <see cref="Q5_0.OffsetBlocks"/>' plain quants
 /// (<see cref="MatMulPackedExpanded{TCompact, TFull}"/>), as <see cref="PanelMatMul"/> does.</para>
+/// <para>Decoding (one token) asks for the cache lines <see cref="KQuantPanels.PrefetchDistance"/> bytes
+/// ahead of the record in use: stories110M-shape Q4_0, one thread, 2.56–2.58 → 2.25–2.37 ms per decoded token.</para>
 /// </remarks>
 internal static unsafe class WidePanelMatMul
 {
@@ -201,6 +203,8 @@ internal static unsafe class WidePanelMatMul
             for (int ib = 0; ib < blocks; ib++)
             {
                 byte* p = panel + ib * record, q = p + ScaleBytes;
+                if (tokens == 1)
+                    KQuantPanels.Prefetch(p + KQuantPanels.PrefetchDistance, record);
                 s0 += T.Term(Sums<T>(T.WidePanelQuants(q, 0), T.WidePanelQuants(q, 1), T.WidePanelQuants(q, 2), T.WidePanelQuants(q, 3),
                         T.WidePanelQuants(q, 4), T.WidePanelQuants(q, 5), T.WidePanelQuants(q, 6), T.WidePanelQuants(q, 7),
                         ref Unsafe.Add(ref y0, (nint)ib * Q8Bytes), Unsafe.Add(ref ys, k0 + ib)),
