@@ -24,26 +24,39 @@ internal static class Blocks
     /// <param name="bias">Optional bias [rows].</param>
     public static void Linear(ForwardScratch s, WeightMatrix w, ActivationRows x, float[] y, float[]? bias = null)
     {
-        byte[] act = x.Get(w.Type.VecDotType);
+        RunMatMul(s, x.Get(w.Type.VecDotType), x.Tokens, w, y);
+        AddBias(s, y, bias, w.Rows, x.Tokens);
+    }
+
+    /// <summary>
+    /// One to three matrix products over the same activations (<paramref name="w1"/>, <paramref name="w2"/>
+    /// null: fewer) as one job on the session's threads: their rows form one index space, so the
+    /// workers are woken once for the group (Q, K, V; gate, up) instead of once per matrix.
+    /// </summary>
+    private static void RunMatMul(ForwardScratch s, byte[] activations, int tokens,
+        WeightMatrix w0, float[] y0, WeightMatrix? w1 = null, float[]? y1 = null, WeightMatrix? w2 = null, float[]? y2 = null)
+    {
         MatMulJob job = s.MatMul;
         job.Kernels = s.Kernels;
-        job.Weights = w;
-        job.Activations = act;
-        job.Tokens = x.Tokens;
-        job.Output = y;
+        job.Activations = activations;
+        job.Tokens = tokens;
+        job.Set(0, w0, y0);
+        job.Set(1, w1, y1);
+        job.Set(2, w2, y2);
+        int rows = job.Rows;
         // Below about 64K multiply-adds, waking the workers costs more than it saves.
-        if ((long)w.Rows * w.Columns * x.Tokens < 1 << 16)
-            job.Execute(0, w.Rows);
+        if ((long)rows * w0.Columns * tokens < 1 << 16)
+            job.Execute(0, rows);
         else
-            s.Pool.Run(job, w.Rows, granularity: 8); // whole eight-row panels per chunk
-        job.Weights = null;
-        AddBias(s, y, bias, w.Rows, x.Tokens);
+            s.Pool.Run(job, rows, granularity: job.PanelRows); // whole panels per chunk where the matrices' rows allow
+        job.Clear();
     }
 
     /// <summary>
     /// <see cref="Linear"/> of two or three matrices over the same activations (<paramref name="w2"/> null: two), as one
     /// group when the kernels can (<see cref="ComputeKernels.TryMatMulGroup"/>: the page's threads then hand off once),
-    /// else one after another. Same results either way.
+    /// else, when they share an activation type, as one job over their rows on the session's threads (natively: one
+    /// wake-up of the workers per group), else one after another. Same results every way.
     /// </summary>
     public static void LinearGroup(ForwardScratch s, ActivationRows x, WeightMatrix w0, float[] y0, float[]? b0,
         WeightMatrix w1, float[] y1, float[]? b1, WeightMatrix? w2 = null, float[]? y2 = null, float[]? b2 = null)
@@ -59,14 +72,14 @@ internal static class Blocks
             bool done = s.Kernels.TryMatMulGroup(weights.AsSpan(0, count), x.Get(actType), x.Tokens, outputs);
             Array.Clear(weights);
             Array.Clear(outputs);
-            if (done)
-            {
-                AddBias(s, y0, b0, w0.Rows, x.Tokens);
-                AddBias(s, y1, b1, w1.Rows, x.Tokens);
-                if (w2 is not null)
-                    AddBias(s, y2!, b2, w2.Rows, x.Tokens);
-                return;
-            }
+            // Otherwise one job over the group's rows on the session's threads.
+            if (!done)
+                RunMatMul(s, x.Get(actType), x.Tokens, w0, y0, w1, y1, w2, y2);
+            AddBias(s, y0, b0, w0.Rows, x.Tokens);
+            AddBias(s, y1, b1, w1.Rows, x.Tokens);
+            if (w2 is not null)
+                AddBias(s, y2!, b2, w2.Rows, x.Tokens);
+            return;
         }
         Linear(s, w0, x, y0, b0);
         Linear(s, w1, x, y1, b1);
@@ -213,18 +226,55 @@ internal static class Blocks
         }
     }
 
+    /// <summary>
+    /// Up to three matrix products over the same activations, their rows one index space: item
+    /// <c>i</c> is row <c>i</c> of the first matrix, then of the second after its rows, and so on.
+    /// </summary>
     internal sealed class MatMulJob : IParallelWork
     {
         public ComputeKernels Kernels = ComputeKernels.Managed;
-        public WeightMatrix? Weights;
         public byte[] Activations = [];
         public int Tokens;
-        public float[] Output = [];
+        private readonly WeightMatrix?[] _weights = new WeightMatrix?[3];
+        private readonly float[]?[] _outputs = new float[3][];
+
+        /// <summary>Rows of the matrices set.</summary>
+        public int Rows { get; private set; }
+
+        /// <summary>Rows per repacked panel, the largest among the matrices (8 when none is repacked): chunk boundaries that keep panels whole.</summary>
+        public int PanelRows { get; private set; } = 8;
+
+        /// <summary>Sets matrix <paramref name="index"/> (null: none) and its output [tokens, rows].</summary>
+        public void Set(int index, WeightMatrix? weights, float[]? output)
+        {
+            if (index == 0)
+                (Rows, PanelRows) = (0, 8);
+            _weights[index] = weights;
+            _outputs[index] = output;
+            if (weights is not null)
+            {
+                Rows += weights.Rows;
+                PanelRows = Math.Max(PanelRows, weights.Repacked?.PanelRows ?? 8);
+            }
+        }
+
+        /// <summary>Drops the references to the matrices and outputs.</summary>
+        public void Clear()
+        {
+            Array.Clear(_weights);
+            Array.Clear(_outputs);
+        }
 
         public void Execute(int start, int end)
         {
-            WeightMatrix w = Weights!;
-            Kernels.MatMul(w, start, end - start, Activations, Tokens, Output, w.Rows);
+            int offset = 0;
+            for (int i = 0; i < _weights.Length && _weights[i] is { } w; i++)
+            {
+                int from = Math.Max(start, offset), to = Math.Min(end, offset + w.Rows);
+                if (from < to)
+                    Kernels.MatMul(w, from - offset, to - from, Activations, Tokens, _outputs[i]!, w.Rows);
+                offset += w.Rows;
+            }
         }
     }
 
