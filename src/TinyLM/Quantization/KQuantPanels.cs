@@ -27,7 +27,7 @@ namespace TinyLM.Quantization;
 /// llama.cpp's repacking idea (<c>block_q4_Kx8</c>, ggml/src/ggml-cpu/repack.cpp) arranged so that
 /// the lanes of the generic dot stay apart (Q2_K's generic dot has no lanes, only one exact integer
 /// sum per block). Layouts: <see cref="Q2K"/>, <see cref="Q3K"/>, <see cref="Q4K"/>,
-/// <see cref="Q5K"/>, <see cref="Q6K"/> (the last three also in pairs, sixteen rows per zmm register, by
+/// <see cref="Q5K"/>, <see cref="Q6K"/> (all five also in pairs, sixteen rows per zmm register, by
 /// <see cref="WideKQuantPanels"/>); <see cref="MatMul{TPanel}"/> also runs
 /// <see cref="TernaryPanels"/>' layouts.</para>
 /// <para>Activations (Q8_K) are rearranged once per call into each layout's element order. Tokens
@@ -477,7 +477,7 @@ internal static unsafe class KQuantPanels
         /// <inheritdoc/>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void WidePass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector512<float>* sums) where T : ITokens =>
-            WideKQuantPanels.Q6KPass<T>(panel, nb, a, tokenBytes, sums);
+            WideKQuantPanels.Q6KPass<T, Q6K>(panel, nb, a, tokenBytes, sums);
 
         /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -638,12 +638,12 @@ internal static unsafe class KQuantPanels
     /// quants (192 + 32·(2k + v/4), bits 2·(v % 4)). Activations: the quants in the vectors' order, the
     /// raw bsums (256), <c>d</c> (288).
     /// </summary>
-    public readonly struct Q2K : IPanelType
+    public readonly struct Q2K : WideKQuantPanels.IWidePanelType
     {
         /// <summary>Bytes of one Q2_K panel block.</summary>
         public const int Bytes = 704;
-        private const int DOffset = 0, DMinOffset = 32, ScalesOffset = 64, QuantsOffset = 192;
-        private const int BSumsOffset = 256, ActivationDOffset = 288;
+        internal const int DOffset = 0, DMinOffset = 32, ScalesOffset = 64, QuantsOffset = 192;
+        internal const int BSumsOffset = 256, ActivationDOffset = 288;
 
         /// <inheritdoc/>
         public static int BlockBytes => Bytes;
@@ -651,6 +651,16 @@ internal static unsafe class KQuantPanels
         public static int ActivationBytes => 320;
         /// <inheritdoc/>
         public static int SourceBytes => 292;
+
+        /// <inheritdoc/>
+        public static int PairedStart => ScalesOffset;
+        /// <inheritdoc/>
+        public static int PairedEnd => QuantsOffset;
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void WidePass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector512<float>* sums) where T : ITokens =>
+            WideKQuantPanels.Q2KPass<T>(panel, nb, a, tokenBytes, sums);
 
         /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -763,11 +773,11 @@ internal static unsafe class KQuantPanels
     /// <c>4·(a + a')</c>. The reference is <c>ggml_vec_dot_q3_K_q8_K_generic</c> (lanes, scales per 16
     /// elements and float steps as Q6_K's).
     /// </summary>
-    public readonly struct Q3K : IPanelType, ISixteenGroups
+    public readonly struct Q3K : WideKQuantPanels.IWidePanelType, ISixteenGroups
     {
         /// <summary>Bytes of one Q3_K panel block.</summary>
         public const int Bytes = 928;
-        private const int DOffset = 0, ScalesOffset = 32, LowOffset = 160, HighOffset = 672;
+        internal const int DOffset = 0, ScalesOffset = 32, LowOffset = 160, HighOffset = 672;
 
         /// <inheritdoc/>
         public static int BlockBytes => Bytes;
@@ -775,6 +785,16 @@ internal static unsafe class KQuantPanels
         public static int ActivationBytes => Q6K.ActivationBytes;
         /// <inheritdoc/>
         public static int SourceBytes => 292;
+
+        /// <inheritdoc/>
+        public static int PairedStart => ScalesOffset;
+        /// <inheritdoc/>
+        public static int PairedEnd => LowOffset;
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void WidePass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector512<float>* sums) where T : ITokens =>
+            WideKQuantPanels.Q6KPass<T, Q3K>(panel, nb, a, tokenBytes, sums);
 
         /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]

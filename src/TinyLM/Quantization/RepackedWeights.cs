@@ -17,13 +17,13 @@ namespace TinyLM.Quantization;
 /// <item>Q2_K … Q6_K: the eight-row panels of <see cref="KQuantPanels"/>, whose lanes keep the eight
 /// lane sums of ggml's generic K-quant dots apart (Q2_K, whose dot has no lanes: 704 bytes per block of
 /// eight rows instead of 672; Q3_K: 928 instead of 880; Q4_K: 1216 instead of 1152; Q5_K: 1472
-/// instead of 1408; Q6_K: 1696 instead of 1680). With AVX-512BW, Q4_K, Q5_K and Q6_K take the sixteen-row
+/// instead of 1408; Q6_K: 1696 instead of 1680). With AVX-512BW, all five take the sixteen-row
 /// panels of <see cref="WideKQuantPanels"/> instead (pairs of those blocks interleaved, the same bytes per row).</item>
 /// <item>Q4_1 and Q5_1: <see cref="Q4_1.PanelLayout"/> and <see cref="Q5_1.PanelLayout"/> (scales and
 /// mins as floats, Q4_0's nibble panels, Q5_1's fifth bits; 192 and 224 bytes instead of 160 and
 /// 192), run against Q8_1 by <see cref="KQuantPanels.MatMul{TPanel}"/>.</item>
 /// <item>TQ1_0 and TQ2_0: the ternary panels of <see cref="TernaryPanels"/> (TQ1_0's base-3 bytes
-/// decoded once to two-bit fields; 544 bytes per block of eight rows).</item>
+/// decoded once to two-bit fields; 544 bytes per block of eight rows), in sixteen-row pairs with AVX-512BW.</item>
 /// </list>
 /// All of them serve decode and prefill.
 /// </summary>
@@ -90,6 +90,8 @@ internal sealed unsafe class RepackedWeights
         },
         GgmlType.Q4_1 when KQuantPanels.IsSupported => SuperBlockPanels<Q4_1.PanelLayout>(20),
         GgmlType.Q5_1 when KQuantPanels.IsSupported => SuperBlockPanels<Q5_1.PanelLayout>(24),
+        GgmlType.Q2_K when wide && WideKQuantPanels.IsSupported => WideSuperBlockPanels<KQuantPanels.Q2K>(84),
+        GgmlType.Q3_K when wide && WideKQuantPanels.IsSupported => WideSuperBlockPanels<KQuantPanels.Q3K>(110),
         GgmlType.Q2_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q2K>(84),
         GgmlType.Q3_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q3K>(110),
         GgmlType.Q4_K when wide && WideKQuantPanels.IsSupported => WideSuperBlockPanels<KQuantPanels.Q4K>(144),
@@ -98,6 +100,8 @@ internal sealed unsafe class RepackedWeights
         GgmlType.Q4_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q4K>(144),
         GgmlType.Q5_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q5K>(176),
         GgmlType.Q6_K when KQuantPanels.IsSupported => SuperBlockPanels<KQuantPanels.Q6K>(210),
+        GgmlType.TQ1_0 when wide && WideKQuantPanels.IsSupported => WideSuperBlockPanels<TernaryPanels.TQ1>(54),
+        GgmlType.TQ2_0 when wide && WideKQuantPanels.IsSupported => WideSuperBlockPanels<TernaryPanels.TQ2>(66),
         GgmlType.TQ1_0 when KQuantPanels.IsSupported => SuperBlockPanels<TernaryPanels.TQ1>(54),
         GgmlType.TQ2_0 when KQuantPanels.IsSupported => SuperBlockPanels<TernaryPanels.TQ2>(66),
         _ => null,

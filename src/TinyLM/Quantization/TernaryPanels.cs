@@ -7,7 +7,8 @@ namespace TinyLM.Quantization;
 
 /// <summary>
 /// TQ1_0 and TQ2_0 (ternary) matrix products on eight-row panels, natively (AVX2; AVX-VNNI for the
-/// one-instruction step), run by <see cref="KQuantPanels.MatMul{TPanel}"/>. ggml's generic ternary
+/// one-instruction step), run by <see cref="KQuantPanels.MatMul{TPanel}"/>; with AVX-512BW on pairs of
+/// them, sixteen rows per zmm register, run by <see cref="WideKQuantPanels.MatMul{T}"/>. ggml's generic ternary
 /// dots (<c>ggml_vec_dot_tq1_0_q8_K_generic</c>, <c>ggml_vec_dot_tq2_0_q8_K_generic</c>,
 /// ggml/src/ggml-cpu/quants.c) have no lanes: per block one exact integer <c>sumi = Σ (t − 1)·a</c>
 /// (t the trit, 0–2), then <c>sumf += (float)sumi·(d·dy)</c>. So the rows sit in the int32 lanes
@@ -32,7 +33,7 @@ internal static unsafe class TernaryPanels
     private const int QuantsOffset = 32, ActivationBytes = 288, SumOffset = 256, ActivationDOffset = 260;
 
     /// <summary>TQ1_0 blocks (54 bytes) in the ternary panel layout.</summary>
-    public readonly struct TQ1 : KQuantPanels.IPanelType
+    public readonly struct TQ1 : WideKQuantPanels.IWidePanelType
     {
         /// <inheritdoc/>
         public static int BlockBytes => Bytes;
@@ -59,10 +60,19 @@ internal static unsafe class TernaryPanels
         /// <inheritdoc/>
         public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : KQuantPanels.ITokens =>
             TernaryPanels.Pass<T>(panel, nb, a, tokenBytes, sums);
+
+        /// <inheritdoc/>
+        public static int PairedStart => 0;
+        /// <inheritdoc/>
+        public static int PairedEnd => 0;
+
+        /// <inheritdoc/>
+        public static void WidePass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector512<float>* sums) where T : KQuantPanels.ITokens =>
+            TernaryPanels.WidePass<T>(panel, nb, a, tokenBytes, sums);
     }
 
     /// <summary>TQ2_0 blocks (66 bytes) in the ternary panel layout.</summary>
-    public readonly struct TQ2 : KQuantPanels.IPanelType
+    public readonly struct TQ2 : WideKQuantPanels.IWidePanelType
     {
         /// <inheritdoc/>
         public static int BlockBytes => Bytes;
@@ -89,6 +99,15 @@ internal static unsafe class TernaryPanels
         /// <inheritdoc/>
         public static void Pass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector256<float>* sums) where T : KQuantPanels.ITokens =>
             TernaryPanels.Pass<T>(panel, nb, a, tokenBytes, sums);
+
+        /// <inheritdoc/>
+        public static int PairedStart => 0;
+        /// <inheritdoc/>
+        public static int PairedEnd => 0;
+
+        /// <inheritdoc/>
+        public static void WidePass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector512<float>* sums) where T : KQuantPanels.ITokens =>
+            TernaryPanels.WidePass<T>(panel, nb, a, tokenBytes, sums);
     }
 
     /// <summary>One panel block from block i of eight rows (row r at <c>b0 + r·rowBytes</c>), each row's block decoded first.</summary>
@@ -158,6 +177,68 @@ internal static unsafe class TernaryPanels
             }
         }
     }
+
+    /// <summary>
+    /// <see cref="Pass{T}"/> on a pair of panels (<see cref="WideKQuantPanels"/>' layout: sixteen rows per
+    /// zmm register) with AVX-512BW, which has no 512-bit <c>vpdpbusd</c> in .NET 10: each step's
+    /// <c>vpmaddubsw</c> pair sums are added in int16, 32 steps per int16 sum (pairs within ±2·3·128 =
+    /// 768, 32 of them ±24576), then widened by <c>vpmaddwd</c> with ones — the same exact <c>sumi</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WidePass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector512<float>* sums) where T : KQuantPanels.ITokens
+    {
+        const int Record = 2 * Bytes;
+        Vector512<byte> three = Vector512.Create((byte)3);
+        for (int i = 0; i < nb; i++)
+        {
+            byte* w = panel + (nint)i * Record;
+            if (T.Count == 1)
+                KQuantPanels.Prefetch(w + KQuantPanels.PrefetchDistance, Record);
+            byte* a0 = a + (nint)i * ActivationBytes, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
+            Vector512<int> sumi0 = Vector512.Create(*(int*)(a0 + SumOffset));
+            Vector512<int> sumi1 = T.Count > 1 ? Vector512.Create(*(int*)(a1 + SumOffset)) : default;
+            Vector512<int> sumi2 = T.Count > 1 ? Vector512.Create(*(int*)(a2 + SumOffset)) : default;
+            Vector512<int> sumi3 = T.Count > 1 ? Vector512.Create(*(int*)(a3 + SumOffset)) : default;
+            for (int half = 0; half < 2; half++)
+            {
+                Vector512<short> s0 = Vector512<short>.Zero, s1 = Vector512<short>.Zero, s2 = Vector512<short>.Zero, s3 = Vector512<short>.Zero;
+                for (int p = 8 * half; p < 8 * half + 8; p++)
+                {
+                    Vector512<ushort> plane = Vector512.Load((ushort*)(w + 2 * QuantsOffset + 64 * p));
+                    Vector512<byte> t0 = plane.AsByte() & three, t1 = (plane >> 2).AsByte() & three, t2 = (plane >> 4).AsByte() & three, t3 = (plane >> 6).AsByte() & three;
+                    int at = 16 * p;
+                    s0 += WideSteps(t0, t1, t2, t3, a0 + at);
+                    if (T.Count > 1)
+                    {
+                        s1 += WideSteps(t0, t1, t2, t3, a1 + at);
+                        s2 += WideSteps(t0, t1, t2, t3, a2 + at);
+                        s3 += WideSteps(t0, t1, t2, t3, a3 + at);
+                    }
+                }
+                sumi0 += Avx512BW.MultiplyAddAdjacent(s0, Vector512<short>.One);
+                if (T.Count > 1)
+                {
+                    sumi1 += Avx512BW.MultiplyAddAdjacent(s1, Vector512<short>.One);
+                    sumi2 += Avx512BW.MultiplyAddAdjacent(s2, Vector512<short>.One);
+                    sumi3 += Avx512BW.MultiplyAddAdjacent(s3, Vector512<short>.One);
+                }
+            }
+            Vector512<float> dx = Vector512.Load((float*)w);
+            sums[8] += Vector512.ConvertToSingle(sumi0) * (dx * Vector512.Create(*(float*)(a0 + ActivationDOffset)));
+            if (T.Count > 1)
+            {
+                sums[17] += Vector512.ConvertToSingle(sumi1) * (dx * Vector512.Create(*(float*)(a1 + ActivationDOffset)));
+                sums[26] += Vector512.ConvertToSingle(sumi2) * (dx * Vector512.Create(*(float*)(a2 + ActivationDOffset)));
+                sums[35] += Vector512.ConvertToSingle(sumi3) * (dx * Vector512.Create(*(float*)(a3 + ActivationDOffset)));
+            }
+        }
+    }
+
+    /// <summary>Four steps' pair sums in int16 (each pair within ±768): trit vectors against the groups of four at <paramref name="a"/>, +4, +8, +12.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> WideSteps(Vector512<byte> t0, Vector512<byte> t1, Vector512<byte> t2, Vector512<byte> t3, byte* a) =>
+        Avx512BW.MultiplyAddAdjacent(t0, Vector512.Create(*(int*)a).AsSByte()) + Avx512BW.MultiplyAddAdjacent(t1, Vector512.Create(*(int*)(a + 4)).AsSByte())
+        + (Avx512BW.MultiplyAddAdjacent(t2, Vector512.Create(*(int*)(a + 8)).AsSByte()) + Avx512BW.MultiplyAddAdjacent(t3, Vector512.Create(*(int*)(a + 12)).AsSByte()));
 
     /// <summary>Trits <paramref name="t"/> (four per row) against each token's activation bytes at <paramref name="at"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

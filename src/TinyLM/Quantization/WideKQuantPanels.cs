@@ -6,15 +6,16 @@ using System.Runtime.Intrinsics.X86;
 namespace TinyLM.Quantization;
 
 /// <summary>
-/// <see cref="KQuantPanels"/>' products for Q4_K, Q5_K and Q6_K on sixteen-row panels with AVX-512BW:
+/// <see cref="KQuantPanels"/>' products for Q2_K … Q6_K on sixteen-row panels with AVX-512BW:
 /// two eight-row panel blocks side by side, so that every 64-byte vector holds sixteen rows' lanes and
 /// each <c>vpmaddubsw</c>/<c>vpmaddwd</c> on a zmm register does the work of two on ymm — the same
 /// step for the eight-row layout's work, as <see cref="WidePanelMatMul"/> does for Q4_0 and Q5_0.
+/// <see cref="MatMul{T}"/> also runs <see cref="TernaryPanels"/>' TQ1_0 and TQ2_0 pairs (their pass is there).
 /// </summary>
 /// <remarks>
 /// <para>Every output equals the eight-row panels' and so the type's <c>DotReference</c> bit for bit:
 /// the same integer steps per lane class and the same float steps per lane, in the same order
-/// (ggml's generic dots, <c>ggml_vec_dot_q4_K_q8_K_generic</c>, <c>…q5_K…</c>, <c>…q6_K…</c>,
+/// (ggml's generic dots, <c>ggml_vec_dot_q2_K_q8_K_generic</c> … <c>…q6_K…</c>,
 /// ggml/src/ggml-cpu/quants.c). .NET 10 has no 512-bit <c>vpdpwssd</c>, so each scaled step is a
 /// <c>vpmaddwd</c> and a <c>vpaddd</c>.</para>
 /// <para>Layout (<see cref="PackMatrix{T}"/>): the record of panel pair q and super-block i, at
@@ -235,21 +236,23 @@ internal static unsafe class WideKQuantPanels
     }
 
     /// <summary>
-    /// <see cref="KQuantPanels.Q6K"/>'s pass on sixteen rows: per lane class its sixteen vectors of
-    /// 6-bit quants (two nibble vectors and one of high-bit pairs per four), offset pairs taken off,
-    /// times the int8 scale pairs, then <c>sums[l] += d·acc</c>.
+    /// <see cref="KQuantPanels.Q6K"/>'s pass on sixteen rows (or Q3_K's, <typeparamref name="TBits"/> =
+    /// <see cref="KQuantPanels.Q3K"/>: its two-bit and hmask planes, offset 4): per lane class its sixteen
+    /// vectors of unsigned quants, offset pairs taken off, times the int8 scale pairs, then <c>sums[l] += d·acc</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Q6KPass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector512<float>* sums) where T : KQuantPanels.ITokens
+    internal static void Q6KPass<T, TBits>(byte* panel, int nb, byte* a, nint tokenBytes, Vector512<float>* sums)
+        where T : KQuantPanels.ITokens where TBits : KQuantPanels.IPanelType
     {
-        const int Record = 2 * KQuantPanels.Q6K.Bytes, ScalesOffset = 2 * KQuantPanels.Q6K.ScalesOffset, DOffset = 2 * KQuantPanels.Q6K.DOffset;
+        const int ScalesOffset = 2 * KQuantPanels.Q6K.ScalesOffset, DOffset = 2 * KQuantPanels.Q6K.DOffset;
         const int ActivationDOffset = KQuantPanels.Q6K.ActivationDOffset;
-        int activationBytes = KQuantPanels.Q6K.ActivationBytes;
+        int record = 2 * TBits.BlockBytes, activationBytes = KQuantPanels.Q6K.ActivationBytes;
+        bool q3 = TBits.BlockBytes == KQuantPanels.Q3K.Bytes;
         for (int i = 0; i < nb; i++)
         {
-            byte* w = panel + (nint)i * Record;
+            byte* w = panel + (nint)i * record;
             if (T.Count == 1)
-                KQuantPanels.Prefetch(w + KQuantPanels.PrefetchDistance, Record);
+                KQuantPanels.Prefetch(w + KQuantPanels.PrefetchDistance, record);
             byte* a0 = a + (nint)i * activationBytes, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
             Vector512<float> dx = Vector512.Load((float*)(w + DOffset));
             Vector512<float> d0 = dx * Vector512.Create(*(float*)(a0 + ActivationDOffset));
@@ -260,11 +263,35 @@ internal static unsafe class WideKQuantPanels
             for (int l = 0; l < 8; l++)
             {
                 Vector512<int> acc0 = Vector512<int>.Zero, acc1 = Vector512<int>.Zero, acc2 = Vector512<int>.Zero, acc3 = Vector512<int>.Zero;
-                Q6KQuarter<T>(w, 0, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
-                Q6KQuarter<T>(w, 1, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                if (q3)
+                {
+                    Vector512<byte> h = Vector512.Load(w + 2 * KQuantPanels.Q3K.HighOffset + 64 * l);
+                    Q3KQuarter<T>(w, h, 0, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                    Q3KQuarter<T>(w, h, 1, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                }
+                else
+                {
+                    Q6KQuarter<T>(w, 0, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                    Q6KQuarter<T>(w, 1, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+                }
                 AddClass<T>(sums, l, d0, d1, d2, d3, acc0, acc1, acc2, acc3);
             }
         }
+    }
+
+    /// <summary>Q3_K vectors (4m … 4m + 3, l) of sixteen rows from one low-bit vector and the hmask vector <paramref name="h"/>, as the eight-row pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q3KQuarter<T>(byte* w, Vector512<byte> h, int m, int l, sbyte* sc, byte* a0, byte* a1, byte* a2, byte* a3,
+        ref Vector512<int> acc0, ref Vector512<int> acc1, ref Vector512<int> acc2, ref Vector512<int> acc3) where T : KQuantPanels.ITokens
+    {
+        Vector512<ushort> low = Vector512.Load((ushort*)(w + 2 * KQuantPanels.Q3K.LowOffset + 64 * (8 * m + l)));
+        Vector512<ushort> high = h.AsUInt16() >> (4 * m);
+        Vector512<byte> three = Vector512.Create((byte)3), four = Vector512.Create((byte)4);
+        int k = 4 * m;
+        Step6<T>((low.AsByte() & three) | ((high << 2).AsByte() & four), k, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+        Step6<T>(((low >> 2).AsByte() & three) | ((high << 1).AsByte() & four), k + 1, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+        Step6<T>(((low >> 4).AsByte() & three) | (high.AsByte() & four), k + 2, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
+        Step6<T>(((low >> 6).AsByte() & three) | ((high >> 1).AsByte() & four), k + 3, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
     }
 
     /// <summary>Vectors (4m … 4m + 3, l) of sixteen rows: two nibble vectors and one of high-bit pairs, as the eight-row pass.</summary>
@@ -284,7 +311,7 @@ internal static unsafe class WideKQuantPanels
         Step6<T>(((p1.AsUInt16() >> 4).AsByte() & mask) | ((h.AsUInt16() >> 2).AsByte() & high), k + 3, l, sc, a0, a1, a2, a3, ref acc0, ref acc1, ref acc2, ref acc3);
     }
 
-    /// <summary>Vector (k, l) of unsigned 6-bit quants: <c>(q − 32)·a</c> pairs times the sixteen rows' scale pairs of k.</summary>
+    /// <summary>Vector (k, l) of unsigned quants: <c>(q − offset)·a</c> pairs (Q6_K 32, Q3_K 4: the activations' offset pairs) times the sixteen rows' scale pairs of k.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Step6<T>(Vector512<byte> q, int k, int l, sbyte* sc, byte* a0, byte* a1, byte* a2, byte* a3,
         ref Vector512<int> acc0, ref Vector512<int> acc1, ref Vector512<int> acc2, ref Vector512<int> acc3) where T : KQuantPanels.ITokens
@@ -299,6 +326,80 @@ internal static unsafe class WideKQuantPanels
             acc3 = MultiplyAdd(acc3, Avx512BW.MultiplyAddAdjacent(q, Group(a3, at)) - Group(a3, off).AsInt16(), scales);
         }
     }
+
+    /// <summary>
+    /// <see cref="KQuantPanels.Q2K"/>'s pass on sixteen rows: per group pair the eight quant vectors'
+    /// int16 pair sums added (≤ 6144) and multiplied by the scales, the mins against the bsums, then
+    /// <c>sumf += dall·isum − dmin·summs</c> per block (no lanes: one exact integer sum per row).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Q2KPass<T>(byte* panel, int nb, byte* a, nint tokenBytes, Vector512<float>* sums) where T : KQuantPanels.ITokens
+    {
+        const int Record = 2 * KQuantPanels.Q2K.Bytes, DOffset = 2 * KQuantPanels.Q2K.DOffset, DMinOffset = 2 * KQuantPanels.Q2K.DMinOffset;
+        const int ScalesOffset = 2 * KQuantPanels.Q2K.ScalesOffset, QuantsOffset = 2 * KQuantPanels.Q2K.QuantsOffset;
+        const int BSumsOffset = KQuantPanels.Q2K.BSumsOffset, ActivationDOffset = KQuantPanels.Q2K.ActivationDOffset;
+        int activationBytes = KQuantPanels.Q2K.ActivationBytes;
+        Vector512<short> low = Vector512.Create((short)0x0F);
+        Vector512<byte> three = Vector512.Create((byte)3);
+        for (int i = 0; i < nb; i++)
+        {
+            byte* w = panel + (nint)i * Record;
+            if (T.Count == 1)
+                KQuantPanels.Prefetch(w + KQuantPanels.PrefetchDistance, Record);
+            byte* a0 = a + (nint)i * activationBytes, a1 = a0 + tokenBytes, a2 = a1 + tokenBytes, a3 = a2 + tokenBytes;
+            Vector512<int> isum0 = Vector512<int>.Zero, isum1 = Vector512<int>.Zero, isum2 = Vector512<int>.Zero, isum3 = Vector512<int>.Zero;
+            Vector512<int> summs0 = Vector512<int>.Zero, summs1 = Vector512<int>.Zero, summs2 = Vector512<int>.Zero, summs3 = Vector512<int>.Zero;
+            for (int k = 0; k < 8; k++)
+            {
+                Vector512<short> raw = Pairs(w + ScalesOffset + 32 * k);
+                Vector512<short> scales = raw & low, mins = (raw.AsUInt16() >> 4).AsInt16();
+                int bs = BSumsOffset + 4 * k;
+                summs0 = MultiplyAdd(summs0, mins, Group(a0, bs).AsInt16());
+                if (T.Count > 1)
+                {
+                    summs1 = MultiplyAdd(summs1, mins, Group(a1, bs).AsInt16());
+                    summs2 = MultiplyAdd(summs2, mins, Group(a2, bs).AsInt16());
+                    summs3 = MultiplyAdd(summs3, mins, Group(a3, bs).AsInt16());
+                }
+                Vector512<ushort> p0 = Vector512.Load((ushort*)(w + QuantsOffset + 128 * k)), p1 = Vector512.Load((ushort*)(w + QuantsOffset + 128 * k + 64));
+                Vector512<byte> q0 = p0.AsByte() & three, q1 = (p0 >> 2).AsByte() & three, q2 = (p0 >> 4).AsByte() & three, q3 = (p0 >> 6).AsByte() & three;
+                Vector512<byte> q4 = p1.AsByte() & three, q5 = (p1 >> 2).AsByte() & three, q6 = (p1 >> 4).AsByte() & three, q7 = (p1 >> 6).AsByte() & three;
+                int at = 32 * k;
+                isum0 = MultiplyAdd(isum0, PairSums8(q0, q1, q2, q3, q4, q5, q6, q7, a0 + at), scales);
+                if (T.Count > 1)
+                {
+                    isum1 = MultiplyAdd(isum1, PairSums8(q0, q1, q2, q3, q4, q5, q6, q7, a1 + at), scales);
+                    isum2 = MultiplyAdd(isum2, PairSums8(q0, q1, q2, q3, q4, q5, q6, q7, a2 + at), scales);
+                    isum3 = MultiplyAdd(isum3, PairSums8(q0, q1, q2, q3, q4, q5, q6, q7, a3 + at), scales);
+                }
+            }
+            Vector512<float> dx = Vector512.Load((float*)(w + DOffset)), dmx = Vector512.Load((float*)(w + DMinOffset));
+            sums[8] += Term(dx, dmx, *(float*)(a0 + ActivationDOffset), isum0, summs0);
+            if (T.Count > 1)
+            {
+                sums[17] += Term(dx, dmx, *(float*)(a1 + ActivationDOffset), isum1, summs1);
+                sums[26] += Term(dx, dmx, *(float*)(a2 + ActivationDOffset), isum2, summs2);
+                sums[35] += Term(dx, dmx, *(float*)(a3 + ActivationDOffset), isum3, summs3);
+            }
+        }
+    }
+
+    /// <summary>One Q2_K block's <c>dall·isum − dmin·summs</c> for sixteen rows (the reference's float steps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Term(Vector512<float> dx, Vector512<float> dmx, float dy, Vector512<int> isum, Vector512<int> summs)
+    {
+        Vector512<float> y = Vector512.Create(dy);
+        return y * dx * Vector512.ConvertToSingle(isum) - y * dmx * Vector512.ConvertToSingle(summs);
+    }
+
+    /// <summary><c>Σ_j vpmaddubsw(q_j, group of four at a + 4j)</c> in int16 for eight quant vectors that share their scales.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> PairSums8(Vector512<byte> q0, Vector512<byte> q1, Vector512<byte> q2, Vector512<byte> q3,
+        Vector512<byte> q4, Vector512<byte> q5, Vector512<byte> q6, Vector512<byte> q7, byte* a) =>
+        Avx512BW.MultiplyAddAdjacent(q0, Group(a, 0)) + Avx512BW.MultiplyAddAdjacent(q1, Group(a, 4))
+        + (Avx512BW.MultiplyAddAdjacent(q2, Group(a, 8)) + Avx512BW.MultiplyAddAdjacent(q3, Group(a, 12)))
+        + (Avx512BW.MultiplyAddAdjacent(q4, Group(a, 16)) + Avx512BW.MultiplyAddAdjacent(q5, Group(a, 20))
+        + (Avx512BW.MultiplyAddAdjacent(q6, Group(a, 24)) + Avx512BW.MultiplyAddAdjacent(q7, Group(a, 28))));
 
     /// <summary>The reference's <c>sums[l] += d·aux32[l]</c> for the tokens of a pass, sixteen rows at once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -25,7 +25,7 @@ public sealed unsafe class RepackedWeightsTests
         TensorType at = TensorTypes.Get(t.VecDotType);
         var rng = new Random(7);
         int u = t.BlockSize;
-        // Q4_0, Q5_0, Q4_K, Q5_K and Q6_K take sixteen-row panels where AVX-512BW runs them; both layouts are checked there.
+        // Q4_0, Q5_0, Q2_K … Q6_K, TQ1_0 and TQ2_0 take sixteen-row panels where AVX-512BW runs them; both layouts are checked there.
         bool wide = HasWidePanels(t.Type);
         foreach (bool allowWide in wide ? new[] { true, false } : [true])
             foreach ((int rows, int cols) in new[] { (8, u), (21, 3 * u), (40, 70 * 32 / u * u), (56, 2 * u) })
@@ -57,7 +57,8 @@ public sealed unsafe class RepackedWeightsTests
     /// <summary>Whether this CPU gives <paramref name="type"/> sixteen-row panels (<see cref="WidePanelMatMul"/>, <see cref="WideKQuantPanels"/>).</summary>
     private static bool HasWidePanels(GgmlType type) =>
         type is GgmlType.Q4_0 or GgmlType.Q5_0 && WidePanelMatMul.IsSupported<Q4_0.OffsetBlocks>()
-        || type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K && WideKQuantPanels.IsSupported;
+        || type is GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.TQ1_0 or GgmlType.TQ2_0
+            && WideKQuantPanels.IsSupported;
 
     /// <summary>
     /// Q4_0's and Q5_0's panels (<see cref="WidePanelMatMul"/>'s sixteen-row ones with AVX-512BW, whose
@@ -117,7 +118,7 @@ public sealed unsafe class RepackedWeightsTests
     /// The K-quant and ternary panels at the ends of their ranges (<see cref="KQuantPanels"/>' and <see cref="TernaryPanels"/>' bounds): every quant
     /// at its maximum (Q2_K 3, Q3_K 3, Q4_K 15, Q5_K 31, Q6_K 63; TQ2_0's field 3, TQ1_0's 0xFF bytes), 6-bit scales and mins of 63, Q6_K int8 scales of −128 and 127, random
     /// blocks, against activations of −128 and of alternating −128/127 (bsums consistent, as
-    /// quantization writes them), on eight-row panels and (Q4_K, Q5_K, Q6_K with AVX-512BW) sixteen-row
+    /// quantization writes them), on eight-row panels and (with AVX-512BW) sixteen-row
     /// ones, three panels so that the last pair is padded: every output equals <c>DotReference</c>.
     /// </summary>
     [Theory]
