@@ -17,7 +17,7 @@ public interface IParallelWork
 /// back-to-back matrix products pay no thread start-up and no allocation.
 /// </summary>
 /// <remarks>
-/// The range is cut into up to <see cref="ChunksPerThread"/> chunks per thread, claimed with an
+/// The range is cut into up to <see cref="ChunksPerThread"/> (or the caller's count of) chunks per thread, claimed with an
 /// atomic counter (tagged with the job's generation so a late worker never takes a chunk of the next
 /// job). When a worker is descheduled — the machine is busy, or has fewer free cores than threads —
 /// the others, including the caller, take its share instead of waiting for it; only a chunk already
@@ -30,7 +30,7 @@ public sealed class WorkerPool : IDisposable
 {
     private const int SpinIterations = 20_000;
 
-    /// <summary>Chunks per thread that one <see cref="Run"/> is cut into (at most).</summary>
+    /// <summary>Chunks per thread that one <see cref="Run"/> is cut into (at most), unless it asks for another count.</summary>
     public const int ChunksPerThread = 4;
 
     private readonly Thread[] _threads;
@@ -72,13 +72,21 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>
     /// Runs <paramref name="work"/> over <c>[0, items)</c>, cut into contiguous chunks whose
-    /// boundaries are multiples of <paramref name="granularity"/>, and returns when all chunks are done.
+    /// boundaries are multiples of <paramref name="granularity"/>, at most
+    /// <paramref name="chunksPerThread"/> per thread, and returns when all chunks are done.
     /// </summary>
+    /// <remarks>
+    /// Fewer, longer chunks stream memory better (a decode step's matrix products: one chunk per
+    /// thread, each thread reading one contiguous run of the weights); more chunks let the others take
+    /// more of a descheduled worker's share. Either way an unclaimed chunk is taken by whoever is free.
+    /// </remarks>
     /// <exception cref="AggregateException">A chunk threw; the first exception is inside.</exception>
-    public void Run(IParallelWork work, int items, int granularity = 1)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="granularity"/> or <paramref name="chunksPerThread"/> below 1.</exception>
+    public void Run(IParallelWork work, int items, int granularity = 1, int chunksPerThread = ChunksPerThread)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfLessThan(granularity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunksPerThread, 1);
         if (ThreadCount == 1 || items <= granularity)
         {
             work.Execute(0, items);
@@ -88,7 +96,7 @@ public sealed class WorkerPool : IDisposable
         _work = work;
         _items = items;
         _granularity = granularity;
-        _chunks = Math.Min(blocks, ThreadCount * ChunksPerThread);
+        _chunks = Math.Min(blocks, ThreadCount * chunksPerThread);
         _failure = null;
         Volatile.Write(ref _remaining, _chunks);
         int generation = ++_generation;

@@ -48,7 +48,10 @@ internal static class Blocks
         if ((long)rows * w0.Columns * tokens < 1 << 16)
             job.Execute(0, rows);
         else
-            s.Pool.Run(job, rows, granularity: job.PanelRows); // whole panels per chunk where the matrices' rows allow
+            // Whole panels per chunk where the matrices' rows allow. Decoding, one chunk per thread: each
+            // thread streams one contiguous run of the weights (stories110M Q4_K_M, two threads: 465–490 →
+            // 669–710 tokens/s against four chunks per thread); a batch keeps more chunks for balance.
+            s.Pool.Run(job, rows, granularity: job.PanelRows, chunksPerThread: tokens == 1 ? 1 : WorkerPool.ChunksPerThread);
         job.Clear();
     }
 

@@ -233,6 +233,35 @@ public class KernelTests
         }
     }
 
+    private sealed class ChunkCountingWork(int n) : IParallelWork
+    {
+        public readonly int[] Hits = new int[n];
+        public int Calls;
+        public void Execute(int start, int end)
+        {
+            Interlocked.Increment(ref Calls);
+            for (int i = start; i < end; i++) Interlocked.Increment(ref Hits[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(2, 3)]
+    [InlineData(3, 1)]
+    public void WorkerPool_ChunksPerThread_BoundsTheChunks_AndCoversEveryItemOnce(int threads, int chunksPerThread)
+    {
+        using var pool = new WorkerPool(threads);
+        for (int round = 0; round < 50; round++)
+        {
+            int n = 16 + round * 13 % 200;
+            var work = new ChunkCountingWork(n);
+            pool.Run(work, n, granularity: 8, chunksPerThread: chunksPerThread);
+            Assert.All(work.Hits, h => Assert.Equal(1, h));
+            Assert.InRange(work.Calls, 1, threads * chunksPerThread);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Run(new ChunkCountingWork(8), 8, chunksPerThread: 0));
+    }
+
     // A worker's first chunk stalls until the calling thread has run every other item; the caller's
     // first chunk waits until a worker has started, so that a worker surely takes part.
     private sealed class StragglerWork(int callerThread, int items) : IParallelWork
