@@ -210,8 +210,10 @@ public class KernelTests
     private sealed class CountingWork(int n) : IParallelWork
     {
         public readonly int[] Hits = new int[n];
+        public int Calls;
         public void Execute(int start, int end)
         {
+            Interlocked.Increment(ref Calls);
             for (int i = start; i < end; i++) Interlocked.Increment(ref Hits[i]);
         }
     }
@@ -233,17 +235,6 @@ public class KernelTests
         }
     }
 
-    private sealed class ChunkCountingWork(int n) : IParallelWork
-    {
-        public readonly int[] Hits = new int[n];
-        public int Calls;
-        public void Execute(int start, int end)
-        {
-            Interlocked.Increment(ref Calls);
-            for (int i = start; i < end; i++) Interlocked.Increment(ref Hits[i]);
-        }
-    }
-
     [Theory]
     [InlineData(2, 1)]
     [InlineData(2, 3)]
@@ -254,12 +245,12 @@ public class KernelTests
         for (int round = 0; round < 50; round++)
         {
             int n = 16 + round * 13 % 200;
-            var work = new ChunkCountingWork(n);
+            var work = new CountingWork(n);
             pool.Run(work, n, granularity: 8, chunksPerThread: chunksPerThread);
             Assert.All(work.Hits, h => Assert.Equal(1, h));
             Assert.InRange(work.Calls, 1, threads * chunksPerThread);
         }
-        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Run(new ChunkCountingWork(8), 8, chunksPerThread: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Run(new CountingWork(8), 8, chunksPerThread: 0));
     }
 
     // A worker's first chunk stalls until the calling thread has run every other item; the caller's
