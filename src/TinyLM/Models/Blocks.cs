@@ -118,7 +118,9 @@ internal static class Blocks
         if (tokens * (start + tokens) * heads * headDim < 1 << 14)
             job.Execute(0, heads);
         else
-            s.Pool.Run(job, heads);
+            // Decoding, one run of heads per thread (with GQA, mostly its own KV heads): two threads,
+            // SmolLM-135M and stories110M Q4_0, faster than four chunks per thread in eight of nine alternated pairs.
+            s.Pool.Run(job, heads, chunksPerThread: tokens == 1 ? 1 : WorkerPool.ChunksPerThread);
     }
 
     /// <summary>
