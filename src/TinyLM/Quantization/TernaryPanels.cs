@@ -202,17 +202,20 @@ internal static unsafe class TernaryPanels
             for (int half = 0; half < 2; half++)
             {
                 Vector512<short> s0 = Vector512<short>.Zero, s1 = Vector512<short>.Zero, s2 = Vector512<short>.Zero, s3 = Vector512<short>.Zero;
-                for (int p = 8 * half; p < 8 * half + 8; p++)
+                // Two planes per step of eight: their steps' groups of four are consecutive (16 activation bytes per plane).
+                for (int p = 8 * half; p < 8 * half + 8; p += 2)
                 {
-                    Vector512<ushort> plane = Vector512.Load((ushort*)(w + 2 * QuantsOffset + 64 * p));
-                    Vector512<byte> t0 = plane.AsByte() & three, t1 = (plane >> 2).AsByte() & three, t2 = (plane >> 4).AsByte() & three, t3 = (plane >> 6).AsByte() & three;
+                    Vector512<ushort> plane0 = Vector512.Load((ushort*)(w + 2 * QuantsOffset + 64 * p));
+                    Vector512<ushort> plane1 = Vector512.Load((ushort*)(w + 2 * QuantsOffset + 64 * (p + 1)));
+                    Vector512<byte> t0 = plane0.AsByte() & three, t1 = (plane0 >> 2).AsByte() & three, t2 = (plane0 >> 4).AsByte() & three, t3 = (plane0 >> 6).AsByte() & three;
+                    Vector512<byte> t4 = plane1.AsByte() & three, t5 = (plane1 >> 2).AsByte() & three, t6 = (plane1 >> 4).AsByte() & three, t7 = (plane1 >> 6).AsByte() & three;
                     int at = 16 * p;
-                    s0 += WideSteps(t0, t1, t2, t3, a0 + at);
+                    s0 += WideKQuantPanels.PairSums8(t0, t1, t2, t3, t4, t5, t6, t7, a0 + at);
                     if (T.Count > 1)
                     {
-                        s1 += WideSteps(t0, t1, t2, t3, a1 + at);
-                        s2 += WideSteps(t0, t1, t2, t3, a2 + at);
-                        s3 += WideSteps(t0, t1, t2, t3, a3 + at);
+                        s1 += WideKQuantPanels.PairSums8(t0, t1, t2, t3, t4, t5, t6, t7, a1 + at);
+                        s2 += WideKQuantPanels.PairSums8(t0, t1, t2, t3, t4, t5, t6, t7, a2 + at);
+                        s3 += WideKQuantPanels.PairSums8(t0, t1, t2, t3, t4, t5, t6, t7, a3 + at);
                     }
                 }
                 sumi0 += Avx512BW.MultiplyAddAdjacent(s0, Vector512<short>.One);
@@ -233,12 +236,6 @@ internal static unsafe class TernaryPanels
             }
         }
     }
-
-    /// <summary>Four steps' pair sums in int16 (each pair within ±768): trit vectors against the groups of four at <paramref name="a"/>, +4, +8, +12.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> WideSteps(Vector512<byte> t0, Vector512<byte> t1, Vector512<byte> t2, Vector512<byte> t3, byte* a) =>
-        Avx512BW.MultiplyAddAdjacent(t0, Vector512.Create(*(int*)a).AsSByte()) + Avx512BW.MultiplyAddAdjacent(t1, Vector512.Create(*(int*)(a + 4)).AsSByte())
-        + (Avx512BW.MultiplyAddAdjacent(t2, Vector512.Create(*(int*)(a + 8)).AsSByte()) + Avx512BW.MultiplyAddAdjacent(t3, Vector512.Create(*(int*)(a + 12)).AsSByte()));
 
     /// <summary>Trits <paramref name="t"/> (four per row) against each token's activation bytes at <paramref name="at"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -33,7 +33,7 @@ namespace TinyLM.Quantization;
 internal static unsafe class WideKQuantPanels
 {
     /// <summary>Rows per panel (one int32 lane each in a Vector512).</summary>
-    public const int PanelRows = 16;
+    public const int PanelRows = WidePanelMatMul.PanelRows;
 
     /// <summary>Whether this CPU runs the sixteen-row products: AVX-512BW with 512-bit vectors accelerated.</summary>
     public static bool IsSupported => Avx512BW.IsSupported && Vector512.IsHardwareAccelerated;
@@ -138,13 +138,7 @@ internal static unsafe class WideKQuantPanels
             Vector512<float> result = s[8];
             for (int l = 0; l < 8; l++)
                 result += s[l];
-            ref float to = ref Unsafe.Add(ref output, (nint)t * outputStride);
-            if (low && high)
-                result.StoreUnsafe(ref to);
-            else if (low)
-                result.GetLower().StoreUnsafe(ref to);
-            else
-                result.GetUpper().StoreUnsafe(ref to, 8);
+            WidePanelMatMul.Store(result, ref Unsafe.Add(ref output, (nint)t * outputStride), low, high);
         }
     }
 
@@ -392,9 +386,9 @@ internal static unsafe class WideKQuantPanels
         return y * dx * Vector512.ConvertToSingle(isum) - y * dmx * Vector512.ConvertToSingle(summs);
     }
 
-    /// <summary><c>Σ_j vpmaddubsw(q_j, group of four at a + 4j)</c> in int16 for eight quant vectors that share their scales.</summary>
+    /// <summary><c>Σ_j vpmaddubsw(q_j, group of four at a + 4j)</c> in int16 for eight quant vectors (Q2_K's, which share their scales; the ternary steps); the caller bounds the sum within int16.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> PairSums8(Vector512<byte> q0, Vector512<byte> q1, Vector512<byte> q2, Vector512<byte> q3,
+    internal static Vector512<short> PairSums8(Vector512<byte> q0, Vector512<byte> q1, Vector512<byte> q2, Vector512<byte> q3,
         Vector512<byte> q4, Vector512<byte> q5, Vector512<byte> q6, Vector512<byte> q7, byte* a) =>
         Avx512BW.MultiplyAddAdjacent(q0, Group(a, 0)) + Avx512BW.MultiplyAddAdjacent(q1, Group(a, 4))
         + (Avx512BW.MultiplyAddAdjacent(q2, Group(a, 8)) + Avx512BW.MultiplyAddAdjacent(q3, Group(a, 12)))

@@ -223,7 +223,7 @@ internal static unsafe class WidePanelMatMul
 
     /// <summary>Stores the sixteen rows' sums, or only the eight of them inside the requested rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector512<float> sums, ref float output, bool low, bool high)
+    internal static void Store(Vector512<float> sums, ref float output, bool low, bool high)
     {
         if (low && high)
             sums.StoreUnsafe(ref output);
